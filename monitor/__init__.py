@@ -1,0 +1,4 @@
+"""newsmon: a news-monitoring alert daemon."""
+
+__version__ = "0.1.0"
+__all__ = ["__version__"]

@@ -1,0 +1,78 @@
+"""The ``newsmon`` command line: a small click group, commands split by noun."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor import __version__
+from monitor.cli import admin, alerts, feeds, notify
+from monitor.config import Settings, default_config_path, load
+from monitor.errors import NewsmonError
+from monitor.log import setup_logging
+
+__all__ = ["main"]
+
+
+class Obj:
+    """What the group hands to commands: the config path, loaded on first use."""
+
+    def __init__(self, config_path: Path) -> None:
+        self.config_path = config_path
+        self._settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load(self.config_path)
+        return self._settings
+
+
+class Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except NewsmonError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            click.echo(f"hint: {exc.hint}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    envvar="NEWSMON_CONFIG",
+    default=None,
+    help="Config file or folder of *.toml  [env NEWSMON_CONFIG; default config/newsmon.toml]",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["debug", "info", "warning", "error"]),
+)
+@click.version_option(__version__, prog_name="newsmon")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
+    """newsmon: polls news feeds, matches watchlists, alerts once per story.
+
+    \b
+    Example:
+        newsmon --config config/newsmon.toml poll --once
+        newsmon alerts list --since 24h --format json
+    """
+    setup_logging(log_level)
+    ctx.obj = Obj(config_path or default_config_path())
+
+
+for module in (admin, feeds, alerts, notify):
+    module.register(cli)
+
+
+def main() -> None:
+    cli(prog_name="newsmon")

@@ -1,0 +1,159 @@
+"""Running newsmon: run, poll, demo, config check, db upgrade."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from monitor.app import close_context, open_context, poll_once
+from monitor.cli.output import emit, format_option
+from monitor.config import load
+from monitor.store.db import connect
+
+if TYPE_CHECKING:
+    from monitor.cli import Obj
+
+__all__ = ["register"]
+
+
+@click.command()
+@click.pass_obj
+def run(obj: Obj) -> None:
+    """Run the daemon: poll feeds on their schedule and deliver alerts until stopped.
+
+    SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the config.
+
+    \b
+    Example:
+        newsmon --config /etc/newsmon/newsmon.toml run
+    """
+    from monitor.daemon import Daemon
+
+    Daemon(obj.config_path, obj.settings).run()
+
+
+@click.command()
+@click.option("--once", is_flag=True, required=True, help="Poll once and exit (required).")
+@click.option("--feed", "feeds", multiple=True, help="Only this feed (repeatable).")
+@format_option("table", "json")
+@click.pass_obj
+def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str) -> None:
+    """Poll every feed once, whatever its schedule, deliver alerts, and exit.
+
+    \b
+    Example:
+        newsmon poll --once
+        newsmon poll --once --feed bbc-world --format json
+    """
+    settings = obj.settings
+    for name in feeds:
+        settings.feed_by_name(name)
+    ctx = open_context(settings)
+    try:
+        report = poll_once(ctx, list(feeds) or None)
+    finally:
+        close_context(ctx)
+    rows = [
+        {
+            "feed": r.feed,
+            "status": r.status,
+            "new": r.new_entries,
+            "backlog": r.backlog,
+            "alerts": len(r.alerts),
+            "error": r.error,
+        }
+        for r in report.feeds
+    ]
+    emit(rows, fmt, ["feed", "status", "new", "backlog", "alerts", "error"], "poll")
+    if fmt == "table":
+        d = report.deliveries
+        click.echo(f"deliveries: {d.sent} sent, {d.failed} failed (will retry), {d.dead} dead")
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "workdir",
+    type=click.Path(path_type=Path),
+    default=Path("newsmon-demo"),
+    show_default=True,
+    help="Where the demo writes its config and database.",
+)
+def demo(workdir: Path) -> None:
+    """Run the whole pipeline on bundled sample feeds served from 127.0.0.1.
+
+    Starts a local web server with sample feeds and article pages in English, German,
+    Russian and Ukrainian, and a local webhook receiver; polls twice on a fresh SQLite
+    database; prints the alerts and what the webhook received.
+
+    \b
+    Example:
+        newsmon demo
+        newsmon --config newsmon-demo/newsmon.toml alerts list
+    """
+    from monitor.demo.run import run_demo
+
+    raise SystemExit(run_demo(workdir))
+
+
+@click.group()
+def config() -> None:
+    """Check the configuration."""
+
+
+@config.command("check")
+@format_option("text", "json", default="text")
+@click.pass_obj
+def config_check(obj: Obj, fmt: str) -> None:
+    """Validate the config; exit 1 with every problem listed, by file, line and key.
+
+    \b
+    Example:
+        newsmon --config /etc/newsmon/newsmon.toml config check
+    """
+    settings = load(obj.config_path)
+    for channel in settings.channel.values():
+        channel.targets()
+    summary = {
+        "config": str(obj.config_path),
+        "feeds": len(settings.feed),
+        "watchlists": len(settings.watchlist),
+        "channels": len(settings.channel),
+    }
+    if fmt == "json":
+        click.echo(json.dumps({"ok": True, **summary}))
+    else:
+        click.echo(
+            "config OK: {config}: {feeds} feeds, {watchlists} watchlists, "
+            "{channels} channels".format(**summary)
+        )
+
+
+@click.group()
+def db() -> None:
+    """Manage the database."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(obj: Obj) -> None:
+    """Upgrade the database schema to the newest version (the daemon also does this on start).
+
+    \b
+    Example:
+        NEWSMON_DATABASE_URL=postgresql://newsmon@localhost/newsmon newsmon db upgrade
+    """
+    database = connect(obj.settings.database.url)
+    try:
+        database.migrate()
+    finally:
+        database.close()
+    click.echo("database is at the newest schema")
+
+
+def register(group: click.Group) -> None:
+    for command in (run, poll, demo, config, db):
+        group.add_command(command)

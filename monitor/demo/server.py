@@ -1,0 +1,125 @@
+"""Small local HTTP servers on 127.0.0.1: a site that serves feeds and pages, and a
+receiver that records what chat-style webhooks are sent. Used by the demo and the tests."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Self
+
+__all__ = ["Receiver", "Reply", "Site"]
+
+_TYPES = {
+    ".xml": "application/xml; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".json": "application/json",
+}
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class _Quiet(BaseHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+
+class _Server:
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.httpd.owner = self  # type: ignore[attr-defined]
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class Site(_Server):
+    """Serves files under ``root`` (``{base}`` replaced by this server's URL), plus
+    ``routes`` that tests set: a path -> Reply, or a callable making one. Honours
+    If-None-Match with 304, and counts requests per path."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        super().__init__(_SiteHandler)
+        self.root = root
+        self.routes: dict[str, Reply | Callable[[], Reply]] = {}
+        self.hits: dict[str, int] = {}
+        self.lock = threading.Lock()
+
+    def reply_for(self, path: str) -> Reply:
+        route = self.routes.get(path)
+        if route is not None:
+            return route() if callable(route) else route
+        if self.root is None:
+            return Reply(404, b"not found")
+        file = (self.root / path.lstrip("/")).resolve()
+        if not file.is_relative_to(self.root.resolve()) or not file.is_file():
+            return Reply(404, b"not found")
+        body = file.read_bytes().replace(b"{base}", self.base.encode())
+        return Reply(
+            200, body, {"Content-Type": _TYPES.get(file.suffix, "application/octet-stream")}
+        )
+
+
+class _SiteHandler(_Quiet):
+    def do_GET(self) -> None:  # noqa: N802
+        site: Site = self.server.owner  # type: ignore[attr-defined]
+        path = self.path.split("?", 1)[0]
+        with site.lock:
+            site.hits[path] = site.hits.get(path, 0) + 1
+        reply = site.reply_for(path)
+        headers = dict(reply.headers)
+        if reply.status == 200 and "ETag" not in headers:
+            headers["ETag"] = '"' + hashlib.sha256(reply.body).hexdigest()[:16] + '"'
+        if reply.status == 200 and self.headers.get("If-None-Match") == headers["ETag"]:
+            self.send_response(304)
+            self.send_header("ETag", headers["ETag"])
+            self.end_headers()
+            return
+        self.send_response(reply.status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(reply.body)))
+        self.end_headers()
+        self.wfile.write(reply.body)
+
+
+class Receiver(_Server):
+    """Records every POST (path, headers, body), as a chat webhook endpoint would.
+    ``status`` sets the answer, so a test can make it refuse."""
+
+    def __init__(self) -> None:
+        super().__init__(_ReceiverHandler)
+        self.received: list[tuple[str, dict[str, str], bytes]] = []
+        self.status = 200
+        self.lock = threading.Lock()
+
+
+class _ReceiverHandler(_Quiet):
+    def do_POST(self) -> None:  # noqa: N802
+        receiver: Receiver = self.server.owner  # type: ignore[attr-defined]
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0") or 0))
+        status = receiver.status
+        if status < 300:
+            with receiver.lock:
+                receiver.received.append((self.path, dict(self.headers.items()), body))
+        self.send_response(status)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")

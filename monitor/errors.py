@@ -1,0 +1,75 @@
+"""One error tree for newsmon. Every error carries a hint for the operator.
+
+    NewsmonError
+    ├── ConfigError          config file missing, unreadable or invalid
+    ├── DatabaseError        database unreachable, migration failed
+    ├── FetchError           a feed or page could not be fetched
+    │   └── TooLargeError    the body went over the size cap
+    ├── ParseError           the bytes are not a usable feed
+    ├── ExtractError         no main text could be found on a page
+    └── NotifyError          a channel could not be built or refused a message
+
+Messages start with the stage (``fetch: ...``) so a log line says where it failed.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DatabaseError",
+    "ExtractError",
+    "FetchError",
+    "NewsmonError",
+    "NotifyError",
+    "ParseError",
+    "TooLargeError",
+]
+
+
+class NewsmonError(Exception):
+    """Base class. ``hint`` tells the operator what to do next."""
+
+    stage = "newsmon"
+    default_hint = "see the log for details"
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint or self.default_hint
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {self.message}"
+
+
+class ConfigError(NewsmonError):
+    stage = "config"
+    default_hint = "fix the config, then run `newsmon config check`"
+
+
+class DatabaseError(NewsmonError):
+    stage = "database"
+    default_hint = "check [database] url and that the server is up, then `newsmon db upgrade`"
+
+
+class FetchError(NewsmonError):
+    stage = "fetch"
+    default_hint = "newsmon retries on the next check; if it persists, check the URL in a browser"
+
+
+class TooLargeError(FetchError):
+    default_hint = "raise [http] max_bytes if this source is legitimately large"
+
+
+class ParseError(NewsmonError):
+    stage = "parse"
+    default_hint = "the server did not return a usable RSS or Atom feed; check the feed URL"
+
+
+class ExtractError(NewsmonError):
+    stage = "extract"
+    default_hint = "the feed's summary is used instead; nothing to do unless this repeats"
+
+
+class NotifyError(NewsmonError):
+    stage = "notify"
+    default_hint = "check the channel URL with `newsmon notify test CHANNEL`"

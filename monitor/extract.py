@@ -1,0 +1,81 @@
+"""trafilatura (and lxml) behind one module: HTML -> main text and metadata."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import lxml.html
+import trafilatura
+from lxml.etree import ParserError
+
+from monitor.errors import ExtractError
+
+__all__ = ["PageText", "extract_page", "html_to_text"]
+
+_LANG = re.compile(rb"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PageText:
+    title: str
+    text: str
+    language: str | None
+    sitename: str | None
+    published: datetime | None
+    canonical_url: str | None
+
+
+def extract_page(html: bytes, *, url: str) -> PageText:
+    """Main text of an article page, comments and page chrome left out."""
+    try:
+        doc: Any = trafilatura.bare_extraction(
+            html,
+            url=url,
+            include_comments=False,
+            include_tables=True,
+            with_metadata=True,
+            deduplicate=False,
+        )
+    except Exception as exc:  # trafilatura raises from deep in lxml on broken input
+        raise ExtractError(f"cannot extract {url}: {type(exc).__name__}") from None
+    if doc is None:
+        raise ExtractError(f"no main text found on {url}")
+    data: dict[str, Any] = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
+    text = str(data.get("text") or "").strip()
+    if not text:
+        raise ExtractError(f"no main text found on {url}")
+    match = _LANG.search(html[:4096])
+    return PageText(
+        title=str(data.get("title") or "").strip(),
+        text=text,
+        language=(data.get("language") or (match.group(1).decode().lower() if match else None)),
+        sitename=data.get("sitename") or None,
+        published=_date(data.get("date")),
+        canonical_url=data.get("url") or None,
+    )
+
+
+def html_to_text(fragment: str) -> str:
+    """Plain text of a feed summary, which may be HTML or already text."""
+    if "<" not in fragment:
+        return " ".join(fragment.split())
+    try:
+        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except (ParserError, ValueError):
+        return " ".join(re.sub(r"<[^>]*>", " ", fragment).split())
+    for br in root.iter("br", "p", "li", "div"):
+        br.tail = ("\n" + br.tail) if br.tail else "\n"
+    return "\n".join(" ".join(line.split()) for line in root.text_content().splitlines()).strip()
+
+
+def _date(value: object) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,117 @@
+"""httpx behind one module: polite, bounded GETs. Every HTTP failure maps to one FetchError here."""
+
+from __future__ import annotations
+
+import httpx
+
+from monitor.config import HttpSettings
+from monitor.errors import FetchError, TooLargeError
+from monitor.model import Fetched
+
+__all__ = ["fetch", "make_client"]
+
+_STATUS_TEXT = {
+    401: "access denied (401): the server wants credentials",
+    403: "access forbidden (403)",
+    404: "not found (404)",
+    410: "gone (410): the server says this URL was removed for good",
+    429: "rate limited (429)",
+}
+
+
+def make_client(http: HttpSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """One client per process: shared connection pool, timeouts, redirects and User-Agent."""
+    timeout = httpx.Timeout(http.timeout, connect=http.connect_timeout)
+    return httpx.Client(
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=http.max_redirects,
+        headers={"User-Agent": http.user_agent, "Accept-Encoding": "gzip, deflate"},
+        limits=httpx.Limits(max_connections=max(10, http.concurrency * 2)),
+        transport=transport,
+    )
+
+
+def fetch(
+    client: httpx.Client,
+    url: str,
+    *,
+    max_bytes: int,
+    etag: str | None = None,
+    last_modified: str | None = None,
+    accept: str = "*/*",
+) -> Fetched:
+    """GET ``url``; a 304 comes back with ``is_modified=False`` and no body."""
+    headers = {"Accept": accept}
+    if etag:
+        headers["If-None-Match"] = etag
+    if last_modified:
+        headers["If-Modified-Since"] = last_modified
+    try:
+        with client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304:
+                return _fetched(response, b"", is_modified=False)
+            if response.status_code >= 400:
+                raise FetchError(_status_message(response.status_code) + f" for {_safe(url)}")
+            return _fetched(response, _read_capped(response, url, max_bytes))
+    except httpx.TooManyRedirects:
+        raise FetchError(f"too many redirects fetching {_safe(url)}") from None
+    except httpx.TimeoutException as exc:
+        kind = type(exc).__name__.replace("Timeout", " timeout").lower()
+        raise FetchError(f"{kind.strip()} fetching {_safe(url)}") from None
+    except httpx.ConnectError as exc:
+        raise FetchError(f"cannot connect to {_safe(url)}: {_reason(exc)}") from None
+    except httpx.DecodingError:
+        raise FetchError(f"the body of {_safe(url)} is not valid compressed data") from None
+    except httpx.HTTPError as exc:
+        raise FetchError(f"{type(exc).__name__} fetching {_safe(url)}: {_reason(exc)}") from None
+
+
+def _fetched(response: httpx.Response, body: bytes, *, is_modified: bool = True) -> Fetched:
+    return Fetched(
+        url=str(response.url),
+        status=response.status_code,
+        body=body,
+        content_type=response.headers.get("content-type", ""),
+        etag=response.headers.get("etag"),
+        last_modified=response.headers.get("last-modified"),
+        is_modified=is_modified,
+    )
+
+
+def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise TooLargeError(
+            f"{_safe(url)} declares {int(declared)} bytes, over max_bytes={max_bytes}"
+        )
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():  # decoded bytes: a gzip bomb hits the cap too
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLargeError(f"{_safe(url)} is larger than max_bytes={max_bytes}")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _status_message(status: int) -> str:
+    if status in _STATUS_TEXT:
+        return _STATUS_TEXT[status]
+    if status >= 500:
+        return f"server error ({status})"
+    return f"unexpected status ({status})"
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc) or type(exc).__name__
+    return text.split("] ")[-1][:200]
+
+
+def _safe(url: str) -> str:
+    """The URL without credentials or query string, for messages and logs."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        return "<invalid url>"
+    return str(parsed.copy_with(userinfo=b"", query=None, fragment=None))

@@ -1,0 +1,97 @@
+"""Frozen values passed between the pipeline stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+__all__ = [
+    "Article",
+    "DeliveryStatus",
+    "Entry",
+    "FeedState",
+    "Fetched",
+    "Match",
+    "TextSource",
+]
+
+
+class TextSource(StrEnum):
+    """Where an article's text came from."""
+
+    PAGE = "page"  # the linked page, through main-text extraction
+    SUMMARY = "summary"  # the feed entry's summary or content
+    TITLE = "title"  # nothing but the title was available
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "pending"  # not tried yet
+    SENT = "sent"  # every target of the channel accepted it
+    FAILED = "failed"  # a try failed; it will be retried
+    DEAD = "dead"  # gave up after the retry limit
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """A feed row as the pipeline needs it."""
+
+    id: int
+    name: str
+    url: str
+    etag: str | None
+    last_modified: str | None
+    is_backlog_absorbed: bool
+    error_count: int
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """The outcome of a GET. ``body`` is empty when ``is_modified`` is false."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+    is_modified: bool = True
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One feed entry, with its identity inside the feed."""
+
+    key: str  # guid, else link, else content hash
+    link: str | None
+    title: str
+    summary: str
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class Article:
+    """The text that watchlists are matched against."""
+
+    url: str | None
+    title: str
+    text: str
+    text_source: TextSource
+    language: str | None = None
+    sitename: str | None = None
+    published: datetime | None = None
+    canonical_url: str | None = None
+    error: str | None = None  # why the page was not used, when it was not
+
+
+@dataclass(frozen=True)
+class Match:
+    """One hit of one watchlist term, with where it was found."""
+
+    watchlist: str
+    term: str
+    field: str  # "title" or "text"
+    start: int
+    end: int
+    snippet: str
+    found: str = ""  # the text as it stood in the article

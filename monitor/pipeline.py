@@ -1,0 +1,206 @@
+"""The per-feed order, in one function that the daemon and ``poll --once`` share.
+
+refresh_feed:  fetch (conditional GET) -> parse -> keep new entries
+               -> first poll of a feed: record the backlog, alert nothing
+               -> else, per new entry (process_entry):
+                    same URL already stored? record the entry, alert nothing
+                    -> read the article (page via trafilatura, else the summary)
+                    -> match watchlists -> store entry, article, alert and outbox rows
+                       in one transaction
+               -> record the feed's success, or its error and backoff
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import partial
+
+import httpx
+
+from monitor.config import Settings
+from monitor.errors import NewsmonError
+from monitor.extract import extract_page, html_to_text
+from monitor.fetch import fetch
+from monitor.match import Watchlist, find_matches
+from monitor.model import Article, Entry, FeedState, TextSource
+from monitor.parse import parse_feed
+from monitor.store import entries as entry_store
+from monitor.store import feeds as feed_store
+from monitor.store.db import Database
+from monitor.urls import url_key
+
+__all__ = ["Context", "FeedResult", "process_entry", "refresh_feed", "run_cycle"]
+
+log = logging.getLogger("newsmon.pipeline")
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"  # noqa: E501
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the stages need, handed in explicitly."""
+
+    db: Database
+    client: httpx.Client
+    settings: Settings
+    watchlists: Sequence[Watchlist]
+    clock: Callable[[], datetime] = utcnow
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    feed: str
+    status: str  # ok, not-modified or error
+    new_entries: int = 0
+    backlog: int = 0
+    alerts: list[int] = field(default_factory=list)
+    error: str | None = None
+
+
+def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
+    """Poll one feed, start to finish. Never raises: a failure is recorded on the feed."""
+    now = ctx.clock()
+    try:
+        fetched = fetch(
+            ctx.client,
+            feed.url,
+            max_bytes=ctx.settings.http.max_bytes,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            accept=FEED_ACCEPT,
+        )
+        if not fetched.is_modified:
+            feed_store.record_success(ctx.db, feed.id, now, is_modified=False)
+            log.info("polled feed=%s status=not-modified", feed.name)
+            return FeedResult(feed.name, "not-modified")
+        title, entries = parse_feed(
+            fetched.body, url=fetched.url, content_type=fetched.content_type
+        )
+        fresh = entry_store.new_entries(ctx.db, feed.id, entries)
+        backlog, alerts = 0, []
+        if not feed.is_backlog_absorbed:
+            backlog = entry_store.absorb_backlog(ctx.db, feed.id, fresh, now)
+        else:
+            for entry in fresh:
+                alert = process_entry(ctx, feed, entry)
+                if alert is not None:
+                    alerts.append(alert)
+        feed_store.record_success(
+            ctx.db,
+            feed.id,
+            now,
+            is_modified=True,
+            title=title,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+        )
+    except NewsmonError as exc:
+        return _failed(ctx, feed, now, str(exc))
+    except Exception as exc:  # a bug must cost one feed one cycle, not the daemon
+        log.exception("internal error feed=%s", feed.name)
+        return _failed(ctx, feed, now, f"internal error: {type(exc).__name__}: {exc}")
+    log.info(
+        "polled feed=%s status=ok entries=%d new=%d backlog=%d alerts=%d",
+        feed.name,
+        len(entries),
+        len(fresh),
+        backlog,
+        len(alerts),
+    )
+    return FeedResult(feed.name, "ok", len(fresh), backlog, alerts)
+
+
+def process_entry(ctx: Context, feed: FeedState, entry: Entry) -> int | None:
+    """One new entry: dedup by URL, read, match, store. Returns the new alert's id."""
+    key = url_key(entry.link) if entry.link else f"entry:{feed.id}:{entry.key}"
+    store = partial(entry_store.record_entry, ctx.db, feed_id=feed.id, entry=entry, url_key=key)
+    if entry.link and entry_store.article_exists(ctx.db, key):
+        store(article=None, matches=[], channels=[], now=ctx.clock())
+        log.info("seen before feed=%s url=%s", feed.name, key)
+        return None
+    article = read_article(ctx, feed, entry)
+    matches = find_matches(ctx.watchlists, article)
+    routes = ctx.settings.routes()
+    channels = [
+        ch for wl in dict.fromkeys(m.watchlist for m in matches) for ch in routes.get(wl, [])
+    ]
+    alert = store(article=article, matches=matches, channels=channels, now=ctx.clock())
+    if alert is not None:
+        log.info(
+            "alert alert=%d feed=%s watchlists=%s url=%s",
+            alert,
+            feed.name,
+            ",".join(sorted({m.watchlist for m in matches})),
+            entry.link,
+        )
+    return alert
+
+
+def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
+    """The linked page's main text, or the entry's summary when the page fails."""
+    summary = html_to_text(entry.summary)
+    error = None
+    configured = next((f for f in ctx.settings.feed if f.name == feed.name), None)
+    is_fetching = (
+        ctx.settings.defaults.fetch_articles
+        if configured is None
+        else (ctx.settings.feed_fetches_articles(configured))
+    )
+    if entry.link and is_fetching:
+        try:
+            page = fetch(
+                ctx.client, entry.link, max_bytes=ctx.settings.http.max_bytes, accept=PAGE_ACCEPT
+            )
+            text = extract_page(page.body, url=page.url)
+            return Article(
+                url=entry.link,
+                title=entry.title or text.title,
+                text=text.text,
+                text_source=TextSource.PAGE,
+                language=text.language,
+                sitename=text.sitename,
+                published=entry.published or text.published,
+                canonical_url=text.canonical_url,
+            )
+        except NewsmonError as exc:
+            error = str(exc)
+            log.info(
+                "page unusable, using summary feed=%s url=%s error=%r", feed.name, entry.link, error
+            )
+    source = TextSource.SUMMARY if summary else TextSource.TITLE
+    return Article(
+        url=entry.link,
+        title=entry.title,
+        text=summary,
+        text_source=source,
+        published=entry.published,
+        error=error,
+    )
+
+
+def run_cycle(
+    ctx: Context, *, names: Sequence[str] | None = None, is_forced: bool = False
+) -> list[FeedResult]:
+    """Refresh every due feed (or every named one when forced), a few at a time."""
+    due = feed_store.due_feeds(ctx.db, ctx.clock(), names=names, is_forced=is_forced)
+    if not due:
+        return []
+    with ThreadPoolExecutor(max_workers=ctx.settings.http.concurrency) as pool:
+        return list(pool.map(lambda f: refresh_feed(ctx, f), due))
+
+
+def _failed(ctx: Context, feed: FeedState, now: datetime, error: str) -> FeedResult:
+    feed_store.record_failure(ctx.db, feed.id, now, error)
+    log.warning("poll failed feed=%s error=%r", feed.name, error)
+    return FeedResult(feed.name, "error", error=error)

@@ -1,0 +1,81 @@
+"""Alert -> message, per channel format. Text from feeds and pages is untrusted: it is
+escaped for the format, and chat mentions (@everyone, @here, @channel) are defused."""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from monitor.store.alerts import AlertView
+
+__all__ = ["Message", "render"]
+
+_MENTION = re.compile(r"@(?=(everyone|here|channel|all|room)\b)", re.IGNORECASE)
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+
+@dataclass(frozen=True)
+class Message:
+    title: str
+    body: str
+    format: str  # text, markdown or html
+
+
+def _defuse(text: str) -> str:
+    return _MENTION.sub("@\u200b", text)
+
+
+def _escape(text: str, fmt: str) -> str:
+    text = _defuse(text)
+    if fmt == "html":
+        return html.escape(text)
+    if fmt == "markdown":
+        return _MD_SPECIAL.sub(r"\\\1", text)
+    return text
+
+
+def _highlight(snippet: str, found: str, fmt: str) -> str:
+    """Escape the snippet and mark the first occurrence of the hit."""
+    at = snippet.lower().find(found.lower()) if found else -1
+    if at < 0:
+        return _escape(snippet, fmt)
+    before, hit, after = snippet[:at], snippet[at : at + len(found)], snippet[at + len(found) :]
+    mark = {"html": ("<b>", "</b>"), "markdown": ("**", "**")}.get(fmt, ("«", "»"))
+    return _escape(before, fmt) + mark[0] + _escape(hit, fmt) + mark[1] + _escape(after, fmt)
+
+
+def render(alert: AlertView, fmt: str = "text") -> Message:
+    watchlists = ", ".join(alert.watchlists)
+    title = _defuse(f"[newsmon] {watchlists}: {alert.title}")[:250]
+    source = alert.sitename or alert.feed or "unknown source"
+    when = (alert.published_at or alert.created_at).strftime("%Y-%m-%d %H:%M UTC")
+    hits = "; ".join(
+        f"{m.watchlist} ← {m.found or m.term} ({m.field})"
+        for m in {(m.watchlist, m.term): m for m in alert.matches}.values()
+    )
+    first = next((m for m in alert.matches if m.field == "text"), None) or (
+        alert.matches[0] if alert.matches else None
+    )
+    snippet = _highlight(first.snippet, first.found, fmt) if first else ""
+
+    def e(text: str) -> str:
+        return _escape(text, fmt)
+
+    url = alert.url or ""
+    if fmt == "html":
+        link = f'<a href="{html.escape(url, quote=True)}">{e(url)}</a>' if url else ""
+        body = (
+            f"<p><b>{e(alert.title)}</b></p>\n<p>{e(source)} · {when}<br>{link}</p>\n"
+            f"<p>Matched: {e(hits)}</p>\n<blockquote>{snippet}</blockquote>"
+        )
+    elif fmt == "markdown":
+        link = f"<{url}>" if url and ">" not in url and " " not in url else e(url)
+        body = (
+            f"**{e(alert.title)}**\n{e(source)} · {when}\n{link}\n\n"
+            f"Matched: {e(hits)}\n\n> {snippet}"
+        )
+    else:
+        body = f"{alert.title}\n{source} · {when}\n{url}\n\nMatched: {hits}\n\n{snippet}"
+        body = _defuse(body)
+    return Message(title=title, body=body, format=fmt)

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy sessions and queries. Hands out dataclasses, never ORM rows."""

@@ -1,0 +1,138 @@
+"""Alert history: listing and one alert in full, as dataclasses."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from monitor.model import Match
+from monitor.store.db import Database
+from monitor.store.tables import Alert, Delivery, Feed, MatchRow
+from monitor.store.tables import Article as ArticleRow
+
+__all__ = ["AlertView", "DeliveryView", "get_alert", "list_alerts"]
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: int
+    channel: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AlertView:
+    id: int
+    created_at: datetime
+    title: str
+    url: str | None
+    feed: str | None
+    sitename: str | None
+    published_at: datetime | None
+    text_source: str
+    text: str
+    matches: list[Match] = field(default_factory=list)
+    deliveries: list[DeliveryView] = field(default_factory=list)
+
+    @property
+    def watchlists(self) -> list[str]:
+        return list(dict.fromkeys(m.watchlist for m in self.matches))
+
+    @property
+    def terms(self) -> list[str]:
+        return list(dict.fromkeys(m.term for m in self.matches))
+
+    @property
+    def snippet(self) -> str:
+        text_hits = [m for m in self.matches if m.field == "text"]
+        return (text_hits or self.matches)[0].snippet if self.matches else ""
+
+
+def _base() -> Any:
+    return (
+        select(Alert, ArticleRow, Feed.name)
+        .join(ArticleRow, ArticleRow.id == Alert.article_id)
+        .outerjoin(Feed, Feed.id == Alert.feed_id)
+    )
+
+
+def list_alerts(
+    db: Database,
+    *,
+    watchlist: str | None = None,
+    feed: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    limit: int = 50,
+) -> list[AlertView]:
+    """Newest first."""
+    query = _base().order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
+    if watchlist:
+        query = query.where(
+            Alert.id.in_(select(MatchRow.alert_id).where(MatchRow.watchlist == watchlist))
+        )
+    if feed:
+        query = query.where(Feed.name == feed)
+    if since:
+        query = query.where(Alert.created_at >= since)
+    if until:
+        query = query.where(Alert.created_at < until)
+    return _views(db, query)
+
+
+def get_alert(db: Database, alert_id: int) -> AlertView | None:
+    views = _views(db, _base().where(Alert.id == alert_id))
+    return views[0] if views else None
+
+
+def _views(db: Database, query: Any) -> list[AlertView]:
+    with db.session() as s:
+        rows = s.execute(query).all()
+        ids = [alert.id for alert, _, _ in rows]
+        matches: dict[int, list[Match]] = defaultdict(list)
+        deliveries: dict[int, list[DeliveryView]] = defaultdict(list)
+        if ids:
+            for m in s.scalars(
+                select(MatchRow).where(MatchRow.alert_id.in_(ids)).order_by(MatchRow.id)
+            ):
+                matches[m.alert_id].append(
+                    Match(m.watchlist, m.term, m.field, m.start, m.end, m.snippet, m.found)
+                )
+            for d in s.scalars(
+                select(Delivery).where(Delivery.alert_id.in_(ids)).order_by(Delivery.channel)
+            ):
+                deliveries[d.alert_id].append(
+                    DeliveryView(
+                        d.id,
+                        d.channel,
+                        d.status,
+                        d.attempts,
+                        d.last_error,
+                        d.next_attempt_at,
+                        d.sent_at,
+                    )
+                )
+        return [
+            AlertView(
+                id=alert.id,
+                created_at=alert.created_at,
+                title=art.title,
+                url=art.url,
+                feed=feed_name,
+                sitename=art.sitename,
+                published_at=art.published_at,
+                text_source=art.text_source,
+                text=art.text,
+                matches=matches[alert.id],
+                deliveries=deliveries[alert.id],
+            )
+            for alert, art, feed_name in rows
+        ]

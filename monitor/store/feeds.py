@@ -1,0 +1,147 @@
+"""Feed rows: config sync, the schedule (next_check_at lives here), and poll outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from monitor.config import Settings
+from monitor.model import FeedState
+from monitor.store.db import Database
+from monitor.store.tables import Entry, Feed
+
+__all__ = [
+    "FeedRow",
+    "due_feeds",
+    "list_feeds",
+    "record_failure",
+    "record_success",
+    "sync_feeds",
+]
+
+_MAX_BACKOFF = 6 * 3600.0
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    name: str
+    url: str
+    title: str | None
+    is_enabled: bool
+    last_polled_at: datetime | None
+    last_status: str
+    last_error: str | None
+    error_count: int
+    entry_count: int
+    next_check_at: datetime
+
+
+def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
+    """Make the feeds table agree with the config: add, update, disable the removed."""
+    wanted = {f.name: f for f in settings.feed}
+    with db.session() as s:
+        rows = {row.name: row for row in s.scalars(select(Feed))}
+        for name, cfg in wanted.items():
+            row = rows.get(name)
+            interval = settings.feed_interval(cfg)
+            if row is None:
+                s.add(
+                    Feed(
+                        name=name,
+                        url=cfg.url,
+                        interval=interval,
+                        is_enabled=cfg.enabled,
+                        created_at=now,
+                        next_check_at=now,
+                        last_status="new",
+                        error_count=0,
+                        is_backlog_absorbed=settings.feed_alerts_backlog(cfg),
+                    )
+                )
+                continue
+            if row.url != cfg.url:
+                row.url, row.etag, row.last_modified = cfg.url, None, None
+            row.interval, row.is_enabled = interval, cfg.enabled
+        for name, row in rows.items():
+            if name not in wanted:
+                row.is_enabled = False
+
+
+def due_feeds(
+    db: Database, now: datetime, *, names: Sequence[str] | None = None, is_forced: bool = False
+) -> list[FeedState]:
+    """Enabled feeds whose next check has come (all of them, or ``names``, when forced)."""
+    query = select(Feed).where(Feed.is_enabled.is_(True)).order_by(Feed.next_check_at, Feed.id)
+    if names:
+        query = query.where(Feed.name.in_(list(names)))
+    if not is_forced:
+        query = query.where(Feed.next_check_at <= now)
+    with db.session() as s:
+        return [
+            FeedState(
+                r.id, r.name, r.url, r.etag, r.last_modified, r.is_backlog_absorbed, r.error_count
+            )
+            for r in s.scalars(query)
+        ]
+
+
+def record_success(
+    db: Database,
+    feed_id: int,
+    now: datetime,
+    *,
+    is_modified: bool,
+    title: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> None:
+    with db.session() as s:
+        row = s.get_one(Feed, feed_id)
+        row.last_polled_at = row.last_success_at = now
+        row.next_check_at = now + timedelta(seconds=row.interval)
+        row.last_status = "ok" if is_modified else "not-modified"
+        row.last_error, row.error_count = None, 0
+        if is_modified:
+            row.etag, row.last_modified = etag, last_modified
+            row.title = title or row.title
+            row.is_backlog_absorbed = True
+
+
+def record_failure(db: Database, feed_id: int, now: datetime, error: str) -> None:
+    """Keep the error; back off exponentially, but never beyond six hours."""
+    with db.session() as s:
+        row = s.get_one(Feed, feed_id)
+        row.error_count += 1
+        backoff = row.interval * 2 ** min(row.error_count - 1, 10)
+        delay = min(backoff, max(_MAX_BACKOFF, row.interval))
+        row.last_polled_at = now
+        row.next_check_at = now + timedelta(seconds=delay)
+        row.last_status, row.last_error = "error", error[:1000]
+
+
+def list_feeds(db: Database) -> list[FeedRow]:
+    counts = select(Entry.feed_id, func.count().label("n")).group_by(Entry.feed_id).subquery()
+    query = (
+        select(Feed, func.coalesce(counts.c.n, 0))
+        .outerjoin(counts, counts.c.feed_id == Feed.id)
+        .order_by(Feed.name)
+    )
+    with db.session() as s:
+        return [
+            FeedRow(
+                r.name,
+                r.url,
+                r.title,
+                r.is_enabled,
+                r.last_polled_at,
+                r.last_status,
+                r.last_error,
+                r.error_count,
+                int(n),
+                r.next_check_at,
+            )
+            for r, n in s.execute(query)
+        ]

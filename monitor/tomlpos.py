@@ -1,0 +1,63 @@
+"""Find the line of a key in TOML text, so config errors can say ``file:line``.
+
+tomllib keeps no positions; this scans the text for table headers and keys, which is
+enough for the plain shape newsmon's config has.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Origin", "locate"]
+
+
+@dataclass(frozen=True)
+class Origin:
+    file: Path
+    text: str
+    first_feed: int  # index of this file's first [[feed]] in the merged list
+
+
+def locate(origins: list[Origin], loc: tuple[object, ...]) -> str:
+    """Return ``"file:line: "`` for a pydantic error location, or ``"file: "``."""
+    if not origins:
+        return ""
+    if loc and loc[0] == "feed" and len(loc) > 1 and isinstance(loc[1], int):
+        owner = max((o for o in origins if o.first_feed <= loc[1]), key=lambda o: o.first_feed)
+        line = _find(owner.text, r"\[\[\s*feed\s*\]\]", loc[1] - owner.first_feed, loc[2:3])
+        return _fmt(owner.file, line)
+    for origin in origins:
+        if len(loc) >= 2 and loc[0] in ("channel", "watchlist"):
+            name = re.escape(str(loc[1]))
+            header = rf"\[\s*{loc[0]}\s*\.\s*(?:{name}|\"{name}\"|'{name}')\s*\]"
+            line = _find(origin.text, header, 0, loc[2:3])
+        elif loc:
+            line = _find(origin.text, rf"\[\s*{re.escape(str(loc[0]))}\s*\]", 0, loc[1:2])
+        else:
+            line = None
+        if line is not None:
+            return _fmt(origin.file, line)
+    return _fmt(origins[0].file, None)
+
+
+def _fmt(file: Path, line: int | None) -> str:
+    return f"{file}:{line}: " if line else f"{file}: "
+
+
+def _find(text: str, header: str, nth: int, key: tuple[object, ...]) -> int | None:
+    lines = text.splitlines()
+    hits = [i for i, ln in enumerate(lines) if re.match(rf"^\s*{header}\s*(#.*)?$", ln)]
+    if nth >= len(hits):
+        return None
+    start = hits[nth]
+    if not key or not isinstance(key[0], str):
+        return start + 1
+    pattern = rf"^\s*(?:{re.escape(key[0])}|\"{re.escape(key[0])}\")\s*="
+    for i in range(start + 1, len(lines)):
+        if re.match(r"^\s*\[", lines[i]):
+            break
+        if re.match(pattern, lines[i]):
+            return i + 1
+    return start + 1

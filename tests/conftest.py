@@ -1,0 +1,136 @@
+"""Shared fixtures: databases (SQLite always, PostgreSQL when NEWSMON_TEST_DATABASE_URL is
+set), a local site serving the bundled sample feeds, a webhook receiver and an SMTP server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from monitor.demo.server import Receiver, Site
+from monitor.store.tables import Base
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_SITE = REPO / "monitor" / "demo" / "site"
+PG_URL = os.environ.get("NEWSMON_TEST_DATABASE_URL")
+
+
+def _reset_postgres(url: str) -> None:
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    engine.dispose()
+
+
+@pytest.fixture(
+    params=[
+        "sqlite",
+        pytest.param(
+            "postgresql",
+            marks=pytest.mark.skipif(
+                not PG_URL, reason="set NEWSMON_TEST_DATABASE_URL to also run on PostgreSQL"
+            ),
+        ),
+    ]
+)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL for an empty database; every database test runs once per backend."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'newsmon.db'}"
+    assert PG_URL
+    _reset_postgres(PG_URL)
+    return PG_URL
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """The bundled sample feeds and article pages, on 127.0.0.1."""
+    with Site(SAMPLE_SITE) as server:
+        yield server
+
+
+@pytest.fixture
+def hook() -> Iterator[Receiver]:
+    """An HTTP endpoint that records webhook posts, like a chat integration."""
+    with Receiver() as server:
+        yield server
+
+
+class Mailbox:
+    """Messages received by the local SMTP server."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.lock = threading.Lock()
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[Mailbox]:
+    """A real SMTP server (aiosmtpd) on 127.0.0.1."""
+    from aiosmtpd.controller import Controller
+
+    box = Mailbox()
+    box.port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    try:
+        yield box
+    finally:
+        controller.stop()
+
+
+def write_config(
+    path: Path,
+    db_url: str,
+    site: Site,
+    channels: dict[str, list[str]],
+    extra: str = "",
+    alert_backlog: bool = True,
+) -> Path:
+    """A config for the sample site: its three feeds, four watchlists, given channels."""
+    names = list(channels)
+    lines = [
+        f'[database]\nurl = "{db_url}"\n',
+        f"[defaults]\nalert_backlog = {str(alert_backlog).lower()}\n",
+        '[delivery]\nretry_base = "1s"\nretry_max = "2s"\nmax_attempts = 3\n',
+        f'[[feed]]\nname = "world"\nurl = "{site.base}/feeds/world.xml"\n',
+        f'[[feed]]\nname = "nachrichten"\nurl = "{site.base}/feeds/nachrichten.xml"\n',
+        f'[[feed]]\nname = "novosti"\nurl = "{site.base}/feeds/novosti.xml"\n',
+    ]
+    for name, urls in channels.items():
+        quoted = ", ".join(f'"{u}"' for u in urls)
+        lines.append(f"[channel.{name}]\nurls = [{quoted}]\n")
+    watchlists = {
+        "ukraine": ["Ukraine", "Ukrainian", "Україна", "України", "Украина", "ukrainische"],
+        "nato": ["NATO", "НАТО", "OTAN"],
+        "osce": ["OSCE", "OSZE", "ОБСЕ", "ОБСЄ"],
+        "ryabkov": ["Ryabkov", "Riabkov", "Rjabkow", "Рябков"],
+    }
+    for name, terms in watchlists.items():
+        t = ", ".join(f'"{x}"' for x in terms)
+        c = ", ".join(f'"{x}"' for x in names)
+        lines.append(f"[watchlist.{name}]\nterms = [{t}]\nchannels = [{c}]\n")
+    path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    return path

@@ -1,0 +1,177 @@
+"""The command line against the database of a real poll of the sample site."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import REPO, write_config
+from monitor.cli import cli
+from monitor.demo.server import Receiver, Site
+
+
+def invoke(config: Path, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+@pytest.fixture
+def polled(db_url: str, site: Site, hook: Receiver, tmp_path: Path) -> Path:
+    config = write_config(
+        tmp_path / "newsmon.toml", db_url, site, {"chat": [f"json://{hook.base[7:]}/hook"]}
+    )
+    code, out, _ = invoke(config, "poll", "--once", "--format", "json")
+    assert code == 0
+    assert {row["feed"] for row in json.loads(out)} == {"world", "nachrichten", "novosti"}
+    return config
+
+
+def test_alerts_list_json_has_the_documented_fields(polled: Path) -> None:
+    code, out, _ = invoke(polled, "alerts", "list", "--format", "json")
+    assert code == 0
+    rows = json.loads(out)
+    assert len(rows) == 12
+    keys = {
+        "id",
+        "created_at",
+        "watchlists",
+        "terms",
+        "title",
+        "url",
+        "feed",
+        "snippet",
+        "deliveries",
+    }
+    assert all(keys <= set(r) for r in rows)
+    assert all(r["created_at"].endswith("Z") for r in rows)
+    assert all(r["deliveries"] == [{"channel": "chat", "status": "sent"}] for r in rows)
+    ids = [r["id"] for r in rows]
+    created = [r["created_at"] for r in rows]
+    assert created == sorted(created, reverse=True) and len(set(ids)) == len(ids)
+
+
+def test_alerts_list_filters(polled: Path) -> None:
+    _, out, _ = invoke(polled, "alerts", "list", "--watchlist", "osce", "--format", "json")
+    assert sorted(r["title"][:4] for r in json.loads(out)) == ["Moni", "OSZE", "ОБСЕ"]
+    _, out, _ = invoke(
+        polled, "alerts", "list", "--feed", "novosti", "--limit", "2", "--format", "json"
+    )
+    rows = json.loads(out)
+    assert len(rows) == 2 and {r["feed"] for r in rows} == {"novosti"}
+    _, out, _ = invoke(polled, "alerts", "list", "--since", "1h", "--format", "csv")
+    table = list(csv.DictReader(io.StringIO(out)))
+    assert len(table) == 12 and "watchlists" in table[0]
+    _, out, _ = invoke(polled, "alerts", "list", "--until", "2000-01-01", "--format", "json")
+    assert json.loads(out) == []
+    code, _, err = invoke(polled, "alerts", "list", "--since", "yesterday")
+    assert code == 2 and "24h" in err
+
+
+def test_alerts_show_lists_matches_and_deliveries(polled: Path) -> None:
+    _, out, _ = invoke(polled, "alerts", "list", "--watchlist", "ryabkov", "--format", "json")
+    target = next(r for r in json.loads(out) if r["title"].startswith("Ryabkov says"))
+    code, out, _ = invoke(polled, "alerts", "show", str(target["id"]), "--format", "json")
+    shown = json.loads(out)
+    assert code == 0 and shown["id"] == target["id"]
+    found = {m["found"] for m in shown["matches"]}
+    assert "Ryabkov" in found
+    assert all(m["snippet"] and m["field"] in ("title", "text") for m in shown["matches"])
+    assert shown["deliveries"][0]["status"] == "sent"
+    code, text, _ = invoke(polled, "alerts", "show", str(target["id"]))
+    assert code == 0 and "Matches" in text and "Deliveries" in text and "chat: sent" in text
+    code, _, err = invoke(polled, "alerts", "show", "99999")
+    assert code == 1 and "alerts list" in err
+
+
+def test_feeds_list(polled: Path) -> None:
+    code, out, _ = invoke(polled, "feeds", "list", "--format", "json")
+    feeds = {f["name"]: f for f in json.loads(out)}
+    assert code == 0 and set(feeds) == {"world", "nachrichten", "novosti"}
+    assert feeds["world"]["entries"] == 7 and feeds["world"]["status"] == "ok"
+    assert (
+        feeds["world"]["last_poll"] and feeds["world"]["next_check"] > feeds["world"]["last_poll"]
+    )
+    code, out, _ = invoke(polled, "feeds", "list")
+    assert code == 0 and "nachrichten" in out
+
+
+def test_notify_test_reports_each_target_and_masks_secrets(
+    site: Site, hook: Receiver, tmp_path: Path
+) -> None:
+    good = f"json://bot:Hunter2Secret@{hook.base[7:]}/hook"
+    bad = "json://bot:Hunter2Secret@127.0.0.1:9/nothing-listens"
+    config = write_config(
+        tmp_path / "n.toml",
+        f"sqlite:///{tmp_path}/x.db",
+        site,
+        {"good": [good], "mixed": [good, bad]},
+    )
+    code, out, _ = invoke(config, "notify", "test", "good")
+    assert code == 0 and out.startswith("ok") and len(hook.received) == 1
+    code, out, err = invoke(config, "notify", "test", "mixed", "--format", "json")
+    results = json.loads(out)["results"]
+    assert code == 1 and [r["ok"] for r in results] == [True, False]
+    assert "Hunter2Secret" not in out + err
+    code, _, err = invoke(config, "notify", "test", "nope")
+    assert code == 1 and "good" in err
+
+
+def test_config_check_reports_errors_without_traceback(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[http]\ntimeout = "soon"\n\n[[feed]]\nname = "x"\nurl = "ftp://example.org"\n')
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(bad), "config", "check"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert f"{bad}:2:" in proc.stderr and "http.timeout" in proc.stderr
+    assert f"{bad}:6:" in proc.stderr and "feed[0].url" in proc.stderr
+    assert "hint:" in proc.stderr
+    good = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "monitor",
+            "--config",
+            str(REPO / "config" / "newsmon.toml"),
+            "config",
+            "check",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert good.returncode == 1  # the example's urls_file does not exist on this machine
+    assert "chat.urls" in good.stderr and "Traceback" not in good.stderr
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["run"],
+        ["poll"],
+        ["demo"],
+        ["config", "check"],
+        ["db", "upgrade"],
+        ["feeds", "list"],
+        ["alerts", "list"],
+        ["alerts", "show"],
+        ["notify", "test"],
+    ],
+    ids=lambda c: " ".join(c) or "newsmon",
+)
+def test_every_command_has_help_with_an_example(command: list[str]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--help"])
+    assert result.exit_code == 0
+    assert "Example" in result.output or command in (["config"], ["db"])

@@ -1,0 +1,98 @@
+"""The daemon as systemd runs it: a real process, a real NOTIFY_SOCKET, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, write_config
+from monitor.demo.server import Receiver, Site
+from monitor.store.alerts import list_alerts
+from monitor.store.db import connect
+from monitor.store.feeds import list_feeds
+
+
+def _wait_for(sock: socket.socket, wanted: str, seen: list[str], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        sock.settimeout(max(0.05, deadline - time.monotonic()))
+        try:
+            seen.append(sock.recv(4096).decode())
+        except TimeoutError:
+            pytest.fail(f"no {wanted} from the daemon; got {seen}")
+
+
+def test_daemon_notifies_polls_reloads_and_stops(
+    db_url: str, site: Site, hook: Receiver, tmp_path: Path
+) -> None:
+    config = write_config(
+        tmp_path / "newsmon.toml", db_url, site, {"chat": [f"json://{hook.base[7:]}/hook"]}
+    )
+    address = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(address)
+    env = {
+        **os.environ,
+        "NOTIFY_SOCKET": address,
+        "WATCHDOG_USEC": "1000000",
+        "NEWSMON_CONFIG": str(config),
+    }
+    env.pop("WATCHDOG_PID", None)
+    log = tmp_path / "daemon.log"
+    with log.open("w") as stderr_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run"], env=env, cwd=REPO, stderr=stderr_file
+        )
+    seen: list[str] = []
+    try:
+        _wait_for(sock, "READY=1", seen)
+        db = connect(db_url)
+        deadline = time.monotonic() + 60
+        while len(hook.received) < 12 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(list_alerts(db, limit=100)) == 12 and len(hook.received) == 12
+        _wait_for(sock, "WATCHDOG=1", seen)
+
+        # a bad config on reload is refused; the old one stays in force
+        good = config.read_text()
+        config.write_text(good + "\n[watchlist.broken]\nterms = []\n")
+        proc.send_signal(signal.SIGHUP)
+        _wait_for(sock, "RELOADING=1", seen)
+        seen.clear()
+        _wait_for(sock, "READY=1", seen)
+        proc.send_signal(signal.SIGTERM)
+        _wait_for(sock, "STOPPING=1", seen)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        sock.close()
+    stderr = log.read_text()
+    assert "reload refused" in stderr and "watchlist.broken.terms" in stderr
+    assert "level=error" not in stderr.replace("level=error logger=newsmon.daemon msg=reload", "")
+    # the schedule is in the database: after the stop, every feed's next check is ahead
+    feeds = list_feeds(db)
+    assert all(f.next_check_at > f.last_polled_at for f in feeds if f.last_polled_at)
+    assert sum(len(list_alerts(db, feed=f.name)) for f in feeds) == 12
+    db.close()
+
+
+def test_daemon_refuses_to_start_on_bad_config(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[feed]]\nname = 'a'\nurl = 'http://127.0.0.1:9/x'\nbogus = 1\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(bad), "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert f"{bad}:4: feed[0].bogus: unknown key" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -1,0 +1,50 @@
+"""The migrations and the models never drift apart; the systemd unit verifies."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+
+from conftest import REPO
+from monitor.store.db import connect, migrations_dir
+
+
+def test_models_match_migrations(db_url: str) -> None:
+    db = connect(db_url)
+    db.migrate()
+    db.migrate()  # idempotent
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.check(cfg)  # raises when autogenerate would find a difference
+    db.close()
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
+def test_systemd_unit_verifies_and_is_hardened(tmp_path: Path) -> None:
+    newsmon = Path(sys.executable).with_name("newsmon")
+    unit = (REPO / "systemd" / "newsmon.service").read_text()
+    assert "Type=notify" in unit and "WatchdogSec=" in unit and "ExecReload=" in unit
+    local = tmp_path / "newsmon.service"
+    local.write_text(unit.replace("/opt/newsmon/bin/newsmon", str(newsmon)))
+    verify = subprocess.run(
+        ["systemd-analyze", "verify", str(local)], capture_output=True, text=True, timeout=60
+    )
+    assert verify.returncode == 0 and verify.stdout + verify.stderr == ""
+    security = subprocess.run(
+        ["systemd-analyze", "security", "--offline=true", str(local)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    exposure = float(
+        security.stdout.split("Overall exposure level for newsmon.service:")[1].split()[0]
+    )
+    assert exposure <= 2.0
