@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import os
 
+from alembic import context
 from sqlalchemy import create_engine
 
-from alembic import context
 from monitor.store.tables import Base
 
 config = context.config

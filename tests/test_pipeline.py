@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Mailbox, write_config
 
+from conftest import Mailbox, write_config
 from monitor.app import close_context, open_context, poll_once
 from monitor.config import load
 from monitor.demo.server import Receiver, Reply, Site

@@ -40,9 +40,8 @@ class Database:
 
     def migrate(self) -> None:
         """Upgrade the schema to the newest revision, in this process."""
-        from alembic.config import Config
-
         from alembic import command
+        from alembic.config import Config
 
         cfg = Config()
         cfg.set_main_option("script_location", str(migrations_dir()))
