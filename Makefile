@@ -24,7 +24,7 @@ demo: $(VENV)/.installed
 	$(BIN)/newsmon demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check monitor tests bench alembic
+	$(BIN)/ruff check monitor tests alembic
 	$(BIN)/mypy
 	$(BIN)/pytest
 
