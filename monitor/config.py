@@ -208,7 +208,9 @@ def load(path: Path) -> Settings:
     origins: list[Origin] = []
     for file in files:
         data, text = _read(file)
-        origins.append(Origin(file, text, len(merged.get("feed", []))))
+        feeds = data.get("feed")
+        count = len(feeds) if isinstance(feeds, list) else 0
+        origins.append(Origin(file, text, len(merged.get("feed", [])), count))
         _merge(merged, data, file)
     url = os.environ.get("NEWSMON_DATABASE_URL")
     if url:
@@ -216,7 +218,7 @@ def load(path: Path) -> Settings:
     try:
         return Settings.model_validate(merged)
     except ValidationError as exc:
-        lines = [_describe(err, origins) for err in exc.errors()]
+        lines = [line for err in exc.errors() for line in _describe(err, origins)]
         raise ConfigError(
             f"{len(lines)} problem(s) in {path}:\n  " + "\n  ".join(lines),
             "fix these, then run `newsmon config check`",
@@ -254,11 +256,28 @@ def _merge(into: dict[str, Any], data: dict[str, Any], file: Path) -> None:
             into[key] = value
 
 
-def _describe(err: Any, origins: list[Origin]) -> str:
-    loc = tuple(err["loc"])
-    key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
-    where = locate(origins, loc)
+def _describe(err: Any, origins: list[Origin]) -> list[str]:
+    """One line per problem: ``file:line: key: what is wrong``."""
     message = err["msg"].removeprefix("Value error, ")
+    if not err["loc"]:  # cross-field checks: "feed[1].name: ...; watchlist.x.channels: ..."
+        parts = [p.split(": ", 1) for p in message.split("; ")]
+        return [_line(origins, _parse_key(k), text) for k, text in parts]
     if err["type"] == "extra_forbidden":
         message = "unknown key (check the spelling against config/newsmon.toml)"
-    return f"{where}{key or '(top level)'}: {message}"
+    return [_line(origins, tuple(err["loc"]), message)]
+
+
+def _line(origins: list[Origin], loc: tuple[object, ...], message: str) -> str:
+    key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
+    return f"{locate(origins, loc)}{key or '(top level)'}: {message}"
+
+
+def _parse_key(key: str) -> tuple[object, ...]:
+    """``feed[1].name`` -> ("feed", 1, "name")."""
+    parts: list[object] = []
+    for piece in key.split("."):
+        name, _, index = piece.partition("[")
+        parts.append(name)
+        if index:
+            parts.append(int(index.rstrip("]")))
+    return tuple(parts)

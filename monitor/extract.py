@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,6 +16,8 @@ from monitor.errors import ExtractError
 
 __all__ = ["PageText", "extract_page", "html_to_text"]
 
+_HEADER_CHARSET = re.compile(r"charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _LANG = re.compile(rb"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 
 
@@ -28,11 +31,25 @@ class PageText:
     canonical_url: str | None
 
 
-def extract_page(html: bytes, *, url: str) -> PageText:
+def _decode(page: bytes, content_type: str) -> str | bytes:
+    """Text by the charset the server or the page declares; bytes (for trafilatura to
+    guess) when neither declares one or the declared one is unknown."""
+    declared = _HEADER_CHARSET.search(content_type) or _META_CHARSET.search(page[:4096])
+    if declared is None:
+        return page
+    name = declared.group(1)
+    charset = name.decode("ascii", "replace") if isinstance(name, bytes) else name
+    try:
+        return page.decode(charset, errors="replace")
+    except LookupError:
+        return page
+
+
+def extract_page(page: bytes, *, url: str, content_type: str = "") -> PageText:
     """Main text of an article page, comments and page chrome left out."""
     try:
         doc: Any = trafilatura.bare_extraction(
-            html,
+            _decode(page, content_type),
             url=url,
             include_comments=False,
             include_tables=True,
@@ -47,7 +64,7 @@ def extract_page(html: bytes, *, url: str) -> PageText:
     text = str(data.get("text") or "").strip()
     if not text:
         raise ExtractError(f"no main text found on {url}")
-    match = _LANG.search(html[:4096])
+    match = _LANG.search(page[:4096])
     return PageText(
         title=str(data.get("title") or "").strip(),
         text=text,
@@ -61,7 +78,7 @@ def extract_page(html: bytes, *, url: str) -> PageText:
 def html_to_text(fragment: str) -> str:
     """Plain text of a feed summary, which may be HTML or already text."""
     if "<" not in fragment:
-        return " ".join(fragment.split())
+        return " ".join(html.unescape(fragment).split())
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (ParserError, ValueError):

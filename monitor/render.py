@@ -37,10 +37,12 @@ def _escape(text: str, fmt: str) -> str:
 
 def _highlight(snippet: str, found: str, fmt: str) -> str:
     """Escape the snippet and mark the first occurrence of the hit."""
-    at = snippet.lower().find(found.lower()) if found else -1
-    if at < 0:
+    words = found.split()
+    pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
+    hit_at = re.search(pattern, snippet, re.IGNORECASE) if words else None
+    if hit_at is None:
         return _escape(snippet, fmt)
-    before, hit, after = snippet[:at], snippet[at : at + len(found)], snippet[at + len(found) :]
+    before, hit, after = snippet[: hit_at.start()], hit_at.group(0), snippet[hit_at.end() :]
     mark = {"html": ("<b>", "</b>"), "markdown": ("**", "**")}.get(fmt, ("«", "»"))
     return _escape(before, fmt) + mark[0] + _escape(hit, fmt) + mark[1] + _escape(after, fmt)
 
@@ -51,7 +53,7 @@ def render(alert: AlertView, fmt: str = "text") -> Message:
     source = alert.sitename or alert.feed or "unknown source"
     when = (alert.published_at or alert.created_at).strftime("%Y-%m-%d %H:%M UTC")
     hits = "; ".join(
-        f"{m.watchlist} ← {m.found or m.term} ({m.field})"
+        f"{m.watchlist} ← {' '.join((m.found or m.term).split())} ({m.field})"
         for m in {(m.watchlist, m.term): m for m in alert.matches}.values()
     )
     first = next((m for m in alert.matches if m.field == "text"), None) or (

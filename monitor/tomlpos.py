@@ -18,6 +18,7 @@ class Origin:
     file: Path
     text: str
     first_feed: int  # index of this file's first [[feed]] in the merged list
+    feed_count: int = 0
 
 
 def locate(origins: list[Origin], loc: tuple[object, ...]) -> str:
@@ -25,7 +26,11 @@ def locate(origins: list[Origin], loc: tuple[object, ...]) -> str:
     if not origins:
         return ""
     if loc and loc[0] == "feed" and len(loc) > 1 and isinstance(loc[1], int):
-        owner = max((o for o in origins if o.first_feed <= loc[1]), key=lambda o: o.first_feed)
+        index = loc[1]
+        owners = [o for o in origins if o.first_feed <= index < o.first_feed + o.feed_count]
+        if not owners:
+            return _fmt(origins[0].file, None)
+        owner = owners[0]
         line = _find(owner.text, r"\[\[\s*feed\s*\]\]", loc[1] - owner.first_feed, loc[2:3])
         return _fmt(owner.file, line)
     for origin in origins:

@@ -42,6 +42,8 @@ def url_key(url: str) -> str:
         return url.strip()
     scheme = parts.scheme.lower()
     host = (parts.hostname or "").lower().rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literal
     if port and port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{port}"
     query = [
