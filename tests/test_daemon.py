@@ -88,7 +88,7 @@ def test_daemon_refuses_to_start_on_bad_config(tmp_path: Path) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text("[[feed]]\nname = 'a'\nurl = 'http://127.0.0.1:9/x'\nbogus = 1\n")
     proc = subprocess.run(
-        [sys.executable, "-m", "monitor", "--config", str(bad), "run"],
+        [sys.executable, "-m", "monitor", "run", "--config", str(bad)],
         capture_output=True,
         text=True,
         timeout=60,

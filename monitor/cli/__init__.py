@@ -74,5 +74,25 @@ for module in (admin, feeds, alerts, notify):
     module.register(cli)
 
 
+def _config_first(args: list[str]) -> list[str]:
+    """Accept ``--config`` anywhere (``newsmon run --config X``), as the global option."""
+    rest, moved = [], []
+    i = 0
+    while i < len(args):
+        if args[i] == "--" or args[i] in ("-h", "--help"):
+            rest.extend(args[i:])
+            break
+        if args[i] == "--config" and i + 1 < len(args):
+            moved += args[i : i + 2]
+            i += 2
+            continue
+        if args[i].startswith("--config="):
+            moved.append(args[i])
+        else:
+            rest.append(args[i])
+        i += 1
+    return moved + rest
+
+
 def main() -> None:
-    cli(prog_name="newsmon")
+    cli(args=_config_first(sys.argv[1:]), prog_name="newsmon")
