@@ -63,7 +63,7 @@ def run_demo(workdir: Path) -> int:
     ]
     emit(rows, "table", ["feed", "status", "new", "alerts", "error"], "first poll")
     emit(
-        [alert_dict(a) for a in reversed(found)],
+        [alert_dict(a) for a in sorted(found, key=lambda a: a.id)],
         "table",
         ["id", "watchlists", "terms", "title", "feed", "deliveries"],
         "alerts",
