@@ -4,7 +4,8 @@
     ├── ConfigError          config file missing, unreadable or invalid
     ├── DatabaseError        database unreachable, migration failed
     ├── FetchError           a feed or page could not be fetched
-    │   └── TooLargeError    the body went over the size cap
+    │   ├── TooLargeError    the body went over the size cap
+    │   └── BlockedError     the URL resolves to an address newsmon does not fetch from
     ├── ParseError           the bytes are not a usable feed
     ├── ExtractError         no main text could be found on a page
     └── NotifyError          a channel could not be built or refused a message
@@ -15,6 +16,7 @@ Messages start with the stage (``fetch: ...``) so a log line says where it faile
 from __future__ import annotations
 
 __all__ = [
+    "BlockedError",
     "ConfigError",
     "DatabaseError",
     "ExtractError",
@@ -58,6 +60,13 @@ class FetchError(NewsmonError):
 
 class TooLargeError(FetchError):
     default_hint = "raise [http] max_bytes if this source is legitimately large"
+
+
+class BlockedError(FetchError):
+    default_hint = (
+        "a feed or a redirect points into a private network; if this source is trusted, "
+        "add its network to [http] allow_networks"
+    )
 
 
 class ParseError(NewsmonError):

@@ -85,7 +85,10 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
             log.info("polled feed=%s status=not-modified", feed.name)
             return FeedResult(feed.name, "not-modified")
         title, entries = parse_feed(
-            fetched.body, url=fetched.url, content_type=fetched.content_type
+            fetched.body,
+            url=fetched.url,
+            content_type=fetched.content_type,
+            max_entries=ctx.settings.defaults.max_entries,
         )
         fresh = entry_store.new_entries(ctx.db, feed.id, entries)
         backlog, alerts = 0, []

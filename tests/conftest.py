@@ -21,6 +21,8 @@ from monitor.store.tables import Base
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = REPO / "monitor" / "demo" / "site"
 PG_URL = os.environ.get("NEWSMON_TEST_DATABASE_URL")
+# The local test servers listen on 127.0.0.1, which the SSRF guard refuses unless allowed.
+ALLOW_LOCAL = '["127.0.0.1/32"]'
 
 
 def _reset_postgres(url: str) -> None:
@@ -113,6 +115,7 @@ def write_config(
     names = list(channels)
     lines = [
         f'[database]\nurl = "{db_url}"\n',
+        f"[http]\nallow_networks = {ALLOW_LOCAL}\n",
         f"[defaults]\nalert_backlog = {str(alert_backlog).lower()}\n",
         '[delivery]\nretry_base = "1s"\nretry_max = "2s"\nmax_attempts = 3\n',
         f'[[feed]]\nname = "world"\nurl = "{site.base}/feeds/world.xml"\n',
