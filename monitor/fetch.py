@@ -122,7 +122,7 @@ def fetch(
         raise FetchError(f"{kind.strip()} fetching {_safe(url)}") from None
     except httpx.ConnectError as exc:
         if str(exc).startswith(BLOCKED_PREFIX):
-            raise BlockedError(f"refused to fetch {_safe(url)}: {exc}") from None
+            raise BlockedError(f"refused to fetch {_safe(url)}: {_via(exc, url)}{exc}") from None
         raise FetchError(f"cannot connect to {_safe(url)}: {_reason(exc)}") from None
     except httpx.UnsupportedProtocol:
         raise FetchError(f"not an http or https URL: {_safe(url)}") from None
@@ -194,6 +194,15 @@ def _raw_chunks(response: httpx.Response) -> Iterator[bytes]:
         yield response.content
         return
     yield from response.iter_raw()
+
+
+def _via(exc: httpx.HTTPError, url: str) -> str:
+    """``redirected to X: `` when the refused connection was for a redirect's target."""
+    try:
+        target = str(exc.request.url)
+    except RuntimeError:
+        return ""
+    return "" if target == url else f"redirected to {_safe(target)}: "
 
 
 def _status_message(status: int) -> str:

@@ -121,6 +121,16 @@ def _clamp(timeout: float | None) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+@contextmanager
+def _deadline_named() -> Iterator[None]:
+    """A timeout that the deadline cut short is reported as the deadline."""
+    try:
+        yield
+    except (httpcore.ReadTimeout, httpcore.WriteTimeout, httpcore.ConnectTimeout):
+        _clamp(None)  # raises the deadline's own error when it has passed
+        raise
+
+
 def system_resolver(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -131,10 +141,12 @@ class _DeadlineStream(httpcore.NetworkStream):
         self._stream = stream
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return self._stream.read(max_bytes, _clamp(timeout))
+        with _deadline_named():
+            return self._stream.read(max_bytes, _clamp(timeout))
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._stream.write(buffer, _clamp(timeout))
+        with _deadline_named():
+            self._stream.write(buffer, _clamp(timeout))
 
     def close(self) -> None:
         self._stream.close()
@@ -181,16 +193,18 @@ class GuardedBackend(httpcore.NetworkBackend):
         usable = [a for a in addresses if a not in dict(refused)]
         if not usable:
             address, reason = refused[0]
+            named = "" if host.strip("[]") == address else f" ({host})"
             raise httpcore.ConnectError(
-                f"{BLOCKED_PREFIX} {address} for {host}: {reason}; "
-                "add it to [http] allow_networks to allow it"
+                f"{BLOCKED_PREFIX} {address}{named} is {reason}; "
+                "[http] allow_networks can open it"
             )
         error: Exception | None = None
         for address in usable:
             try:
-                stream = self._inner.connect_tcp(
-                    address, port, _clamp(timeout), local_address, socket_options
-                )
+                with _deadline_named():
+                    stream = self._inner.connect_tcp(
+                        address, port, _clamp(timeout), local_address, socket_options
+                    )
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 error = exc
                 continue
