@@ -30,6 +30,7 @@ log = logging.getLogger("newsmon.daemon")
 
 TICK_SECONDS = 5.0
 STUCK_AFTER = 900.0  # a poll job running longer than this is considered stuck
+MAX_DB_BACKOFF = 300.0
 
 
 class Daemon:
@@ -39,18 +40,40 @@ class Daemon:
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._busy_since: float | None = None
+        self._failures = 0  # polls in a row that failed on the database
+        self._retry_at = 0.0
         self._delivering = threading.Lock()
         self._scheduler = BackgroundScheduler(timezone="UTC")
 
     # jobs -------------------------------------------------------------------------
     def _poll_job(self) -> None:
+        if time.monotonic() < self._retry_at:
+            return  # the database failed lately: wait out the backoff
         self._busy_since = time.monotonic()
         try:
             results = run_cycle(self.ctx)
+        except NewsmonError as exc:
+            self._database_failed(exc)
+            return
         finally:
             self._busy_since = None
+        if self._failures:
+            log.info("database answers again; polling resumes")
+            self._failures, self._retry_at = 0, 0.0
         if any(r.alerts for r in results):
             self._deliver_job()  # send new alerts now rather than at the next delivery tick
+
+    def _database_failed(self, exc: NewsmonError) -> None:
+        """Back off (5 s doubling to 5 min) instead of hammering a database that is down."""
+        self._failures += 1
+        delay = min(TICK_SECONDS * 2 ** (self._failures - 1), MAX_DB_BACKOFF)
+        self._retry_at = time.monotonic() + delay
+        log.warning(
+            "poll skipped, retrying in %.0fs failures=%d error=%r",
+            delay,
+            self._failures,
+            str(exc),
+        )
 
     def _deliver_job(self) -> None:
         with self._delivering:

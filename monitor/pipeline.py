@@ -204,6 +204,9 @@ def run_cycle(
 
 
 def _failed(ctx: Context, feed: FeedState, now: datetime, error: str) -> FeedResult:
-    feed_store.record_failure(ctx.db, feed.id, now, error)
     log.warning("poll failed feed=%s error=%r", feed.name, error)
+    try:
+        feed_store.record_failure(ctx.db, feed.id, now, error)
+    except NewsmonError as exc:  # the database itself is failing: the feed stays due
+        log.error("cannot record the failure feed=%s error=%r", feed.name, str(exc))
     return FeedResult(feed.name, "error", error=error)

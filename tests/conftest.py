@@ -110,12 +110,13 @@ def write_config(
     channels: dict[str, list[str]],
     extra: str = "",
     alert_backlog: bool = True,
+    http: str = "",
 ) -> Path:
     """A config for the sample site: its three feeds, four watchlists, given channels."""
     names = list(channels)
     lines = [
         f'[database]\nurl = "{db_url}"\n',
-        f"[http]\nallow_networks = {ALLOW_LOCAL}\n",
+        f"[http]\nallow_networks = {ALLOW_LOCAL}\n{http}\n",
         f"[defaults]\nalert_backlog = {str(alert_backlog).lower()}\n",
         '[delivery]\nretry_base = "1s"\nretry_max = "2s"\nmax_attempts = 3\n',
         f'[[feed]]\nname = "world"\nurl = "{site.base}/feeds/world.xml"\n',

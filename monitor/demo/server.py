@@ -107,7 +107,7 @@ class _SiteHandler(_Quiet):
             return
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        self.wfile.write(reply.body)
+        self._stream([reply.body], 0.0)
 
     def _stream(self, chunks: Iterable[bytes], delay: float) -> None:
         try:
