@@ -175,7 +175,10 @@ class GuardedBackend(httpcore.NetworkBackend):
         self._inner = httpcore.SyncBackend()
 
     def reason_to_refuse(self, address: str) -> str | None:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return "not an IP address"
         if any(ip.version == net.version and ip in net for net in self.allowed):
             return None
         return blocked_reason(ip)
