@@ -95,7 +95,19 @@ def _quiet_rollback(session: Session) -> None:
         session.rollback()
 
 
+def _first_cause(exc: DBAPIError) -> DBAPIError:
+    """The database error that started it: after SQLite's "database or disk is full" has
+    rolled the transaction back, releasing a savepoint fails too, and hides the cause."""
+    found, seen = exc, exc.__context__
+    while seen is not None:
+        if isinstance(seen, DBAPIError):
+            found = seen
+        seen = seen.__context__
+    return found
+
+
 def _unavailable(exc: DBAPIError) -> DatabaseError:
+    exc = _first_cause(exc)
     reason = " ".join(f"{type(exc.orig).__name__}: {exc.orig}".split())[:300]
     if "full" in reason.lower():
         return DatabaseError(
