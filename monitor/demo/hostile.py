@@ -35,7 +35,8 @@ def rss(
     items: str, *, head: str = '<?xml version="1.0" encoding="utf-8"?>', doctype: str = ""
 ) -> bytes:
     return (
-        f'{head}{doctype}<rss version="2.0"><channel><title>Hostile</title>{items}</channel></rss>'
+        f"{head}\n{doctype}\n"
+        f'<rss version="2.0"><channel><title>Hostile</title>{items}</channel></rss>'
     ).encode()
 
 
@@ -47,8 +48,8 @@ def item(n: int, title: str = "NATO item", extra: str = "") -> str:
 
 
 def _laughs(_: str) -> Reply:
-    decl = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">' for i in range(1, 10))
-    body = rss(item(1, "&l9;"), doctype=f'<!DOCTYPE rss [<!ENTITY l0 "lol">{decl}]>')
+    decl = "".join(f'<!ENTITY l{i} "{f"&l{i - 1};" * 10}">\n' for i in range(1, 10))
+    body = rss(item(1, "&l9;"), doctype=f'<!DOCTYPE rss [\n<!ENTITY l0 "lol">\n{decl}]>')
     return Reply(200, body, XML)
 
 
@@ -60,8 +61,8 @@ def _quadratic(_: str) -> Reply:
 
 def _external(base: str) -> Reply:
     doctype = (
-        f'<!DOCTYPE rss [<!ENTITY file SYSTEM "file:///etc/passwd">'
-        f'<!ENTITY web SYSTEM "{base}/secret">]>'
+        f'<!DOCTYPE rss [\n<!ENTITY file SYSTEM "file:///etc/passwd">\n'
+        f'<!ENTITY web SYSTEM "{base}/secret">\n]>'
     )
     return Reply(200, rss(item(1, "&file; &web;"), doctype=doctype), XML)
 
