@@ -19,7 +19,7 @@ from monitor import config as config_mod
 from monitor import sdnotify
 from monitor.app import close_context, open_context
 from monitor.delivery import drain
-from monitor.errors import NewsmonError
+from monitor.errors import NewsmonError, UnavailableError
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, run_cycle
 from monitor.store.feeds import sync_feeds
@@ -36,7 +36,7 @@ MAX_DB_BACKOFF = 300.0
 class Daemon:
     def __init__(self, config_path: Path, settings: config_mod.Settings) -> None:
         self.config_path = config_path
-        self.ctx: Context = open_context(settings)
+        self.ctx: Context = _open_when_ready(settings)
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._busy_since: float | None = None
@@ -162,6 +162,25 @@ class Daemon:
 
     def _on_hup(self, _signum: int, _frame: FrameType | None) -> None:
         self._reload.set()
+
+
+def _open_when_ready(settings: config_mod.Settings) -> Context:
+    """Open the database, waiting for it if it does not answer yet: a daemon started
+    before its database (or restarted during an outage) waits instead of exiting into a
+    restart loop. systemd is told why, and that starting takes longer."""
+    failures = 0
+    while True:
+        try:
+            return open_context(settings)
+        except UnavailableError as exc:
+            failures += 1
+            delay = min(TICK_SECONDS * 2 ** (failures - 1), MAX_DB_BACKOFF)
+            log.warning(
+                "database unavailable at start, retrying in %.0fs error=%r", delay, str(exc)
+            )
+            sdnotify.notify(f"STATUS=waiting for the database: {exc}"[:200])
+            sdnotify.notify(f"EXTEND_TIMEOUT_USEC={int((delay + 60) * 1_000_000)}")
+            time.sleep(delay)
 
 
 def _now() -> object:

@@ -2,7 +2,8 @@
 
     NewsmonError
     ├── ConfigError          config file missing, unreadable or invalid
-    ├── DatabaseError        database unreachable, migration failed
+    ├── DatabaseError        database misconfigured, migration failed
+    │   └── UnavailableError the database did not answer: down, locked or full (retried)
     ├── FetchError           a feed or page could not be fetched
     │   ├── TooLargeError    the body went over the size cap
     │   └── BlockedError     the URL resolves to an address newsmon does not fetch from
@@ -25,6 +26,7 @@ __all__ = [
     "NotifyError",
     "ParseError",
     "TooLargeError",
+    "UnavailableError",
 ]
 
 
@@ -51,6 +53,10 @@ class ConfigError(NewsmonError):
 class DatabaseError(NewsmonError):
     stage = "database"
     default_hint = "check [database] url and that the server is up, then `newsmon db upgrade`"
+
+
+class UnavailableError(DatabaseError):
+    default_hint = "newsmon retries; check that the database server is up"
 
 
 class FetchError(NewsmonError):

@@ -7,9 +7,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
+import signal
 import socket
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, event, text
 
-from conftest import PG_URL, Mailbox, free_port, write_config
+from conftest import PG_URL, REPO, SAMPLE_SITE, Mailbox, free_port, write_config
 from monitor.app import close_context, open_context, poll_once
 from monitor.cli import cli
 from monitor.config import load
@@ -360,3 +365,88 @@ def test_unresolvable_feed_is_an_error_and_others_poll(
     }
     assert "cannot resolve feeds.newsmon.invalid" in (feeds["gone"].last_error or "")
     assert feeds["gone"].next_check_at > feeds["gone"].last_polled_at  # type: ignore[operator]
+
+
+# ------------------------------------------------------------------ the daemon itself
+
+
+def _wait(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+@needs_pg
+def test_daemon_waits_for_postgres_and_rides_out_an_outage(
+    site: Site, hook: Receiver, db_url: str, tmp_path: Path
+) -> None:
+    """A real daemon process: started before its database, then cut off from it while
+    running. It neither exits nor loops; it resumes and loses nothing."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only")
+    from sqlalchemy.engine import make_url
+
+    real = make_url(db_url)
+    proxy = Proxy((real.host or "127.0.0.1", real.port or 5432))
+    proxy.is_up = False
+    url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
+    config = write_config(
+        tmp_path / "n.toml", url, site, {"chat": [f"json://{hook.base[7:]}/hook"]}
+    )
+    config.write_text(config.read_text().replace("[defaults]\n", '[defaults]\ninterval = "1s"\n'))
+    messages: list[str] = []
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(str(tmp_path / "notify.sock"))
+    sock.settimeout(0.2)
+
+    def heard(text: str) -> bool:
+        with contextlib.suppress(TimeoutError):
+            messages.append(sock.recv(4096).decode())
+        return any(text in m for m in messages)
+
+    log = tmp_path / "daemon.log"
+    env = {
+        **os.environ,
+        "NOTIFY_SOCKET": str(tmp_path / "notify.sock"),
+        "NEWSMON_CONFIG": str(config),
+    }
+    with log.open("w") as stderr:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run"], env=env, cwd=REPO, stderr=stderr
+        )
+    try:
+        _wait(lambda: heard("STATUS=waiting for the database"), "the daemon to wait")
+        assert proc.poll() is None and not heard("READY=1")
+        proxy.is_up = True
+        _wait(lambda: heard("READY=1"), "READY once the database answers")
+        _wait(lambda: len(hook.received) == EXPECTED_ALERTS, "the first alerts")
+
+        proxy.cut()  # the database goes away under the running daemon
+        _wait(lambda: "poll skipped" in log.read_text(), "a failed poll")
+        world = (SAMPLE_SITE / "feeds" / "world.xml").read_text().replace("{base}", site.base)
+        fresh = (
+            "<item><title>NATO envoy in Kyiv</title><guid>outage-1</guid>"
+            "<description>NATO envoy meets Ukrainian officials.</description></item>"
+        )
+        site.routes["/feeds/world.xml"] = Reply(
+            200, world.replace("<item>", fresh + "<item>", 1).encode()
+        )
+        time.sleep(2)
+        assert proc.poll() is None
+        proxy.is_up = True
+        _wait(lambda: len(hook.received) == EXPECTED_ALERTS + 1, "the alert after the outage", 90)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        sock.close()
+        proxy.close()
+    stderr_text = log.read_text()
+    assert "Traceback" not in stderr_text
+    assert "database unavailable at start" in stderr_text and "polling resumes" in stderr_text
+    titles = [json.loads(body)["title"] for _, _, body in hook.received]
+    assert len(titles) == len(set(titles)) == EXPECTED_ALERTS + 1

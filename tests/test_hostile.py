@@ -19,7 +19,7 @@ from monitor.parse import parse_feed
 from monitor.store.alerts import list_alerts
 from monitor.store.feeds import FeedRow, list_feeds
 
-HTTP = 'max_bytes = 2000000\ntimeout = "1s"\ndeadline = "2s"\nmax_redirects = 3'
+HTTP = 'max_bytes = 2000000\ntimeout = "5s"\ndeadline = "3s"\nmax_redirects = 3'
 SAMPLE = {"world", "nachrichten", "novosti"}
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.errors import DatabaseError
+from monitor.errors import DatabaseError, UnavailableError
 
 __all__ = ["Database", "connect", "migrations_dir"]
 
@@ -106,16 +106,16 @@ def _first_cause(exc: DBAPIError) -> DBAPIError:
     return found
 
 
-def _unavailable(exc: DBAPIError) -> DatabaseError:
+def _unavailable(exc: DBAPIError) -> UnavailableError:
     exc = _first_cause(exc)
     reason = " ".join(f"{type(exc.orig).__name__}: {exc.orig}".split())[:300]
     if "full" in reason.lower():
-        return DatabaseError(
+        return UnavailableError(
             reason, "free disk space for the database; newsmon retries and loses nothing"
         )
     if "locked" in reason.lower() or "busy" in reason.lower():
-        return DatabaseError(reason, "another program holds a write lock; newsmon retries")
-    return DatabaseError(reason, "newsmon retries; check that the database server is up")
+        return UnavailableError(reason, "another program holds a write lock; newsmon retries")
+    return UnavailableError(reason)
 
 
 def migrations_dir() -> Path:
