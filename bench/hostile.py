@@ -76,7 +76,7 @@ def run_case(name: str, *, is_traced: bool) -> dict[str, object]:
     return {
         "case": name,
         "outcome": result.status if not is_page else f"{result.status}, page: summary",
-        "error": result.error or error or "",
+        "error": (result.error or error or "") if is_page else (result.error or ""),
         "seconds": round(seconds, 2),
         "rss_before": round(before, 1),
         "rss_peak": round(peak, 1),
