@@ -165,3 +165,28 @@ def test_short_character_entities_are_still_read() -> None:
         rss(item(1, "NATO&nbsp;&mdash;&nbsp;news"), doctype=doctype), url="http://x/f"
     )
     assert entry.title == "NATO\u00a0\u2014\u00a0news 1"
+
+
+def test_entry_link_into_a_blocked_network_is_not_fetched(site: Site, tmp_path: Path) -> None:
+    with Site(host="127.0.0.2") as inside:
+        inside.routes["/admin"] = Reply(200, b"<html><body>internal NATO secrets</body></html>")
+        site.routes["/feeds/hostile.xml"] = Reply(
+            200,
+            rss(item(1, extra=f"<link>{inside.base}/admin</link>")),
+            {"Content-Type": "text/xml"},
+        )
+        config = hostile_config(tmp_path, f"sqlite:///{tmp_path / 'n.db'}", site)
+        config.write_text(
+            config.read_text().replace("fetch_articles = false", "fetch_articles = true")
+        )
+        ctx = open_context(load(config))
+        try:
+            poll_once(ctx)
+            (alert,) = list_alerts(ctx.db, feed="hostile")
+            with ctx.db.engine.connect() as conn:
+                error = conn.exec_driver_sql("SELECT fetch_error FROM articles").scalar()
+        finally:
+            close_context(ctx)
+        assert inside.hits == {}
+    assert alert.text_source == "summary" and "secrets" not in alert.text
+    assert f"refused to fetch {inside.base}/admin" in str(error) and "loopback" in str(error)
