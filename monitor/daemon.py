@@ -53,7 +53,11 @@ class Daemon:
         try:
             results = run_cycle(self.ctx)
         except NewsmonError as exc:
-            self._database_failed(exc)
+            self._database_failed(str(exc))
+            return
+        except Exception as exc:  # a bug: logged with its traceback, retried like an outage
+            log.exception("poll failed unexpectedly")
+            self._database_failed(f"{type(exc).__name__}: {exc}")
             return
         finally:
             self._busy_since = None
@@ -63,7 +67,7 @@ class Daemon:
         if any(r.alerts for r in results):
             self._deliver_job()  # send new alerts now rather than at the next delivery tick
 
-    def _database_failed(self, exc: NewsmonError) -> None:
+    def _database_failed(self, error: str) -> None:
         """Back off (5 s doubling to 5 min) instead of hammering a database that is down."""
         self._failures += 1
         delay = min(TICK_SECONDS * 2 ** (self._failures - 1), MAX_DB_BACKOFF)
@@ -72,7 +76,7 @@ class Daemon:
             "poll skipped, retrying in %.0fs failures=%d error=%r",
             delay,
             self._failures,
-            str(exc),
+            error,
         )
 
     def _deliver_job(self) -> None:
@@ -84,6 +88,8 @@ class Daemon:
             drain(self.ctx.db, self.ctx.settings, self.ctx.clock())
         except NewsmonError as exc:
             log.warning("delivery pass failed error=%r", str(exc))
+        except Exception:  # a bug must not stop deliveries for good: the next tick retries
+            log.exception("delivery pass failed unexpectedly")
 
     def _is_healthy(self) -> bool:
         busy = self._busy_since
