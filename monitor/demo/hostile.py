@@ -116,8 +116,8 @@ def _undeclared_utf16(_: str) -> Reply:
     return Reply(200, body, {"Content-Type": "application/rss+xml"})
 
 
-def _nul(_: str) -> Reply:
-    extra = "<link>http://example.invalid/a\x00b</link>"
+def _nul(base: str) -> Reply:
+    extra = f"<link>{base}/a\x00b</link>"
     body = rss(item(1, "NUL\x00in title &#0; &#xD800; \x07bell", extra))
     return Reply(200, body, XML)
 
@@ -143,9 +143,9 @@ def _bare(_: str) -> Reply:
     return Reply(200, rss(items), XML)
 
 
-def _many(_: str) -> Reply:
+def _many(base: str) -> Reply:
     items = "".join(
-        f"<item><title>Entry {n}</title><guid>m-{n}</guid><link>http://example.invalid/{n}</link>"
+        f"<item><title>Entry {n}</title><guid>m-{n}</guid><link>{base}/a/{n}</link>"
         f"<pubDate>Tue, 03 Nov 2026 {n // 3600 % 24:02d}:{n // 60 % 60:02d}:{n % 60:02d} GMT"
         f"</pubDate></item>"
         for n in range(10_000)
