@@ -24,7 +24,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, event, text
 
-from conftest import PG_URL, REPO, SAMPLE_SITE, Mailbox, free_port, write_config
+from conftest import PG_URL, REPO, SAMPLE_SITE, Mailbox, _reset_postgres, free_port, write_config
 from monitor.app import close_context, open_context, poll_once
 from monitor.cli import cli
 from monitor.config import load
@@ -185,6 +185,14 @@ def test_disk_full_error_says_so(tmp_path: Path) -> None:
 needs_pg = pytest.mark.skipif(not PG_URL, reason="set NEWSMON_TEST_DATABASE_URL")
 
 
+@pytest.fixture
+def pg_url() -> str:
+    """The PostgreSQL test database, emptied."""
+    assert PG_URL
+    _reset_postgres(PG_URL)
+    return PG_URL
+
+
 def _terminate_own_connections() -> None:
     """Drop every other connection to this test database, as a server restart would."""
     assert PG_URL
@@ -201,16 +209,14 @@ def _terminate_own_connections() -> None:
 
 @needs_pg
 def test_postgres_connections_dropped_mid_cycle(
-    daemon_for: Callable[[str], Daemon], site: Site, hook: Receiver, db_url: str
+    daemon_for: Callable[[str], Daemon], site: Site, hook: Receiver, pg_url: str
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
-    daemon = daemon_for(db_url)
+    daemon = daemon_for(pg_url)
     on_fetch(site, "/feeds/nachrichten.xml", _terminate_own_connections)
     daemon._poll_job()
     daemon._deliver_job()
     recover(daemon)  # whatever the drop cost, the next tick completes it
-    delivered_once(db_url, hook)
+    delivered_once(pg_url, hook)
 
 
 def _close(sock: socket.socket) -> None:
@@ -269,13 +275,11 @@ class Proxy:
 
 @needs_pg
 def test_postgres_unreachable_mid_cycle_then_back(
-    daemon_for: Callable[[str], Daemon], site: Site, hook: Receiver, db_url: str
+    daemon_for: Callable[[str], Daemon], site: Site, hook: Receiver, pg_url: str
 ) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
     from sqlalchemy.engine import make_url
 
-    real = make_url(db_url)
+    real = make_url(pg_url)
     proxy = Proxy((real.host or "127.0.0.1", real.port or 5432))
     try:
         daemon = daemon_for(real.set(host="127.0.0.1", port=proxy.port).render_as_string(False))
@@ -289,7 +293,7 @@ def test_postgres_unreachable_mid_cycle_then_back(
         assert daemon._failures == 0
     finally:
         proxy.close()
-    delivered_once(db_url, hook)
+    delivered_once(pg_url, hook)
 
 
 # ------------------------------------------------------------------ SMTP refusing
@@ -380,15 +384,13 @@ def _wait(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
 
 @needs_pg
 def test_daemon_waits_for_postgres_and_rides_out_an_outage(
-    site: Site, hook: Receiver, db_url: str, tmp_path: Path
+    site: Site, hook: Receiver, pg_url: str, tmp_path: Path
 ) -> None:
     """A real daemon process: started before its database, then cut off from it while
     running. It neither exits nor loops; it resumes and loses nothing."""
-    if not db_url.startswith("postgresql"):
-        pytest.skip("PostgreSQL only")
     from sqlalchemy.engine import make_url
 
-    real = make_url(db_url)
+    real = make_url(pg_url)
     proxy = Proxy((real.host or "127.0.0.1", real.port or 5432))
     proxy.is_up = False
     url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
