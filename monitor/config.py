@@ -17,10 +17,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     ValidationError,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from monitor.errors import ConfigError
 from monitor.tomlpos import Origin, locate
@@ -80,12 +82,15 @@ class HttpSettings(_Table):
     max_bytes: int = Field(default=5_000_000, ge=10_000)
     max_redirects: int = Field(default=5, ge=0, le=20)
     concurrency: int = Field(default=4, ge=1, le=64)
+    deadline: Duration = 60.0
+    allow_networks: list[IPvAnyNetwork] = []
 
 
 class DefaultsSettings(_Table):
     interval: Duration = 600.0
     alert_backlog: bool = False
     fetch_articles: bool = True
+    max_entries: int = Field(default=500, ge=1, le=100_000)
 
 
 class DeliverySettings(_Table):
@@ -157,19 +162,26 @@ class Settings(_Table):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
-        problems: list[str] = []
+        problems: list[tuple[tuple[object, ...], str]] = []
         seen: dict[str, int] = {}
         for i, feed in enumerate(self.feed):
             if feed.name in seen:
-                problems.append(f"feed[{i}].name: {feed.name!r} is already feed[{seen[feed.name]}]")
+                problems.append(
+                    (("feed", i, "name"), f"{feed.name!r} is already feed[{seen[feed.name]}]")
+                )
             seen[feed.name] = i
         for name, wl in self.watchlist.items():
             for ch in wl.channels:
                 if ch not in self.channel:
                     known = ", ".join(sorted(self.channel)) or "none defined"
-                    problems.append(f"watchlist.{name}.channels: unknown channel {ch!r} ({known})")
+                    problems.append(
+                        (("watchlist", name, "channels"), f"unknown channel {ch!r} ({known})")
+                    )
         if problems:
-            raise ValueError("; ".join(problems))
+            summary = "; ".join(f"{'.'.join(map(str, loc))}: {text}" for loc, text in problems)
+            raise PydanticCustomError(
+                "cross_check", "{summary}", {"summary": summary, "problems": problems}
+            )
         return self
 
     def feed_interval(self, feed: FeedSettings) -> float:
@@ -259,9 +271,8 @@ def _merge(into: dict[str, Any], data: dict[str, Any], file: Path) -> None:
 def _describe(err: Any, origins: list[Origin]) -> list[str]:
     """One line per problem: ``file:line: key: what is wrong``."""
     message = err["msg"].removeprefix("Value error, ")
-    if not err["loc"]:  # cross-field checks: "feed[1].name: ...; watchlist.x.channels: ..."
-        parts = [p.split(": ", 1) for p in message.split("; ")]
-        return [_line(origins, _parse_key(k), text) for k, text in parts]
+    if err["type"] == "cross_check":  # checks across tables, each with its own location
+        return [_line(origins, loc, text) for loc, text in err["ctx"]["problems"]]
     if err["type"] == "extra_forbidden":
         message = "unknown key (check the spelling against config/newsmon.toml)"
     return [_line(origins, tuple(err["loc"]), message)]
@@ -270,14 +281,3 @@ def _describe(err: Any, origins: list[Origin]) -> list[str]:
 def _line(origins: list[Origin], loc: tuple[object, ...], message: str) -> str:
     key = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     return f"{locate(origins, loc)}{key or '(top level)'}: {message}"
-
-
-def _parse_key(key: str) -> tuple[object, ...]:
-    """``feed[1].name`` -> ("feed", 1, "name")."""
-    parts: list[object] = []
-    for piece in key.split("."):
-        name, _, index = piece.partition("[")
-        parts.append(name)
-        if index:
-            parts.append(int(index.rstrip("]")))
-    return tuple(parts)

@@ -19,7 +19,7 @@ from monitor import config as config_mod
 from monitor import sdnotify
 from monitor.app import close_context, open_context
 from monitor.delivery import drain
-from monitor.errors import NewsmonError
+from monitor.errors import NewsmonError, UnavailableError
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, run_cycle
 from monitor.store.feeds import sync_feeds
@@ -30,27 +30,54 @@ log = logging.getLogger("newsmon.daemon")
 
 TICK_SECONDS = 5.0
 STUCK_AFTER = 900.0  # a poll job running longer than this is considered stuck
+MAX_DB_BACKOFF = 300.0
 
 
 class Daemon:
     def __init__(self, config_path: Path, settings: config_mod.Settings) -> None:
         self.config_path = config_path
-        self.ctx: Context = open_context(settings)
+        self.ctx: Context = _open_when_ready(settings)
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._busy_since: float | None = None
+        self._failures = 0  # polls in a row that failed on the database
+        self._retry_at = 0.0
         self._delivering = threading.Lock()
         self._scheduler = BackgroundScheduler(timezone="UTC")
 
     # jobs -------------------------------------------------------------------------
     def _poll_job(self) -> None:
+        if time.monotonic() < self._retry_at:
+            return  # the database failed lately: wait out the backoff
         self._busy_since = time.monotonic()
         try:
             results = run_cycle(self.ctx)
+        except NewsmonError as exc:
+            self._database_failed(str(exc))
+            return
+        except Exception as exc:  # a bug: logged with its traceback, retried like an outage
+            log.exception("poll failed unexpectedly")
+            self._database_failed(f"{type(exc).__name__}: {exc}")
+            return
         finally:
             self._busy_since = None
+        if self._failures:
+            log.info("database answers again; polling resumes")
+            self._failures, self._retry_at = 0, 0.0
         if any(r.alerts for r in results):
             self._deliver_job()  # send new alerts now rather than at the next delivery tick
+
+    def _database_failed(self, error: str) -> None:
+        """Back off (5 s doubling to 5 min) instead of hammering a database that is down."""
+        self._failures += 1
+        delay = min(TICK_SECONDS * 2 ** (self._failures - 1), MAX_DB_BACKOFF)
+        self._retry_at = time.monotonic() + delay
+        log.warning(
+            "poll skipped, retrying in %.0fs failures=%d error=%r",
+            delay,
+            self._failures,
+            error,
+        )
 
     def _deliver_job(self) -> None:
         with self._delivering:
@@ -61,6 +88,8 @@ class Daemon:
             drain(self.ctx.db, self.ctx.settings, self.ctx.clock())
         except NewsmonError as exc:
             log.warning("delivery pass failed error=%r", str(exc))
+        except Exception:  # a bug must not stop deliveries for good: the next tick retries
+            log.exception("delivery pass failed unexpectedly")
 
     def _is_healthy(self) -> bool:
         busy = self._busy_since
@@ -139,6 +168,25 @@ class Daemon:
 
     def _on_hup(self, _signum: int, _frame: FrameType | None) -> None:
         self._reload.set()
+
+
+def _open_when_ready(settings: config_mod.Settings) -> Context:
+    """Open the database, waiting for it if it does not answer yet: a daemon started
+    before its database (or restarted during an outage) waits instead of exiting into a
+    restart loop. systemd is told why, and that starting takes longer."""
+    failures = 0
+    while True:
+        try:
+            return open_context(settings)
+        except UnavailableError as exc:
+            failures += 1
+            delay = min(TICK_SECONDS * 2 ** (failures - 1), MAX_DB_BACKOFF)
+            log.warning(
+                "database unavailable at start, retrying in %.0fs error=%r", delay, str(exc)
+            )
+            sdnotify.notify(f"STATUS=waiting for the database: {exc}"[:200])
+            sdnotify.notify(f"EXTEND_TIMEOUT_USEC={int((delay + 60) * 1_000_000)}")
+            time.sleep(delay)
 
 
 def _now() -> object:

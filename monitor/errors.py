@@ -2,9 +2,11 @@
 
     NewsmonError
     ├── ConfigError          config file missing, unreadable or invalid
-    ├── DatabaseError        database unreachable, migration failed
+    ├── DatabaseError        database misconfigured, migration failed
+    │   └── UnavailableError the database did not answer: down, locked or full (retried)
     ├── FetchError           a feed or page could not be fetched
-    │   └── TooLargeError    the body went over the size cap
+    │   ├── TooLargeError    the body went over the size cap
+    │   └── BlockedError     the URL resolves to an address newsmon does not fetch from
     ├── ParseError           the bytes are not a usable feed
     ├── ExtractError         no main text could be found on a page
     └── NotifyError          a channel could not be built or refused a message
@@ -15,6 +17,7 @@ Messages start with the stage (``fetch: ...``) so a log line says where it faile
 from __future__ import annotations
 
 __all__ = [
+    "BlockedError",
     "ConfigError",
     "DatabaseError",
     "ExtractError",
@@ -23,6 +26,7 @@ __all__ = [
     "NotifyError",
     "ParseError",
     "TooLargeError",
+    "UnavailableError",
 ]
 
 
@@ -51,6 +55,10 @@ class DatabaseError(NewsmonError):
     default_hint = "check [database] url and that the server is up, then `newsmon db upgrade`"
 
 
+class UnavailableError(DatabaseError):
+    default_hint = "newsmon retries; check that the database server is up"
+
+
 class FetchError(NewsmonError):
     stage = "fetch"
     default_hint = "newsmon retries on the next check; if it persists, check the URL in a browser"
@@ -58,6 +66,13 @@ class FetchError(NewsmonError):
 
 class TooLargeError(FetchError):
     default_hint = "raise [http] max_bytes if this source is legitimately large"
+
+
+class BlockedError(FetchError):
+    default_hint = (
+        "a feed or a redirect points into a private network; if this source is trusted, "
+        "add its network to [http] allow_networks"
+    )
 
 
 class ParseError(NewsmonError):

@@ -18,6 +18,7 @@ __all__ = ["PageText", "extract_page", "html_to_text"]
 
 _HEADER_CHARSET = re.compile(r"charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # PostgreSQL refuses NUL
 _LANG = re.compile(rb"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 
 
@@ -61,15 +62,15 @@ def extract_page(page: bytes, *, url: str, content_type: str = "") -> PageText:
     if doc is None:
         raise ExtractError(f"no main text found on {url}")
     data: dict[str, Any] = doc.as_dict() if hasattr(doc, "as_dict") else dict(doc)
-    text = str(data.get("text") or "").strip()
+    text = _UNSAFE.sub("", str(data.get("text") or "")).strip()
     if not text:
         raise ExtractError(f"no main text found on {url}")
     match = _LANG.search(page[:4096])
     return PageText(
-        title=str(data.get("title") or "").strip(),
+        title=_UNSAFE.sub("", str(data.get("title") or "")).strip()[:1000],
         text=text,
         language=(data.get("language") or (match.group(1).decode().lower() if match else None)),
-        sitename=data.get("sitename") or None,
+        sitename=_UNSAFE.sub("", str(data.get("sitename") or ""))[:200] or None,
         published=_date(data.get("date")),
         canonical_url=data.get("url") or None,
     )

@@ -8,8 +8,9 @@ from collections.abc import Callable, Iterator
 import httpx
 
 from monitor.config import HttpSettings
-from monitor.errors import FetchError, TooLargeError
+from monitor.errors import BlockedError, FetchError, TooLargeError
 from monitor.model import Fetched
+from monitor.netguard import BLOCKED_PREFIX, DEADLINE_PREFIX, GuardedTransport, Resolver, deadline
 
 __all__ = ["fetch", "make_client"]
 
@@ -18,6 +19,26 @@ _INFLATERS: dict[str, Callable[[], zlib._Decompress]] = {
     "x-gzip": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
     "deflate": lambda: zlib.decompressobj(32 + zlib.MAX_WBITS),  # zlib or gzip header
 }
+# Bodies that are never a feed or an article page: refused before they are read.
+_NOT_TEXT = (
+    "image/",
+    "audio/",
+    "video/",
+    "font/",
+    "model/",
+    "application/pdf",
+    "application/zip",
+    "application/gzip",
+    "application/x-gzip",
+    "application/x-tar",
+    "application/x-7z-compressed",
+    "application/x-rar-compressed",
+    "application/vnd.",
+    "application/msword",
+    "application/wasm",
+    "application/x-msdownload",
+    "application/x-shockwave-flash",
+)
 _STATUS_TEXT = {
     401: "access denied (401): the server wants credentials",
     403: "access forbidden (403)",
@@ -27,17 +48,38 @@ _STATUS_TEXT = {
 }
 
 
-def make_client(http: HttpSettings, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """One client per process: shared connection pool, timeouts, redirects and User-Agent."""
+def make_client(
+    http: HttpSettings,
+    transport: httpx.BaseTransport | None = None,
+    *,
+    resolver: Resolver | None = None,
+) -> httpx.Client:
+    """One client per process: shared connection pool, timeouts, redirects and User-Agent.
+
+    Every connection goes through the SSRF guard (monitor.netguard) unless a test hands
+    in its own ``transport``; ``resolver`` replaces DNS for tests of the guard."""
     timeout = httpx.Timeout(http.timeout, connect=http.connect_timeout)
-    return httpx.Client(
+    limits = httpx.Limits(max_connections=max(10, http.concurrency * 2))
+    if transport is None:
+        extra = {"resolver": resolver} if resolver else {}
+        transport = GuardedTransport(allowed=http.allow_networks, limits=limits, **extra)
+    client = _Client(
         timeout=timeout,
         follow_redirects=True,
         max_redirects=http.max_redirects,
         headers={"User-Agent": http.user_agent, "Accept-Encoding": "gzip, deflate"},
-        limits=httpx.Limits(max_connections=max(10, http.concurrency * 2)),
+        limits=limits,
         transport=transport,
+        trust_env=False,
     )
+    client.deadline = http.deadline
+    return client
+
+
+class _Client(httpx.Client):
+    """httpx's client, carrying the total deadline each fetch is held to."""
+
+    deadline: float | None = None
 
 
 def fetch(
@@ -49,26 +91,41 @@ def fetch(
     last_modified: str | None = None,
     accept: str = "*/*",
 ) -> Fetched:
-    """GET ``url``; a 304 comes back with ``is_modified=False`` and no body."""
+    """GET ``url``; a 304 comes back with ``is_modified=False`` and no body.
+
+    The whole exchange, redirects included, must finish within ``[http] deadline``."""
     headers = {"Accept": accept}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     try:
-        with client.stream("GET", url, headers=headers) as response:
+        with (
+            deadline(getattr(client, "deadline", None)),
+            client.stream("GET", url, headers=headers) as response,
+        ):
             if response.status_code == 304:
                 return _fetched(response, b"", is_modified=False)
             if response.status_code >= 400:
                 raise FetchError(_status_message(response.status_code) + f" for {_safe(url)}")
+            _check_type(response, url)
             return _fetched(response, _read_capped(response, url, max_bytes))
     except httpx.TooManyRedirects:
         raise FetchError(f"too many redirects fetching {_safe(url)}") from None
     except httpx.TimeoutException as exc:
+        if str(exc).startswith(DEADLINE_PREFIX):
+            raise FetchError(
+                f"gave up on {_safe(url)}: {exc} (a slow or endless response)",
+                "raise [http] deadline if this source is legitimately slow",
+            ) from None
         kind = type(exc).__name__.replace("Timeout", " timeout").lower()
         raise FetchError(f"{kind.strip()} fetching {_safe(url)}") from None
     except httpx.ConnectError as exc:
+        if str(exc).startswith(BLOCKED_PREFIX):
+            raise BlockedError(f"refused to fetch {_safe(url)}: {_via(exc, url)}{exc}") from None
         raise FetchError(f"cannot connect to {_safe(url)}: {_reason(exc)}") from None
+    except httpx.UnsupportedProtocol:
+        raise FetchError(f"not an http or https URL: {_safe(url)}") from None
     except httpx.DecodingError:
         raise FetchError(f"the body of {_safe(url)} is not valid compressed data") from None
     except httpx.HTTPError as exc:
@@ -85,6 +142,15 @@ def _fetched(response: httpx.Response, body: bytes, *, is_modified: bool = True)
         last_modified=response.headers.get("last-modified"),
         is_modified=is_modified,
     )
+
+
+def _check_type(response: httpx.Response, url: str) -> None:
+    content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if content_type.startswith(_NOT_TEXT):
+        raise FetchError(
+            f"{_safe(str(response.url))} is {content_type}, not a feed or a web page",
+            "check that the URL names a feed or an article, not a file",
+        )
 
 
 def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
@@ -128,6 +194,15 @@ def _raw_chunks(response: httpx.Response) -> Iterator[bytes]:
         yield response.content
         return
     yield from response.iter_raw()
+
+
+def _via(exc: httpx.HTTPError, url: str) -> str:
+    """``redirected to X: `` when the refused connection was for a redirect's target."""
+    try:
+        target = str(exc.request.url)
+    except RuntimeError:
+        return ""
+    return "" if target == url else f"redirected to {_safe(target)}: "
 
 
 def _status_message(status: int) -> str:

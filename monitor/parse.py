@@ -1,42 +1,111 @@
-"""feedparser behind one module: bytes we fetched -> entries with stable identities."""
+"""feedparser behind one module: bytes we fetched -> entries with stable identities.
+
+Before feedparser sees them, the bytes are converted to UTF-8 (feedparser's own
+detection: HTTP charset, XML declaration, BOM, then guesses), stripped of characters
+XML forbids, and checked for entity declarations (monitor.xmlsafety). What comes out
+is cleaned again: no control characters or lone surrogates (PostgreSQL refuses them),
+only http(s) links, bounded titles, and at most ``max_entries`` entries, the newest.
+"""
 
 from __future__ import annotations
 
 import calendar
 import hashlib
+import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from monitor.errors import ParseError
 from monitor.model import Entry
+from monitor.xmlsafety import entity_problem, strip_control_chars
 
 __all__ = ["parse_feed"]
 
+log = logging.getLogger("newsmon.parse")
+
 _MAX_KEY = 500
+_MAX_TITLE = 1000
+_MAX_LINK = 2048
+_UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_CHARSET = re.compile(r";\s*charset\s*=\s*[^;]*", re.IGNORECASE)
 
 
-def parse_feed(body: bytes, *, url: str, content_type: str = "") -> tuple[str, list[Entry]]:
+def parse_feed(
+    body: bytes, *, url: str, content_type: str = "", max_entries: int | None = None
+) -> tuple[str, list[Entry]]:
     """Return the feed's title and its entries, in document order."""
+    data, content_type = _as_utf8(body, url, content_type)
+    problem = entity_problem(data)
+    if problem is not None:
+        raise ParseError(
+            f"{url} {problem}; newsmon refuses such feeds",
+            "entity declarations are a known attack on XML parsers; ask the publisher",
+        )
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
-    parsed: Any = feedparser.parse(body, response_headers=headers, sanitize_html=True)
+    try:
+        parsed: Any = feedparser.parse(data, response_headers=headers, sanitize_html=True)
+    except (ValueError, LookupError, TypeError, IndexError, AssertionError, RecursionError) as exc:
+        # feedparser's loose parser has bugs on hostile input (e.g. "&#xD800;")
+        raise ParseError(f"{url} is not a feed newsmon can read: {type(exc).__name__}") from None
     if not parsed.entries and not parsed.feed.get("title"):
         if parsed.get("bozo"):
-            reason = str(parsed.get("bozo_exception", "unknown problem"))[:200]
+            reason = _clean(str(parsed.get("bozo_exception", "unknown problem")))[:200]
             raise ParseError(f"{url} is not an RSS or Atom feed: {reason}")
         if not parsed.get("version"):
             raise ParseError(f"{url} is not an RSS or Atom feed (no channel or feed element)")
-    title = str(parsed.feed.get("title", "")).strip()
-    return title, [_entry(raw) for raw in parsed.entries]
+    title = _clean(str(parsed.feed.get("title", ""))).strip()[:_MAX_TITLE]
+    entries = [e for e in (_entry(raw) for raw in parsed.entries) if e is not None]
+    if max_entries is not None and len(entries) > max_entries:
+        log.warning(
+            "feed too long, keeping the newest url=%s entries=%d kept=%d",
+            url,
+            len(entries),
+            max_entries,
+        )
+        entries = _newest(entries, max_entries)
+    return title, entries
 
 
-def _entry(raw: Any) -> Entry:
-    link = str(raw.get("link") or "").strip() or None
-    title = str(raw.get("title") or "").strip()
+def _as_utf8(body: bytes, url: str, content_type: str) -> tuple[bytes, str]:
+    """The body as UTF-8 without forbidden characters, and a content type that says so."""
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    scratch: dict[str, Any] = {}
+    try:
+        data = convert_to_utf8(headers, body, scratch)
+    except Exception:  # feedparser's detection on bytes it cannot make sense of
+        return body, content_type
+    if not scratch.get("encoding"):
+        return body, content_type
+    if content_type:
+        content_type = _CHARSET.sub("", content_type) + "; charset=utf-8"
+    return strip_control_chars(data), content_type
+
+
+def _newest(entries: list[Entry], count: int) -> list[Entry]:
+    """The ``count`` newest entries (undated ones last, in feed order), kept in feed order."""
+    floor = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(
+        range(len(entries)),
+        key=lambda i: (entries[i].published is not None, entries[i].published or floor),
+        reverse=True,
+    )
+    return [entries[i] for i in sorted(ranked[:count])]
+
+
+def _entry(raw: Any) -> Entry | None:
+    link = _link(raw.get("link"))
+    title = _clean(str(raw.get("title") or "")).strip()[:_MAX_TITLE]
     summary = _summary(raw)
+    if not (title or link or summary.strip()):
+        return None  # nothing to read, match or show
     return Entry(
         key=_identity(raw, link, title, summary),
         link=link,
@@ -46,9 +115,21 @@ def _entry(raw: Any) -> Entry:
     )
 
 
+def _link(value: object) -> str | None:
+    """Only http and https links are kept: no javascript:, file: or data: in alerts."""
+    link = _clean(str(value or "")).strip()
+    if len(link) > _MAX_LINK or not re.match(r"(?i)^https?://[^/\s]", link):
+        return None
+    return link
+
+
+def _clean(text: str) -> str:
+    return _UNSAFE_TEXT.sub("", text)
+
+
 def _identity(raw: Any, link: str | None, title: str, summary: str) -> str:
     """guid, else link, else a hash of the content."""
-    guid = str(raw.get("id") or "").strip()
+    guid = _clean(str(raw.get("id") or "")).strip()
     if guid:
         return _bounded("guid:" + guid)
     if link:
@@ -67,7 +148,7 @@ def _summary(raw: Any) -> str:
     """The longest of content and summary, still HTML; extract turns it into text."""
     candidates = [str(c.get("value", "")) for c in raw.get("content", []) or []]
     candidates.append(str(raw.get("summary") or ""))
-    return max(candidates, key=len)
+    return _clean(max(candidates, key=len))
 
 
 def _date(raw: Any) -> datetime | None:
@@ -76,6 +157,6 @@ def _date(raw: Any) -> datetime | None:
         if value:
             try:
                 return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
-            except (OverflowError, ValueError, OSError):
+            except (OverflowError, ValueError, OSError, TypeError):
                 continue
     return None

@@ -85,7 +85,10 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
             log.info("polled feed=%s status=not-modified", feed.name)
             return FeedResult(feed.name, "not-modified")
         title, entries = parse_feed(
-            fetched.body, url=fetched.url, content_type=fetched.content_type
+            fetched.body,
+            url=fetched.url,
+            content_type=fetched.content_type,
+            max_entries=ctx.settings.defaults.max_entries,
         )
         fresh = entry_store.new_entries(ctx.db, feed.id, entries)
         backlog, alerts = 0, []
@@ -201,6 +204,9 @@ def run_cycle(
 
 
 def _failed(ctx: Context, feed: FeedState, now: datetime, error: str) -> FeedResult:
-    feed_store.record_failure(ctx.db, feed.id, now, error)
     log.warning("poll failed feed=%s error=%r", feed.name, error)
+    try:
+        feed_store.record_failure(ctx.db, feed.id, now, error)
+    except NewsmonError as exc:  # the database itself is failing: the feed stays due
+        log.error("cannot record the failure feed=%s error=%r", feed.name, str(exc))
     return FeedResult(feed.name, "error", error=error)

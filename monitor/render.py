@@ -12,6 +12,9 @@ from monitor.store.alerts import AlertView
 __all__ = ["Message", "render"]
 
 _MENTION = re.compile(r"@(?=(everyone|here|channel|all|room)\b)", re.IGNORECASE)
+_SLACK_SPECIAL = re.compile(r"<(?=[!@#])")  # <!channel>, <@U123>, <@&role>, <#C123>
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # and bidi
+_LINKABLE = re.compile(r"(?i)^https?://")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
 
@@ -23,7 +26,15 @@ class Message:
 
 
 def _defuse(text: str) -> str:
-    return _MENTION.sub("@\u200b", text)
+    """Break chat mentions and Slack's special sequences with a zero-width space, and drop
+    control and bidirectional-override characters."""
+    text = _INVISIBLE.sub("", text)
+    return _SLACK_SPECIAL.sub("<\u200b", _MENTION.sub("@\u200b", text))
+
+
+def _one_line(text: str) -> str:
+    """A title is one line: no header or subject injection through CR/LF."""
+    return " ".join(text.split())
 
 
 def _escape(text: str, fmt: str) -> str:
@@ -49,7 +60,10 @@ def _highlight(snippet: str, found: str, fmt: str) -> str:
 
 def render(alert: AlertView, fmt: str = "text") -> Message:
     watchlists = ", ".join(alert.watchlists)
-    title = _defuse(f"[newsmon] {watchlists}: {alert.title}")[:250]
+    # apprise blends the title into the body for services without a title field, reading it
+    # in the body's format: it is escaped like the body.
+    headline = _one_line(alert.title) or "(no title)"
+    title = _one_line(f"[newsmon] {watchlists}: {_escape(headline, fmt)}")[:250]
     source = alert.sitename or alert.feed or "unknown source"
     when = (alert.published_at or alert.created_at).strftime("%Y-%m-%d %H:%M UTC")
     hits = "; ".join(
@@ -65,19 +79,20 @@ def render(alert: AlertView, fmt: str = "text") -> Message:
         return _escape(text, fmt)
 
     url = alert.url or ""
+    is_linkable = bool(_LINKABLE.match(url)) and not any(c.isspace() for c in url)
     if fmt == "html":
-        link = f'<a href="{html.escape(url, quote=True)}">{e(url)}</a>' if url else ""
+        link = f'<a href="{html.escape(url, quote=True)}">{e(url)}</a>' if is_linkable else e(url)
         body = (
-            f"<p><b>{e(alert.title)}</b></p>\n<p>{e(source)} · {when}<br>{link}</p>\n"
+            f"<p><b>{e(headline)}</b></p>\n<p>{e(source)} · {when}<br>{link}</p>\n"
             f"<p>Matched: {e(hits)}</p>\n<blockquote>{snippet}</blockquote>"
         )
     elif fmt == "markdown":
-        link = f"<{url}>" if url and ">" not in url and " " not in url else e(url)
+        link = f"<{url}>" if is_linkable and not re.search(r"[<>\\]", url) else e(url)
         body = (
-            f"**{e(alert.title)}**\n{e(source)} · {when}\n{link}\n\n"
+            f"**{e(headline)}**\n{e(source)} · {when}\n{link}\n\n"
             f"Matched: {e(hits)}\n\n> {snippet}"
         )
     else:
-        body = f"{alert.title}\n{source} · {when}\n{url}\n\nMatched: {hits}\n\n{snippet}"
+        body = f"{headline}\n{source} · {when}\n{url}\n\nMatched: {hits}\n\n{snippet}"
         body = _defuse(body)
     return Message(title=title, body=body, format=fmt)

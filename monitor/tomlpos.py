@@ -44,7 +44,27 @@ def locate(origins: list[Origin], loc: tuple[object, ...]) -> str:
             line = None
         if line is not None:
             return _fmt(origin.file, line)
+    if loc:  # a table written as a key or an array (``feed = "x"``, ``[[watchlist]]``)
+        for origin in origins:
+            line = _top_level(origin.text, str(loc[0]))
+            if line is not None:
+                return _fmt(origin.file, line)
     return _fmt(origins[0].file, None)
+
+
+def _top_level(text: str, name: str) -> int | None:
+    """The line of ``[[name]]`` anywhere, or of ``name = ...`` before the first table."""
+    lines = text.splitlines()
+    header = rf"^\s*\[\[?\s*{re.escape(name)}\s*\]"
+    for i, line in enumerate(lines):
+        if re.match(header, line):
+            return i + 1
+    for i, line in enumerate(lines):
+        if re.match(r"^\s*\[", line):
+            break
+        if re.match(rf"^\s*{re.escape(name)}\s*=", line):
+            return i + 1
+    return None
 
 
 def _fmt(file: Path, line: int | None) -> str:

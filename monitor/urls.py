@@ -44,7 +44,7 @@ def url_key(url: str) -> str:
     host = (parts.hostname or "").lower().rstrip(".")
     if ":" in host:
         host = f"[{host}]"  # IPv6 literal
-    if port and port != _DEFAULT_PORTS.get(scheme):
+    if port and port not in _DEFAULT_PORTS.values():  # http and https are one, so are 80 and 443
         host = f"{host}:{port}"
     query = [
         (k, v)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from monitor.demo.server import Receiver, Site
@@ -21,6 +22,18 @@ from monitor.store.tables import Base
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = REPO / "monitor" / "demo" / "site"
 PG_URL = os.environ.get("NEWSMON_TEST_DATABASE_URL")
+# Property tests: quick by default and in CI; HYPOTHESIS_PROFILE=deep for a long local run.
+settings.register_profile(
+    "default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("ci", settings.get_profile("default"), derandomize=True)
+settings.register_profile("deep", settings.get_profile("default"), max_examples=5000)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "default")
+)
+
+# The local test servers listen on 127.0.0.1, which the SSRF guard refuses unless allowed.
+ALLOW_LOCAL = '["127.0.0.1/32"]'
 
 
 def _reset_postgres(url: str) -> None:
@@ -108,11 +121,13 @@ def write_config(
     channels: dict[str, list[str]],
     extra: str = "",
     alert_backlog: bool = True,
+    http: str = "",
 ) -> Path:
     """A config for the sample site: its three feeds, four watchlists, given channels."""
     names = list(channels)
     lines = [
         f'[database]\nurl = "{db_url}"\n',
+        f"[http]\nallow_networks = {ALLOW_LOCAL}\n{http}\n",
         f"[defaults]\nalert_backlog = {str(alert_backlog).lower()}\n",
         '[delivery]\nretry_base = "1s"\nretry_max = "2s"\nmax_attempts = 3\n',
         f'[[feed]]\nname = "world"\nurl = "{site.base}/feeds/world.xml"\n',

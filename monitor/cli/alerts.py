@@ -37,7 +37,7 @@ def parse_when(value: str | None) -> datetime | None:
 
 
 def _open(obj: Obj) -> Database:
-    db = connect(obj.settings.database.url)
+    db = connect(obj.settings.database.url, is_read_only=True)
     db.migrate()
     return db
 

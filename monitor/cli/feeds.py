@@ -32,7 +32,7 @@ def feeds_list(obj: Obj, fmt: str) -> None:
         newsmon feeds list
         newsmon feeds list --format json | jq '.[] | select(.status == "error")'
     """
-    db = connect(obj.settings.database.url)
+    db = connect(obj.settings.database.url, is_read_only=True)
     try:
         db.migrate()
         rows = [

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,9 +24,14 @@ _TYPES = {
 
 @dataclass
 class Reply:
+    """An answer. With ``chunks`` the body is streamed, ``delay`` seconds apart, without a
+    Content-Length, until the chunks run out or the client hangs up."""
+
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    chunks: Iterable[bytes] | None = None
+    delay: float = 0.0
 
 
 class _Quiet(BaseHTTPRequestHandler):
@@ -34,11 +40,11 @@ class _Quiet(BaseHTTPRequestHandler):
 
 
 class _Server:
-    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    def __init__(self, handler: type[BaseHTTPRequestHandler], host: str = "127.0.0.1") -> None:
+        self.httpd = ThreadingHTTPServer((host, 0), handler)
         self.httpd.daemon_threads = True
         self.httpd.owner = self  # type: ignore[attr-defined]
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.base = f"http://{host}:{self.httpd.server_address[1]}"
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> Self:
@@ -55,8 +61,8 @@ class Site(_Server):
     ``routes`` that tests set: a path -> Reply, or a callable making one. Honours
     If-None-Match with 304, and counts requests per path."""
 
-    def __init__(self, root: Path | None = None) -> None:
-        super().__init__(_SiteHandler)
+    def __init__(self, root: Path | None = None, host: str = "127.0.0.1") -> None:
+        super().__init__(_SiteHandler, host)
         self.root = root
         self.routes: dict[str, Reply | Callable[[], Reply]] = {}
         self.hits: dict[str, int] = {}
@@ -95,9 +101,23 @@ class _SiteHandler(_Quiet):
         self.send_response(reply.status)
         for key, value in headers.items():
             self.send_header(key, value)
+        if reply.chunks is not None:
+            self.end_headers()
+            self._stream(reply.chunks, reply.delay)
+            return
         self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
-        self.wfile.write(reply.body)
+        self._stream([reply.body], 0.0)
+
+    def _stream(self, chunks: Iterable[bytes], delay: float) -> None:
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+                self.wfile.flush()
+                if delay:
+                    time.sleep(delay)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
 
 
 class Receiver(_Server):

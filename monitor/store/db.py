@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    InterfaceError,
+    NoSuchModuleError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.errors import DatabaseError
+from monitor.errors import DatabaseError, UnavailableError
 
 __all__ = ["Database", "connect", "migrations_dir"]
 
@@ -26,29 +33,48 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on error."""
+        """A session in one transaction: committed on success, rolled back on error.
+
+        A database that is down, restarting, locked or full raises DatabaseError; the
+        transaction is rolled back, so nothing is half-stored, and the pool replaces
+        broken connections (PostgreSQL: checked before use)."""
         with self._sessions() as session:
             try:
                 yield session
                 session.commit()
-            except OperationalError as exc:
-                session.rollback()
-                raise DatabaseError(f"{type(exc.orig).__name__}: {exc.orig}"[:300]) from None
+            except (OperationalError, InterfaceError, DBAPIError) as exc:
+                _quiet_rollback(session)
+                if isinstance(exc, OperationalError | InterfaceError) or (
+                    exc.connection_invalidated
+                ):
+                    raise _unavailable(exc) from None
+                raise
             except BaseException:
-                session.rollback()
+                _quiet_rollback(session)
                 raise
 
     def migrate(self) -> None:
-        """Upgrade the schema to the newest revision, in this process."""
+        """Upgrade the schema to the newest revision, in this process.
+
+        Nothing is written (no write lock taken) when the schema is already current,
+        so a command that only reads never waits for the daemon's writes."""
         from alembic import command
         from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
 
         cfg = Config()
         cfg.set_main_option("script_location", str(migrations_dir()))
         try:
+            heads = set(ScriptDirectory.from_config(cfg).get_heads())
+            with self.engine.connect() as conn:
+                if set(MigrationContext.configure(conn).get_current_heads()) == heads:
+                    return
             with self.engine.begin() as conn:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+        except (OperationalError, InterfaceError) as exc:
+            raise _unavailable(exc) from None
         except SQLAlchemyError as exc:
             raise DatabaseError(f"migration failed: {exc}"[:400]) from None
 
@@ -64,6 +90,34 @@ class Database:
         self.engine.dispose()
 
 
+def _quiet_rollback(session: Session) -> None:
+    with suppress(SQLAlchemyError):  # the connection is gone; the pool discards it
+        session.rollback()
+
+
+def _first_cause(exc: DBAPIError) -> DBAPIError:
+    """The database error that started it: after SQLite's "database or disk is full" has
+    rolled the transaction back, releasing a savepoint fails too, and hides the cause."""
+    found, seen = exc, exc.__context__
+    while seen is not None:
+        if isinstance(seen, DBAPIError):
+            found = seen
+        seen = seen.__context__
+    return found
+
+
+def _unavailable(exc: DBAPIError) -> UnavailableError:
+    exc = _first_cause(exc)
+    reason = " ".join(f"{type(exc.orig).__name__}: {exc.orig}".split())[:300]
+    if "full" in reason.lower():
+        return UnavailableError(
+            reason, "free disk space for the database; newsmon retries and loses nothing"
+        )
+    if "locked" in reason.lower() or "busy" in reason.lower():
+        return UnavailableError(reason, "another program holds a write lock; newsmon retries")
+    return UnavailableError(reason)
+
+
 def migrations_dir() -> Path:
     """``alembic/`` in a checkout, ``monitor/_migrations`` in an installed wheel."""
     here = Path(__file__).resolve().parent.parent
@@ -73,7 +127,9 @@ def migrations_dir() -> Path:
     raise DatabaseError("the migrations folder is missing", "reinstall newsmon")
 
 
-def connect(url: str) -> Database:
+def connect(url: str, *, is_read_only: bool = False) -> Database:
+    """An engine for ``url``. ``is_read_only``: SQLite transactions start deferred, so
+    reading never waits for a writer (WAL lets readers and one writer work at once)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -96,12 +152,13 @@ def connect(url: str) -> Database:
             f"no driver for {parsed.drivername}: {exc}", "pip install 'newsmon[postgres]'"
         ) from None
     if engine.dialect.name == "sqlite":
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, is_read_only=is_read_only)
     return Database(engine)
 
 
-def _tune_sqlite(engine: Engine) -> None:
-    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE so writers queue, not fail."""
+def _tune_sqlite(engine: Engine, *, is_read_only: bool) -> None:
+    """WAL, a busy timeout, foreign keys, and BEGIN IMMEDIATE so writers queue, not fail
+    (readers begin deferred: they never queue behind a writer)."""
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -115,4 +172,4 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if is_read_only else "BEGIN IMMEDIATE")

@@ -1,0 +1,152 @@
+"""Memory per hostile case: each case of monitor/demo/hostile.py is served from 127.0.0.1
+and polled once, in a fresh process, with the default limits (max_bytes 5 MB) and a
+10 s deadline (60 s by default; shorter here so the slow drip does not take a minute).
+
+    python bench/hostile.py                 # every case
+    python bench/hostile.py --case gzip-bomb
+
+Prints, per case: the outcome, seconds, the process's peak RSS and how far it rose over
+the RSS just before the poll, and the tracemalloc peak of the poll (a second run, since
+tracing slows parsing several times over).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+from monitor.app import close_context, open_context, poll_once
+from monitor.config import load
+from monitor.demo.hostile import CASES, PAGE_CASES, Case, item, rss
+from monitor.demo.server import Reply, Site
+
+BASELINE = Case("baseline (a normal feed)", lambda _: Reply(200, rss(item(1) + item(2))), "ok")
+ALL = [BASELINE, *CASES, *PAGE_CASES]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run_case(name: str, *, is_traced: bool) -> dict[str, object]:
+    case = next(c for c in ALL if c.name == name)
+    is_page = case in PAGE_CASES
+    with Site() as site, tempfile.TemporaryDirectory() as work:
+        if is_page:
+            site.routes["/feed.xml"] = Reply(
+                200, rss(item(1, extra=f"<link>{site.base}/page</link>"))
+            )
+            site.routes["/page"] = case.reply(site.base)
+        else:
+            site.routes["/feed.xml"] = case.reply(site.base)
+        config = Path(work) / "bench.toml"
+        config.write_text(
+            f'[database]\nurl = "sqlite:///{work}/bench.db"\n'
+            '[http]\nallow_networks = ["127.0.0.1/32"]\ndeadline = "10s"\n'
+            f'[[feed]]\nname = "case"\nurl = "{site.base}/feed.xml"\nalert_backlog = true\n'
+            '[channel.none]\nurls = ["json://127.0.0.1:9/none"]\n'
+            '[watchlist.nato]\nterms = ["NATO"]\n'
+        )
+        ctx = open_context(load(config))
+        try:
+            before = rss_mb()
+            if is_traced:
+                tracemalloc.start()
+            started = time.monotonic()
+            report = poll_once(ctx)
+            seconds = time.monotonic() - started
+            traced = tracemalloc.get_traced_memory()[1] / 2**20 if is_traced else None
+            tracemalloc.stop()
+            with ctx.db.engine.connect() as conn:
+                error = conn.exec_driver_sql("SELECT fetch_error FROM articles").scalar()
+        finally:
+            close_context(ctx)
+    result = report.feeds[0]
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "case": name,
+        "outcome": result.status if not is_page else f"{result.status}, page: summary",
+        "error": (result.error or error or "") if is_page else (result.error or ""),
+        "seconds": round(seconds, 2),
+        "rss_before": round(before, 1),
+        "rss_peak": round(peak, 1),
+        "traced_peak": None if traced is None else round(traced, 1),
+    }
+
+
+def feedparser_alone(name: str) -> int:
+    import feedparser
+
+    body = next(c for c in ALL if c.name == name).reply("http://127.0.0.1:9").body
+    tracemalloc.start()
+    started = time.monotonic()
+    parsed = feedparser.parse(body, sanitize_html=True)
+    seconds = time.monotonic() - started
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    size = sum(len(e.get("title", "")) for e in parsed.entries)
+    print(
+        f"feedparser alone on {name}: {len(body)} bytes in, {size} title characters out, "
+        f"{seconds:.1f} s, tracemalloc peak {peak:.0f} MB, "
+        f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
+    )
+    return 0
+
+
+def child(name: str, *, is_traced: bool) -> dict[str, object]:
+    args = [sys.executable, __file__, "--child", name] + (["--traced"] if is_traced else [])
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        return {"case": name, "outcome": "crashed", "error": done.stderr.strip()[-300:]}
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--case", action="append", help="only this case (repeatable)")
+    parser.add_argument(
+        "--feedparser-alone",
+        metavar="CASE",
+        help="what feedparser costs on this case's body without newsmon's checks",
+    )
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_case(args.child, is_traced=args.traced)))
+        return 0
+    if args.feedparser_alone:
+        return feedparser_alone(args.feedparser_alone)
+    names = args.case or [c.name for c in ALL]
+    print(f"{'case':32} {'outcome':22} {'s':>6} {'RSS peak':>9} {'rise':>7} {'traced':>7}  error")
+    worst = 0.0
+    for name in names:
+        plain = child(name, is_traced=False)
+        traced = child(name, is_traced=True)
+        if plain.get("outcome") == "crashed":
+            print(f"{name:32} CRASHED {plain['error']}")
+            return 1
+        rise = float(plain["rss_peak"]) - float(plain["rss_before"])  # type: ignore[arg-type]
+        worst = max(worst, float(plain["rss_peak"]))  # type: ignore[arg-type]
+        print(
+            f"{name:32} {str(plain['outcome']):22} {plain['seconds']:>6} "
+            f"{plain['rss_peak']:>6} MB {rise:>4.0f} MB {traced.get('traced_peak')!s:>4} MB  "
+            f"{str(plain['error'])[:90]}",
+            flush=True,
+        )
+    print(f"highest peak RSS of any case: {worst:.1f} MB (limits: max_bytes 5 MB, deadline 10 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

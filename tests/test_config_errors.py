@@ -1,0 +1,160 @@
+"""Every bad config: a clear error naming the file and line, exit code 1, no traceback;
+and a daemon that is reloaded with one keeps the config it had."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import event
+
+from conftest import write_config
+from monitor.app import close_context
+from monitor.cli import cli
+from monitor.config import load
+from monitor.daemon import Daemon
+from monitor.demo.server import Site
+
+FEED = '[[feed]]\nname = "world"\nurl = "http://example.org/rss"\n'
+
+# (config text, the line the error must name, the key, words of the message)
+CASES = {
+    "unknown-key": ('[http]\ntimeout = "5s"\ncolour = "red"\n', 3, "http.colour", "unknown key"),
+    "wrong-type": ('[http]\nmax_bytes = "lots"\n', 2, "http.max_bytes", "integer"),
+    "wrong-type-bool": (FEED + 'enabled = "maybe"\n', 4, "feed[0].enabled", "boolean"),
+    "table-as-key": ('feed = "http://example.org/rss"\n', 1, "feed", "list"),
+    "array-as-table": ('[[watchlist]]\nterms = ["NATO"]\n', 1, "watchlist", "dictionary"),
+    "terms-not-a-list": ('[watchlist.nato]\nterms = "NATO"\n', 2, "watchlist.nato.terms", "list"),
+    "bad-url": (
+        FEED.replace("http://example.org/rss", "example.org/rss"),
+        3,
+        "feed[0].url",
+        "http://",
+    ),
+    "url-not-a-string": ('[[feed]]\nname = "a"\nurl = 5\n', 3, "feed[0].url", "http://"),
+    "missing-url": ('[[feed]]\nname = "a"\n', 1, "feed[0].url", "required"),
+    "bad-name": ('[[feed]]\nname = "a b"\nurl = "http://x.org/"\n', 2, "feed[0].name", "pattern"),
+    "bad-network": (
+        '[http]\nallow_networks = ["10.0.0.1/8"]\n',
+        2,
+        "http.allow_networks[0]",
+        "network",
+    ),
+    "not-a-network": (
+        '[http]\nallow_networks = ["intranet"]\n',
+        2,
+        "http.allow_networks[0]",
+        "network",
+    ),
+    "bad-duration": ('[http]\ndeadline = "forever"\n', 2, "http.deadline", "duration"),
+    "bad-max-entries": (
+        "[defaults]\nmax_entries = 0\n",
+        2,
+        "defaults.max_entries",
+        "greater than or equal to 1",
+    ),
+    "blank-term": ('[watchlist.nato]\nterms = ["NATO", " "]\n', 2, "watchlist.nato.terms", "blank"),
+    "unknown-channel": (
+        '[channel.desk]\nurls = ["json://x"]\n[watchlist.nato]\nterms = ["NATO"]\n'
+        'channels = ["desk", "pager"]\n',
+        5,
+        "watchlist.nato.channels",
+        "unknown channel 'pager'",
+    ),
+    "duplicate-feed": (FEED + FEED, 5, "feed[1].name", "already feed[0]"),
+    "duplicate-channel": (
+        '[channel.desk]\nurls = ["json://a"]\n[channel.desk]\nurls = ["json://b"]\n',
+        None,
+        "line 3",
+        "twice",
+    ),
+    "duplicate-watchlist": (
+        '[watchlist.nato]\nterms = ["a"]\n\n[watchlist.nato]\nterms = ["b"]\n',
+        None,
+        "line 4",
+        "twice",
+    ),
+    "not-toml": ('[http\ntimeout = "5s"\n', None, "not valid TOML", "line 1"),
+    "not-utf8": ("\udcff", None, "cannot read", ""),
+}
+
+
+def write(path: Path, text: str) -> Path:
+    if text == "\udcff":
+        path.write_bytes(b"# \xff\xfe not utf-8\n")
+    else:
+        path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
+@pytest.mark.parametrize(
+    "command", [["config", "check"], ["poll", "--once"]], ids=["check", "poll"]
+)
+def test_bad_config_names_file_and_line_and_exits_1(
+    tmp_path: Path, case: str, command: list[str]
+) -> None:
+    text, line, key, words = CASES[case]
+    path = write(tmp_path / "bad.toml", text)
+    result = CliRunner().invoke(cli, ["--config", str(path), *command], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("error: config: ")
+    where = f"{path}:{line}: {key}:" if line else str(path)
+    assert where in result.stderr
+    assert key in result.stderr and words in result.stderr
+    assert "hint:" in result.stderr
+
+
+@pytest.fixture
+def daemon(tmp_path: Path, site: Site) -> Daemon:
+    config = write_config(tmp_path / "n.toml", f"sqlite:///{tmp_path / 'n.db'}", site, {})
+    return Daemon(config, load(config))
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["append-bad-key", "unknown-channel", "not-toml", "deleted", "database-locked"],
+)
+def test_reload_with_a_bad_config_keeps_the_old_one(
+    daemon: Daemon, change: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = daemon.config_path
+    good = path.read_text()
+    before = daemon.ctx
+    if change == "append-bad-key":
+        path.write_text(good + "\n[http]\ncolour = 1\n")
+    elif change == "unknown-channel":
+        path.write_text(good.replace("channels = []", 'channels = ["nowhere"]', 1))
+    elif change == "not-toml":
+        path.write_text(good + "\n[[feed]\n")
+    elif change == "deleted":
+        path.unlink()
+    else:  # a good config, but the database is locked while the feeds are synced
+        path.write_text(good + '\n[[feed]]\nname = "ok"\nurl = "http://x.org/"\n')
+        engine = daemon.ctx.db.engine
+        event.listen(engine, "connect", lambda c, _r: c.execute("PRAGMA busy_timeout=100"))
+        engine.dispose()
+        locker = sqlite3.connect(str(engine.url.database), isolation_level=None)
+        locker.execute("BEGIN IMMEDIATE")
+    try:
+        daemon.reload()
+        assert daemon.ctx is before
+        assert [f.name for f in daemon.ctx.settings.feed] == ["world", "nachrichten", "novosti"]
+        assert "reload refused, keeping the old config" in caplog.text
+    finally:
+        if change == "database-locked":
+            locker.close()
+        close_context(daemon.ctx)
+
+
+def test_reload_with_a_good_config_applies_it(daemon: Daemon) -> None:
+    path = daemon.config_path
+    path.write_text(path.read_text() + '\n[[feed]]\nname = "extra"\nurl = "http://x.org/rss"\n')
+    try:
+        daemon.reload()
+        assert [f.name for f in daemon.ctx.settings.feed][-1] == "extra"
+    finally:
+        close_context(daemon.ctx)

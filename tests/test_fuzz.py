@@ -1,0 +1,257 @@
+"""Property tests (hypothesis) over what strangers control: feed bytes, URLs, and the
+config loader. The only way out is a result or newsmon's own error; never a crash.
+
+HYPOTHESIS_PROFILE=deep runs many more examples (see tests/conftest.py)."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from pathlib import Path
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from monitor.config import Settings, load
+from monitor.errors import ConfigError, ParseError
+from monitor.netguard import blocked_reason
+from monitor.parse import parse_feed
+from monitor.urls import url_key
+from monitor.xmlsafety import entity_problem, strip_control_chars
+
+SAMPLES = Path(__file__).resolve().parent.parent / "monitor" / "demo" / "site" / "feeds"
+SEEDS = [
+    p.read_bytes().replace(b"{base}", b"http://127.0.0.1:9") for p in sorted(SAMPLES.glob("*.xml"))
+]
+TOKENS = [
+    b"<",
+    b">",
+    b"&",
+    b";",
+    b"\x00",
+    b"\xff",
+    b"\xef\xbb\xbf",
+    b"]]>",
+    b"<![CDATA[",
+    b"<!--",
+    b"<!DOCTYPE rss [",
+    b'<!ENTITY a "aaaaaaaaaaaa">',
+    b"&a;",
+    b"&#0;",
+    b"&#xD800;",
+    b"&#x110000;",
+    b"<item>",
+    b"</item>",
+    b"<entry>",
+    b"<link>javascript:x</link>",
+    b"<pubDate>99 Foo 99999",
+    b'<?xml version="1.0" encoding="utf-16"?>',
+    b'encoding="x-unknown"',
+    b"\r\n",
+    b"\xfe\xff",
+]
+URL = "http://feeds.example.org/rss.xml"
+
+
+def check_entries(title: str, entries: list) -> None:  # type: ignore[type-arg]
+    assert isinstance(title, str)
+    for entry in entries:
+        assert entry.key and len(entry.key) <= 600
+        assert entry.link is None or re.match(r"(?i)^https?://", entry.link)
+        for text in (entry.title, entry.summary, entry.link or "", entry.key):
+            assert "\x00" not in text
+            assert not re.search(r"[\ud800-\udfff]", text)
+            text.encode("utf-8")  # storable
+
+
+@given(st.binary(max_size=3000))
+@example(b"")
+@example(b"\x00" * 10)
+@example(b'<!DOCTYPE x [<!ENTITY a "' + b"A" * 500 + b'">]><rss>&a;</rss>')
+def test_parse_feed_on_any_bytes(body: bytes) -> None:
+    try:
+        title, entries = parse_feed(body, url=URL, max_entries=50)
+    except ParseError as exc:
+        assert str(exc).startswith("parse: ") and exc.hint
+        return
+    check_entries(title, entries)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> tuple[bytes, str]:
+    body = bytearray(draw(st.sampled_from(SEEDS)))
+    for _ in range(draw(st.integers(1, 12))):
+        at = draw(st.integers(0, len(body)))
+        kind = draw(st.sampled_from(["insert", "delete", "replace", "truncate"]))
+        token = draw(st.sampled_from(TOKENS) | st.binary(min_size=1, max_size=8))
+        if kind == "insert":
+            body[at:at] = token
+        elif kind == "delete":
+            del body[at : at + draw(st.integers(1, 64))]
+        elif kind == "replace":
+            body[at : at + len(token)] = token
+        else:
+            del body[at:]
+    content_type = draw(
+        st.sampled_from(
+            ["", "application/rss+xml", "text/xml", "text/html", "application/xml; charset=koi8-r"]
+        )
+    )
+    return bytes(body), content_type
+
+
+@given(mutated())
+def test_parse_feed_on_mutated_feeds(case: tuple[bytes, str]) -> None:
+    body, content_type = case
+    try:
+        title, entries = parse_feed(body, url=URL, content_type=content_type, max_entries=50)
+    except ParseError:
+        return
+    check_entries(title, entries)
+    assert len(entries) <= 50
+
+
+@given(st.binary(max_size=2000))
+def test_xml_safety_on_any_bytes(body: bytes) -> None:
+    problem = entity_problem(body)
+    assert problem is None or isinstance(problem, str)
+    cleaned = strip_control_chars(body)
+    assert b"\x00" not in cleaned and len(cleaned) <= len(body)
+
+
+@given(st.text(max_size=300))
+@example("http://[::1")
+@example("http://host:99999999/")
+@example("HTTP://Example.ORG:80/a?utm_source=x&b=1#frag")
+def test_url_key_on_any_text(text: str) -> None:
+    assert isinstance(url_key(text), str)
+
+
+_host = st.from_regex(r"[a-z][a-z0-9-]{0,20}(\.[a-z]{2,6}){1,2}", fullmatch=True)
+_segment = st.from_regex(r"[A-Za-z0-9._~%-]{0,12}", fullmatch=True)
+_param = st.tuples(
+    st.sampled_from(["id", "page", "utm_source", "fbclid", "q", "UTM_Medium", "ref"]),
+    st.from_regex(r"[A-Za-z0-9]{0,8}", fullmatch=True),
+)
+
+
+@st.composite
+def http_urls(draw: st.DrawFn) -> str:
+    scheme = draw(st.sampled_from(["http", "https", "HTTP", "Https"]))
+    host = draw(_host)
+    if draw(st.booleans()):
+        host = host.upper()
+    port = draw(st.sampled_from(["", ":80", ":443", ":8080"]))
+    path = "/" + "/".join(draw(st.lists(_segment, max_size=4)))
+    params = draw(st.lists(_param, max_size=4))
+    query = ("?" + "&".join(f"{k}={v}" for k, v in params)) if params else ""
+    fragment = draw(st.sampled_from(["", "#top", "#"]))
+    return f"{scheme}://{host}{port}{path}{query}{fragment}"
+
+
+@given(http_urls())
+def test_url_key_is_stable_and_drops_tracking(url: str) -> None:
+    key = url_key(url)
+    assert url_key(key) == key  # a key is its own key
+    assert key == key.strip() and "#" not in key
+    assert not re.search(r"(?i)[?&](utm_[a-z]*|fbclid)=", key)
+    assert key.startswith("http://")
+
+
+@given(st.integers(0, 2**32 - 1) | st.integers(0, 2**128 - 1))
+def test_blocked_reason_on_any_address(value: int) -> None:
+    address = ipaddress.ip_address(value)
+    reason = blocked_reason(address)
+    assert reason is None or isinstance(reason, str)
+    if reason is None:
+        assert address.is_global and not address.is_multicast
+
+
+# ------------------------------------------------------------------ the config loader
+
+_SCALARS = (
+    st.text(max_size=20)
+    | st.integers(-(2**40), 2**40)
+    | st.booleans()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["10m", "0s", "-1h", "http://x.org/rss", "ftp://x", "127.0.0.1/8", "desk"])
+)
+_VALUES = _SCALARS | st.lists(_SCALARS, max_size=3)
+_KEYS = st.sampled_from(
+    [
+        "url",
+        "name",
+        "interval",
+        "timeout",
+        "deadline",
+        "max_bytes",
+        "allow_networks",
+        "terms",
+        "channels",
+        "fields",
+        "urls",
+        "format",
+        "enabled",
+        "max_entries",
+        "bogus",
+    ]
+)
+_TABLES = st.sampled_from(
+    [
+        "database",
+        "http",
+        "defaults",
+        "delivery",
+        "[feed]",
+        "channel.desk",
+        "watchlist.nato",
+        "watchlist.x y",
+        "feed",
+        "channel",
+    ]
+)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return '"' + value.encode("unicode_escape").decode().replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    return repr(value)
+
+
+@given(st.lists(st.tuples(_TABLES, st.dictionaries(_KEYS, _VALUES, max_size=4)), max_size=5))
+def test_config_loader_on_generated_tables(tables: list[tuple[str, dict[str, object]]]) -> None:
+    text = ""
+    for table, keys in tables:
+        header = (
+            f"[{table}]"
+            if table.startswith("[")
+            else f"[{table.replace('x y', chr(34) + 'x y' + chr(34))}]"
+        )
+        text += header + "\n" + "".join(f"{k} = {_toml_value(v)}\n" for k, v in keys.items())
+    _load_text(text)
+
+
+@given(st.text(max_size=400))
+@example('feed = "x"\n')
+@example("[watchlist.a]\nterms = ['a']\nchannels = ['x; y: z']\n")
+def test_config_loader_on_any_text(text: str) -> None:
+    _load_text(text)
+
+
+def _load_text(text: str) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fuzz.toml"
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+        try:
+            settings = load(path)
+        except ConfigError as exc:
+            assert str(exc).startswith("config: ") and exc.hint
+            assert "Traceback" not in str(exc)
+            return
+    assert isinstance(settings, Settings)
