@@ -10,6 +10,7 @@ import os
 import re
 import tomllib
 from pathlib import Path
+from string import Template
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -22,10 +23,12 @@ from pydantic import (
     model_validator,
 )
 
+from monitor.cron import check_crontab, zone
 from monitor.errors import ConfigError
 from monitor.tomlpos import Origin, locate
 
 __all__ = [
+    "TEMPLATE_FIELDS",
     "ChannelSettings",
     "FeedSettings",
     "Settings",
@@ -33,6 +36,8 @@ __all__ = [
     "default_config_path",
     "load",
     "parse_duration",
+    "parse_quiet_hours",
+    "parse_rate",
 ]
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -57,6 +62,44 @@ def parse_duration(value: object) -> float:
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+
+_PER = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+# the fields a channel's template may use (see monitor/render.py)
+TEMPLATE_FIELDS = frozenset(
+    ("title", "source", "time", "link", "url", "matched", "snippet", "watchlists")
+    + ("terms", "severity", "alert", "tag")
+)
+
+
+def check_template(text: str) -> str:
+    template = Template(text)
+    unknown = set(template.get_identifiers()) - TEMPLATE_FIELDS
+    if not template.is_valid() or unknown:
+        known = ", ".join(f"${f}" for f in sorted(TEMPLATE_FIELDS))
+        raise ValueError(f"unknown or broken placeholder in {text!r}; the fields are {known}")
+    return text
+
+
+def parse_rate(value: str) -> tuple[int, float]:
+    """``"20/min"``, ``"1/s"``, ``"100/h"`` or ``"5/30s"`` -> (messages, seconds)."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\S+)\s*", value)
+    if m and int(m.group(1)) > 0:
+        per = m.group(2).lower()
+        try:
+            return int(m.group(1)), float(_PER[per] if per in _PER else parse_duration(per))
+        except ValueError:
+            pass
+    raise ValueError(f"expected a rate such as '20/min', '1/s' or '5/30s', not {value!r}")
+
+
+def parse_quiet_hours(value: str) -> tuple[int, int]:
+    """``"22:00-07:00"`` -> (start, end) in minutes after midnight; may wrap midnight."""
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+    if m:
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        if h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60 and (h1, m1) != (h2, m2):
+            return h1 * 60 + m1, h2 * 60 + m2
+    raise ValueError(f"expected quiet hours such as '22:00-07:00' (local time), not {value!r}")
 
 
 class _Table(BaseModel):
@@ -93,6 +136,8 @@ class DeliverySettings(_Table):
     retry_base: Duration = 60.0
     retry_max: Duration = 6 * 3600.0
     max_attempts: int = Field(default=12, ge=1)
+    max_age: Duration = 3 * 86400.0
+    lease: Duration = 300.0
 
 
 class FeedSettings(_Table):
@@ -109,32 +154,84 @@ class FeedSettings(_Table):
 class ChannelSettings(_Table):
     urls: list[str] = []
     urls_file: Path | None = None
+    urls_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    urls_credential: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.@-]+$")
     format: Literal["text", "markdown", "html"] | None = None
+    title_template: str | None = None
+    template: str | None = None
+    mode: Literal["instant", "digest"] = "instant"
+    schedule: str | None = None
+    timezone: str = "UTC"
+    quiet_hours: str | None = None
+    rate_limit: str | None = None
 
     @model_validator(mode="after")
-    def _has_target(self) -> ChannelSettings:
-        if not self.urls and self.urls_file is None:
-            raise ValueError("a channel needs `urls` or `urls_file`")
+    def _check(self) -> ChannelSettings:
+        sources = (self.urls_file, self.urls_env, self.urls_credential)
+        if not self.urls and all(s is None for s in sources):
+            raise ValueError("a channel needs `urls`, `urls_file`, `urls_env` or `urls_credential`")
+        zone(self.timezone)
+        if self.mode == "digest" and self.schedule is None:
+            raise ValueError("a digest channel needs a `schedule`, e.g. '0 8 * * 1-5'")
+        if self.schedule is not None:
+            check_crontab(self.schedule, self.timezone)
+        if self.quiet_hours is not None:
+            parse_quiet_hours(self.quiet_hours)
+        if self.rate_limit is not None:
+            parse_rate(self.rate_limit)
+        for template in (self.template, self.title_template):
+            if template is not None:
+                check_template(template)
         return self
 
     def targets(self) -> list[str]:
-        """The apprise URLs, reading ``urls_file`` (one per line, # comments) when set."""
+        """The apprise URLs: ``urls``, then one per line (# comments) from ``urls_file``, the
+        variable ``urls_env`` and the systemd credential ``urls_credential``. Error messages
+        name where a secret was to come from, never what it holds."""
         found = list(self.urls)
         if self.urls_file is not None:
-            try:
-                lines = self.urls_file.read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
+            found += _url_lines(_read_secret(self.urls_file, "urls_file"))
+        if self.urls_env is not None:
+            value = os.environ.get(self.urls_env)
+            if not value:
                 raise ConfigError(
-                    f"cannot read urls_file {self.urls_file}: {exc.strerror}",
-                    "check the path and that the newsmon user may read it",
-                ) from None
-            found += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+                    f"urls_env: the environment variable {self.urls_env} is not set or empty",
+                    "set it in the service's environment (e.g. systemd EnvironmentFile=)",
+                )
+            found += _url_lines(value)
+        if self.urls_credential is not None:
+            folder = os.environ.get("CREDENTIALS_DIRECTORY")
+            if not folder:
+                raise ConfigError(
+                    f"urls_credential {self.urls_credential!r}: $CREDENTIALS_DIRECTORY is not set",
+                    f"add LoadCredential={self.urls_credential}:/path/to/file to the unit",
+                )
+            found += _url_lines(_read_secret(Path(folder) / self.urls_credential, "credential"))
         return found
+
+
+def _read_secret(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise ConfigError(
+            f"cannot read {what} {path}: {reason}",
+            "check the path and that the newsmon user may read it",
+        ) from None
+
+
+def _url_lines(text: str) -> list[str]:
+    """One URL per line or separated by spaces; lines starting with # are comments."""
+    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
+    return [url for ln in lines for url in ln.split()]
 
 
 class WatchlistSettings(_Table):
     terms: list[str] = Field(min_length=1)
     channels: list[str] = []
+    severity: Literal["info", "warning", "critical"] = "info"
+    urgent: bool = False
     fields: list[Literal["title", "text"]] = ["title", "text"]
 
     @field_validator("terms")
