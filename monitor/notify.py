@@ -8,6 +8,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import apprise
 
@@ -22,6 +23,7 @@ _TYPES = {
     "critical": apprise.NotifyType.FAILURE,
 }
 _SPLIT = re.compile(r"[/:@?&=#,;%]+")
+_SHOWN_OPTIONS = {"to", "cc", "bcc", "from", "mode"}
 
 
 @dataclass(frozen=True)
@@ -37,20 +39,28 @@ def fingerprint(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-def mask(url: str) -> str:
-    """The URL as apprise prints it in privacy mode, or just its scheme."""
+def _private(url: str) -> str:
+    """apprise's privacy-mode URL, query and all."""
     server = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if server is None:
         return url.split("://", 1)[0] + "://****"
     return str(server.url(privacy=True))
 
 
+def mask(url: str) -> str:
+    """The URL as apprise prints it in privacy mode, without apprise's own query options
+    (recipients stay), or just its scheme when apprise does not know it."""
+    shown = urlsplit(_private(url))
+    kept = [(k, v) for k, v in parse_qsl(shown.query) if k in _SHOWN_OPTIONS]
+    return urlunsplit(shown._replace(query=urlencode(kept, safe="@,*")))
+
+
 def redact(text: str, urls: Iterable[str]) -> str:
     """Replace every secret-looking part of ``urls`` that occurs in ``text``."""
     for url in urls:
-        public = set(_SPLIT.split(mask(url)))
+        public = set(_SPLIT.split(_private(url)))
         for part in sorted(set(_SPLIT.split(url)) - public, key=len, reverse=True):
-            if len(part) >= 4:
+            if len(part) >= 3:
                 text = text.replace(part, "****")
     return text
 
