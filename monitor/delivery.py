@@ -93,7 +93,8 @@ def drain(db: Database, settings: Settings, now: datetime, *, limit: int = 1000)
     p = _Pass(db, settings, now)
     held_channels: set[str] = set()
     for _ in range(limit):
-        claim = outbox.claim_next(db, p.clock(), settings.delivery.lease, held_channels)
+        # due at the start of the pass: a delivery that fails is not retried in the same pass
+        claim = outbox.claim_next(db, now, settings.delivery.lease, held_channels, p.clock())
         if claim is None:
             break
         channel = settings.channel.get(claim.channel)
@@ -116,7 +117,8 @@ def _deliver(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:
         if due_at > p.clock():
             p.hold(batch, due_at)
             return False
-        batch += outbox.claim_channel(p.db, claim.channel, p.clock(), p.settings.delivery.lease)
+        lease = p.settings.delivery.lease
+        batch += outbox.claim_channel(p.db, claim.channel, p.now, lease, p.clock())
     views: list[tuple[Claim, AlertView]] = []
     for c in batch:
         view = get_alert(p.db, c.alert_id)

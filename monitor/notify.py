@@ -8,7 +8,7 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
 
@@ -58,8 +58,8 @@ def mask(url: str) -> str:
 def redact(text: str, urls: Iterable[str]) -> str:
     """Replace every secret-looking part of ``urls`` that occurs in ``text``."""
     for url in urls:
-        public = set(_SPLIT.split(_private(url)))
-        for part in sorted(set(_SPLIT.split(url)) - public, key=len, reverse=True):
+        public = set(_SPLIT.split(unquote(_private(url))))
+        for part in sorted(set(_SPLIT.split(unquote(url))) - public, key=len, reverse=True):
             if len(part) >= 3:
                 text = text.replace(part, "****")
     return text

@@ -74,7 +74,8 @@ class MailServer:
         if self.security == "starttls":
             kwargs = {"tls_context": self.tls_context, "require_starttls": True}
         elif self.security == "ssl":
-            kwargs = {"ssl_context": self.tls_context}
+            # the whole connection is TLS, which aiosmtpd does not see: allow AUTH on it
+            kwargs = {"ssl_context": self.tls_context, "auth_require_tls": False}
         if self.security != "none":
             kwargs |= {"authenticator": self._authenticate, "auth_required": True}
         self._controller = Controller(self, hostname=self.host, port=self.port, **kwargs)

@@ -105,18 +105,24 @@ def _claim(s: Session, query: Any, now: datetime) -> list[Claim]:
 
 
 def claim_next(
-    db: Database, now: datetime, lease: float, skip_channels: Iterable[str] = ()
+    db: Database,
+    now: datetime,
+    lease: float,
+    skip_channels: Iterable[str] = (),
+    claimed_at: datetime | None = None,
 ) -> Claim | None:
-    """Claim the delivery that has waited longest, or None when nothing is due."""
+    """Claim the delivery that has waited longest, or None when nothing is due at ``now``."""
     query = select(Delivery).where(_due(now, lease)).order_by(Delivery.next_attempt_at, Delivery.id)
     if skip := list(skip_channels):
         query = query.where(Delivery.channel.not_in(skip))
     with db.session() as s:
-        found = _claim(s, query.limit(1), now)
+        found = _claim(s, query.limit(1), claimed_at or now)
     return found[0] if found else None
 
 
-def claim_channel(db: Database, channel: str, now: datetime, lease: float) -> list[Claim]:
+def claim_channel(
+    db: Database, channel: str, now: datetime, lease: float, claimed_at: datetime | None = None
+) -> list[Claim]:
     """Claim every due delivery of one channel (a digest), oldest first."""
     query = (
         select(Delivery)
@@ -124,7 +130,7 @@ def claim_channel(db: Database, channel: str, now: datetime, lease: float) -> li
         .order_by(Delivery.created_at, Delivery.id)
     )
     with db.session() as s:
-        return _claim(s, query, now)
+        return _claim(s, query, claimed_at or now)
 
 
 def _rows(s: Session, ids: Sequence[int]) -> list[Delivery]:
