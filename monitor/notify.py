@@ -8,13 +8,14 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
 
+from monitor.log import hide
 from monitor.render import Message
 
-__all__ = ["TargetResult", "fingerprint", "mask", "redact", "send", "send_each"]
+__all__ = ["TargetResult", "fingerprint", "mask", "redact", "secrets_of", "send", "send_each"]
 
 # newsmon's severities, as apprise notification types
 _TYPES = {
@@ -55,13 +56,19 @@ def mask(url: str) -> str:
     return urlunsplit(shown._replace(query=urlencode(kept, safe="@,*")))
 
 
+def secrets_of(url: str) -> list[str]:
+    """The parts of ``url`` that apprise hides in privacy mode, longest first."""
+    public = set(_SPLIT.split(unquote(_private(url))))
+    found = {p for p in _SPLIT.split(unquote(url)) if len(p) >= 3} - public
+    found |= {quote(p, safe="") for p in found}  # as they may appear in a request line
+    return sorted(found, key=len, reverse=True)
+
+
 def redact(text: str, urls: Iterable[str]) -> str:
     """Replace every secret-looking part of ``urls`` that occurs in ``text``."""
     for url in urls:
-        public = set(_SPLIT.split(unquote(_private(url))))
-        for part in sorted(set(_SPLIT.split(unquote(url))) - public, key=len, reverse=True):
-            if len(part) >= 3:
-                text = text.replace(part, "****")
+        for part in secrets_of(url):
+            text = text.replace(part, "****")
     return text
 
 
@@ -79,6 +86,7 @@ def send_each(
 
 
 def _send_one(url: str, message: Message, severity: str) -> TargetResult:
+    hide(*secrets_of(url))
     shown, key = mask(url), fingerprint(url)
     server = apprise.Apprise.instantiate(url, suppress_exceptions=True)
     if server is None:
