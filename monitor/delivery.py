@@ -69,14 +69,16 @@ class _Pass:
             outbox.release(self.db, [c.id], until or c.next_attempt_at)
         self.counts["held"] += len(claims)
 
-    def fail(self, claims: Sequence[Claim], error: str) -> None:
+    def fail(self, claims: Sequence[Claim], error: str, last: Sequence[TargetOutcome] = ()) -> None:
         now, cfg = self.clock(), self.settings.delivery
         for c in claims:
             attempts = c.attempts + 1
             age = (now - c.created_at).total_seconds()
             is_dead = attempts >= cfg.max_attempts or age >= cfg.max_age
             next_at = now + timedelta(seconds=retry_delay(self.settings, attempts))
-            outbox.mark_failed(self.db, [c.id], error, next_attempt_at=next_at, is_dead=is_dead)
+            outbox.mark_failed(
+                self.db, [c.id], error, next_attempt_at=next_at, is_dead=is_dead, outcomes=last
+            )
             self.counts["dead" if is_dead else "failed"] += 1
             log.warning(
                 "delivery failed alert=%s channel=%s attempts=%d status=%s error=%r",
@@ -179,17 +181,20 @@ def _send(
     for done, claims in by_done.items():
         ids = [c.id for c in claims]
         todo = [u for u in urls if notify.fingerprint(u) not in done]
-        failures = []
-        for r in notify.send_each(todo, message, severity):
+        failures, last = [], []
+        for i, r in enumerate(notify.send_each(todo, message, severity), 1):
             outcome = TargetOutcome(r.key, r.target, r.is_ok, r.error)
-            outbox.record_targets(p.db, ids, [outcome], p.clock())
+            if i < len(todo):  # remembered at once; the last one with the final mark
+                outbox.record_targets(p.db, ids, [outcome], p.clock())
+            else:
+                last = [outcome]
             if not r.is_ok:
                 failures.append(f"{r.target}: {r.error}")
         if failures:
             error = f"{len(failures)} of {len(urls)} target(s) failed: " + "; ".join(failures)
-            p.fail(claims, notify.redact(error, urls))
+            p.fail(claims, notify.redact(error, urls), last)
             continue
-        outbox.mark_sent(p.db, ids, p.clock())
+        outbox.mark_sent(p.db, ids, p.clock(), last)
         p.counts["sent"] += len(claims)
         for c in claims:
             log.info("delivered alert=%s channel=%s", c.alert_id, c.channel)

@@ -8,6 +8,8 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
@@ -40,9 +42,15 @@ def fingerprint(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
+def _server(url: str) -> Any:
+    """A fresh apprise plugin object: a kept one may hold a connection the server closed."""
+    return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+
+
+@lru_cache(maxsize=256)
 def _private(url: str) -> str:
     """apprise's privacy-mode URL, query and all."""
-    server = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    server = _server(url)
     if server is None:
         return url.split("://", 1)[0] + "://****"
     return str(server.url(privacy=True))
@@ -56,12 +64,13 @@ def mask(url: str) -> str:
     return urlunsplit(shown._replace(query=urlencode(kept, safe="@,*")))
 
 
-def secrets_of(url: str) -> list[str]:
+@lru_cache(maxsize=256)
+def secrets_of(url: str) -> tuple[str, ...]:
     """The parts of ``url`` that apprise hides in privacy mode, longest first."""
     public = set(_SPLIT.split(unquote(_private(url))))
     found = {p for p in _SPLIT.split(unquote(url)) if len(p) >= 3} - public
     found |= {quote(p, safe="") for p in found}  # as they may appear in a request line
-    return sorted(found, key=len, reverse=True)
+    return tuple(sorted(found, key=len, reverse=True))
 
 
 def redact(text: str, urls: Iterable[str]) -> str:
@@ -88,7 +97,7 @@ def send_each(
 def _send_one(url: str, message: Message, severity: str) -> TargetResult:
     hide(*secrets_of(url))
     shown, key = mask(url), fingerprint(url)
-    server = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    server = _server(url)
     if server is None:
         error = "apprise does not understand this URL; check its scheme"
         return TargetResult(key, shown, False, error)

@@ -146,31 +146,48 @@ def release(db: Database, ids: Sequence[int], until: datetime) -> None:
             row.next_attempt_at, row.claimed_at = until, None
 
 
+def _remember(row: Delivery, outcomes: Sequence[TargetOutcome]) -> None:
+    if outcomes:
+        targets = dict(row.targets or {})
+        for o in outcomes:
+            targets[o.key] = {"target": o.target, "ok": o.is_ok, "error": o.error}
+        row.targets = targets
+
+
 def record_targets(
     db: Database, ids: Sequence[int], outcomes: Sequence[TargetOutcome], now: datetime
 ) -> None:
     """Remember each target's outcome at once, and renew the claim."""
     with db.session() as s:
         for row in _rows(s, ids):
-            targets = dict(row.targets or {})
-            for o in outcomes:
-                targets[o.key] = {"target": o.target, "ok": o.is_ok, "error": o.error}
-            row.targets, row.claimed_at = targets, now
+            _remember(row, outcomes)
+            row.claimed_at = now
 
 
-def mark_sent(db: Database, ids: Sequence[int], now: datetime) -> None:
+def mark_sent(
+    db: Database, ids: Sequence[int], now: datetime, outcomes: Sequence[TargetOutcome] = ()
+) -> None:
+    """Sent, together with the outcome of the last target (one transaction)."""
     with db.session() as s:
         for row in _rows(s, ids):
+            _remember(row, outcomes)
             row.status, row.sent_at, row.last_error = DeliveryStatus.SENT.value, now, None
             row.attempts += 1
             row.claimed_at = None
 
 
 def mark_failed(
-    db: Database, ids: Sequence[int], error: str, *, next_attempt_at: datetime, is_dead: bool
+    db: Database,
+    ids: Sequence[int],
+    error: str,
+    *,
+    next_attempt_at: datetime,
+    is_dead: bool,
+    outcomes: Sequence[TargetOutcome] = (),
 ) -> None:
     with db.session() as s:
         for row in _rows(s, ids):
+            _remember(row, outcomes)
             row.attempts += 1
             row.last_error = error[:1000]
             row.next_attempt_at, row.claimed_at = next_attempt_at, None
