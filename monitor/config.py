@@ -10,7 +10,6 @@ import os
 import re
 import tomllib
 from pathlib import Path
-from string import Template
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -23,9 +22,17 @@ from pydantic import (
     model_validator,
 )
 
+from monitor import secrets
 from monitor.cron import check_crontab, zone
 from monitor.errors import ConfigError
 from monitor.tomlpos import Origin, locate
+from monitor.units import (
+    TEMPLATE_FIELDS,
+    check_template,
+    parse_duration,
+    parse_quiet_hours,
+    parse_rate,
+)
 
 __all__ = [
     "TEMPLATE_FIELDS",
@@ -40,66 +47,10 @@ __all__ = [
     "parse_rate",
 ]
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-def parse_duration(value: object) -> float:
-    """``"90s"``, ``"10m"``, ``"1h"``, ``"2d"`` or a number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as '10m'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (
-        m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value)
-    ):
-        seconds = float(m.group(1)) * _UNITS[m.group(2) or "s"]
-    else:
-        raise ValueError(f"expected a duration such as '30s', '10m', '1h' or '1d', not {value!r}")
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return seconds
-
-
 Duration = Annotated[float, BeforeValidator(parse_duration)]
-
-_PER = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
-# the fields a channel's template may use (see monitor/render.py)
-TEMPLATE_FIELDS = frozenset(
-    ("title", "source", "time", "link", "url", "matched", "snippet", "watchlists")
-    + ("terms", "severity", "alert", "tag")
-)
-
-
-def check_template(text: str) -> str:
-    template = Template(text)
-    unknown = set(template.get_identifiers()) - TEMPLATE_FIELDS
-    if not template.is_valid() or unknown:
-        known = ", ".join(f"${f}" for f in sorted(TEMPLATE_FIELDS))
-        raise ValueError(f"unknown or broken placeholder in {text!r}; the fields are {known}")
-    return text
-
-
-def parse_rate(value: str) -> tuple[int, float]:
-    """``"20/min"``, ``"1/s"``, ``"100/h"`` or ``"5/30s"`` -> (messages, seconds)."""
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\S+)\s*", value)
-    if m and int(m.group(1)) > 0:
-        per = m.group(2).lower()
-        try:
-            return int(m.group(1)), float(_PER[per] if per in _PER else parse_duration(per))
-        except ValueError:
-            pass
-    raise ValueError(f"expected a rate such as '20/min', '1/s' or '5/30s', not {value!r}")
-
-
-def parse_quiet_hours(value: str) -> tuple[int, int]:
-    """``"22:00-07:00"`` -> (start, end) in minutes after midnight; may wrap midnight."""
-    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
-    if m:
-        h1, m1, h2, m2 = (int(g) for g in m.groups())
-        if h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60 and (h1, m1) != (h2, m2):
-            return h1 * 60 + m1, h2 * 60 + m2
-    raise ValueError(f"expected quiet hours such as '22:00-07:00' (local time), not {value!r}")
 
 
 class _Table(BaseModel):
@@ -185,46 +136,16 @@ class ChannelSettings(_Table):
         return self
 
     def targets(self) -> list[str]:
-        """The apprise URLs: ``urls``, then one per line (# comments) from ``urls_file``, the
-        variable ``urls_env`` and the systemd credential ``urls_credential``. Error messages
-        name where a secret was to come from, never what it holds."""
+        """The apprise URLs: ``urls``, then those from ``urls_file``, the variable
+        ``urls_env`` and the systemd credential ``urls_credential`` (see monitor.secrets)."""
         found = list(self.urls)
         if self.urls_file is not None:
-            found += _url_lines(_read_secret(self.urls_file, "urls_file"))
+            found += secrets.from_file(self.urls_file)
         if self.urls_env is not None:
-            value = os.environ.get(self.urls_env)
-            if not value:
-                raise ConfigError(
-                    f"urls_env: the environment variable {self.urls_env} is not set or empty",
-                    "set it in the service's environment (e.g. systemd EnvironmentFile=)",
-                )
-            found += _url_lines(value)
+            found += secrets.from_env(self.urls_env)
         if self.urls_credential is not None:
-            folder = os.environ.get("CREDENTIALS_DIRECTORY")
-            if not folder:
-                raise ConfigError(
-                    f"urls_credential {self.urls_credential!r}: $CREDENTIALS_DIRECTORY is not set",
-                    f"add LoadCredential={self.urls_credential}:/path/to/file to the unit",
-                )
-            found += _url_lines(_read_secret(Path(folder) / self.urls_credential, "credential"))
+            found += secrets.from_credential(self.urls_credential)
         return found
-
-
-def _read_secret(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise ConfigError(
-            f"cannot read {what} {path}: {reason}",
-            "check the path and that the newsmon user may read it",
-        ) from None
-
-
-def _url_lines(text: str) -> list[str]:
-    """One URL per line or separated by spaces; lines starting with # are comments."""
-    lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
-    return [url for ln in lines for url in ln.split()]
 
 
 class WatchlistSettings(_Table):
