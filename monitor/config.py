@@ -24,10 +24,20 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from monitor import secrets
+from monitor.cron import check_crontab, zone
 from monitor.errors import ConfigError
 from monitor.tomlpos import Origin, locate
+from monitor.units import (
+    TEMPLATE_FIELDS,
+    check_template,
+    parse_duration,
+    parse_quiet_hours,
+    parse_rate,
+)
 
 __all__ = [
+    "TEMPLATE_FIELDS",
     "ChannelSettings",
     "FeedSettings",
     "Settings",
@@ -35,27 +45,11 @@ __all__ = [
     "default_config_path",
     "load",
     "parse_duration",
+    "parse_quiet_hours",
+    "parse_rate",
 ]
 
-_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
-
-
-def parse_duration(value: object) -> float:
-    """``"90s"``, ``"10m"``, ``"1h"``, ``"2d"`` or a number of seconds."""
-    if isinstance(value, bool):
-        raise ValueError("expected a duration such as '10m'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (
-        m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value)
-    ):
-        seconds = float(m.group(1)) * _UNITS[m.group(2) or "s"]
-    else:
-        raise ValueError(f"expected a duration such as '30s', '10m', '1h' or '1d', not {value!r}")
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return seconds
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
@@ -98,6 +92,8 @@ class DeliverySettings(_Table):
     retry_base: Duration = 60.0
     retry_max: Duration = 6 * 3600.0
     max_attempts: int = Field(default=12, ge=1)
+    max_age: Duration = 3 * 86400.0
+    lease: Duration = 300.0
 
 
 class FeedSettings(_Table):
@@ -114,32 +110,54 @@ class FeedSettings(_Table):
 class ChannelSettings(_Table):
     urls: list[str] = []
     urls_file: Path | None = None
+    urls_env: str | None = Field(default=None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    urls_credential: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.@-]+$")
     format: Literal["text", "markdown", "html"] | None = None
+    title_template: str | None = None
+    template: str | None = None
+    mode: Literal["instant", "digest"] = "instant"
+    schedule: str | None = None
+    timezone: str = "UTC"
+    quiet_hours: str | None = None
+    rate_limit: str | None = None
 
     @model_validator(mode="after")
-    def _has_target(self) -> ChannelSettings:
-        if not self.urls and self.urls_file is None:
-            raise ValueError("a channel needs `urls` or `urls_file`")
+    def _check(self) -> ChannelSettings:
+        sources = (self.urls_file, self.urls_env, self.urls_credential)
+        if not self.urls and all(s is None for s in sources):
+            raise ValueError("a channel needs `urls`, `urls_file`, `urls_env` or `urls_credential`")
+        zone(self.timezone)
+        if self.mode == "digest" and self.schedule is None:
+            raise ValueError("a digest channel needs a `schedule`, e.g. '0 8 * * 1-5'")
+        if self.schedule is not None:
+            check_crontab(self.schedule, self.timezone)
+        if self.quiet_hours is not None:
+            parse_quiet_hours(self.quiet_hours)
+        if self.rate_limit is not None:
+            parse_rate(self.rate_limit)
+        for template in (self.template, self.title_template):
+            if template is not None:
+                check_template(template)
         return self
 
     def targets(self) -> list[str]:
-        """The apprise URLs, reading ``urls_file`` (one per line, # comments) when set."""
+        """The apprise URLs: ``urls``, then those from ``urls_file``, the variable
+        ``urls_env`` and the systemd credential ``urls_credential`` (see monitor.secrets)."""
         found = list(self.urls)
         if self.urls_file is not None:
-            try:
-                lines = self.urls_file.read_text(encoding="utf-8").splitlines()
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot read urls_file {self.urls_file}: {exc.strerror}",
-                    "check the path and that the newsmon user may read it",
-                ) from None
-            found += [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+            found += secrets.from_file(self.urls_file)
+        if self.urls_env is not None:
+            found += secrets.from_env(self.urls_env)
+        if self.urls_credential is not None:
+            found += secrets.from_credential(self.urls_credential)
         return found
 
 
 class WatchlistSettings(_Table):
     terms: list[str] = Field(min_length=1)
     channels: list[str] = []
+    severity: Literal["info", "warning", "critical"] = "info"
+    urgent: bool = False
     fields: list[Literal["title", "text"]] = ["title", "text"]
 
     @field_validator("terms")

@@ -85,11 +85,21 @@ class Daemon:
 
     def _drain(self) -> None:
         try:
-            drain(self.ctx.db, self.ctx.settings, self.ctx.clock())
+            result = drain(self.ctx.db, self.ctx.settings, self.ctx.clock())
         except NewsmonError as exc:
             log.warning("delivery pass failed error=%r", str(exc))
+            return
         except Exception:  # a bug must not stop deliveries for good: the next tick retries
             log.exception("delivery pass failed unexpectedly")
+            return
+        if result.sent or result.failed or result.dead:
+            log.info(
+                "delivery pass sent=%d failed=%d dead=%d held=%d",
+                result.sent,
+                result.failed,
+                result.dead,
+                result.held,
+            )
 
     def _is_healthy(self) -> bool:
         busy = self._busy_since

@@ -1,24 +1,35 @@
-"""Drain the outbox: render each due delivery, send it, record the outcome.
+"""Drain the outbox: claim each due delivery, apply the channel's noise control, render,
+send to every target, record each target's outcome, then mark the delivery.
 
-A delivery is sent only when every target of its channel accepted the message; a
-partly failed channel stays failed and is retried with exponential backoff and jitter
-until ``[delivery] max_attempts``, then it is dead.
+- A delivery is sent only when every target of its channel accepted the message. A
+  retry goes only to the targets that have not accepted it yet.
+- A failed delivery is retried with exponential backoff and jitter until
+  ``[delivery] max_attempts`` tries or ``max_age``, then it is dead.
+- A claim outlives a crash by at most ``[delivery] lease``: then the delivery is due
+  again, so a kill -9 loses nothing, and repeats at most the send that was in flight.
+- Digest channels hold alerts until their schedule fires, then send one message.
+  Quiet hours hold alerts (not urgent ones) until they end. A rate limit holds the
+  excess in the queue; nothing is dropped.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from dataclasses import dataclass
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from monitor import notify
-from monitor.config import Settings
+from monitor import noise, notify
+from monitor.config import ChannelSettings, Settings
+from monitor.digest import render_digest
 from monitor.errors import ConfigError
-from monitor.render import render
+from monitor.render import Message, render
 from monitor.store import outbox
-from monitor.store.alerts import get_alert
+from monitor.store.alerts import AlertView, get_alert
 from monitor.store.db import Database
+from monitor.store.outbox import Claim, TargetOutcome
 
 __all__ = ["DrainResult", "drain", "retry_delay"]
 
@@ -30,6 +41,7 @@ class DrainResult:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    held: int = 0  # waiting for a digest, quiet hours to end or a rate limit
 
 
 def retry_delay(settings: Settings, attempts: int) -> float:
@@ -38,47 +50,151 @@ def retry_delay(settings: Settings, attempts: int) -> float:
     return float(min(base, settings.delivery.retry_max) * random.uniform(0.8, 1.2))
 
 
-def drain(db: Database, settings: Settings, now: datetime) -> DrainResult:
-    sent = failed = dead = 0
-    for due in outbox.due_deliveries(db, now):
-        error = _deliver(db, settings, due.alert_id, due.channel)
-        if error is None:
-            outbox.mark_sent(db, due.id, now)
-            sent += 1
-            log.info("delivered alert=%s channel=%s", due.alert_id, due.channel)
+@dataclass
+class _Pass:
+    db: Database
+    settings: Settings
+    now: datetime
+    started: float = field(default_factory=time.monotonic)
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(("sent", "failed", "dead", "held"), 0)
+    )
+
+    def clock(self) -> datetime:
+        """The pass's time: ``now`` at its start, moving on with the real clock."""
+        return self.now + timedelta(seconds=time.monotonic() - self.started)
+
+    def hold(self, claims: Sequence[Claim], until: datetime | None = None) -> None:
+        for c in claims:
+            outbox.release(self.db, [c.id], until or c.next_attempt_at)
+        self.counts["held"] += len(claims)
+
+    def fail(self, claims: Sequence[Claim], error: str, last: Sequence[TargetOutcome] = ()) -> None:
+        now, cfg = self.clock(), self.settings.delivery
+        for c in claims:
+            attempts = c.attempts + 1
+            age = (now - c.created_at).total_seconds()
+            is_dead = attempts >= cfg.max_attempts or age >= cfg.max_age
+            next_at = now + timedelta(seconds=retry_delay(self.settings, attempts))
+            outbox.mark_failed(
+                self.db, [c.id], error, next_attempt_at=next_at, is_dead=is_dead, outcomes=last
+            )
+            self.counts["dead" if is_dead else "failed"] += 1
+            log.warning(
+                "delivery failed alert=%s channel=%s attempts=%d status=%s error=%r",
+                c.alert_id,
+                c.channel,
+                attempts,
+                "dead" if is_dead else "failed",
+                error,
+            )
+
+
+def drain(db: Database, settings: Settings, now: datetime, *, limit: int = 1000) -> DrainResult:
+    """Send what is due at ``now``; at most ``limit`` deliveries per pass."""
+    p = _Pass(db, settings, now)
+    held_channels: set[str] = set()
+    for _ in range(limit):
+        # due at the start of the pass: a delivery that fails is not retried in the same pass
+        claim = outbox.claim_next(db, now, settings.delivery.lease, held_channels, p.clock())
+        if claim is None:
+            break
+        channel = settings.channel.get(claim.channel)
+        if channel is None:
+            p.fail([claim], f"channel {claim.channel!r} is no longer in the config")
             continue
-        attempts = due.attempts + 1
-        is_dead = attempts >= settings.delivery.max_attempts
-        next_at = now + timedelta(seconds=retry_delay(settings, attempts))
-        outbox.mark_failed(db, due.id, error, next_attempt_at=next_at, is_dead=is_dead)
-        dead += is_dead
-        failed += not is_dead
-        log.warning(
-            "delivery failed alert=%s channel=%s attempts=%d status=%s error=%r",
-            due.alert_id,
-            due.channel,
-            attempts,
-            "dead" if is_dead else "failed",
-            error,
+        is_rate_limited = _deliver(p, claim, channel)
+        if is_rate_limited:
+            held_channels.add(claim.channel)
+    c = p.counts
+    return DrainResult(c["sent"], c["failed"], c["dead"], c["held"])
+
+
+def _deliver(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:
+    """Hold, or render and send, one claim (and, for a digest, the rest of its batch).
+    True when the channel's rate limit is reached."""
+    batch = [claim]
+    if channel.mode == "digest":
+        due_at = noise.digest_at(channel, claim.created_at)
+        if due_at > p.clock():
+            p.hold(batch, due_at)
+            return False
+        lease = p.settings.delivery.lease
+        batch += outbox.claim_channel(p.db, claim.channel, p.now, lease, p.clock())
+    views: list[tuple[Claim, AlertView]] = []
+    for c in batch:
+        view = get_alert(p.db, c.alert_id)
+        if view is None:
+            p.fail([c], f"alert {c.alert_id} no longer exists")
+        else:
+            views.append((c, view))
+    if not views:
+        return False
+    batch = [c for c, _ in views]
+    watchlists = list(dict.fromkeys(w for _, v in views for w in v.watchlists))
+    severity, is_urgent = noise.rating(p.settings, claim.channel, watchlists)
+    quiet_end = None if is_urgent else noise.quiet_until(channel, p.clock())
+    if quiet_end is not None:
+        p.hold(batch, quiet_end)
+        return False
+    if _rate_limited(p, claim.channel, channel):
+        p.hold(batch)
+        return True
+    fmt = channel.format or "text"
+    if channel.mode == "digest":
+        routed = [w for w, wl in p.settings.watchlist.items() if claim.channel in wl.channels]
+        message = render_digest([v for _, v in views], fmt, routed, severity)
+    else:
+        message = render(
+            views[0][1],
+            fmt,
+            severity=severity,
+            template=channel.template,
+            title_template=channel.title_template,
         )
-    return DrainResult(sent, failed, dead)
+    _send(p, batch, channel, message, severity)
+    return False
 
 
-def _deliver(db: Database, settings: Settings, alert_id: int, channel_name: str) -> str | None:
-    """Send one alert to one channel; None on success, else a masked error."""
-    channel = settings.channel.get(channel_name)
-    if channel is None:
-        return f"channel {channel_name!r} is no longer in the config"
+def _rate_limited(p: _Pass, name: str, channel: ChannelSettings) -> bool:
+    window = noise.rate_window(channel)
+    if window is None:
+        return False
+    count, seconds = window
+    now = p.clock()
+    recent = outbox.recent_sends(p.db, name, now - timedelta(seconds=seconds), count)
+    free_at = noise.rate_free_at(channel, recent)
+    return free_at is not None and free_at > now
+
+
+def _send(
+    p: _Pass, batch: Sequence[Claim], channel: ChannelSettings, message: Message, severity: str
+) -> None:
     try:
         urls = channel.targets()
     except ConfigError as exc:
-        return str(exc)
-    alert = get_alert(db, alert_id)
-    if alert is None:
-        return f"alert {alert_id} no longer exists"
-    message = render(alert, channel.format or "text")
-    failures = [r for r in notify.send(urls, message) if not r.is_ok]
-    if not failures:
-        return None
-    parts = [f"{r.target}: {r.error}" for r in failures]
-    return f"{len(failures)} of {len(urls)} target(s) failed: " + "; ".join(parts)
+        p.fail(batch, str(exc))
+        return
+    by_done: dict[frozenset[str], list[Claim]] = {}
+    for c in batch:
+        by_done.setdefault(c.done, []).append(c)
+    for done, claims in by_done.items():
+        ids = [c.id for c in claims]
+        todo = [u for u in urls if notify.fingerprint(u) not in done]
+        failures, last = [], []
+        for i, r in enumerate(notify.send_each(todo, message, severity), 1):
+            outcome = TargetOutcome(r.key, r.target, r.is_ok, r.error)
+            if i < len(todo):  # remembered at once; the last one with the final mark
+                outbox.record_targets(p.db, ids, [outcome], p.clock())
+            else:
+                last = [outcome]
+            if not r.is_ok:
+                failures.append(f"{r.target}: {r.error}")
+        if failures:
+            error = f"{len(failures)} of {len(urls)} target(s) failed: " + "; ".join(failures)
+            p.fail(claims, notify.redact(error, urls), last)
+            continue
+        outbox.mark_sent(p.db, ids, p.clock(), last)
+        p.counts["sent"] += len(claims)
+        for c in claims:
+            log.info("delivered alert=%s channel=%s", c.alert_id, c.channel)

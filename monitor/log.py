@@ -5,7 +5,22 @@ from __future__ import annotations
 import logging
 import sys
 
-__all__ = ["setup_logging"]
+__all__ = ["hide", "setup_logging"]
+
+# Secret parts of channel URLs seen by this process: a last line of defence, so that a
+# library that logs a request line (urllib3 at debug level) cannot leak a token.
+_HIDDEN: set[str] = set()
+
+
+def hide(*secrets: str) -> None:
+    """Never let these strings reach the log."""
+    _HIDDEN.update(s for s in secrets if len(s) >= 3)
+
+
+def _redact(text: str) -> str:
+    for secret in sorted(_HIDDEN, key=len, reverse=True):
+        text = text.replace(secret, "****")
+    return text
 
 
 class _KeyValueFormatter(logging.Formatter):
@@ -20,7 +35,7 @@ class _KeyValueFormatter(logging.Formatter):
             head = f"time={self.formatTime(record, '%Y-%m-%dT%H:%M:%S')} {head}"
         if record.exc_info:
             head += " traceback=" + self.formatException(record.exc_info).replace("\n", " | ")
-        return head
+        return _redact(head) if _HIDDEN else head
 
 
 def setup_logging(level: str = "info") -> None:

@@ -27,6 +27,7 @@ class TextSource(StrEnum):
 
 class DeliveryStatus(StrEnum):
     PENDING = "pending"  # not tried yet
+    SENDING = "sending"  # claimed by a sender; retried when its claim expires
     SENT = "sent"  # every target of the channel accepted it
     FAILED = "failed"  # a try failed; it will be retried
     DEAD = "dead"  # gave up after the retry limit

@@ -3,70 +3,111 @@ each target's own result. Secrets in target URLs never leave this module unmaske
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 import apprise
 
+from monitor.log import hide
 from monitor.render import Message
 
-__all__ = ["TargetResult", "mask", "redact", "send"]
+__all__ = ["TargetResult", "fingerprint", "mask", "redact", "secrets_of", "send", "send_each"]
 
+# newsmon's severities, as apprise notification types
 _TYPES = {
     "info": apprise.NotifyType.INFO,
     "warning": apprise.NotifyType.WARNING,
-    "failure": apprise.NotifyType.FAILURE,
-    "success": apprise.NotifyType.SUCCESS,
+    "critical": apprise.NotifyType.FAILURE,
 }
-_SPLIT = re.compile(r"[/:@?&=#,]+")
+_SPLIT = re.compile(r"[/:@?&=#,;%]+")
+_SHOWN_OPTIONS = {"to", "cc", "bcc", "from", "mode"}
 
 
 @dataclass(frozen=True)
 class TargetResult:
+    key: str  # fingerprint(url): stable, reveals nothing
     target: str  # the URL with secrets masked
     is_ok: bool
     error: str | None = None
 
 
-def mask(url: str) -> str:
-    """The URL as apprise prints it in privacy mode, or just its scheme."""
-    server = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+def fingerprint(url: str) -> str:
+    """A short stable name for a target, for remembering which targets accepted."""
+    return hashlib.sha256(url.encode()).hexdigest()[:16]
+
+
+def _server(url: str) -> Any:
+    """A fresh apprise plugin object: a kept one may hold a connection the server closed."""
+    return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+
+
+@lru_cache(maxsize=256)
+def _private(url: str) -> str:
+    """apprise's privacy-mode URL, query and all."""
+    server = _server(url)
     if server is None:
         return url.split("://", 1)[0] + "://****"
     return str(server.url(privacy=True))
 
 
-def redact(text: str, urls: list[str]) -> str:
+def mask(url: str) -> str:
+    """The URL as apprise prints it in privacy mode, without apprise's own query options
+    (recipients stay), or just its scheme when apprise does not know it."""
+    shown = urlsplit(_private(url))
+    kept = [(k, v) for k, v in parse_qsl(shown.query) if k in _SHOWN_OPTIONS]
+    return urlunsplit(shown._replace(query=urlencode(kept, safe="@,*")))
+
+
+@lru_cache(maxsize=256)
+def secrets_of(url: str) -> tuple[str, ...]:
+    """The parts of ``url`` that apprise hides in privacy mode, longest first."""
+    public = set(_SPLIT.split(unquote(_private(url))))
+    found = {p for p in _SPLIT.split(unquote(url)) if len(p) >= 3} - public
+    found |= {quote(p, safe="") for p in found}  # as they may appear in a request line
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def redact(text: str, urls: Iterable[str]) -> str:
     """Replace every secret-looking part of ``urls`` that occurs in ``text``."""
     for url in urls:
-        public = set(_SPLIT.split(mask(url)))
-        for part in sorted(set(_SPLIT.split(url)) - public, key=len, reverse=True):
-            if len(part) >= 4:
-                text = text.replace(part, "****")
+        for part in secrets_of(url):
+            text = text.replace(part, "****")
     return text
 
 
-def send(urls: list[str], message: Message, notify_type: str = "info") -> list[TargetResult]:
+def send(urls: list[str], message: Message, severity: str = "info") -> list[TargetResult]:
     """Send to every target in turn; each result stands alone."""
-    results = []
+    return list(send_each(urls, message, severity))
+
+
+def send_each(
+    urls: Iterable[str], message: Message, severity: str = "info"
+) -> Iterator[TargetResult]:
+    """Like ``send``, one result at a time, so the caller can record each before the next."""
     for url in urls:
-        results.append(_send_one(url, message, notify_type))
-    return results
+        yield _send_one(url, message, severity)
 
 
-def _send_one(url: str, message: Message, notify_type: str) -> TargetResult:
-    shown = mask(url)
-    server = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+def _send_one(url: str, message: Message, severity: str) -> TargetResult:
+    hide(*secrets_of(url))
+    shown, key = mask(url), fingerprint(url)
+    server = _server(url)
     if server is None:
-        return TargetResult(shown, False, "apprise does not understand this URL; check its scheme")
+        error = "apprise does not understand this URL; check its scheme"
+        return TargetResult(key, shown, False, error)
     with apprise.LogCapture(level=logging.WARNING) as captured:
         try:
             is_ok = bool(
                 server.notify(
                     body=message.body,
                     title=message.title,
-                    notify_type=_TYPES.get(notify_type, apprise.NotifyType.INFO),
+                    notify_type=_TYPES.get(severity, apprise.NotifyType.INFO),
                     body_format=message.format,
                 )
             )
@@ -76,6 +117,7 @@ def _send_one(url: str, message: Message, notify_type: str) -> TargetResult:
             extra = ""
         log = captured.getvalue() if hasattr(captured, "getvalue") else ""
     if is_ok:
-        return TargetResult(shown, True)
-    detail = " ".join((str(log) + " " + extra).split())[-500:] or "the service refused the message"
-    return TargetResult(shown, False, redact(detail, [url]))
+        return TargetResult(key, shown, True)
+    lines = [ln.split(" - ", 2)[-1] for ln in str(log).splitlines()] + [extra]
+    detail = " ".join(" ".join(lines).split())[-500:] or "the service refused the message"
+    return TargetResult(key, shown, False, redact(detail, [url]))

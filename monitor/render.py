@@ -1,21 +1,38 @@
 """Alert -> message, per channel format. Text from feeds and pages is untrusted: it is
-escaped for the format, and chat mentions (@everyone, @here, @channel) are defused."""
+escaped for the format, and chat mentions (@everyone, @here, @channel) are defused.
+
+A channel may bring its own ``title_template`` and ``template`` (``string.Template``
+syntax); the fields are the ones in ``monitor.config.TEMPLATE_FIELDS``, already escaped
+for the channel's format. The defaults below suit both mail and chat.
+"""
 
 from __future__ import annotations
 
 import html
 import re
 from dataclasses import dataclass
+from string import Template
 
 from monitor.store.alerts import AlertView
 
-__all__ = ["Message", "render"]
+__all__ = ["DEFAULT_TEMPLATES", "Message", "escape", "fields", "render"]
 
 _MENTION = re.compile(r"@(?=(everyone|here|channel|all|room)\b)", re.IGNORECASE)
 _SLACK_SPECIAL = re.compile(r"<(?=[!@#])")  # <!channel>, <@U123>, <@&role>, <#C123>
 _INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # and bidi
 _LINKABLE = re.compile(r"(?i)^https?://")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
+
+DEFAULT_TITLE = "[newsmon$tag] $watchlists: $title"
+DEFAULT_TEMPLATES = {
+    "text": "$title\n$source · $time\n$link\n\nMatched: $matched\n\n$snippet\n\n"
+    "newsmon alert $alert",
+    "markdown": "**$title**\n$source · $time\n$link\n\nMatched: $matched\n\n> $snippet\n\n"
+    "newsmon alert $alert",
+    "html": "<p><b>$title</b></p>\n<p>$source · $time<br>$link</p>\n<p>Matched: $matched</p>\n"
+    "<blockquote>$snippet</blockquote>\n<p><small>newsmon alert $alert</small></p>",
+}
+_TAGS = {"info": "", "warning": " warning", "critical": " CRITICAL"}
 
 
 @dataclass(frozen=True)
@@ -37,7 +54,8 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _escape(text: str, fmt: str) -> str:
+def escape(text: str, fmt: str) -> str:
+    """Untrusted text made inert for ``fmt``; mentions defused in every format."""
     text = _defuse(text)
     if fmt == "html":
         return html.escape(text)
@@ -52,20 +70,29 @@ def _highlight(snippet: str, found: str, fmt: str) -> str:
     pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
     hit_at = re.search(pattern, snippet, re.IGNORECASE) if words else None
     if hit_at is None:
-        return _escape(snippet, fmt)
+        return escape(snippet, fmt)
     before, hit, after = snippet[: hit_at.start()], hit_at.group(0), snippet[hit_at.end() :]
     mark = {"html": ("<b>", "</b>"), "markdown": ("**", "**")}.get(fmt, ("«", "»"))
-    return _escape(before, fmt) + mark[0] + _escape(hit, fmt) + mark[1] + _escape(after, fmt)
+    return escape(before, fmt) + mark[0] + escape(hit, fmt) + mark[1] + escape(after, fmt)
 
 
-def render(alert: AlertView, fmt: str = "text") -> Message:
-    watchlists = ", ".join(alert.watchlists)
-    # apprise blends the title into the body for services without a title field, reading it
-    # in the body's format: it is escaped like the body.
-    headline = _one_line(alert.title) or "(no title)"
-    title = _one_line(f"[newsmon] {watchlists}: {_escape(headline, fmt)}")[:250]
-    source = alert.sitename or alert.feed or "unknown source"
-    when = (alert.published_at or alert.created_at).strftime("%Y-%m-%d %H:%M UTC")
+def link(url: str, fmt: str) -> str:
+    """A link to ``url`` in ``fmt``; only http(s) URLs without spaces become links."""
+    if not url:
+        return ""
+    is_linkable = bool(_LINKABLE.match(url)) and not any(c.isspace() for c in url)
+    if fmt == "html":
+        if not is_linkable:
+            return escape(url, fmt)
+        return f'<a href="{html.escape(url, quote=True)}">{escape(url, fmt)}</a>'
+    if fmt == "markdown":
+        is_safe = is_linkable and not re.search(r"[<>\\]", url)
+        return f"<{url}>" if is_safe else escape(url, fmt)
+    return _defuse(url)
+
+
+def fields(alert: AlertView, fmt: str, severity: str = "info") -> dict[str, str]:
+    """The template fields for one alert, each escaped for ``fmt``."""
     hits = "; ".join(
         f"{m.watchlist} ← {' '.join((m.found or m.term).split())} ({m.field})"
         for m in {(m.watchlist, m.term): m for m in alert.matches}.values()
@@ -73,26 +100,34 @@ def render(alert: AlertView, fmt: str = "text") -> Message:
     first = next((m for m in alert.matches if m.field == "text"), None) or (
         alert.matches[0] if alert.matches else None
     )
-    snippet = _highlight(first.snippet, first.found, fmt) if first else ""
+    when = (alert.published_at or alert.created_at).strftime("%Y-%m-%d %H:%M UTC")
+    return {
+        "title": escape(_one_line(alert.title) or "(no title)", fmt),
+        "source": escape(alert.sitename or alert.feed or "unknown source", fmt),
+        "time": when,
+        "link": link(alert.url or "", fmt),
+        "url": escape(alert.url or "", fmt),
+        "matched": escape(hits, fmt),
+        "snippet": _highlight(first.snippet, first.found, fmt) if first else "",
+        "watchlists": escape(", ".join(alert.watchlists), fmt),
+        "terms": escape(", ".join(alert.terms), fmt),
+        "severity": severity,
+        "alert": str(alert.id),
+        "tag": _TAGS.get(severity, ""),
+    }
 
-    def e(text: str) -> str:
-        return _escape(text, fmt)
 
-    url = alert.url or ""
-    is_linkable = bool(_LINKABLE.match(url)) and not any(c.isspace() for c in url)
-    if fmt == "html":
-        link = f'<a href="{html.escape(url, quote=True)}">{e(url)}</a>' if is_linkable else e(url)
-        body = (
-            f"<p><b>{e(headline)}</b></p>\n<p>{e(source)} · {when}<br>{link}</p>\n"
-            f"<p>Matched: {e(hits)}</p>\n<blockquote>{snippet}</blockquote>"
-        )
-    elif fmt == "markdown":
-        link = f"<{url}>" if is_linkable and not re.search(r"[<>\\]", url) else e(url)
-        body = (
-            f"**{e(headline)}**\n{e(source)} · {when}\n{link}\n\n"
-            f"Matched: {e(hits)}\n\n> {snippet}"
-        )
-    else:
-        body = f"{headline}\n{source} · {when}\n{url}\n\nMatched: {hits}\n\n{snippet}"
-        body = _defuse(body)
-    return Message(title=title, body=body, format=fmt)
+def render(
+    alert: AlertView,
+    fmt: str = "text",
+    *,
+    severity: str = "info",
+    template: str | None = None,
+    title_template: str | None = None,
+) -> Message:
+    values = fields(alert, fmt, severity)
+    # apprise blends the title into the body for services without a title field, reading
+    # it in the body's format: its values are escaped like the body's, and it is one line.
+    title = Template(title_template or DEFAULT_TITLE).safe_substitute(values)
+    body = Template(template or DEFAULT_TEMPLATES[fmt]).safe_substitute(values)
+    return Message(title=_defuse(_one_line(title))[:250], body=body, format=fmt)

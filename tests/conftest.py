@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, text
 
 from monitor.demo.server import Receiver, Site
 from monitor.store.tables import Base
+from servers import mail, mqtt, synapse, tls_context  # noqa: F401  (delivery fixtures)
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = REPO / "monitor" / "demo" / "site"
@@ -122,6 +123,8 @@ def write_config(
     extra: str = "",
     alert_backlog: bool = True,
     http: str = "",
+    channel_options: dict[str, str] | None = None,
+    watchlist_options: dict[str, str] | None = None,
 ) -> Path:
     """A config for the sample site: its three feeds, four watchlists, given channels."""
     names = list(channels)
@@ -136,7 +139,8 @@ def write_config(
     ]
     for name, urls in channels.items():
         quoted = ", ".join(f'"{u}"' for u in urls)
-        lines.append(f"[channel.{name}]\nurls = [{quoted}]\n")
+        options = (channel_options or {}).get(name, "")
+        lines.append(f"[channel.{name}]\nurls = [{quoted}]\n{options}\n")
     watchlists = {
         "ukraine": ["Ukraine", "Ukrainian", "Україна", "України", "Украина", "ukrainische"],
         "nato": ["NATO", "НАТО", "OTAN"],
@@ -146,6 +150,7 @@ def write_config(
     for name, terms in watchlists.items():
         t = ", ".join(f'"{x}"' for x in terms)
         c = ", ".join(f'"{x}"' for x in names)
-        lines.append(f"[watchlist.{name}]\nterms = [{t}]\nchannels = [{c}]\n")
+        options = (watchlist_options or {}).get(name, "")
+        lines.append(f"[watchlist.{name}]\nterms = [{t}]\nchannels = [{c}]\n{options}\n")
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path

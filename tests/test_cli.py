@@ -168,6 +168,8 @@ def test_config_check_reports_errors_without_traceback(tmp_path: Path) -> None:
         ["alerts", "list"],
         ["alerts", "show"],
         ["notify", "test"],
+        ["deliveries", "list"],
+        ["deliveries", "retry"],
     ],
     ids=lambda c: " ".join(c) or "newsmon",
 )

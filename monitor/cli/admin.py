@@ -70,7 +70,10 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str) -> None:
     emit(rows, fmt, ["feed", "status", "new", "backlog", "alerts", "error"], "poll")
     if fmt == "table":
         d = report.deliveries
-        click.echo(f"deliveries: {d.sent} sent, {d.failed} failed (will retry), {d.dead} dead")
+        click.echo(
+            f"deliveries: {d.sent} sent, {d.failed} failed (will retry), {d.dead} dead, "
+            f"{d.held} held (digest, quiet hours or rate limit)"
+        )
 
 
 @click.command()

@@ -1,57 +1,265 @@
-"""The outbox: deliveries that are due, and their outcomes."""
+"""The outbox: one delivery per (alert, channel), claimed before it is sent.
+
+A sender claims a due delivery (status ``sending``, ``claimed_at``) in one short
+transaction, records each target's outcome as soon as it is known, then marks the
+delivery sent or failed. A sender that dies leaves its claim behind; once the claim is
+older than the lease, the delivery is due again and only the targets that had not
+accepted it are sent to: at most the one in-flight send repeats.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database
-from monitor.store.tables import Delivery
+from monitor.store.tables import Alert, Delivery
+from monitor.store.tables import Article as ArticleRow
 
-__all__ = ["DueDelivery", "due_deliveries", "mark_failed", "mark_sent"]
+__all__ = [
+    "Claim",
+    "DeliveryRow",
+    "TargetOutcome",
+    "claim_channel",
+    "claim_next",
+    "count_by_status",
+    "list_deliveries",
+    "mark_failed",
+    "mark_sent",
+    "recent_sends",
+    "record_targets",
+    "release",
+    "requeue",
+]
 
 _RETRYABLE = (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value)
 
 
 @dataclass(frozen=True)
-class DueDelivery:
+class TargetOutcome:
+    key: str  # fingerprint of the URL
+    target: str  # masked URL
+    is_ok: bool
+    error: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
     id: int
     alert_id: int
     channel: str
     attempts: int
     created_at: datetime
+    next_attempt_at: datetime
+    done: frozenset[str]  # keys of the targets that already accepted it
 
 
-def due_deliveries(db: Database, now: datetime, limit: int = 200) -> list[DueDelivery]:
+@dataclass(frozen=True)
+class DeliveryRow:
+    id: int
+    alert_id: int
+    title: str
+    channel: str
+    status: str
+    attempts: int
+    last_error: str | None
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None
+    targets: list[dict[str, Any]]
+
+
+def _due(now: datetime, lease: float) -> Any:
+    return or_(
+        and_(Delivery.status.in_(_RETRYABLE), Delivery.next_attempt_at <= now),
+        and_(
+            Delivery.status == DeliveryStatus.SENDING.value,
+            Delivery.claimed_at <= now - timedelta(seconds=lease),
+        ),
+    )
+
+
+def _claim(s: Session, query: Any, now: datetime) -> list[Claim]:
+    claims = []
+    for row in s.scalars(query.with_for_update(skip_locked=True)):
+        row.status, row.claimed_at = DeliveryStatus.SENDING.value, now
+        done = frozenset(k for k, t in (row.targets or {}).items() if t.get("ok"))
+        claims.append(
+            Claim(
+                row.id,
+                row.alert_id,
+                row.channel,
+                row.attempts,
+                row.created_at,
+                row.next_attempt_at,
+                done,
+            )
+        )
+    return claims
+
+
+def claim_next(
+    db: Database,
+    now: datetime,
+    lease: float,
+    skip_channels: Iterable[str] = (),
+    claimed_at: datetime | None = None,
+) -> Claim | None:
+    """Claim the delivery that has waited longest, or None when nothing is due at ``now``."""
+    query = select(Delivery).where(_due(now, lease)).order_by(Delivery.next_attempt_at, Delivery.id)
+    if skip := list(skip_channels):
+        query = query.where(Delivery.channel.not_in(skip))
+    with db.session() as s:
+        found = _claim(s, query.limit(1), claimed_at or now)
+    return found[0] if found else None
+
+
+def claim_channel(
+    db: Database, channel: str, now: datetime, lease: float, claimed_at: datetime | None = None
+) -> list[Claim]:
+    """Claim every due delivery of one channel (a digest), oldest first."""
     query = (
         select(Delivery)
-        .where(Delivery.status.in_(_RETRYABLE), Delivery.next_attempt_at <= now)
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit)
+        .where(Delivery.channel == channel, _due(now, lease))
+        .order_by(Delivery.created_at, Delivery.id)
     )
     with db.session() as s:
-        return [
-            DueDelivery(d.id, d.alert_id, d.channel, d.attempts, d.created_at)
-            for d in s.scalars(query)
-        ]
+        return _claim(s, query, claimed_at or now)
 
 
-def mark_sent(db: Database, delivery_id: int, now: datetime) -> None:
+def _rows(s: Session, ids: Sequence[int]) -> list[Delivery]:
+    return list(s.scalars(select(Delivery).where(Delivery.id.in_(list(ids)))))
+
+
+def release(db: Database, ids: Sequence[int], until: datetime) -> None:
+    """Give claims back untried (quiet hours, rate limit, digest not due yet)."""
     with db.session() as s:
-        row = s.get_one(Delivery, delivery_id)
-        row.status, row.sent_at, row.last_error = DeliveryStatus.SENT.value, now, None
-        row.attempts += 1
+        for row in _rows(s, ids):
+            is_new = row.attempts == 0
+            row.status = (DeliveryStatus.PENDING if is_new else DeliveryStatus.FAILED).value
+            row.next_attempt_at, row.claimed_at = until, None
+
+
+def _remember(row: Delivery, outcomes: Sequence[TargetOutcome]) -> None:
+    if outcomes:
+        targets = dict(row.targets or {})
+        for o in outcomes:
+            targets[o.key] = {"target": o.target, "ok": o.is_ok, "error": o.error}
+        row.targets = targets
+
+
+def record_targets(
+    db: Database, ids: Sequence[int], outcomes: Sequence[TargetOutcome], now: datetime
+) -> None:
+    """Remember each target's outcome at once, and renew the claim."""
+    with db.session() as s:
+        for row in _rows(s, ids):
+            _remember(row, outcomes)
+            row.claimed_at = now
+
+
+def mark_sent(
+    db: Database, ids: Sequence[int], now: datetime, outcomes: Sequence[TargetOutcome] = ()
+) -> None:
+    """Sent, together with the outcome of the last target (one transaction)."""
+    with db.session() as s:
+        for row in _rows(s, ids):
+            _remember(row, outcomes)
+            row.status, row.sent_at, row.last_error = DeliveryStatus.SENT.value, now, None
+            row.attempts += 1
+            row.claimed_at = None
 
 
 def mark_failed(
-    db: Database, delivery_id: int, error: str, *, next_attempt_at: datetime, is_dead: bool
+    db: Database,
+    ids: Sequence[int],
+    error: str,
+    *,
+    next_attempt_at: datetime,
+    is_dead: bool,
+    outcomes: Sequence[TargetOutcome] = (),
 ) -> None:
     with db.session() as s:
-        row = s.get_one(Delivery, delivery_id)
-        row.attempts += 1
-        row.last_error = error[:1000]
-        row.next_attempt_at = next_attempt_at
-        row.status = (DeliveryStatus.DEAD if is_dead else DeliveryStatus.FAILED).value
+        for row in _rows(s, ids):
+            _remember(row, outcomes)
+            row.attempts += 1
+            row.last_error = error[:1000]
+            row.next_attempt_at, row.claimed_at = next_attempt_at, None
+            row.status = (DeliveryStatus.DEAD if is_dead else DeliveryStatus.FAILED).value
+
+
+def recent_sends(db: Database, channel: str, since: datetime, limit: int) -> list[datetime]:
+    """When this channel's last ``limit`` messages went out (a digest counts once), newest
+    first, as far back as ``since``."""
+    query = (
+        select(Delivery.sent_at)
+        .where(Delivery.channel == channel, Delivery.sent_at >= since)
+        .group_by(Delivery.sent_at)
+        .order_by(Delivery.sent_at.desc())
+        .limit(limit)
+    )
+    with db.session() as s:
+        return [t for t in s.scalars(query) if t is not None]
+
+
+def list_deliveries(
+    db: Database, *, status: str | None = None, channel: str | None = None, limit: int = 100
+) -> list[DeliveryRow]:
+    """Newest first."""
+    query = (
+        select(Delivery, ArticleRow.title)
+        .join(Alert, Alert.id == Delivery.alert_id)
+        .join(ArticleRow, ArticleRow.id == Alert.article_id)
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(limit)
+    )
+    if status:
+        query = query.where(Delivery.status == status)
+    if channel:
+        query = query.where(Delivery.channel == channel)
+    with db.session() as s:
+        return [
+            DeliveryRow(
+                d.id,
+                d.alert_id,
+                title,
+                d.channel,
+                d.status,
+                d.attempts,
+                d.last_error,
+                d.created_at,
+                d.next_attempt_at,
+                d.sent_at,
+                [{"key": k, **v} for k, v in (d.targets or {}).items()],
+            )
+            for d, title in s.execute(query)
+        ]
+
+
+def requeue(
+    db: Database, now: datetime, *, ids: Sequence[int] = (), is_all_dead: bool = False
+) -> list[int]:
+    """Queue failed or dead deliveries for a new round of tries now; the ids requeued."""
+    query = select(Delivery).where(Delivery.status.in_([*_RETRYABLE, DeliveryStatus.DEAD.value]))
+    if is_all_dead:
+        query = query.where(Delivery.status == DeliveryStatus.DEAD.value)
+    else:
+        query = query.where(Delivery.id.in_(list(ids)))
+    with db.session() as s:
+        rows = list(s.scalars(query.order_by(Delivery.id)))
+        for row in rows:
+            row.status, row.attempts = DeliveryStatus.PENDING.value, 0
+            row.next_attempt_at, row.claimed_at = now, None
+        return [row.id for row in rows]
+
+
+def count_by_status(db: Database) -> dict[str, int]:
+    with db.session() as s:
+        rows = s.execute(select(Delivery.status, func.count()).group_by(Delivery.status))
+        return {status: int(n) for status, n in rows}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    JSON,
     Boolean,
     DateTime,
     Float,
@@ -130,6 +131,7 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("alert_id", "channel"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        Index("ix_deliveries_channel_sent_at", "channel", "sent_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
@@ -140,3 +142,7 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # a send in progress: who holds it since when; a crashed holder's claim expires
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # per target (keyed by a hash of its URL): masked target, ok, error, time
+    targets: Mapped[dict[str, dict[str, object]] | None] = mapped_column(JSON)

@@ -1,0 +1,227 @@
+"""Delivery figures on this machine, against local servers on 127.0.0.1:
+
+1. throughput: N queued alerts drained to a webhook (json://) and to an SMTP server
+   (aiosmtpd, mailto://), in messages per second;
+2. latency: a real daemon (`python -m monitor run`) polls the bundled sample site; the
+   time from each alert's creation (its row's created_at) to its arrival at the webhook,
+   median and 95th percentile, over several fresh runs.
+
+    .venv/bin/python bench/delivery.py [--messages 300] [--rounds 5] [--db URL]
+
+Generated alerts only; no corpus is needed. Progress goes to stderr, figures to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from monitor.config import load  # noqa: E402
+from monitor.delivery import drain  # noqa: E402
+from monitor.demo.server import Site  # noqa: E402
+from monitor.model import Article, Entry, Match, TextSource  # noqa: E402
+from monitor.store.alerts import list_alerts  # noqa: E402
+from monitor.store.db import connect  # noqa: E402
+from monitor.store.entries import record_entry  # noqa: E402
+from monitor.store.feeds import sync_feeds  # noqa: E402
+
+SAMPLE_ALERTS = 12  # what the sample site raises
+
+
+class Hook:
+    """Records the wall-clock arrival time of each message's alert id."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[int, float] = {}
+        self.count = 0
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                now = time.time()
+                found = re.findall(r"newsmon alert (\d+)", json.loads(body)["message"])
+                hook.count += 1
+                if found:
+                    hook.arrivals.setdefault(int(found[0]), now)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"json://127.0.0.1:{self.httpd.server_address[1]}/hook"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+class Mail:
+    def __init__(self) -> None:
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        self.count = 0
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        self.controller = Controller(self, hostname="127.0.0.1", port=port)
+        self.controller.start()
+        self.url = f"mailto://127.0.0.1:{port}?from=newsmon@example.org&to=desk@example.org"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.count += 1
+        return "250 OK"
+
+
+def queue_alerts(db_url: str, settings: Any, channel: str, n: int, offset: int) -> None:
+    db = connect(db_url)
+    db.migrate()
+    now = datetime.now(UTC)
+    sync_feeds(db, settings, now)
+    from monitor.store.feeds import due_feeds
+
+    feed_id = due_feeds(db, now, is_forced=True)[0].id
+    for i in range(offset, offset + n):
+        text = f"Ministers discussed NATO enlargement in statement number {i}."
+        entry = Entry(f"bench-{i}", f"http://127.0.0.1/bench/{i}", f"Bench story {i}", "", now)
+        article = Article(entry.link, entry.title, text, TextSource.PAGE, sitename="Bench Wire")
+        match = Match("nato", "NATO", "text", 20, 24, text, "NATO")
+        record_entry(
+            db,
+            feed_id=feed_id,
+            entry=entry,
+            url_key=f"bench:{i}",
+            article=article,
+            matches=[match],
+            channels=[channel],
+            now=now,
+        )
+    db.close()
+
+
+def throughput(db_url: str, workdir: Path, n: int) -> dict[str, float]:
+    hook, mail = Hook(), Mail()
+    config = workdir / "bench.toml"
+    config.write_text(
+        f'[database]\nurl = "{db_url}"\n'
+        '[[feed]]\nname = "bench"\nurl = "http://127.0.0.1:9/feed.xml"\n'
+        f'[channel.hook]\nurls = ["{hook.url}"]\n'
+        f'[channel.mail]\nurls = ["{mail.url}"]\nformat = "html"\n'
+        '[watchlist.nato]\nterms = ["NATO"]\n'
+    )
+    settings = load(config)
+    figures = {}
+    for offset, (channel, server) in enumerate((("hook", hook), ("mail", mail))):
+        queue_alerts(db_url, settings, channel, n, offset * n)
+        db = connect(db_url)
+        print(f"draining {n} messages to {channel} ...", file=sys.stderr)
+        start = time.perf_counter()
+        result = drain(db, settings, datetime.now(UTC) + timedelta(seconds=1), limit=n + 10)
+        elapsed = time.perf_counter() - start
+        db.close()
+        assert result.sent == n and server.count == n, (result, server.count)
+        figures[channel] = n / elapsed
+    mail.controller.stop()
+    return figures
+
+
+def latency(db_url: str | None, workdir: Path, rounds: int) -> list[float]:
+    samples: list[float] = []
+    with Site(REPO / "monitor" / "demo" / "site") as site:
+        for r in range(rounds):
+            hook = Hook()
+            url = db_url or f"sqlite:///{workdir / f'latency-{r}.db'}"
+            if db_url:
+                reset(db_url)
+            config = workdir / f"latency-{r}.toml"
+            feeds = "".join(
+                f'[[feed]]\nname = "{n}"\nurl = "{site.base}/feeds/{n}.xml"\n'
+                for n in ("world", "nachrichten", "novosti")
+            )
+            config.write_text(
+                f'[database]\nurl = "{url}"\n[defaults]\nalert_backlog = true\n{feeds}'
+                f'[channel.chat]\nurls = ["{hook.url}"]\n'
+                '[watchlist.all]\nchannels = ["chat"]\nterms = ["NATO", "НАТО", "OTAN", "OSCE",'
+                ' "OSZE", "ОБСЕ", "ОБСЄ", "Ryabkov", "Riabkov", "Rjabkow", "Рябков", "Ukraine",'
+                ' "Ukrainian", "Україна", "України", "Украина", "ukrainische"]\n'
+            )
+            env = {**os.environ, "NEWSMON_CONFIG": str(config)}
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "monitor", "run"],
+                env=env,
+                cwd=REPO,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                deadline = time.monotonic() + 60
+                while len(hook.arrivals) < SAMPLE_ALERTS and time.monotonic() < deadline:
+                    time.sleep(0.05)
+            finally:
+                proc.terminate()
+                proc.wait(60)
+            db = connect(url)
+            created = {a.id: a.created_at.timestamp() for a in list_alerts(db, limit=1000)}
+            db.close()
+            got = [hook.arrivals[i] - created[i] for i in created if i in hook.arrivals]
+            print(f"round {r + 1}/{rounds}: {len(got)} alerts", file=sys.stderr)
+            samples += got
+            hook.httpd.shutdown()
+    return samples
+
+
+def reset(url: str) -> None:
+    from sqlalchemy import text
+
+    from monitor.store.tables import Base
+
+    db = connect(url)
+    with db.engine.begin() as conn:
+        Base.metadata.drop_all(conn)
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    db.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--db", help="database URL (emptied!); default: SQLite in a temp dir")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = Path(tmp)
+        if args.db:
+            reset(args.db)
+        rates = throughput(args.db or f"sqlite:///{workdir / 'bench.db'}", workdir, args.messages)
+        samples = sorted(latency(args.db, workdir, args.rounds))
+    backend = (args.db or "sqlite").split(":", 1)[0]
+    print(f"database: {backend}")
+    print(f"throughput webhook (json://): {rates['hook']:.0f} messages/s ({args.messages} sent)")
+    print(f"throughput SMTP (mailto://):  {rates['mail']:.0f} messages/s ({args.messages} sent)")
+    p95 = samples[max(0, round(0.95 * len(samples)) - 1)]
+    print(
+        f"latency alert created -> arrived at webhook, daemon: median "
+        f"{statistics.median(samples) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
+        f"max {samples[-1] * 1000:.0f} ms ({len(samples)} alerts, {args.rounds} runs)"
+    )
+
+
+if __name__ == "__main__":
+    main()

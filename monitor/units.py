@@ -1,0 +1,72 @@
+"""Parsers for config values: durations, rates, quiet hours and message templates."""
+
+from __future__ import annotations
+
+import re
+from string import Template
+
+__all__ = [
+    "TEMPLATE_FIELDS",
+    "check_template",
+    "parse_duration",
+    "parse_quiet_hours",
+    "parse_rate",
+]
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: object) -> float:
+    """``"90s"``, ``"10m"``, ``"1h"``, ``"2d"`` or a number of seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration such as '10m'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (
+        m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value)
+    ):
+        seconds = float(m.group(1)) * _UNITS[m.group(2) or "s"]
+    else:
+        raise ValueError(f"expected a duration such as '30s', '10m', '1h' or '1d', not {value!r}")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return seconds
+
+
+_PER = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
+# the fields a channel's template may use (see monitor/render.py)
+TEMPLATE_FIELDS = frozenset(
+    ("title", "source", "time", "link", "url", "matched", "snippet", "watchlists")
+    + ("terms", "severity", "alert", "tag")
+)
+
+
+def check_template(text: str) -> str:
+    template = Template(text)
+    unknown = set(template.get_identifiers()) - TEMPLATE_FIELDS
+    if not template.is_valid() or unknown:
+        known = ", ".join(f"${f}" for f in sorted(TEMPLATE_FIELDS))
+        raise ValueError(f"unknown or broken placeholder in {text!r}; the fields are {known}")
+    return text
+
+
+def parse_rate(value: str) -> tuple[int, float]:
+    """``"20/min"``, ``"1/s"``, ``"100/h"`` or ``"5/30s"`` -> (messages, seconds)."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\S+)\s*", value)
+    if m and int(m.group(1)) > 0:
+        per = m.group(2).lower()
+        try:
+            return int(m.group(1)), float(_PER[per] if per in _PER else parse_duration(per))
+        except ValueError:
+            pass
+    raise ValueError(f"expected a rate such as '20/min', '1/s' or '5/30s', not {value!r}")
+
+
+def parse_quiet_hours(value: str) -> tuple[int, int]:
+    """``"22:00-07:00"`` -> (start, end) in minutes after midnight; may wrap midnight."""
+    m = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+    if m:
+        h1, m1, h2, m2 = (int(g) for g in m.groups())
+        if h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60 and (h1, m1) != (h2, m2):
+            return h1 * 60 + m1, h2 * 60 + m2
+    raise ValueError(f"expected quiet hours such as '22:00-07:00' (local time), not {value!r}")
