@@ -49,7 +49,8 @@ def _highlight(snippet: str, found: str, fmt: str) -> str:
 
 def render(alert: AlertView, fmt: str = "text") -> Message:
     watchlists = ", ".join(alert.watchlists)
-    title = _defuse(f"[newsmon] {watchlists}: {alert.title}")[:250]
+    label = "correction: " if alert.kind == "correction" else ""
+    title = _defuse(f"[newsmon] {watchlists}: {label}{alert.title}")[:250]
     source = alert.sitename or alert.feed or "unknown source"
     when = (alert.published_at or alert.created_at).strftime("%Y-%m-%d %H:%M UTC")
     hits = "; ".join(
@@ -65,19 +66,33 @@ def render(alert: AlertView, fmt: str = "text") -> Message:
         return _escape(text, fmt)
 
     url = alert.url or ""
+    extra = _story_lines(alert)
     if fmt == "html":
         link = f'<a href="{html.escape(url, quote=True)}">{e(url)}</a>' if url else ""
         body = (
             f"<p><b>{e(alert.title)}</b></p>\n<p>{e(source)} · {when}<br>{link}</p>\n"
             f"<p>Matched: {e(hits)}</p>\n<blockquote>{snippet}</blockquote>"
         )
+        body += "".join(f"\n<p>{e(line)}</p>" for line in extra)
     elif fmt == "markdown":
         link = f"<{url}>" if url and ">" not in url and " " not in url else e(url)
         body = (
             f"**{e(alert.title)}**\n{e(source)} · {when}\n{link}\n\n"
             f"Matched: {e(hits)}\n\n> {snippet}"
         )
+        body += "".join(f"\n\n{e(line)}" for line in extra)
     else:
         body = f"{alert.title}\n{source} · {when}\n{url}\n\nMatched: {hits}\n\n{snippet}"
-        body = _defuse(body)
+        body = _defuse(body + "".join(f"\n\n{line}" for line in extra))
     return Message(title=title, body=body, format=fmt)
+
+
+def _story_lines(alert: AlertView) -> list[str]:
+    """A correction's diff, and the other sources that carry the story so far."""
+    lines = []
+    if alert.kind == "correction" and alert.diff:
+        lines.append("Changed since the first alert:\n" + alert.diff)
+    if alert.also_reported_by:
+        names = ", ".join(dict.fromkeys(m.source for m in alert.others))
+        lines.append(f"Also reported by {alert.also_reported_by} source(s): {names}")
+    return lines

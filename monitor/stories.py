@@ -1,0 +1,132 @@
+"""Content identity: which stored article tells the same story, and what changed in an edit.
+
+A story is a group of articles: syndicated copies under other headlines and site
+templates, re-posts wrapped in boilerplate, AMP and tracking variants, later edits.
+
+* ``fingerprint(text)`` casefolds the text (NFKC), splits it into words and hashes every
+  run of ``SHINGLE`` words (a shingle); ``neardup.sketch_keys`` turns the shingles into
+  the index keys that find candidates.
+* ``is_same_story(a, b)`` checks a candidate exactly, on the shingles of both texts: the
+  smaller text must be mostly inside the larger one (``CONTAINMENT``), and so must each
+  third of it (``PART``). Containment rather than Jaccard similarity, so a feed summary
+  or clean extract still matches a page that carries menus, teasers and footers; the
+  per-third rule, so two different articles that share a long site footer, a comment
+  policy or an agency notice do not merge: their own leads do not match.
+* Texts shorter than ``MIN_SHINGLES`` shingles are never grouped by content (a headline
+  alone says too little); the URL and the page's canonical link still group them.
+
+docs/stories.md explains the choices and how they were measured.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from monitor.neardup import sketch_keys
+
+__all__ = [
+    "CONTAINMENT",
+    "MIN_SHINGLES",
+    "PART",
+    "SHINGLE",
+    "Fingerprint",
+    "fingerprint",
+    "is_same_story",
+    "lead",
+    "short_diff",
+    "shingles",
+]
+
+SHINGLE = 5  # words per shingle
+MIN_SHINGLES = 20  # shorter texts are not grouped by content
+CONTAINMENT = 0.6  # share of the smaller text's shingles found in the larger one
+PART = 0.35  # ... and of each third of it
+_PARTS = 3
+_WORD = re.compile(r"\w+")
+_LEAD_CHARS = 300
+_DIFF_CHARS = 400
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """A text's shingle hashes in text order, and its index keys."""
+
+    shingles: tuple[int, ...]
+    keys: tuple[int, ...]
+
+    @property
+    def is_groupable(self) -> bool:
+        return len(self.shingles) >= MIN_SHINGLES
+
+
+def shingles(text: str) -> list[int]:
+    """32-bit hashes of every run of ``SHINGLE`` words, in text order."""
+    words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
+    if len(words) < SHINGLE:
+        return [zlib.crc32(" ".join(words).encode())] if words else []
+    return [
+        zlib.crc32(" ".join(words[i : i + SHINGLE]).encode())
+        for i in range(len(words) - SHINGLE + 1)
+    ]
+
+
+def fingerprint(text: str) -> Fingerprint:
+    found = shingles(text)
+    keys = sketch_keys(sorted(set(found))) if len(found) >= MIN_SHINGLES else []
+    return Fingerprint(tuple(found), tuple(keys))
+
+
+def is_same_story(a: Sequence[int], b: Sequence[int]) -> bool:
+    """Whether two shingle sequences tell the same story (see the module docstring)."""
+    set_a, set_b = set(a), set(b)
+    if len(set_a) < MIN_SHINGLES or len(set_b) < MIN_SHINGLES:
+        return False
+    small, large = (a, set_b) if len(set_a) <= len(set_b) else (b, set_a)
+    small_set = set(small)
+    if len(small_set & large) < CONTAINMENT * len(small_set):
+        return False
+    n = len(small)
+    for i in range(_PARTS):
+        part = small[i * n // _PARTS : (i + 1) * n // _PARTS]
+        if sum(h in large for h in part) < PART * len(part):
+            return False
+    return True
+
+
+def lead(text: str) -> str:
+    """The opening of a text: its first paragraph, at most about 300 characters."""
+    first = next((p.strip() for p in text.split("\n") if p.strip()), "")
+    words = " ".join(first.split())
+    if len(words) <= _LEAD_CHARS:
+        return words
+    return words[:_LEAD_CHARS].rsplit(" ", 1)[0] + " …"
+
+
+def short_diff(old_title: str, old_text: str, new_title: str, new_text: str) -> str | None:
+    """What changed in the headline or the lead, in a few lines; None when neither did."""
+    lines = []
+    if " ".join(old_title.split()) != " ".join(new_title.split()):
+        lines.append(f"headline: {_words_diff(old_title, new_title)}")
+    old_lead, new_lead = lead(old_text), lead(new_text)
+    if old_lead != new_lead:
+        lines.append(f"lead: {_words_diff(old_lead, new_lead)}")
+    return "\n".join(lines)[:_DIFF_CHARS] if lines else None
+
+
+def _words_diff(old: str, new: str) -> str:
+    """``… 3 arrested → 4 arrests …``: the changed words with a little context."""
+    a, b = old.split(), new.split()
+    parts = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        before = " ".join(a[max(0, i1 - 2) : i1])
+        removed, added = " ".join(a[i1:i2]) or "∅", " ".join(b[j1:j2]) or "∅"
+        after = " ".join(a[i2 : i2 + 2])
+        parts.append(f"… {before} [{removed} → {added}] {after} …".replace("  ", " "))
+    return " ".join(parts[:3]) + (" …" if len(parts) > 3 else "")
