@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 from datasketch import MinHash
 
 __all__ = ["NUM_PERM", "SEED", "sketch_keys"]
@@ -26,7 +25,7 @@ __all__ = ["NUM_PERM", "SEED", "sketch_keys"]
 NUM_PERM = 32
 SEED = 20261127
 
-_EMPTY = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int)
+_EMPTY = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int)  # shingles come hashed
 
 
 def sketch_keys(hashes: Sequence[int]) -> list[int]:
@@ -34,5 +33,5 @@ def sketch_keys(hashes: Sequence[int]) -> list[int]:
     if not hashes:
         return []
     sketch = _EMPTY.copy()
-    sketch.update_batch(np.asarray(hashes, dtype=np.uint32))
+    sketch.update_batch(hashes)
     return [(i << 32) | int(v) for i, v in enumerate(sketch.hashvalues)]

@@ -27,6 +27,8 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from monitor.neardup import sketch_keys
 
 __all__ = [
@@ -48,6 +50,16 @@ CONTAINMENT = 0.6  # share of the smaller text's shingles found in the larger on
 PART = 0.35  # ... and of each third of it
 _PARTS = 3
 _WORD = re.compile(r"\w+")
+_MULTIPLIERS = np.array(
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+    ],
+    dtype=np.uint64,
+)
 _LEAD_CHARS = 300
 _DIFF_CHARS = 400
 
@@ -69,10 +81,10 @@ def shingles(text: str) -> list[int]:
     words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
     if len(words) < SHINGLE:
         return [zlib.crc32(" ".join(words).encode())] if words else []
-    return [
-        zlib.crc32(" ".join(words[i : i + SHINGLE]).encode())
-        for i in range(len(words) - SHINGLE + 1)
-    ]
+    hashed = np.fromiter((zlib.crc32(w.encode()) for w in words), np.uint64, len(words))
+    runs = np.lib.stride_tricks.sliding_window_view(hashed, SHINGLE)
+    mixed = (runs * _MULTIPLIERS).sum(axis=1, dtype=np.uint64)  # wraps modulo 2**64
+    return ((mixed >> np.uint64(32)) ^ (mixed & np.uint64(0xFFFFFFFF))).tolist()  # type: ignore[no-any-return]
 
 
 def fingerprint(text: str) -> Fingerprint:

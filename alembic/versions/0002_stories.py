@@ -34,9 +34,7 @@ def upgrade() -> None:
     with op.batch_alter_table("articles", schema=None) as batch_op:
         batch_op.add_column(sa.Column("canonical_key", sa.String(length=2048), nullable=True))
         batch_op.add_column(sa.Column("story_id", sa.Integer(), nullable=True))
-        batch_op.add_column(
-            sa.Column("revision", sa.Integer(), server_default="0", nullable=False)
-        )
+        batch_op.add_column(sa.Column("revision", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("updated_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index(batch_op.f("ix_articles_canonical_key"), ["canonical_key"])
         batch_op.create_index(batch_op.f("ix_articles_story_id"), ["story_id"])

@@ -10,13 +10,15 @@ hold even without the lock.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import Table, TextClause, delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,8 @@ from monitor.store.tables import Article, Story, StoryClaim, StoryKey
 
 __all__ = [
     "CANDIDATES",
+    "MIN_SHARED",
+    "PER_KEY",
     "Identity",
     "Member",
     "add_keys",
@@ -38,7 +42,10 @@ __all__ = [
 ]
 
 CANDIDATES = 5  # candidates checked exactly, most shared keys first
+MIN_SHARED = 2  # keys a candidate must share; one alone is often a common phrase
+PER_KEY = 50  # newest postings read per key: a key as common as boilerplate costs no more
 _LOCK_KEY = 0x6E6577736D6F6E  # "newsmon"
+_KEYS = cast(Table, StoryKey.__table__)
 
 
 @dataclass(frozen=True)
@@ -82,24 +89,24 @@ def find_story(s: Session, article_id: int, url_key: str, identity: Identity) ->
     )
     if found is not None or not identity.keys:
         return found
-    floor = s.scalar(select(func.min(Article.id)).where(Article.created_at >= identity.since))
+    floor = s.scalar(
+        select(Article.id)
+        .where(Article.created_at >= identity.since)
+        .order_by(Article.created_at)
+        .limit(1)
+    )
     if floor is None:
         return None
-    shared = func.count().label("shared")
-    ranked = s.execute(
-        select(StoryKey.article_id, shared)
-        .where(
-            StoryKey.key.in_(list(identity.keys)),
-            StoryKey.article_id >= floor,
-            StoryKey.article_id != article_id,
-        )
-        .group_by(StoryKey.article_id)
-        .order_by(shared.desc(), StoryKey.article_id.desc())
-        .limit(CANDIDATES)
-    ).all()
+    keys = list(dict.fromkeys(identity.keys))
+    params: dict[str, int] = {f"k{i}": k for i, k in enumerate(keys)}
+    params.update(floor=floor, me=article_id)
+    found_ids = s.scalars(_postings_query(len(keys)), params).all()
+    shared = Counter(found_ids)
+    likely = [a for a, n in shared.items() if n >= MIN_SHARED]
+    ranked = sorted(likely, key=lambda a: (-shared[a], -a))[:CANDIDATES]
     if not ranked:
         return None
-    order = {row[0]: n for n, row in enumerate(ranked)}
+    order = {art: n for n, art in enumerate(ranked)}
     rows = s.execute(
         select(Article.id, Article.text, Article.story_id).where(
             Article.id.in_(list(order)), Article.story_id.is_not(None)
@@ -109,6 +116,18 @@ def find_story(s: Session, article_id: int, url_key: str, identity: Identity) ->
         if story_id is not None and identity.is_same(body):
             return int(story_id)
     return None
+
+
+@lru_cache(maxsize=8)
+def _postings_query(count: int) -> TextClause:
+    """The newest ``PER_KEY`` articles of each key, in one round trip (one query per
+    number of keys, so the database prepares it once)."""
+    one = (
+        "SELECT * FROM (SELECT article_id FROM story_keys WHERE key = :k{i} "
+        "AND article_id >= :floor AND article_id <> :me "
+        f"ORDER BY article_id DESC LIMIT {PER_KEY}) AS p{{i}}"
+    )
+    return text(" UNION ALL ".join(one.format(i=i) for i in range(count)))
 
 
 def new_story(s: Session, title: str, now: datetime) -> int:
@@ -126,7 +145,7 @@ def touch(s: Session, story_id: int, now: datetime) -> None:
 def add_keys(s: Session, article_id: int, keys: Iterable[int]) -> None:
     rows = [{"key": k, "article_id": article_id} for k in dict.fromkeys(keys)]
     if rows:
-        s.execute(insert(StoryKey), rows)
+        s.connection().execute(insert(_KEYS), rows)
 
 
 def replace_keys(s: Session, article_id: int, keys: Iterable[int]) -> None:

@@ -1,0 +1,294 @@
+"""Scale of story assignment: insert-and-lookup time per article, and memory, by history size.
+
+    .venv/bin/python bench/neardup_scale.py                       # 10k and 100k
+    .venv/bin/python bench/neardup_scale.py --sizes 10000,100000,1000000
+    .venv/bin/python bench/neardup_scale.py --database postgresql://postgres@127.0.0.1/bench
+
+The history is filled with synthetic articles (random words from a Zipf-distributed
+vocabulary, about 350 words each) written straight into the tables, keys included. At
+each size, ``--measure`` articles go through the daemon's own path: fingerprint the text
+(stories.fingerprint), then one ``record_entry`` transaction that inserts the entry and
+article, looks up candidates in ``story_keys`` (an indexed query), checks them exactly,
+joins or founds a story and inserts the keys. One in ten is an edited copy of a stored
+article and must join its story; the script checks that too.
+
+Memory: the index lives in the database, so the process holds no per-article state; the
+script prints the process's resident memory and the on-disk size of the database.
+Restart: the time to open the database again and answer the first lookup.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import random
+import resource
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import func, insert, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from monitor.model import Article, Entry, TextSource  # noqa: E402
+from monitor.store import entries as entry_store  # noqa: E402
+from monitor.store.db import Database, connect  # noqa: E402
+from monitor.store.entries import Outcome  # noqa: E402
+from monitor.store.stories import Identity  # noqa: E402
+from monitor.store.tables import Article as ArticleRow  # noqa: E402
+from monitor.store.tables import Feed, Story, StoryKey  # noqa: E402
+from monitor.stories import fingerprint, is_same_story, shingles  # noqa: E402
+
+VOCABULARY = 60_000
+WORDS = 350
+BATCH = 2_000
+
+
+class Texts:
+    """Synthetic article texts: words drawn from a Zipf-like vocabulary."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = np.random.default_rng(seed)
+        self.words = np.array([f"w{i:x}" for i in range(VOCABULARY)])
+        weights = 1.0 / np.arange(1, VOCABULARY + 1) ** 1.05
+        self.p = weights / weights.sum()
+
+    def text(self) -> str:
+        picked = self.rng.choice(VOCABULARY, size=WORDS, p=self.p)
+        return " ".join(self.words[picked])
+
+    def batch(self, n: int) -> list[str]:
+        picked = self.rng.choice(VOCABULARY, size=(n, WORDS), p=self.p)
+        return [" ".join(row) for row in self.words[picked]]
+
+
+def edited(text: str, rng: random.Random) -> str:
+    """A copy with a new lead sentence, a few words changed and the tail cut."""
+    words = text.split()
+    for _ in range(6):
+        words[rng.randrange(len(words))] = "changed"
+    return "breaking update from the wire " + " ".join(words[: int(len(words) * 0.9)])
+
+
+def fill_process(url: str, start: int, stop: int, now: datetime) -> None:
+    """``fill`` in a child process, so the measuring process stays like a daemon's."""
+    db = connect(url)
+    try:
+        fill(db, Texts(start), start, stop, now)
+    finally:
+        db.close()
+
+
+def fill(db: Database, texts: Texts, start: int, stop: int, now: datetime) -> None:
+    """Articles start..stop-1, each its own story, written in bulk with their keys."""
+    done = start
+    while done < stop:
+        n = min(BATCH, stop - done)
+        bodies = texts.batch(n)
+        with db.session() as s:
+            story_rows = [
+                {
+                    "id": done + i + 1,
+                    "title": f"s{done + i}",
+                    "first_seen_at": now,
+                    "last_seen_at": now,
+                }
+                for i in range(n)
+            ]
+            s.connection().execute(insert(Story.__table__), story_rows)
+            s.execute(
+                insert(ArticleRow.__table__),
+                [
+                    {
+                        "id": done + i + 1,
+                        "url_key": f"http://bench.example/{done + i}",
+                        "title": f"article {done + i}",
+                        "text": body,
+                        "text_source": "page",
+                        "created_at": now,
+                        "story_id": done + i + 1,
+                        "revision": 0,
+                    }
+                    for i, body in enumerate(bodies)
+                ],
+            )
+            keys = [
+                {"key": k, "article_id": done + i + 1}
+                for i, body in enumerate(bodies)
+                for k in dict.fromkeys(fingerprint(body).keys)
+            ]
+            keys.sort(key=lambda row: row["key"])  # index locality; order is not measured
+            s.connection().execute(insert(StoryKey.__table__), keys)
+        done += n
+        if done % 50_000 < BATCH or done == stop:
+            print(f"  filled {done:,} articles", file=sys.stderr, flush=True)
+
+
+def measure(db: Database, texts: Texts, size: int, count: int, feed_id: int, now: datetime) -> dict:
+    """``count`` articles through fingerprint + record_entry; one in ten a copy."""
+    rng = random.Random(size)
+    copies = joined = 0
+    elapsed = cpu = 0.0
+    for i in range(count):
+        is_copy = i % 10 == 0
+        if is_copy:
+            source_id = rng.randrange(1, size + 1)
+            with db.session() as s:
+                source = s.execute(
+                    select(ArticleRow.text, ArticleRow.story_id).where(ArticleRow.id == source_id)
+                ).one()
+            body = edited(source.text, rng)
+        else:
+            body = texts.text()
+        started, started_cpu = time.perf_counter(), time.process_time()
+        found = fingerprint(body)
+        mine = found.shingles
+        outcome = Outcome(
+            entry=Entry(f"m{size}-{i}", f"http://measure.example/{size}/{i}", "t", "", None),
+            url_key=f"http://measure.example/{size}/{i}",
+            article=Article(f"http://measure.example/{size}/{i}", f"m {i}", body, TextSource.PAGE),
+            identity=Identity(
+                None,
+                found.keys,
+                lambda other, mine=mine: is_same_story(mine, shingles(other)),
+                now - timedelta(days=3),
+            ),
+        )
+        entry_store.record_entry(db, feed_id=feed_id, outcome=outcome, now=now)
+        elapsed += time.perf_counter() - started
+        cpu += time.process_time() - started_cpu
+        if is_copy:
+            copies += 1
+            with db.session() as s:
+                story = s.scalar(
+                    select(ArticleRow.story_id).where(ArticleRow.url_key == outcome.url_key)
+                )
+            joined += story == source.story_id
+    return {
+        "ms": 1000 * elapsed / count,
+        "cpu_ms": 1000 * cpu / count,
+        "copies": copies,
+        "joined": joined,
+    }
+
+
+def rss_mb() -> tuple[float, float]:
+    with open("/proc/self/statm") as f:
+        pages = int(f.read().split()[1])
+    current = pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return current, peak
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="10000,100000", help="history sizes, comma-separated")
+    parser.add_argument("--measure", type=int, default=1000, help="articles timed per size")
+    parser.add_argument("--database", help="a database URL (default: a new SQLite file)")
+    parser.add_argument("--dir", type=Path, help="folder for the SQLite file (default: temp)")
+    args = parser.parse_args()
+    sizes = sorted(int(x) for x in args.sizes.split(","))
+    folder = args.dir or Path(tempfile.mkdtemp(prefix="newsmon-bench-"))
+    url = args.database or f"sqlite:///{folder / 'bench.db'}"
+    now = datetime.now(UTC)
+    db = connect(url)
+    db.migrate()
+    with db.session() as s:
+        if s.scalar(select(func.count()).select_from(ArticleRow)):
+            sys.exit(f"{url} is not empty: give an empty database")
+        s.add(
+            Feed(
+                name="bench",
+                url="http://bench.example/feed",
+                interval=600,
+                created_at=now,
+                next_check_at=now,
+                last_status="new",
+                error_count=0,
+                is_enabled=True,
+                is_backlog_absorbed=True,
+            )
+        )
+    with db.session() as s:
+        feed_id = s.scalar(select(Feed.id))
+    texts = Texts(7)
+    print(f"database: {url}")
+    print(
+        f"{'history':>10} {'ms/article':>11} {'cpu ms':>7} {'copies joined':>14} {'RSS MB':>8} "
+        f"{'peak MB':>8} {'db MB':>8} {'keys/article':>13}"
+    )
+    filled = 0
+    for size in sizes:
+        print(f"filling to {size:,} ...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        child = multiprocessing.get_context("spawn").Process(
+            target=fill_process, args=(url, filled, size, now)
+        )
+        child.start()
+        child.join()
+        if child.exitcode != 0:
+            sys.exit(f"filling failed (exit {child.exitcode})")
+        filled = size
+        with db.session() as s:
+            _bump_sequences(s, filled)
+        if db.engine.dialect.name == "sqlite":
+            raw = db.engine.raw_connection()  # start from a settled log, as a running daemon
+            try:
+                raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                raw.close()
+        print(f"  fill took {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+        result = measure(db, texts, size, args.measure, feed_id, now)
+        with db.session() as s:
+            nkeys = s.scalar(select(func.count()).select_from(StoryKey)) or 0
+            narticles = s.scalar(select(func.count()).select_from(ArticleRow)) or 1
+        current, peak = rss_mb()
+        size_mb = _db_mb(db, folder)
+        print(
+            f"{size:>10,} {result['ms']:>11.2f} {result['cpu_ms']:>7.2f} "
+            f"{result['joined']:>6}/{result['copies']:<7} "
+            f"{current:>8.0f} {peak:>8.0f} {size_mb:>8.0f} {nkeys / narticles:>13.1f}",
+            flush=True,
+        )
+        # the measured articles are history too; keep ids of the next fill unique
+        with db.session() as s:
+            filled = int(s.scalar(select(func.max(ArticleRow.id))) or 0)
+            _bump_sequences(s, filled)
+    db.close()
+    started = time.perf_counter()
+    again = connect(url)
+    again.migrate()
+    probe = fingerprint(texts.text())
+    with again.session() as s:
+        s.execute(select(StoryKey.article_id).where(StoryKey.key.in_(list(probe.keys)))).all()
+    print(
+        f"restart: reopened and answered a lookup at {filled:,} articles in "
+        f"{1000 * (time.perf_counter() - started):.0f} ms (nothing to load or rebuild)"
+    )
+    again.close()
+
+
+def _db_mb(db: Database, folder: Path) -> float:
+    if db.engine.dialect.name == "sqlite":
+        return sum(p.stat().st_size for p in folder.glob("bench.db*")) / 2**20
+    with db.session() as s:
+        return float(s.scalar(select(func.pg_database_size(func.current_database()))) or 0) / 2**20
+
+
+def _bump_sequences(s: object, top: int) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    assert isinstance(s, Session)
+    if s.get_bind().dialect.name == "postgresql":
+        for table in ("stories", "articles"):
+            s.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), {top + 10})"))
+
+
+if __name__ == "__main__":
+    main()
