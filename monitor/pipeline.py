@@ -158,7 +158,7 @@ def process_entry(
     alerts = entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
     for alert in alerts:
         log.info(
-            "alert alert=%d feed=%s watchlists=%s url=%s",
+            "alert alert=%d feed=%s matched=%s url=%s",
             alert,
             feed.name,
             ",".join(sorted({m.watchlist for m in outcome.matches})),

@@ -61,6 +61,7 @@ _MULTIPLIERS = np.array(
     dtype=np.uint64,
 )
 _LEAD_CHARS = 300
+_LEAD_WORDS = 8  # shorter paragraphs are bylines, datelines, captions
 _DIFF_CHARS = 400
 
 
@@ -110,13 +111,18 @@ def is_same_story(a: Sequence[int], b: Sequence[int]) -> bool:
     return True
 
 
-def lead(text: str) -> str:
-    """The opening of a text: its first paragraph, at most about 300 characters."""
-    first = next((p.strip() for p in text.split("\n") if p.strip()), "")
-    words = " ".join(first.split())
-    if len(words) <= _LEAD_CHARS:
-        return words
-    return words[:_LEAD_CHARS].rsplit(" ", 1)[0] + " …"
+def lead(text: str, title: str = "") -> str:
+    """The opening of a text: its first real paragraph (not the headline repeated, not a
+    byline or dateline), at most about 300 characters."""
+    heading = " ".join(title.split()).casefold()
+    paragraphs = (" ".join(p.split()) for p in text.split("\n"))
+    first = next(
+        (p for p in paragraphs if len(p.split()) >= _LEAD_WORDS and p.casefold() != heading),
+        "",
+    )
+    if len(first) <= _LEAD_CHARS:
+        return first
+    return first[:_LEAD_CHARS].rsplit(" ", 1)[0] + " …"
 
 
 def short_diff(old_title: str, old_text: str, new_title: str, new_text: str) -> str | None:
@@ -124,7 +130,7 @@ def short_diff(old_title: str, old_text: str, new_title: str, new_text: str) -> 
     lines = []
     if " ".join(old_title.split()) != " ".join(new_title.split()):
         lines.append(f"headline: {_words_diff(old_title, new_title)}")
-    old_lead, new_lead = lead(old_text), lead(new_text)
+    old_lead, new_lead = lead(old_text, old_title), lead(new_text, new_title)
     if old_lead != new_lead:
         lines.append(f"lead: {_words_diff(old_lead, new_lead)}")
     return "\n".join(lines)[:_DIFF_CHARS] if lines else None

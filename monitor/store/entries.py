@@ -154,9 +154,11 @@ def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: dateti
                 return []  # another instance applied this edit first
             article_id, story_id = known.id, edited
         row.article_id = article_id
+        is_correcting = outcome.is_correcting and outcome.diff and known is not None
+        alerted = _alerted_by(s, article_id, story_id) if is_correcting else []
         alerts = [_alert(s, feed_id, article_id, story_id, outcome, now)]
-        if outcome.is_correcting and outcome.diff and known is not None:
-            alerts.append(_correction(s, feed_id, article_id, story_id, outcome, now))
+        if alerted:
+            alerts.append(_correction(s, feed_id, article_id, story_id, alerted, outcome, now))
         return [a for a in alerts if a is not None]
 
 
@@ -266,11 +268,9 @@ def _alert(
     return alert.id
 
 
-def _correction(
-    s: Session, feed_id: int, article_id: int, story_id: int, outcome: Outcome, now: datetime
-) -> int | None:
-    """A correction for the watchlists this article alerted, with what changed."""
-    alerted = list(
+def _alerted_by(s: Session, article_id: int, story_id: int) -> list[str]:
+    """The watchlists this article has alerted for its story."""
+    return list(
         s.scalars(
             select(StoryClaim.watchlist)
             .join(Alert, Alert.id == StoryClaim.alert_id)
@@ -278,8 +278,18 @@ def _correction(
             .order_by(StoryClaim.watchlist)
         )
     )
-    if not alerted:
-        return None
+
+
+def _correction(
+    s: Session,
+    feed_id: int,
+    article_id: int,
+    story_id: int,
+    alerted: list[str],
+    outcome: Outcome,
+    now: datetime,
+) -> int:
+    """A correction, with what changed, for the watchlists this article had alerted."""
     alert = Alert(
         article_id=article_id,
         story_id=story_id,
