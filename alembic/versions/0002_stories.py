@@ -54,6 +54,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("key", "article_id", name=op.f("pk_story_keys")),
+        sqlite_with_rowid=False,
     )
 
     with op.batch_alter_table("entries", schema=None) as batch_op:

@@ -14,15 +14,14 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from monitor.model import Article, DeliveryStatus, Entry, Match
-from monitor.store import stories
+from monitor.model import Article, Entry, Match
+from monitor.store import alerting, stories
 from monitor.store.db import Database
-from monitor.store.tables import Alert, Delivery, MatchRow, StoryClaim
 from monitor.store.tables import Article as ArticleRow
 from monitor.store.tables import Entry as EntryRow
 
@@ -36,6 +35,8 @@ __all__ = [
     "record_entry",
 ]
 _CHUNK = 500
+_ARTICLES = cast(Table, ArticleRow.__table__)
+_ENTRIES = cast(Table, EntryRow.__table__)
 
 
 def new_entries(db: Database, feed_id: int, entries: Sequence[Entry]) -> list[Entry]:
@@ -56,12 +57,11 @@ def new_entries(db: Database, feed_id: int, entries: Sequence[Entry]) -> list[En
 
 def absorb_backlog(db: Database, feed_id: int, entries: Iterable[Entry], now: datetime) -> int:
     """Record a new feed's existing entries as seen, without articles or alerts."""
-    count = 0
-    with db.session() as s:
-        for entry in entries:
-            s.add(_entry_row(feed_id, entry, None, now, is_backlog=True))
-            count += 1
-    return count
+    rows = [_entry_values(feed_id, e, None, now, is_backlog=True) for e in entries]
+    if rows:
+        with db.session() as s:
+            s.execute(insert(_ENTRIES), rows)
+    return len(rows)
 
 
 @dataclass(frozen=True)
@@ -139,84 +139,102 @@ def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: dateti
     another feed, another copy or another instance)."""
     with db.session() as s:
         stories.lock_stories(s)  # first, so racing instances queue here and never deadlock
-        row = _record_entry_row(s, feed_id, outcome, now)
-        if row is None:
+        if not _claim_entry(s, feed_id, outcome, now):
             return []  # another instance recorded this entry (or this edit) first
-        known = outcome.known
-        if outcome.article is None:
-            row.article_id = known.id if known else None
+        known, article = outcome.known, outcome.article
+        if article is None:
+            _link_entry(s, feed_id, outcome, known.id if known else None, now)
             return []
         if known is None:
-            article_id, story_id = _new_article(s, outcome, outcome.article, now)
+            article_id, story_id = _new_article(s, outcome, article, now)
         else:
-            edited = _apply_edit(s, outcome, known, outcome.article, now)
+            edited = _apply_edit(s, outcome, known, article, now)
             if edited is None:
                 return []  # another instance applied this edit first
             article_id, story_id = known.id, edited
-        row.article_id = article_id
+        _link_entry(s, feed_id, outcome, article_id, now)
         is_correcting = outcome.is_correcting and outcome.diff and known is not None
-        alerted = _alerted_by(s, article_id, story_id) if is_correcting else []
-        alerts = [_alert(s, feed_id, article_id, story_id, outcome, now)]
-        if alerted:
-            alerts.append(_correction(s, feed_id, article_id, story_id, alerted, outcome, now))
+        alerted = alerting.alerted_by(s, article_id, story_id) if is_correcting else []
+        where = alerting.Where(feed_id, article_id, story_id, outcome.routes, now)
+        alerts = [alerting.alert(s, where, outcome.matches)]
+        if alerted and outcome.diff:
+            alerts.append(alerting.correction(s, where, outcome.matches, alerted, outcome.diff))
         return [a for a in alerts if a is not None]
 
 
-def _record_entry_row(s: Session, feed_id: int, outcome: Outcome, now: datetime) -> EntryRow | None:
+def _claim_entry(s: Session, feed_id: int, outcome: Outcome, now: datetime) -> bool:
+    """Whether this transaction is the one to record the entry (or its edit).
+
+    Under the story lock no other instance is recording at the same time; the unique
+    (feed, key) constraint still stands behind this check.
+    """
+    entry = outcome.entry
+    if not outcome.is_edited_entry:
+        query = select(EntryRow.id).where(EntryRow.feed_id == feed_id, EntryRow.key == entry.key)
+        return s.scalar(query) is None
+    digest = entry_digest(entry)
+    changed = s.execute(
+        update(EntryRow)
+        .where(EntryRow.feed_id == feed_id, EntryRow.key == entry.key, EntryRow.digest != digest)
+        .values(digest=digest, title=entry.title[:2000], seen_at=now)
+    )
+    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _link_entry(
+    s: Session, feed_id: int, outcome: Outcome, article_id: int | None, now: datetime
+) -> None:
+    """Insert the entry with its article (or point an edited entry at it)."""
     entry = outcome.entry
     if outcome.is_edited_entry:
-        digest = entry_digest(entry)
-        changed = s.execute(
+        s.execute(
             update(EntryRow)
-            .where(
-                EntryRow.feed_id == feed_id, EntryRow.key == entry.key, EntryRow.digest != digest
-            )
-            .values(digest=digest, title=entry.title[:2000], seen_at=now)
+            .where(EntryRow.feed_id == feed_id, EntryRow.key == entry.key)
+            .values(article_id=article_id)
         )
-        if changed.rowcount != 1:  # type: ignore[attr-defined]
-            return None
-        return s.scalars(
-            select(EntryRow).where(EntryRow.feed_id == feed_id, EntryRow.key == entry.key)
-        ).one()
-    try:
-        with s.begin_nested():
-            row = _entry_row(feed_id, entry, None, now, is_backlog=False)
-            s.add(row)
-    except IntegrityError:
-        return None
-    return row
+        return
+    values = _entry_values(feed_id, entry, article_id, now, is_backlog=False)
+    s.execute(insert(_ENTRIES).values(values))
 
 
 def _new_article(s: Session, outcome: Outcome, article: Article, now: datetime) -> tuple[int, int]:
-    """Insert the article and place it in a story (an existing one, or a new one)."""
-    canonical = outcome.identity.canonical_key if outcome.identity else None
-    found = s.scalars(select(ArticleRow).where(ArticleRow.url_key == outcome.url_key)).first()
+    """Place the article in a story (an existing one, or a new one), then insert it."""
+    found = s.execute(
+        select(ArticleRow.id, ArticleRow.story_id).where(ArticleRow.url_key == outcome.url_key)
+    ).first()
     if found is not None and found.story_id is not None:
-        return found.id, found.story_id  # another instance stored this URL meanwhile
-    row = found or ArticleRow(
-        url_key=outcome.url_key,
-        canonical_key=canonical,
-        url=article.url,
-        title=article.title,
-        text=article.text,
-        text_source=article.text_source.value,
-        language=article.language,
-        sitename=article.sitename,
-        published_at=article.published,
-        created_at=now,
-        fetch_error=article.error,
-        revision=0,
-    )
-    s.add(row)
-    s.flush()
-    story_id = None
-    if outcome.identity is not None:
-        story_id = stories.find_story(s, row.id, outcome.url_key, outcome.identity)
-        stories.add_keys(s, row.id, outcome.identity.keys)
-    row.story_id = story_id or stories.new_story(s, article.title, now)
-    if story_id is not None:
+        return found.id, found.story_id  # stored meanwhile, through another feed
+    identity = outcome.identity
+    story_id = stories.find_story(s, outcome.url_key, identity) if identity else None
+    if story_id is None:
+        story_id = stories.new_story(s, article.title, now)
+    else:
         stories.touch(s, story_id, now)
-    return row.id, row.story_id
+    values = {
+        "url_key": outcome.url_key,
+        "canonical_key": identity.canonical_key if identity else None,
+        "url": article.url,
+        "title": article.title,
+        "text": article.text,
+        "text_source": article.text_source.value,
+        "language": article.language,
+        "sitename": article.sitename,
+        "published_at": article.published,
+        "created_at": now,
+        "fetch_error": article.error,
+        "revision": 0,
+        "story_id": story_id,
+    }
+    if found is not None:  # an article row without a story: give it one
+        s.execute(update(ArticleRow).where(ArticleRow.id == found.id).values(story_id=story_id))
+        article_id = int(found.id)
+    else:
+        article_id = s.execute(
+            insert(_ARTICLES).values(values).returning(_ARTICLES.c.id)
+        ).scalar_one()
+    if identity is not None:
+        stories.add_keys(s, article_id, identity.keys)
+    return article_id, story_id
 
 
 def _apply_edit(
@@ -248,111 +266,17 @@ def _apply_edit(
     return story_id
 
 
-def _alert(
-    s: Session, feed_id: int, article_id: int, story_id: int, outcome: Outcome, now: datetime
-) -> int | None:
-    """An alert for the matched watchlists this story has not alerted yet."""
-    wanted = list(dict.fromkeys(m.watchlist for m in outcome.matches))
-    if not wanted:
-        return None
-    alert = Alert(article_id=article_id, story_id=story_id, feed_id=feed_id, created_at=now)
-    s.add(alert)
-    s.flush()
-    won = stories.claim(s, story_id, wanted, alert.id, now)
-    if not won:
-        s.delete(alert)
-        s.flush()
-        return None
-    alert.watchlists = ",".join(won)
-    _outbox(s, alert.id, [m for m in outcome.matches if m.watchlist in won], won, outcome, now)
-    return alert.id
-
-
-def _alerted_by(s: Session, article_id: int, story_id: int) -> list[str]:
-    """The watchlists this article has alerted for its story."""
-    return list(
-        s.scalars(
-            select(StoryClaim.watchlist)
-            .join(Alert, Alert.id == StoryClaim.alert_id)
-            .where(Alert.article_id == article_id, StoryClaim.story_id == story_id)
-            .order_by(StoryClaim.watchlist)
-        )
-    )
-
-
-def _correction(
-    s: Session,
-    feed_id: int,
-    article_id: int,
-    story_id: int,
-    alerted: list[str],
-    outcome: Outcome,
-    now: datetime,
-) -> int:
-    """A correction, with what changed, for the watchlists this article had alerted."""
-    alert = Alert(
-        article_id=article_id,
-        story_id=story_id,
-        feed_id=feed_id,
-        created_at=now,
-        kind="correction",
-        diff=outcome.diff,
-        watchlists=",".join(alerted),
-    )
-    s.add(alert)
-    s.flush()
-    hits = [m for m in outcome.matches if m.watchlist in alerted]
-    _outbox(s, alert.id, hits, alerted, outcome, now)
-    return alert.id
-
-
-def _outbox(
-    s: Session,
-    alert_id: int,
-    matches: Iterable[Match],
-    watchlists: Sequence[str],
-    outcome: Outcome,
-    now: datetime,
-) -> None:
-    s.add_all(_match_row(alert_id, m) for m in matches)
-    channels = dict.fromkeys(ch for wl in watchlists for ch in outcome.routes.get(wl, ()))
-    s.add_all(
-        Delivery(
-            alert_id=alert_id,
-            channel=ch,
-            status=DeliveryStatus.PENDING.value,
-            attempts=0,
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for ch in channels
-    )
-
-
-def _entry_row(
+def _entry_values(
     feed_id: int, entry: Entry, article_id: int | None, now: datetime, *, is_backlog: bool
-) -> EntryRow:
-    return EntryRow(
-        feed_id=feed_id,
-        key=entry.key,
-        article_id=article_id,
-        title=entry.title[:2000],
-        link=entry.link,
-        published_at=entry.published,
-        seen_at=now,
-        is_backlog=is_backlog,
-        digest=entry_digest(entry),
-    )
-
-
-def _match_row(alert_id: int, m: Match) -> MatchRow:
-    return MatchRow(
-        alert_id=alert_id,
-        watchlist=m.watchlist,
-        term=m.term,
-        field=m.field,
-        start=m.start,
-        end=m.end,
-        snippet=m.snippet,
-        found=m.found,
-    )
+) -> dict[str, object]:
+    return {
+        "feed_id": feed_id,
+        "key": entry.key,
+        "article_id": article_id,
+        "title": entry.title[:2000],
+        "link": entry.link,
+        "published_at": entry.published,
+        "seen_at": now,
+        "is_backlog": is_backlog,
+        "digest": entry_digest(entry),
+    }

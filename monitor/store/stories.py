@@ -46,6 +46,7 @@ MIN_SHARED = 2  # keys a candidate must share; one alone is often a common phras
 PER_KEY = 50  # newest postings read per key: a key as common as boilerplate costs no more
 _LOCK_KEY = 0x6E6577736D6F6E  # "newsmon"
 _KEYS = cast(Table, StoryKey.__table__)
+_STORIES = cast(Table, Story.__table__)
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,8 @@ def lock_stories(s: Session) -> None:
         s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
 
 
-def find_story(s: Session, article_id: int, url_key: str, identity: Identity) -> int | None:
-    """The story this article belongs to: by canonical link first, then by content."""
+def find_story(s: Session, url_key: str, identity: Identity) -> int | None:
+    """The story a new article belongs to: by canonical link first, then by content."""
     same_url = [Article.canonical_key == url_key]
     if identity.canonical_key:
         same_url += [
@@ -83,7 +84,7 @@ def find_story(s: Session, article_id: int, url_key: str, identity: Identity) ->
         ]
     found = s.scalar(
         select(Article.story_id)
-        .where(or_(*same_url), Article.id != article_id, Article.story_id.is_not(None))
+        .where(or_(*same_url), Article.story_id.is_not(None))
         .order_by(Article.id)
         .limit(1)
     )
@@ -99,7 +100,7 @@ def find_story(s: Session, article_id: int, url_key: str, identity: Identity) ->
         return None
     keys = list(dict.fromkeys(identity.keys))
     params: dict[str, int] = {f"k{i}": k for i, k in enumerate(keys)}
-    params.update(floor=floor, me=article_id)
+    params["floor"] = floor
     found_ids = s.scalars(_postings_query(len(keys)), params).all()
     shared = Counter(found_ids)
     likely = [a for a, n in shared.items() if n >= MIN_SHARED]
@@ -124,17 +125,15 @@ def _postings_query(count: int) -> TextClause:
     number of keys, so the database prepares it once)."""
     one = (
         "SELECT * FROM (SELECT article_id FROM story_keys WHERE key = :k{i} "
-        "AND article_id >= :floor AND article_id <> :me "
+        "AND article_id >= :floor "
         f"ORDER BY article_id DESC LIMIT {PER_KEY}) AS p{{i}}"
     )
     return text(" UNION ALL ".join(one.format(i=i) for i in range(count)))
 
 
 def new_story(s: Session, title: str, now: datetime) -> int:
-    story = Story(title=title[:2000], first_seen_at=now, last_seen_at=now)
-    s.add(story)
-    s.flush()
-    return story.id
+    values = {"title": title[:2000], "first_seen_at": now, "last_seen_at": now}
+    return int(s.execute(insert(_STORIES).values(values).returning(_STORIES.c.id)).scalar_one())
 
 
 def touch(s: Session, story_id: int, now: datetime) -> None:

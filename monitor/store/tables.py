@@ -121,6 +121,7 @@ class StoryKey(Base):
     """Near-duplicate index: a few integer keys per article (see monitor/neardup.py)."""
 
     __tablename__ = "story_keys"
+    __table_args__ = {"sqlite_with_rowid": False}  # one B-tree: the primary key is the index
     key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
