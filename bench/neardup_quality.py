@@ -36,7 +36,7 @@ from monitor.store.entries import Outcome  # noqa: E402
 from monitor.store.stories import Identity  # noqa: E402
 from monitor.store.tables import Article as ArticleRow  # noqa: E402
 from monitor.store.tables import Feed  # noqa: E402
-from monitor.stories import fingerprint, is_same_story, shingles  # noqa: E402
+from monitor.stories import fingerprint, story_picker  # noqa: E402
 
 
 def load(corpus: Path) -> tuple[dict[str, tuple[str, str]], list[list[str]]]:
@@ -81,7 +81,7 @@ def group(texts: dict[str, tuple[str, str]], order: list[str], folder: Path) -> 
             identity=Identity(
                 None,
                 found.keys,
-                lambda other, mine=mine: is_same_story(mine, shingles(other)),
+                story_picker(mine),
                 now - timedelta(days=3),
             ),
         )

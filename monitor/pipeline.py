@@ -34,7 +34,7 @@ from monitor.store import feeds as feed_store
 from monitor.store.db import Database
 from monitor.store.entries import KnownArticle, Outcome
 from monitor.store.stories import Identity
-from monitor.stories import fingerprint, is_same_story, shingles, short_diff
+from monitor.stories import fingerprint, short_diff, story_picker
 from monitor.urls import canonical_key, url_key
 
 __all__ = ["Context", "FeedResult", "process_entry", "refresh_feed", "run_cycle"]
@@ -178,7 +178,7 @@ def _identity(ctx: Context, article: Article) -> Identity | None:
     return Identity(
         canonical_key=canonical,
         keys=found.keys if found is not None else (),
-        is_same=lambda other: is_same_story(mine, shingles(other)),
+        pick=story_picker(mine),
         since=since,
     )
 

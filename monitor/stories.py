@@ -12,6 +12,9 @@ templates, re-posts wrapped in boilerplate, AMP and tracking variants, later edi
   or clean extract still matches a page that carries menus, teasers and footers; the
   per-third rule, so two different articles that share a long site footer, a comment
   policy or an agency notice do not merge: their own leads do not match.
+* Shingles shared with candidates of several different stories are boilerplate
+  (``pick_story``): a site's comment policy or an agency notice stops counting once it
+  has been seen on a few different stories.
 * Texts shorter than ``MIN_SHINGLES`` shingles are never grouped by content (a headline
   alone says too little); the URL and the page's canonical link still group them.
 
@@ -24,7 +27,7 @@ import difflib
 import re
 import unicodedata
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +35,7 @@ import numpy as np
 from monitor.neardup import sketch_keys
 
 __all__ = [
+    "BOILERPLATE_STORIES",
     "CONTAINMENT",
     "MIN_SHINGLES",
     "PART",
@@ -39,6 +43,8 @@ __all__ = [
     "Fingerprint",
     "fingerprint",
     "is_same_story",
+    "pick_story",
+    "story_picker",
     "lead",
     "short_diff",
     "shingles",
@@ -48,6 +54,7 @@ SHINGLE = 5  # words per shingle
 MIN_SHINGLES = 20  # shorter texts are not grouped by content
 CONTAINMENT = 0.6  # share of the smaller text's shingles found in the larger one
 PART = 0.35  # ... and of each third of it
+BOILERPLATE_STORIES = 3  # shingles shared with this many other stories are boilerplate
 _PARTS = 3
 _WORD = re.compile(r"\w+")
 _MULTIPLIERS = np.array(
@@ -94,14 +101,17 @@ def fingerprint(text: str) -> Fingerprint:
     return Fingerprint(tuple(found), tuple(keys))
 
 
-def is_same_story(a: Sequence[int], b: Sequence[int]) -> bool:
-    """Whether two shingle sequences tell the same story (see the module docstring)."""
-    set_a, set_b = set(a), set(b)
-    if len(set_a) < MIN_SHINGLES or len(set_b) < MIN_SHINGLES:
+def is_same_story(a: Sequence[int], b: Sequence[int], ignore: Set[int] = frozenset()) -> bool:
+    """Whether two shingle sequences tell the same story (see the module docstring).
+
+    Shingles in ``ignore`` (boilerplate) count for neither text; repeats count once.
+    """
+    first = [h for h in dict.fromkeys(a) if h not in ignore]
+    second = [h for h in dict.fromkeys(b) if h not in ignore]
+    if len(first) < MIN_SHINGLES or len(second) < MIN_SHINGLES:
         return False
-    small, large = (a, set_b) if len(set_a) <= len(set_b) else (b, set_a)
-    small_set = set(small)
-    if len(small_set & large) < CONTAINMENT * len(small_set):
+    small, large = (first, set(second)) if len(first) <= len(second) else (second, set(first))
+    if sum(h in large for h in small) < CONTAINMENT * len(small):
         return False
     n = len(small)
     for i in range(_PARTS):
@@ -109,6 +119,28 @@ def is_same_story(a: Sequence[int], b: Sequence[int]) -> bool:
         if sum(h in large for h in part) < PART * len(part):
             return False
     return True
+
+
+def pick_story(mine: Sequence[int], candidates: Sequence[tuple[int, str]]) -> int | None:
+    """The story of the first candidate (story id, text) that tells the same story.
+
+    Shingles that the candidates of ``BOILERPLATE_STORIES`` or more different stories
+    share with this text are a site's boilerplate (a comment policy, a newsletter box,
+    an agency notice), not content: they are ignored.
+    """
+    own = set(mine)
+    texts = [(story, shingles(text)) for story, text in candidates]
+    seen_in: dict[int, set[int]] = {}
+    for story, found in texts:
+        for h in own.intersection(found):
+            seen_in.setdefault(h, set()).add(story)
+    ignore = {h for h, where in seen_in.items() if len(where) >= BOILERPLATE_STORIES}
+    return next((story for story, found in texts if is_same_story(mine, found, ignore)), None)
+
+
+def story_picker(mine: Sequence[int]) -> Callable[[Sequence[tuple[int, str]]], int | None]:
+    """``pick_story`` for this text, as the store asks for it."""
+    return lambda candidates: pick_story(mine, candidates)
 
 
 def lead(text: str, title: str = "") -> str:

@@ -55,7 +55,8 @@ class Identity:
 
     canonical_key: str | None
     keys: Sequence[int]
-    is_same: Callable[[str], bool]  # exact check of a candidate's text
+    # given candidates (story id, text), most shared keys first: the story to join
+    pick: Callable[[Sequence[tuple[int, str]]], int | None]
     since: datetime  # only stories with an article this recent are candidates
 
 
@@ -113,10 +114,8 @@ def find_story(s: Session, url_key: str, identity: Identity) -> int | None:
             Article.id.in_(list(order)), Article.story_id.is_not(None)
         )
     ).all()
-    for _, body, story_id in sorted(rows, key=lambda r: order[r[0]]):
-        if story_id is not None and identity.is_same(body):
-            return int(story_id)
-    return None
+    candidates = [(int(r.story_id), r.text) for r in sorted(rows, key=lambda r: order[r.id])]
+    return identity.pick(candidates) if candidates else None
 
 
 @lru_cache(maxsize=8)
