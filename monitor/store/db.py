@@ -7,14 +7,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import DatabaseError
 
-__all__ = ["Database", "connect", "migrations_dir"]
+__all__ = ["Database", "connect", "migrations_dir", "set_foreign_keys"]
 
 
 class Database:
@@ -46,9 +46,14 @@ class Database:
         cfg = Config()
         cfg.set_main_option("script_location", str(migrations_dir()))
         try:
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+            with self.engine.connect() as conn:
+                set_foreign_keys(conn, is_on=False)  # SQLite batch migrations copy tables
+                try:
+                    with conn.begin():
+                        cfg.attributes["connection"] = conn
+                        command.upgrade(cfg, "head")
+                finally:
+                    set_foreign_keys(conn, is_on=True)
         except SQLAlchemyError as exc:
             raise DatabaseError(f"migration failed: {exc}"[:400]) from None
 
@@ -62,6 +67,13 @@ class Database:
 
     def close(self) -> None:
         self.engine.dispose()
+
+
+def set_foreign_keys(conn: Connection, *, is_on: bool) -> None:
+    """SQLite: switch foreign-key enforcement, outside any transaction (no-op elsewhere)."""
+    if conn.dialect.name == "sqlite":
+        raw: Any = conn.connection.dbapi_connection
+        raw.execute(f"PRAGMA foreign_keys={'ON' if is_on else 'OFF'}")
 
 
 def migrations_dir() -> Path:
