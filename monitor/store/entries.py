@@ -171,7 +171,7 @@ def _claim_entry(s: Session, feed_id: int, outcome: Outcome, now: datetime) -> b
     entry = outcome.entry
     if not outcome.is_edited_entry:
         query = select(EntryRow.id).where(EntryRow.feed_id == feed_id, EntryRow.key == entry.key)
-        return s.scalar(query) is None
+        return s.connection().execute(query).scalar() is None
     digest = entry_digest(entry)
     changed = s.execute(
         update(EntryRow)
@@ -194,14 +194,18 @@ def _link_entry(
         )
         return
     values = _entry_values(feed_id, entry, article_id, now, is_backlog=False)
-    s.execute(insert(_ENTRIES).values(values))
+    s.connection().execute(insert(_ENTRIES).values(values))
 
 
 def _new_article(s: Session, outcome: Outcome, article: Article, now: datetime) -> tuple[int, int]:
     """Place the article in a story (an existing one, or a new one), then insert it."""
-    found = s.execute(
-        select(ArticleRow.id, ArticleRow.story_id).where(ArticleRow.url_key == outcome.url_key)
-    ).first()
+    found = (
+        s.connection()
+        .execute(
+            select(ArticleRow.id, ArticleRow.story_id).where(ArticleRow.url_key == outcome.url_key)
+        )
+        .first()
+    )
     if found is not None and found.story_id is not None:
         return found.id, found.story_id  # stored meanwhile, through another feed
     identity = outcome.identity
@@ -229,9 +233,8 @@ def _new_article(s: Session, outcome: Outcome, article: Article, now: datetime) 
         s.execute(update(ArticleRow).where(ArticleRow.id == found.id).values(story_id=story_id))
         article_id = int(found.id)
     else:
-        article_id = s.execute(
-            insert(_ARTICLES).values(values).returning(_ARTICLES.c.id)
-        ).scalar_one()
+        query = insert(_ARTICLES).values(values).returning(_ARTICLES.c.id)
+        article_id = s.connection().execute(query).scalar_one()
     if identity is not None:
         stories.add_keys(s, article_id, identity.keys)
     return article_id, story_id

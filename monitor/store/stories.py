@@ -18,11 +18,11 @@ from functools import lru_cache
 from typing import cast
 from urllib.parse import urlsplit
 
-from sqlalchemy import Table, TextClause, delete, insert, or_, select, text, update
+from sqlalchemy import Table, TextClause, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monitor.store.tables import Article, Story, StoryClaim, StoryKey
+from monitor.store.tables import Article, Story, StoryClaim, StoryKey, UtcDateTime
 
 __all__ = [
     "CANDIDATES",
@@ -83,33 +83,26 @@ def find_story(s: Session, url_key: str, identity: Identity) -> int | None:
             Article.url_key == identity.canonical_key,
             Article.canonical_key == identity.canonical_key,
         ]
-    found = s.scalar(
+    conn = s.connection()  # Core statements: this is the hot path of every new article
+    found = conn.execute(
         select(Article.story_id)
         .where(or_(*same_url), Article.story_id.is_not(None))
         .order_by(Article.id)
         .limit(1)
-    )
+    ).scalar()
     if found is not None or not identity.keys:
         return found
-    floor = s.scalar(
-        select(Article.id)
-        .where(Article.created_at >= identity.since)
-        .order_by(Article.created_at)
-        .limit(1)
-    )
-    if floor is None:
-        return None
     keys = list(dict.fromkeys(identity.keys))
-    params: dict[str, int] = {f"k{i}": k for i, k in enumerate(keys)}
-    params["floor"] = floor
-    found_ids = s.scalars(_postings_query(len(keys)), params).all()
+    params: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
+    params["since"] = identity.since
+    found_ids = conn.execute(_postings_query(len(keys)), params).scalars().all()
     shared = Counter(found_ids)
     likely = [a for a, n in shared.items() if n >= MIN_SHARED]
     ranked = sorted(likely, key=lambda a: (-shared[a], -a))[:CANDIDATES]
     if not ranked:
         return None
     order = {art: n for n, art in enumerate(ranked)}
-    rows = s.execute(
+    rows = conn.execute(
         select(Article.id, Article.text, Article.story_id).where(
             Article.id.in_(list(order)), Article.story_id.is_not(None)
         )
@@ -120,19 +113,23 @@ def find_story(s: Session, url_key: str, identity: Identity) -> int | None:
 
 @lru_cache(maxsize=8)
 def _postings_query(count: int) -> TextClause:
-    """The newest ``PER_KEY`` articles of each key, in one round trip (one query per
-    number of keys, so the database prepares it once)."""
+    """The newest ``PER_KEY`` articles of each key within the window, in one round trip
+    (one statement per number of keys, so the database prepares it once). The window's
+    first article id is an uncorrelated subquery: computed once per statement."""
+    floor = "(SELECT id FROM articles WHERE created_at >= :since ORDER BY created_at LIMIT 1)"
     one = (
         "SELECT * FROM (SELECT article_id FROM story_keys WHERE key = :k{i} "
-        "AND article_id >= :floor "
-        f"ORDER BY article_id DESC LIMIT {PER_KEY}) AS p{{i}}"
+        f"AND article_id >= {floor} ORDER BY article_id DESC LIMIT {PER_KEY}) AS p{{i}}"
     )
-    return text(" UNION ALL ".join(one.format(i=i) for i in range(count)))
+    return text(" UNION ALL ".join(one.format(i=i) for i in range(count))).bindparams(
+        bindparam("since", type_=UtcDateTime())
+    )
 
 
 def new_story(s: Session, title: str, now: datetime) -> int:
     values = {"title": title[:2000], "first_seen_at": now, "last_seen_at": now}
-    return int(s.execute(insert(_STORIES).values(values).returning(_STORIES.c.id)).scalar_one())
+    query = insert(_STORIES).values(values).returning(_STORIES.c.id)
+    return int(s.connection().execute(query).scalar_one())
 
 
 def touch(s: Session, story_id: int, now: datetime) -> None:
