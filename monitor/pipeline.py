@@ -135,8 +135,11 @@ def process_entry(
     key = url_key(entry.link) if entry.link else f"entry:{feed.id}:{entry.key}"
     known = entry_store.find_article(ctx.db, key) if entry.link else None
     is_correcting = ctx.settings.stories.corrections
-    if known is not None and not is_edited and not is_correcting:
-        outcome = Outcome(entry, key, None, known=known)
+    is_rereading = is_edited or is_correcting
+    if known is not None and (known.url_key != key or not is_rereading):
+        # the same URL, or a page that named this URL as its canonical link: a re-read
+        # of another URL is no edit of the stored article
+        outcome = Outcome(entry, key, None, known=known, is_edited_entry=is_edited)
         entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
         log.info("seen before feed=%s url=%s", feed.name, key)
         return []

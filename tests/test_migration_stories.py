@@ -62,8 +62,8 @@ def test_upgrade_gives_old_alerts_their_stories_and_claims(db_url: str) -> None:
             conn.execute(
                 text(
                     'INSERT INTO matches (alert_id, watchlist, term, field, start, "end", '
-                    "snippet, found) SELECT a.id, :w, :term, 'text', 0, 4, 's', :found FROM alerts a "
-                    "JOIN articles r ON r.id = a.article_id WHERE r.url_key = :key"
+                    "snippet, found) SELECT a.id, :w, :term, 'text', 0, 4, 's', :found "
+                    "FROM alerts a JOIN articles r ON r.id = a.article_id WHERE r.url_key = :key"
                 ),
                 {
                     "w": watchlist,

@@ -182,3 +182,36 @@ def test_without_grouping_by_text_copies_alert_separately(
         "/partner/border-raid.html",
         "/partner/ferry-strike.html",
     }
+
+
+def test_with_corrections_a_known_url_from_another_feed_is_read_again(
+    db_url: str, stories_site: Site, hook: Receiver, tmp_path: Path
+) -> None:
+    extra = "[stories]\ncorrections = true\n"
+    ctx = open_context(load(_config(tmp_path, db_url, stories_site, hook, extra)))
+    try:
+        poll_once(ctx)
+        before = {a.id for a in list_alerts(ctx.db, limit=100)}
+        page = (FIXTURES / "wire" / "convoy-edited.html").read_bytes()
+        stories_site.routes["/wire/convoy.html"] = Reply(
+            200,
+            page.replace(b"{base}", stories_site.base.encode()),
+            {"Content-Type": "text/html; charset=utf-8"},
+        )
+        partner = (FIXTURES / "feeds" / "partner.xml").read_text(encoding="utf-8")
+        item = (
+            "<item><title>Wire: convoy raid update</title><guid>lc-9003</guid>"
+            "<link>{base}/wire/convoy.html?utm_source=partner</link>"
+            "<description>Update from the wire.</description></item>"
+        )
+        partner = partner.replace("<item>", item + "<item>", 1).replace("{base}", stories_site.base)
+        stories_site.routes["/feeds/partner.xml"] = Reply(200, partner.encode())
+        poll_once(ctx, ["partner"])
+        fresh = [a for a in list_alerts(ctx.db, limit=100) if a.id not in before]
+    finally:
+        close_context(ctx)
+    assert sorted((a.kind, tuple(a.watchlists)) for a in fresh) == [
+        ("correction", ("osce",)),
+        ("new", ("nato",)),
+    ]
+    assert all(a.feed == "partner" for a in fresh)

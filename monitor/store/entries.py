@@ -69,6 +69,7 @@ class KnownArticle:
     """A stored article, as an edit of it needs it."""
 
     id: int
+    url_key: str
     story_id: int | None
     revision: int
     title: str
@@ -128,7 +129,7 @@ def find_article(db: Database, url_key: str) -> KnownArticle | None:
         if row is None:
             return None
         return KnownArticle(
-            row.id, row.story_id, row.revision, row.title, row.text, row.text_source
+            row.id, row.url_key, row.story_id, row.revision, row.title, row.text, row.text_source
         )
 
 
