@@ -36,7 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -97,6 +97,12 @@ def edited(text: str, rng: random.Random) -> str:
 def fill_process(url: str, start: int, stop: int, now: datetime) -> None:
     """``fill`` in a child process, so the measuring process stays like a daemon's."""
     db = connect(url)
+    if db.engine.dialect.name == "sqlite":  # a big page cache for the bulk load only
+
+        @event.listens_for(db.engine, "connect")
+        def _cache(dbapi_connection: object, _record: object) -> None:
+            dbapi_connection.execute("PRAGMA cache_size=-1500000")  # type: ignore[attr-defined]
+
     try:
         fill(db, Texts(start), start, stop, now)
     finally:

@@ -194,7 +194,8 @@ def alerts_show(obj: Obj, alert_id: int, fmt: str) -> None:
         for line in (alert.diff or "").splitlines():
             click.echo(f"  {line}")
     if alert.story is not None:
-        also = f"also reported by {alert.also_reported_by} source(s)"
+        n = alert.also_reported_by
+        also = f"also reported by {n} source(s)" if n else "no other source so far"
         click.secho(f"\nStory {alert.story.id}: {also}", bold=True)
         click.echo(f"  first seen {data['story_first_seen_at']}")
         for m in data["members"]:
