@@ -41,6 +41,7 @@ __all__ = [
     "ChannelSettings",
     "FeedSettings",
     "Settings",
+    "StoriesSettings",
     "WatchlistSettings",
     "default_config_path",
     "load",
@@ -94,6 +95,12 @@ class DeliverySettings(_Table):
     max_attempts: int = Field(default=12, ge=1)
     max_age: Duration = 3 * 86400.0
     lease: Duration = 300.0
+
+
+class StoriesSettings(_Table):
+    group: bool = True
+    window: Duration = 3 * 86400.0
+    corrections: bool = False
 
 
 class FeedSettings(_Table):
@@ -174,6 +181,7 @@ class Settings(_Table):
     http: HttpSettings = HttpSettings()
     defaults: DefaultsSettings = DefaultsSettings()
     delivery: DeliverySettings = DeliverySettings()
+    stories: StoriesSettings = StoriesSettings()
     feed: list[FeedSettings] = []
     channel: dict[Annotated[str, Field(pattern=_NAME)], ChannelSettings] = {}
     watchlist: dict[Annotated[str, Field(pattern=_NAME)], WatchlistSettings] = {}

@@ -1,12 +1,14 @@
 """The per-feed order, in one function that the daemon and ``poll --once`` share.
 
-refresh_feed:  fetch (conditional GET) -> parse -> keep new entries
+refresh_feed:  fetch (conditional GET) -> parse -> keep new and edited entries
                -> first poll of a feed: record the backlog, alert nothing
-               -> else, per new entry (process_entry):
-                    same URL already stored? record the entry, alert nothing
+               -> else, per new or edited entry (process_entry):
+                    same URL (or canonical link) already stored, entry not edited?
+                      record the entry, alert nothing (unless corrections re-read it)
                     -> read the article (page via trafilatura, else the summary)
-                    -> match watchlists -> store entry, article, alert and outbox rows
-                       in one transaction
+                    -> match watchlists -> fingerprint the text (stories.py)
+                    -> store entry, article, story, alerts and outbox rows in one
+                       transaction: the story alerts each watchlist once
                -> record the feed's success, or its error and backoff
 """
 
@@ -15,9 +17,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from functools import partial
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 import httpx
 
@@ -31,7 +32,10 @@ from monitor.parse import parse_feed
 from monitor.store import entries as entry_store
 from monitor.store import feeds as feed_store
 from monitor.store.db import Database
-from monitor.urls import url_key
+from monitor.store.entries import KnownArticle, Outcome
+from monitor.store.stories import Identity
+from monitor.stories import fingerprint, short_diff, story_picker
+from monitor.urls import canonical_key, url_key
 
 __all__ = ["Context", "FeedResult", "process_entry", "refresh_feed", "run_cycle"]
 
@@ -96,9 +100,9 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
             backlog = entry_store.absorb_backlog(ctx.db, feed.id, fresh, now)
         else:
             for entry in fresh:
-                alert = process_entry(ctx, feed, entry)
-                if alert is not None:
-                    alerts.append(alert)
+                alerts += process_entry(ctx, feed, entry)
+            for entry in entry_store.changed_entries(ctx.db, feed.id, entries):
+                alerts += process_entry(ctx, feed, entry, is_edited=True)
         feed_store.record_success(
             ctx.db,
             feed.id,
@@ -124,30 +128,72 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
     return FeedResult(feed.name, "ok", len(fresh), backlog, alerts)
 
 
-def process_entry(ctx: Context, feed: FeedState, entry: Entry) -> int | None:
-    """One new entry: dedup by URL, read, match, store. Returns the new alert's id."""
+def process_entry(
+    ctx: Context, feed: FeedState, entry: Entry, *, is_edited: bool = False
+) -> list[int]:
+    """One new (or edited) entry: dedup by URL, read, match, place in a story, store.
+
+    Returns the ids of the alerts it raised.
+    """
     key = url_key(entry.link) if entry.link else f"entry:{feed.id}:{entry.key}"
-    store = partial(entry_store.record_entry, ctx.db, feed_id=feed.id, entry=entry, url_key=key)
-    if entry.link and entry_store.article_exists(ctx.db, key):
-        store(article=None, matches=[], channels=[], now=ctx.clock())
+    known = entry_store.find_article(ctx.db, key) if entry.link else None
+    is_correcting = ctx.settings.stories.corrections
+    is_rereading = is_edited or is_correcting
+    if known is not None and (known.url_key != key or not is_rereading):
+        # the same URL, or a page that named this URL as its canonical link: a re-read
+        # of another URL is no edit of the stored article
+        outcome = Outcome(entry, key, None, known=known, is_edited_entry=is_edited)
+        entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
         log.info("seen before feed=%s url=%s", feed.name, key)
-        return None
+        return []
     article = read_article(ctx, feed, entry)
-    matches = find_matches(ctx.watchlists, article)
-    routes = ctx.settings.routes()
-    channels = [
-        ch for wl in dict.fromkeys(m.watchlist for m in matches) for ch in routes.get(wl, [])
-    ]
-    alert = store(article=article, matches=matches, channels=channels, now=ctx.clock())
-    if alert is not None:
+    if known is not None and article.text_source.value != known.text_source:
+        article = _as_known(article, known)  # a failed re-read is not an edit
+    outcome = Outcome(
+        entry=entry,
+        url_key=key,
+        article=article,
+        matches=find_matches(ctx.watchlists, article),
+        routes=ctx.settings.routes(),
+        identity=_identity(ctx, article),
+        known=known,
+        diff=short_diff(known.title, known.text, article.title, article.text) if known else None,
+        is_correcting=is_correcting,
+        is_edited_entry=is_edited,
+    )
+    alerts = entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
+    for alert in alerts:
         log.info(
-            "alert alert=%d feed=%s watchlists=%s url=%s",
+            "alert alert=%d feed=%s matched=%s url=%s",
             alert,
             feed.name,
-            ",".join(sorted({m.watchlist for m in matches})),
+            ",".join(sorted({m.watchlist for m in outcome.matches})),
             entry.link,
         )
-    return alert
+    return alerts
+
+
+def _identity(ctx: Context, article: Article) -> Identity | None:
+    """What places the article in a story: its canonical link and, if enabled, its text."""
+    canonical = canonical_key(article.canonical_url, article.url) if article.url else None
+    found = fingerprint(article.text) if ctx.settings.stories.group else None
+    if canonical is None and (found is None or not found.keys):
+        return None
+    mine = found.shingles if found is not None else ()
+    since = ctx.clock() - timedelta(seconds=ctx.settings.stories.window)
+    return Identity(
+        canonical_key=canonical,
+        keys=found.keys if found is not None else (),
+        pick=story_picker(mine),
+        since=since,
+    )
+
+
+def _as_known(article: Article, known: KnownArticle) -> Article:
+    """The re-read article with the stored title and text: nothing to compare."""
+    return replace(
+        article, title=known.title, text=known.text, text_source=TextSource(known.text_source)
+    )
 
 
 def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:

@@ -101,8 +101,9 @@ def fields(alert: AlertView, fmt: str, severity: str = "info") -> dict[str, str]
         alert.matches[0] if alert.matches else None
     )
     when = (alert.published_at or alert.created_at).strftime("%Y-%m-%d %H:%M UTC")
+    label = "correction: " if alert.kind == "correction" else ""
     return {
-        "title": escape(_one_line(alert.title) or "(no title)", fmt),
+        "title": escape(label + (_one_line(alert.title) or "(no title)"), fmt),
         "source": escape(alert.sitename or alert.feed or "unknown source", fmt),
         "time": when,
         "link": link(alert.url or "", fmt),
@@ -130,4 +131,20 @@ def render(
     # it in the body's format: its values are escaped like the body's, and it is one line.
     title = Template(title_template or DEFAULT_TITLE).safe_substitute(values)
     body = Template(template or DEFAULT_TEMPLATES[fmt]).safe_substitute(values)
+    extra = _story_lines(alert)
+    if fmt == "html":
+        body += "".join(f"\n<p>{escape(line, fmt)}</p>" for line in extra)
+    else:
+        body += "".join(f"\n\n{escape(line, fmt)}" for line in extra)
     return Message(title=_defuse(_one_line(title))[:250], body=body, format=fmt)
+
+
+def _story_lines(alert: AlertView) -> list[str]:
+    """A correction's diff, and the other sources that carry the story so far."""
+    lines = []
+    if alert.kind == "correction" and alert.diff:
+        lines.append("Changed since the first alert:\n" + alert.diff)
+    if alert.also_reported_by:
+        names = ", ".join(dict.fromkeys(m.source for m in alert.others))
+        lines.append(f"Also reported by {alert.also_reported_by} source(s): {names}")
+    return lines

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.urls import url_key
+from monitor.urls import canonical_key, url_key
 
 BASE = "http://example.org/news/item"
 
@@ -118,3 +118,71 @@ def test_malformed_url_does_not_raise(url: str) -> None:
 def test_ipv6_hosts_keep_their_brackets() -> None:
     assert url_key("http://[::1]:8080/a") == "http://[::1]:8080/a"
     assert url_key("http://[::1]:8080/a") != url_key("http://[::1:8080]/a")
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("http://example.org/news/item/amp", "http://example.org/news/item"),
+        ("http://example.org/news/item/amp/", "http://example.org/news/item/"),
+        ("http://example.org/amp/news/item", "http://example.org/news/item"),
+        ("http://example.org/news/item.amp.html", "http://example.org/news/item.html"),
+        ("http://example.org/news/item.amp", "http://example.org/news/item"),
+        ("http://example.org/news/item?amp", "http://example.org/news/item"),
+        ("http://example.org/news/item?amp=1&id=4", "http://example.org/news/item?id=4"),
+        ("http://example.org/news/item?outputType=amp", "http://example.org/news/item"),
+        ("https://amp.example.co.uk/news/item", "https://example.co.uk/news/item"),
+        (
+            "https://example-org.cdn.ampproject.org/c/s/example.org/news/item?utm_source=x",
+            "https://example.org/news/item",
+        ),
+        ("http://example.org/news/item/", "http://example.org/news/item"),
+        ("http://example.org/news/%7Eitem", "http://example.org/news/~item"),
+        ("http://example.org/a/../news/./item", "http://example.org/news/item"),
+        ("http://bücher.example/x", "http://xn--bcher-kva.example/x"),
+        (f"{BASE}?_ga=2.1&mc_cid=abc&igshid=x", BASE),
+    ],
+    ids=[
+        "amp-suffix",
+        "amp-suffix-slash",
+        "amp-prefix",
+        "amp-html",
+        "amp-extension",
+        "amp-flag",
+        "amp-param",
+        "amp-output-type",
+        "amp-host",
+        "amp-cache",
+        "trailing-slash",
+        "percent-encoding",
+        "dot-segments",
+        "idn-host",
+        "more-tracking",
+    ],
+)
+def test_amp_and_other_variants_share_the_key(a: str, b: str) -> None:
+    assert url_key(a) == url_key(b)
+
+
+@pytest.mark.parametrize(
+    ("declared", "page", "expected"),
+    [
+        (
+            "http://example.org/news/item",
+            "http://mirror.example/copy/9",
+            "http://example.org/news/item",
+        ),
+        ("https://example.org/news/item?utm_source=x", "http://example.org/news/item/amp", None),
+        ("http://example.org/", "http://example.org/news/item", None),
+        ("https://example.org", "http://example.org/news/item", None),
+        ("/news/item", "http://example.org/news/item", None),
+        ("javascript:alert(1)", "http://example.org/news/item", None),
+        ("", "http://example.org/news/item", None),
+        (None, "http://example.org/news/item", None),
+    ],
+    ids=["other-url", "itself", "front-page", "bare-host", "relative", "not-web", "empty", "none"],
+)
+def test_canonical_key_only_when_it_names_another_article(
+    declared: str | None, page: str, expected: str | None
+) -> None:
+    assert canonical_key(declared, page) == (url_key(expected) if expected else None)

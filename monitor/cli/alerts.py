@@ -56,6 +56,22 @@ def alert_dict(a: AlertView) -> dict[str, Any]:
         "text_source": a.text_source,
         "snippet": a.snippet,
         "deliveries": [{"channel": d.channel, "status": d.status} for d in a.deliveries],
+        "kind": a.kind,
+        "diff": a.diff,
+        "story_id": a.story.id if a.story else None,
+        "story_first_seen_at": iso(a.story.first_seen_at) if a.story else None,
+        "sources": a.story.sources if a.story else [a.source],
+        "also_reported_by": a.also_reported_by,
+        "members": [
+            {
+                "title": m.title,
+                "url": m.url,
+                "source": m.source,
+                "seen_at": iso(m.seen_at),
+                "is_alerted": m.article_id == a.article_id,
+            }
+            for m in (a.story.members if a.story else [])
+        ],
     }
 
 
@@ -104,7 +120,18 @@ def alerts_list(
     emit(
         rows,
         fmt,
-        ["id", "created_at", "watchlists", "terms", "title", "feed", "deliveries"],
+        [
+            "id",
+            "created_at",
+            "kind",
+            "watchlists",
+            "terms",
+            "title",
+            "feed",
+            "story_id",
+            "also_reported_by",
+            "deliveries",
+        ],
         "alerts",
     )
 
@@ -114,7 +141,10 @@ def alerts_list(
 @format_option("text", "json", default="text")
 @click.pass_obj
 def alerts_show(obj: Obj, alert_id: int, fmt: str) -> None:
-    """Show one alert: the article, every match with its snippet, and the deliveries.
+    """Show one alert: the article, its story, every match with its snippet, the deliveries.
+
+    The story lists every article that tells the same story, including those seen after
+    the alert ("also reported by 3 sources"). A correction alert shows what changed.
 
     \b
     Example:
@@ -159,6 +189,18 @@ def alerts_show(obj: Obj, alert_id: int, fmt: str) -> None:
     for key in ("url", "feed", "source", "published_at", "created_at", "text_source"):
         click.echo(f"  {key:<13} {data[key] or '-'}")
     click.echo(f"  {'watchlists':<13} {', '.join(alert.watchlists)}")
+    if alert.kind == "correction":
+        click.secho("\nCorrection", bold=True)
+        for line in (alert.diff or "").splitlines():
+            click.echo(f"  {line}")
+    if alert.story is not None:
+        n = alert.also_reported_by
+        also = f"also reported by {n} source(s)" if n else "no other source so far"
+        click.secho(f"\nStory {alert.story.id}: {also}", bold=True)
+        click.echo(f"  first seen {data['story_first_seen_at']}")
+        for m in data["members"]:
+            mark = "*" if m["is_alerted"] else "-"
+            click.echo(f"  {mark} {m['seen_at']}  {m['source']}: {m['title']}\n      {m['url']}")
     click.secho("\nMatches", bold=True)
     for m in data["matches"]:
         click.echo(

@@ -1,4 +1,4 @@
-"""Alert history: listing and one alert in full, as dataclasses."""
+"""Alert history: listing and one alert in full, with its story, as dataclasses."""
 
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ from sqlalchemy import select
 
 from monitor.model import Match
 from monitor.store.db import Database
-from monitor.store.tables import Alert, Delivery, Feed, MatchRow
+from monitor.store.stories import Member, members, source_name
+from monitor.store.tables import Alert, Delivery, Feed, MatchRow, Story
 from monitor.store.tables import Article as ArticleRow
 
-__all__ = ["AlertView", "DeliveryView", "get_alert", "list_alerts"]
+__all__ = ["AlertView", "DeliveryView", "StoryView", "get_alert", "list_alerts"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,20 @@ class DeliveryView:
     last_error: str | None
     next_attempt_at: datetime
     sent_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """The story an alert belongs to, with every article recorded on it so far."""
+
+    id: int
+    title: str
+    first_seen_at: datetime
+    members: list[Member] = field(default_factory=list)
+
+    @property
+    def sources(self) -> list[str]:
+        return list(dict.fromkeys(m.source for m in self.members))
 
 
 @dataclass(frozen=True)
@@ -41,10 +56,35 @@ class AlertView:
     text: str
     matches: list[Match] = field(default_factory=list)
     deliveries: list[DeliveryView] = field(default_factory=list)
+    article_id: int = 0
+    kind: str = "new"  # new, or correction (an alerted article's headline or lead changed)
+    diff: str | None = None  # what a correction changed
+    alerted: tuple[str, ...] = ()  # the watchlists this alert is for
+    story: StoryView | None = None
 
     @property
     def watchlists(self) -> list[str]:
-        return list(dict.fromkeys(m.watchlist for m in self.matches))
+        return list(self.alerted) or list(dict.fromkeys(m.watchlist for m in self.matches))
+
+    @property
+    def source(self) -> str:
+        return source_name(self.sitename, self.url)
+
+    @property
+    def others(self) -> list[Member]:
+        """The story's other articles, from sources other than this alert's."""
+        if self.story is None:
+            return []
+        return [
+            m
+            for m in self.story.members
+            if m.article_id != self.article_id and m.source != self.source
+        ]
+
+    @property
+    def also_reported_by(self) -> int:
+        """How many other sources carry the story ("also reported by 4 sources")."""
+        return len({m.source for m in self.others})
 
     @property
     def terms(self) -> list[str]:
@@ -58,9 +98,10 @@ class AlertView:
 
 def _base() -> Any:
     return (
-        select(Alert, ArticleRow, Feed.name)
+        select(Alert, ArticleRow, Feed.name, Story)
         .join(ArticleRow, ArticleRow.id == Alert.article_id)
         .outerjoin(Feed, Feed.id == Alert.feed_id)
+        .outerjoin(Story, Story.id == Alert.story_id)
     )
 
 
@@ -96,7 +137,8 @@ def get_alert(db: Database, alert_id: int) -> AlertView | None:
 def _views(db: Database, query: Any) -> list[AlertView]:
     with db.session() as s:
         rows = s.execute(query).all()
-        ids = [alert.id for alert, _, _ in rows]
+        ids = [alert.id for alert, _, _, _ in rows]
+        crowd = members(s, (story.id for _, _, _, story in rows if story is not None))
         matches: dict[int, list[Match]] = defaultdict(list)
         deliveries: dict[int, list[DeliveryView]] = defaultdict(list)
         if ids:
@@ -133,6 +175,13 @@ def _views(db: Database, query: Any) -> list[AlertView]:
                 text=art.text,
                 matches=matches[alert.id],
                 deliveries=deliveries[alert.id],
+                article_id=art.id,
+                kind=alert.kind,
+                diff=alert.diff,
+                alerted=tuple(w for w in (alert.watchlists or "").split(",") if w),
+                story=None
+                if story is None
+                else StoryView(story.id, story.title, story.first_seen_at, crowd[story.id]),
             )
-            for alert, art, feed_name in rows
+            for alert, art, feed_name, story in rows
         ]

@@ -7,7 +7,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import DatabaseError, UnavailableError
 
-__all__ = ["Database", "connect", "migrations_dir"]
+__all__ = ["Database", "connect", "migrations_dir", "set_foreign_keys"]
 
 
 class Database:
@@ -70,9 +70,14 @@ class Database:
             with self.engine.connect() as conn:
                 if set(MigrationContext.configure(conn).get_current_heads()) == heads:
                     return
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
+            with self.engine.connect() as conn:
+                set_foreign_keys(conn, is_on=False)  # SQLite batch migrations copy tables
+                try:
+                    with conn.begin():
+                        cfg.attributes["connection"] = conn
+                        command.upgrade(cfg, "head")
+                finally:
+                    set_foreign_keys(conn, is_on=True)
         except (OperationalError, InterfaceError) as exc:
             raise _unavailable(exc) from None
         except SQLAlchemyError as exc:
@@ -116,6 +121,13 @@ def _unavailable(exc: DBAPIError) -> UnavailableError:
     if "locked" in reason.lower() or "busy" in reason.lower():
         return UnavailableError(reason, "another program holds a write lock; newsmon retries")
     return UnavailableError(reason)
+
+
+def set_foreign_keys(conn: Connection, *, is_on: bool) -> None:
+    """SQLite: switch foreign-key enforcement, outside any transaction (no-op elsewhere)."""
+    if conn.dialect.name == "sqlite":
+        raw: Any = conn.connection.dbapi_connection
+        raw.execute(f"PRAGMA foreign_keys={'ON' if is_on else 'OFF'}")
 
 
 def migrations_dir() -> Path:

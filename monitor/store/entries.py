@@ -1,29 +1,42 @@
-"""Recording entries: which are new, and the one transaction that stores an outcome.
+"""Recording entries: which are new or edited, and the one transaction that stores an outcome.
 
-An entry is marked seen only together with its outcome (article, alert, outbox rows),
-so a crash between fetch and store means the entry is simply processed again.
-Uniqueness is enforced by the database: (feed, entry key), article URL key, one alert
-per article, one delivery per (alert, channel). Racing instances cannot double-alert.
+An entry is marked seen only together with its outcome (article, story, alerts, outbox
+rows), so a crash between fetch and store means the entry is simply processed again.
+Uniqueness is enforced by the database: (feed, entry key), article URL key, one claim
+per (story, watchlist), one delivery per (alert, channel); an edit is applied only by
+the instance whose compare-and-set of the article's revision succeeds. Racing
+instances cannot double-alert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from monitor.model import Article, DeliveryStatus, Entry, Match
+from monitor.model import Article, Entry, Match
+from monitor.store import alerting, stories
 from monitor.store.db import Database
-from monitor.store.tables import Alert, Delivery, MatchRow
 from monitor.store.tables import Article as ArticleRow
 from monitor.store.tables import Entry as EntryRow
 
-__all__ = ["absorb_backlog", "article_exists", "new_entries", "record_entry"]
-
+__all__ = [
+    "KnownArticle",
+    "Outcome",
+    "absorb_backlog",
+    "changed_entries",
+    "find_article",
+    "new_entries",
+    "record_entry",
+]
 _CHUNK = 500
+_ARTICLES = cast(Table, ArticleRow.__table__)
+_ENTRIES = cast(Table, EntryRow.__table__)
 
 
 def new_entries(db: Database, feed_id: int, entries: Sequence[Entry]) -> list[Entry]:
@@ -42,118 +55,232 @@ def new_entries(db: Database, feed_id: int, entries: Sequence[Entry]) -> list[En
     return list(fresh.values())
 
 
-def article_exists(db: Database, url_key: str) -> bool:
-    with db.session() as s:
-        return s.scalar(select(ArticleRow.id).where(ArticleRow.url_key == url_key)) is not None
-
-
 def absorb_backlog(db: Database, feed_id: int, entries: Iterable[Entry], now: datetime) -> int:
     """Record a new feed's existing entries as seen, without articles or alerts."""
-    count = 0
+    rows = [_entry_values(feed_id, e, None, now, is_backlog=True) for e in entries]
+    if rows:
+        with db.session() as s:
+            s.execute(insert(_ENTRIES), rows)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """A stored article, as an edit of it needs it."""
+
+    id: int
+    url_key: str
+    story_id: int | None
+    revision: int
+    title: str
+    text: str
+    text_source: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What processing one entry found, stored by ``record_entry`` in one transaction."""
+
+    entry: Entry
+    url_key: str
+    article: Article | None  # None: the URL was known and not read again
+    matches: Sequence[Match] = ()
+    routes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    identity: stories.Identity | None = None  # None: no grouping by content
+    known: KnownArticle | None = None  # the stored article this one re-reads
+    diff: str | None = None  # what changed in the headline or lead of ``known``
+    is_correcting: bool = False  # send a correction alert for ``diff``
+    is_edited_entry: bool = False  # the entry was recorded before; its title/summary changed
+
+
+def changed_entries(db: Database, feed_id: int, entries: Sequence[Entry]) -> list[Entry]:
+    """Entries recorded before (with an article) whose title or summary has changed."""
+    by_key = {e.key: e for e in entries}
+    changed: list[Entry] = []
+    keys = list(by_key)
     with db.session() as s:
-        for entry in entries:
-            s.add(_entry_row(feed_id, entry, None, now, is_backlog=True))
-            count += 1
-    return count
+        for i in range(0, len(keys), _CHUNK):
+            query = select(EntryRow.key, EntryRow.digest).where(
+                EntryRow.feed_id == feed_id,
+                EntryRow.key.in_(keys[i : i + _CHUNK]),
+                EntryRow.article_id.is_not(None),
+                EntryRow.digest.is_not(None),
+            )
+            for key, digest in s.execute(query):
+                if digest != entry_digest(by_key[key]):
+                    changed.append(by_key[key])
+    return changed
 
 
-def record_entry(
-    db: Database,
-    /,
-    *,
-    feed_id: int,
-    entry: Entry,
-    url_key: str,
-    article: Article | None,
-    matches: Sequence[Match],
-    channels: Sequence[str],
-    now: datetime,
-) -> int | None:
-    """Store the entry, its article and, when it matched, one alert with its outbox rows.
+def entry_digest(entry: Entry) -> str:
+    return hashlib.sha256(f"{entry.title}\n{entry.summary}".encode()).hexdigest()
 
-    Returns the new alert's id, or None when nothing was alerted (no match, or the
-    article had already alerted through another feed or another instance).
-    """
+
+def find_article(db: Database, url_key: str) -> KnownArticle | None:
+    """The stored article with this URL key, or whose page named it as canonical."""
+    query = (
+        select(ArticleRow)
+        .where(or_(ArticleRow.url_key == url_key, ArticleRow.canonical_key == url_key))
+        .order_by((ArticleRow.url_key == url_key).desc(), ArticleRow.id)
+        .limit(1)
+    )
     with db.session() as s:
-        try:
-            with s.begin_nested():
-                row = _entry_row(feed_id, entry, None, now, is_backlog=False)
-                s.add(row)
-        except IntegrityError:
-            return None  # another instance recorded this entry first
-        row.article_id = _article_id(s, url_key, article, now)
-        if not matches or row.article_id is None:
+        row = s.scalar(query)
+        if row is None:
             return None
-        try:
-            with s.begin_nested():
-                alert = Alert(article_id=row.article_id, feed_id=feed_id, created_at=now)
-                s.add(alert)
-                s.flush()
-        except IntegrityError:
-            return None  # this article already alerted
-        s.add_all(_match_row(alert.id, m) for m in matches)
-        s.add_all(
-            Delivery(
-                alert_id=alert.id,
-                channel=ch,
-                status=DeliveryStatus.PENDING.value,
-                attempts=0,
-                created_at=now,
-                next_attempt_at=now,
-            )
-            for ch in dict.fromkeys(channels)
+        return KnownArticle(
+            row.id, row.url_key, row.story_id, row.revision, row.title, row.text, row.text_source
         )
-        return alert.id
 
 
-def _article_id(s: Session, url_key: str, article: Article | None, now: datetime) -> int | None:
-    found = s.scalar(select(ArticleRow.id).where(ArticleRow.url_key == url_key))
-    if found is not None or article is None:
-        return found
-    try:
-        with s.begin_nested():
-            row = ArticleRow(
-                url_key=url_key,
-                url=article.url,
-                title=article.title,
-                text=article.text,
-                text_source=article.text_source.value,
-                language=article.language,
-                sitename=article.sitename,
-                published_at=article.published,
-                created_at=now,
-                fetch_error=article.error,
-            )
-            s.add(row)
-            s.flush()
-            return row.id
-    except IntegrityError:
-        return s.scalar(select(ArticleRow.id).where(ArticleRow.url_key == url_key))
+def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: datetime) -> list[int]:
+    """Store the entry, its article and story and, for newly matched watchlists, an alert
+    with its outbox rows (and a correction alert when asked). Returns the new alert ids:
+    none when nothing matched, or the story had already alerted those watchlists (through
+    another feed, another copy or another instance)."""
+    with db.session() as s:
+        stories.lock_stories(s)  # first, so racing instances queue here and never deadlock
+        if not _claim_entry(s, feed_id, outcome, now):
+            return []  # another instance recorded this entry (or this edit) first
+        known, article = outcome.known, outcome.article
+        if article is None:
+            _link_entry(s, feed_id, outcome, known.id if known else None, now)
+            return []
+        if known is None:
+            article_id, story_id = _new_article(s, outcome, article, now)
+        else:
+            edited = _apply_edit(s, outcome, known, article, now)
+            if edited is None:
+                return []  # another instance applied this edit first
+            article_id, story_id = known.id, edited
+        _link_entry(s, feed_id, outcome, article_id, now)
+        is_correcting = outcome.is_correcting and outcome.diff and known is not None
+        alerted = alerting.alerted_by(s, article_id, story_id) if is_correcting else []
+        where = alerting.Where(feed_id, article_id, story_id, outcome.routes, now)
+        alerts = [alerting.alert(s, where, outcome.matches)]
+        if alerted and outcome.diff:
+            alerts.append(alerting.correction(s, where, outcome.matches, alerted, outcome.diff))
+        return [a for a in alerts if a is not None]
 
 
-def _entry_row(
+def _claim_entry(s: Session, feed_id: int, outcome: Outcome, now: datetime) -> bool:
+    """Whether this transaction is the one to record the entry (or its edit).
+
+    Under the story lock no other instance is recording at the same time; the unique
+    (feed, key) constraint still stands behind this check.
+    """
+    entry = outcome.entry
+    if not outcome.is_edited_entry:
+        query = select(EntryRow.id).where(EntryRow.feed_id == feed_id, EntryRow.key == entry.key)
+        return s.connection().execute(query).scalar() is None
+    digest = entry_digest(entry)
+    changed = s.execute(
+        update(EntryRow)
+        .where(EntryRow.feed_id == feed_id, EntryRow.key == entry.key, EntryRow.digest != digest)
+        .values(digest=digest, title=entry.title[:2000], seen_at=now)
+    )
+    return bool(changed.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _link_entry(
+    s: Session, feed_id: int, outcome: Outcome, article_id: int | None, now: datetime
+) -> None:
+    """Insert the entry with its article (or point an edited entry at it)."""
+    entry = outcome.entry
+    if outcome.is_edited_entry:
+        s.execute(
+            update(EntryRow)
+            .where(EntryRow.feed_id == feed_id, EntryRow.key == entry.key)
+            .values(article_id=article_id)
+        )
+        return
+    values = _entry_values(feed_id, entry, article_id, now, is_backlog=False)
+    s.connection().execute(insert(_ENTRIES).values(values))
+
+
+def _new_article(s: Session, outcome: Outcome, article: Article, now: datetime) -> tuple[int, int]:
+    """Place the article in a story (an existing one, or a new one), then insert it."""
+    found = (
+        s.connection()
+        .execute(
+            select(ArticleRow.id, ArticleRow.story_id).where(ArticleRow.url_key == outcome.url_key)
+        )
+        .first()
+    )
+    if found is not None and found.story_id is not None:
+        return found.id, found.story_id  # stored meanwhile, through another feed
+    identity = outcome.identity
+    story_id = stories.find_story(s, outcome.url_key, identity) if identity else None
+    if story_id is None:
+        story_id = stories.new_story(s, article.title, now)
+    else:
+        stories.touch(s, story_id, now)
+    values = {
+        "url_key": outcome.url_key,
+        "canonical_key": identity.canonical_key if identity else None,
+        "url": article.url,
+        "title": article.title,
+        "text": article.text,
+        "text_source": article.text_source.value,
+        "language": article.language,
+        "sitename": article.sitename,
+        "published_at": article.published,
+        "created_at": now,
+        "fetch_error": article.error,
+        "revision": 0,
+        "story_id": story_id,
+    }
+    if found is not None:  # an article row without a story: give it one
+        s.execute(update(ArticleRow).where(ArticleRow.id == found.id).values(story_id=story_id))
+        article_id = int(found.id)
+    else:
+        query = insert(_ARTICLES).values(values).returning(_ARTICLES.c.id)
+        article_id = s.connection().execute(query).scalar_one()
+    if identity is not None:
+        stories.add_keys(s, article_id, identity.keys)
+    return article_id, story_id
+
+
+def _apply_edit(
+    s: Session, outcome: Outcome, known: KnownArticle, article: Article, now: datetime
+) -> int | None:
+    """Store the new title and text when they changed; None when another instance won."""
+    story_id = known.story_id or stories.new_story(s, article.title, now)
+    is_changed = (known.title, known.text) != (article.title, article.text)
+    if not is_changed:
+        if known.story_id is None:
+            s.execute(update(ArticleRow).where(ArticleRow.id == known.id).values(story_id=story_id))
+        return story_id
+    done = s.execute(
+        update(ArticleRow)
+        .where(ArticleRow.id == known.id, ArticleRow.revision == known.revision)
+        .values(
+            title=article.title,
+            text=article.text,
+            text_source=article.text_source.value,
+            revision=known.revision + 1,
+            updated_at=now,
+            story_id=story_id,
+        )
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    if outcome.identity is not None:
+        stories.replace_keys(s, known.id, outcome.identity.keys)
+    return story_id
+
+
+def _entry_values(
     feed_id: int, entry: Entry, article_id: int | None, now: datetime, *, is_backlog: bool
-) -> EntryRow:
-    return EntryRow(
-        feed_id=feed_id,
-        key=entry.key,
-        article_id=article_id,
-        title=entry.title[:2000],
-        link=entry.link,
-        published_at=entry.published,
-        seen_at=now,
-        is_backlog=is_backlog,
-    )
-
-
-def _match_row(alert_id: int, m: Match) -> MatchRow:
-    return MatchRow(
-        alert_id=alert_id,
-        watchlist=m.watchlist,
-        term=m.term,
-        field=m.field,
-        start=m.start,
-        end=m.end,
-        snippet=m.snippet,
-        found=m.found,
-    )
+) -> dict[str, object]:
+    return {
+        "feed_id": feed_id,
+        "key": entry.key,
+        "article_id": article_id,
+        "title": entry.title[:2000],
+        "link": entry.link,
+        "published_at": entry.published,
+        "seen_at": now,
+        "is_backlog": is_backlog,
+        "digest": entry_digest(entry),
+    }

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -21,7 +22,18 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-__all__ = ["Alert", "Article", "Base", "Delivery", "Entry", "Feed", "MatchRow"]
+__all__ = [
+    "Alert",
+    "Article",
+    "Base",
+    "Delivery",
+    "Entry",
+    "Feed",
+    "MatchRow",
+    "Story",
+    "StoryClaim",
+    "StoryKey",
+]
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -76,10 +88,25 @@ class Feed(Base):
     is_backlog_absorbed: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class Story(Base):
+    """Articles that tell the same story: syndicated copies, re-posts, edits."""
+
+    __tablename__ = "stories"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    title: Mapped[str] = mapped_column(Text)  # the first member's headline
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Article(Base):
     __tablename__ = "articles"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url_key: Mapped[str] = mapped_column(String(2048), unique=True)
+    # the page's own rel=canonical / og:url, normalised, when it names another URL
+    canonical_key: Mapped[str | None] = mapped_column(String(2048), index=True)
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     url: Mapped[str | None] = mapped_column(Text)
     title: Mapped[str] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
@@ -87,8 +114,19 @@ class Article(Base):
     language: Mapped[str | None] = mapped_column(String(16))
     sitename: Mapped[str | None] = mapped_column(Text)
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     fetch_error: Mapped[str | None] = mapped_column(Text)
+
+
+class StoryKey(Base):
+    """Near-duplicate index: a few integer keys per article (see monitor/neardup.py)."""
+
+    __tablename__ = "story_keys"
+    __table_args__ = {"sqlite_with_rowid": False}  # one B-tree: the primary key is the index
+    key: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
 
 
 class Entry(Base):
@@ -103,14 +141,31 @@ class Entry(Base):
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     is_backlog: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest: Mapped[str | None] = mapped_column(String(64))  # of title and summary, for edits
 
 
 class Alert(Base):
     __tablename__ = "alerts"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), unique=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"), index=True)
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="new", server_default="new")
+    diff: Mapped[str | None] = mapped_column(Text)  # what a correction changed
+    watchlists: Mapped[str | None] = mapped_column(Text)  # comma-separated, the ones alerted
+
+
+class StoryClaim(Base):
+    """A story has alerted this watchlist: the primary key makes that happen once."""
+
+    __tablename__ = "story_claims"
+    story_id: Mapped[int] = mapped_column(
+        ForeignKey("stories.id"), primary_key=True, autoincrement=False
+    )
+    watchlist: Mapped[str] = mapped_column(String(64), primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class MatchRow(Base):

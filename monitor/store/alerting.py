@@ -1,0 +1,113 @@
+"""Raising alerts inside the transaction that stores an article: claims, matches, outbox.
+
+A story alerts each watchlist once: the alert is kept only for the watchlists whose
+(story, watchlist) claim this transaction wins (see stories.claim). A correction goes
+to the watchlists the edited article had alerted, with what changed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from monitor.model import DeliveryStatus, Match
+from monitor.store import stories
+from monitor.store.tables import Alert, Delivery, MatchRow, StoryClaim
+
+__all__ = ["Where", "alert", "alerted_by", "correction"]
+
+
+@dataclass(frozen=True)
+class Where:
+    """Which article and story an alert is about, and where its watchlists send."""
+
+    feed_id: int
+    article_id: int
+    story_id: int
+    routes: Mapping[str, Sequence[str]]
+    now: datetime
+
+
+def alert(s: Session, where: Where, matches: Sequence[Match]) -> int | None:
+    """An alert for the matched watchlists this story has not alerted yet."""
+    wanted = list(dict.fromkeys(m.watchlist for m in matches))
+    if not wanted:
+        return None
+    row = _new_alert(s, where)
+    won = stories.claim(s, where.story_id, wanted, row.id, where.now)
+    if not won:
+        s.delete(row)
+        s.flush()
+        return None
+    row.watchlists = ",".join(won)
+    _outbox(s, where, row.id, [m for m in matches if m.watchlist in won], won)
+    return row.id
+
+
+def alerted_by(s: Session, article_id: int, story_id: int) -> list[str]:
+    """The watchlists this article has alerted for its story."""
+    return list(
+        s.scalars(
+            select(StoryClaim.watchlist)
+            .join(Alert, Alert.id == StoryClaim.alert_id)
+            .where(Alert.article_id == article_id, StoryClaim.story_id == story_id)
+            .order_by(StoryClaim.watchlist)
+        )
+    )
+
+
+def correction(
+    s: Session, where: Where, matches: Sequence[Match], alerted: Sequence[str], diff: str
+) -> int:
+    """A correction, with what changed, for the watchlists the article had alerted."""
+    row = _new_alert(s, where, kind="correction", diff=diff, watchlists=",".join(alerted))
+    _outbox(s, where, row.id, [m for m in matches if m.watchlist in alerted], alerted)
+    return row.id
+
+
+def _new_alert(s: Session, where: Where, **extra: str) -> Alert:
+    row = Alert(
+        article_id=where.article_id,
+        story_id=where.story_id,
+        feed_id=where.feed_id,
+        created_at=where.now,
+        **extra,
+    )
+    s.add(row)
+    s.flush()
+    return row
+
+
+def _outbox(
+    s: Session, where: Where, alert_id: int, matches: Iterable[Match], watchlists: Sequence[str]
+) -> None:
+    s.add_all(_match_row(alert_id, m) for m in matches)
+    channels = dict.fromkeys(ch for wl in watchlists for ch in where.routes.get(wl, ()))
+    s.add_all(
+        Delivery(
+            alert_id=alert_id,
+            channel=ch,
+            status=DeliveryStatus.PENDING.value,
+            attempts=0,
+            created_at=where.now,
+            next_attempt_at=where.now,
+        )
+        for ch in channels
+    )
+
+
+def _match_row(alert_id: int, m: Match) -> MatchRow:
+    return MatchRow(
+        alert_id=alert_id,
+        watchlist=m.watchlist,
+        term=m.term,
+        field=m.field,
+        start=m.start,
+        end=m.end,
+        snippet=m.snippet,
+        found=m.found,
+    )

@@ -1,0 +1,205 @@
+"""Stories in the database: assignment, claims and members, as dataclasses.
+
+Assignment and claims run inside the transaction that stores the article, after
+``lock_stories``: on PostgreSQL a transaction-scoped advisory lock serialises story
+assignment across every instance sharing the database; SQLite already serialises
+writers (each transaction begins with BEGIN IMMEDIATE, see db.py). The primary key of
+``story_claims`` (story, watchlist) is what makes "one alert per story and watchlist"
+hold even without the lock.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import cast
+from urllib.parse import urlsplit
+
+from sqlalchemy import Table, TextClause, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from monitor.store.tables import Article, Story, StoryClaim, StoryKey, UtcDateTime
+
+__all__ = [
+    "CANDIDATES",
+    "MIN_SHARED",
+    "PER_KEY",
+    "Identity",
+    "Member",
+    "add_keys",
+    "claim",
+    "find_story",
+    "lock_stories",
+    "members",
+    "new_story",
+    "replace_keys",
+    "source_name",
+    "touch",
+]
+
+CANDIDATES = 5  # candidates checked exactly, most shared keys first
+MIN_SHARED = 2  # keys a candidate must share; one alone is often a common phrase
+PER_KEY = 50  # newest postings read per key: a key as common as boilerplate costs no more
+_LOCK_KEY = 0x6E6577736D6F6E  # "newsmon"
+_KEYS = cast(Table, StoryKey.__table__)
+_STORIES = cast(Table, Story.__table__)
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What places an article in a story: its canonical link and its content."""
+
+    canonical_key: str | None
+    keys: Sequence[int]
+    # given candidates (story id, text), most shared keys first: the story to join
+    pick: Callable[[Sequence[tuple[int, str]]], int | None]
+    since: datetime  # only stories with an article this recent are candidates
+
+
+@dataclass(frozen=True)
+class Member:
+    article_id: int
+    title: str
+    url: str | None
+    source: str
+    seen_at: datetime
+
+
+def lock_stories(s: Session) -> None:
+    """Serialise story assignment for the rest of this transaction."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+
+
+def find_story(s: Session, url_key: str, identity: Identity) -> int | None:
+    """The story a new article belongs to: by canonical link first, then by content."""
+    same_url = [Article.canonical_key == url_key]
+    if identity.canonical_key:
+        same_url += [
+            Article.url_key == identity.canonical_key,
+            Article.canonical_key == identity.canonical_key,
+        ]
+    conn = s.connection()  # Core statements: this is the hot path of every new article
+    found = conn.execute(
+        select(Article.story_id)
+        .where(or_(*same_url), Article.story_id.is_not(None))
+        .order_by(Article.id)
+        .limit(1)
+    ).scalar()
+    if found is not None or not identity.keys:
+        return found
+    keys = list(dict.fromkeys(identity.keys))
+    params: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
+    params["since"] = identity.since
+    found_ids = conn.execute(_postings_query(len(keys)), params).scalars().all()
+    shared = Counter(found_ids)
+    likely = [a for a, n in shared.items() if n >= MIN_SHARED]
+    ranked = sorted(likely, key=lambda a: (-shared[a], -a))[:CANDIDATES]
+    if not ranked:
+        return None
+    order = {art: n for n, art in enumerate(ranked)}
+    rows = conn.execute(
+        select(Article.id, Article.text, Article.story_id).where(
+            Article.id.in_(list(order)), Article.story_id.is_not(None)
+        )
+    ).all()
+    candidates = [(int(r.story_id), r.text) for r in sorted(rows, key=lambda r: order[r.id])]
+    return identity.pick(candidates) if candidates else None
+
+
+@lru_cache(maxsize=8)
+def _postings_query(count: int) -> TextClause:
+    """The newest ``PER_KEY`` articles of each key within the window, in one round trip
+    (one statement per number of keys, so the database prepares it once). The window's
+    first article id is an uncorrelated subquery: computed once per statement."""
+    floor = "(SELECT id FROM articles WHERE created_at >= :since ORDER BY created_at LIMIT 1)"
+    one = (
+        "SELECT * FROM (SELECT article_id FROM story_keys WHERE key = :k{i} "
+        f"AND article_id >= {floor} ORDER BY article_id DESC LIMIT {PER_KEY}) AS p{{i}}"
+    )
+    return text(" UNION ALL ".join(one.format(i=i) for i in range(count))).bindparams(
+        bindparam("since", type_=UtcDateTime())
+    )
+
+
+def new_story(s: Session, title: str, now: datetime) -> int:
+    values = {"title": title[:2000], "first_seen_at": now, "last_seen_at": now}
+    query = insert(_STORIES).values(values).returning(_STORIES.c.id)
+    return int(s.connection().execute(query).scalar_one())
+
+
+def touch(s: Session, story_id: int, now: datetime) -> None:
+    """A new member joined: the story was seen again."""
+    s.execute(update(Story).where(Story.id == story_id).values(last_seen_at=now))
+
+
+def add_keys(s: Session, article_id: int, keys: Iterable[int]) -> None:
+    rows = [{"key": k, "article_id": article_id} for k in dict.fromkeys(keys)]
+    if rows:
+        s.connection().execute(insert(_KEYS), rows)
+
+
+def replace_keys(s: Session, article_id: int, keys: Iterable[int]) -> None:
+    s.execute(delete(StoryKey).where(StoryKey.article_id == article_id))
+    add_keys(s, article_id, keys)
+
+
+def claim(
+    s: Session, story_id: int, watchlists: Sequence[str], alert_id: int, now: datetime
+) -> list[str]:
+    """Claim the story for each watchlist not yet claimed; returns those claimed now."""
+    taken = set(
+        s.scalars(
+            select(StoryClaim.watchlist).where(
+                StoryClaim.story_id == story_id, StoryClaim.watchlist.in_(list(watchlists))
+            )
+        )
+    )
+    won = []
+    for watchlist in dict.fromkeys(watchlists):
+        if watchlist in taken:
+            continue
+        try:
+            with s.begin_nested():
+                s.add(
+                    StoryClaim(
+                        story_id=story_id, watchlist=watchlist, alert_id=alert_id, created_at=now
+                    )
+                )
+                s.flush()
+        except IntegrityError:
+            continue  # another instance claimed it first
+        won.append(watchlist)
+    return won
+
+
+def members(s: Session, story_ids: Iterable[int]) -> dict[int, list[Member]]:
+    """Every article of each story, oldest first."""
+    ids = list(set(story_ids))
+    found: dict[int, list[Member]] = defaultdict(list)
+    if not ids:
+        return found
+    query = (
+        select(Article.story_id, Article.id, Article.title, Article.url, Article.sitename)
+        .add_columns(Article.created_at)
+        .where(Article.story_id.in_(ids))
+        .order_by(Article.created_at, Article.id)
+    )
+    for story_id, art_id, title, url, sitename, seen_at in s.execute(query):
+        found[story_id].append(Member(art_id, title, url, source_name(sitename, url), seen_at))
+    return found
+
+
+def source_name(sitename: str | None, url: str | None) -> str:
+    """The site's own name, else the host of the URL."""
+    if sitename:
+        return sitename
+    try:
+        host = urlsplit(url or "").hostname or ""
+    except ValueError:
+        host = ""
+    return host.removeprefix("www.") or "unknown source"
