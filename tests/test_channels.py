@@ -22,9 +22,13 @@ from servers import MAIL_USER, Homeserver, MailServer, Subscriber
 from test_delivery import NOVOSTI_ALERTS, raised, statuses
 
 # aiosmtpd cannot tell that an implicit-TLS connection is encrypted, so it warns about AUTH
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:Requiring AUTH while not requiring TLS:UserWarning"
-)
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """What a channel receives does not depend on the database: these run on SQLite only."""
+    return f"sqlite:///{tmp_path / 'newsmon.db'}"
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
@@ -36,11 +40,11 @@ def wait_for(condition: Callable[[], bool], timeout: float = 15.0) -> None:
 
 
 def test_mail_is_delivered_once_per_alert(
-    db_url: str, site: Site, mail: MailServer, tmp_path: Path
+    sqlite_url: str, site: Site, mail: MailServer, tmp_path: Path
 ) -> None:
     config = write_config(
         tmp_path / "n.toml",
-        db_url,
+        sqlite_url,
         site,
         {"desk": [mail.url()]},
         channel_options={"desk": 'format = "html"'},
@@ -82,9 +86,9 @@ def test_mail_server_down_for_a_while_then_every_alert_arrives_once(
 
 
 def test_mqtt_to_the_local_mosquitto_broker(
-    db_url: str, site: Site, mqtt: Subscriber, tmp_path: Path
+    sqlite_url: str, site: Site, mqtt: Subscriber, tmp_path: Path
 ) -> None:
-    config = write_config(tmp_path / "n.toml", db_url, site, {"wire": [mqtt.url()]})
+    config = write_config(tmp_path / "n.toml", sqlite_url, site, {"wire": [mqtt.url()]})
     with raised(config) as ctx:
         result = drain(ctx.db, ctx.settings, ctx.clock())
         ids = {a.id for a in list_alerts(ctx.db)}
@@ -96,12 +100,12 @@ def test_mqtt_to_the_local_mosquitto_broker(
 
 @pytest.mark.parametrize("scheme", ["json", "form"])
 def test_chat_style_webhooks(
-    db_url: str, site: Site, hook: Receiver, tmp_path: Path, scheme: str
+    sqlite_url: str, site: Site, hook: Receiver, tmp_path: Path, scheme: str
 ) -> None:
     url = f"{scheme}://{hook.base[7:]}/hook"
     config = write_config(
         tmp_path / "n.toml",
-        db_url,
+        sqlite_url,
         site,
         {"chat": [url]},
         channel_options={"chat": 'format = "markdown"'},
@@ -122,12 +126,12 @@ def test_chat_style_webhooks(
 
 
 def test_matrix_room_on_a_real_synapse(
-    db_url: str, site: Site, synapse: Homeserver, tmp_path: Path
+    sqlite_url: str, site: Site, synapse: Homeserver, tmp_path: Path
 ) -> None:
     before = len(synapse.messages())
     config = write_config(
         tmp_path / "n.toml",
-        db_url,
+        sqlite_url,
         site,
         {"room": [synapse.url()]},
         channel_options={"room": 'format = "markdown"'},
@@ -144,10 +148,10 @@ def test_matrix_room_on_a_real_synapse(
 
 
 def test_matrix_wrong_password_fails_without_leaking_it(
-    db_url: str, site: Site, synapse: Homeserver, tmp_path: Path
+    sqlite_url: str, site: Site, synapse: Homeserver, tmp_path: Path
 ) -> None:
     wrong = "Wr0ng-Matrix-Secret"
-    config = write_config(tmp_path / "n.toml", db_url, site, {"room": [synapse.url(wrong)]})
+    config = write_config(tmp_path / "n.toml", sqlite_url, site, {"room": [synapse.url(wrong)]})
     with raised(config) as ctx:
         result = drain(ctx.db, ctx.settings, ctx.clock())
         errors = [d.last_error or "" for a in list_alerts(ctx.db) for d in a.deliveries]

@@ -126,12 +126,12 @@ def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60) ->
 def test_kill_9_at_several_points_loses_nothing_and_repeats_only_in_flight_sends(
     db_url: str, site: Site, tmp_path: Path
 ) -> None:
-    hook = SlowHook(delay=0.4)
+    hook = SlowHook(delay=0.3)
     slow_articles(site, delay=0.3)
     config = write_config(tmp_path / "newsmon.toml", db_url, site, {"chat": [hook.url]})
     config.write_text(
         config.read_text().replace(
-            'retry_base = "1s"', 'interval = "1s"\nlease = "3s"\nretry_base = "1s"'
+            'retry_base = "1s"', 'interval = "1s"\nlease = "2s"\nretry_base = "1s"'
         )
     )
     db = connect(db_url)
@@ -177,7 +177,7 @@ def test_kill_9_at_several_points_loses_nothing_and_repeats_only_in_flight_sends
             ),
             "every delivery is sent",
         )
-        time.sleep(1.5)  # anything that would wrongly repeat has time to arrive
+        time.sleep(1.0)  # anything that would wrongly repeat has time to arrive
         daemon.stop()
         ids = {a.id for a in list_alerts(db, limit=1000)}
     finally:
