@@ -1,0 +1,162 @@
+"""Text normalisation for matching: NFKC, invisible characters dropped, casefolded words.
+
+``normalise`` gives the text that match offsets refer to. ``Folded`` casefolds it and
+splits it into words (maximal runs of letters, digits and ``_``) and the separators
+between them, keeping a map back to normalised offsets when casefolding changes a
+length ("ß" -> "ss"). ``sentence_around`` cuts the sentence that holds a hit.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+from itertools import accumulate
+
+__all__ = ["Folded", "fold", "is_cjk", "normalise", "sentence_around", "separator_key"]
+
+# soft hyphen, zero-width space/joiners, word joiner, BOM; combining accents left after NFKC
+# (Russian stress marks: "Рябко́в" is "Рябков")
+_DROP = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300-\u036f]")
+_PARTS = re.compile(r"(\w+)")
+_EXPANDS = re.compile(
+    "["
+    + "".join(
+        re.escape(chr(c))
+        for c in range(sys.maxunicode + 1)
+        if not 0xD800 <= c <= 0xDFFF and len(chr(c).casefold()) != 1
+    )
+    + "]"
+)
+_SEP_FOLD = str.maketrans(
+    {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
+    | {c: "'" for c in "\u2019\u02bc\u2018`\u00b4"}
+)
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_SNIPPET_MAX = 240
+_CONTEXT = 90
+_END = re.compile(r"[.!?…]+[\"'»”’)\]]*(?=\s)|\n")
+_ABBREVIATION = re.compile(
+    r"(?:^|[\s(])(?:\w|mr|mrs|ms|dr|prof|st|gen|lt|col|sgt|jr|sr|vs|no|nr|inc|ltd|co|corp|"
+    r"ca|bzw|z\.b|u\.a|d\.h|usw|ggf|vgl|etc|т\.е|т\.д|г|гг|ул|им|см|e\.g|i\.e|u\.s)\.$",
+    re.IGNORECASE,
+)
+
+
+def normalise(text: str) -> str:
+    """NFKC, invisible characters and stray combining accents dropped."""
+    return _DROP.sub("", unicodedata.normalize("NFKC", text))
+
+
+def is_cjk(text: str) -> bool:
+    """Chinese or Japanese script, written without spaces between words."""
+    return _CJK.search(text) is not None
+
+
+def separator_key(sep: str) -> str:
+    """What must agree between a term's and the text's separator: whitespace runs are one
+    space, dashes are '-', apostrophes are "'"."""
+    return " ".join(sep.translate(_SEP_FOLD).split()) or (" " if sep else "")
+
+
+@dataclass(frozen=True)
+class Folded:
+    """A casefolded text split into ``parts``: separator, word, separator, word, ...,
+    separator. ``offsets[i]`` is where part ``i`` starts in the folded text."""
+
+    text: str
+    parts: list[str]
+    offsets: list[int]
+    grown_at: list[int]  # folded offsets of characters that casefolding lengthened
+    grown: list[tuple[int, int, int]]  # (their length, normalised offset, shift after them)
+
+    @property
+    def words(self) -> list[str]:
+        return self.parts[1::2]
+
+    def word_span(self, index: int) -> tuple[int, int]:
+        """Folded offsets of word ``index``."""
+        start = self.offsets[2 * index + 1]
+        return start, start + len(self.parts[2 * index + 1])
+
+    def to_normalised(self, offset: int) -> int:
+        """The normalised offset that a folded offset comes from."""
+        k = bisect_right(self.grown_at, offset) - 1
+        if k < 0:
+            return offset
+        size, norm_at, shift = self.grown[k]
+        if offset < self.grown_at[k] + size:
+            return norm_at if offset == self.grown_at[k] else norm_at + 1
+        return offset - shift
+
+
+def fold(norm: str) -> Folded:
+    """Casefold ``norm`` (already normalised) and split it into words."""
+    folded = norm.casefold()
+    grown_at: list[int] = []
+    grown: list[tuple[int, int, int]] = []
+    if len(folded) != len(norm):
+        shift = 0
+        for m in _EXPANDS.finditer(norm):
+            size = len(m.group().casefold())
+            grown_at.append(m.start() + shift)
+            shift += size - 1
+            grown.append((size, m.start(), shift))
+    parts = _PARTS.split(folded)
+    offsets = list(accumulate(map(len, parts), initial=0))
+    return Folded(folded, parts, offsets, grown_at, grown)
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence that holds ``text[start:end]``, whitespace collapsed; a long sentence is
+    cut to the words around the hit, with ellipses where it was cut."""
+    left = _sentence_start(text, start)
+    right = _sentence_end(text, end)
+    if right - left > _SNIPPET_MAX:
+        return _window(text, start, end, left, right)
+    return " ".join(text[left:right].split())
+
+
+def _is_boundary(text: str, m: re.Match[str]) -> bool:
+    if m.group() == "\n":
+        return True
+    head = text[max(0, m.start() - 6) : m.start() + 1]
+    if _ABBREVIATION.search(head):
+        return False
+    nxt = text[m.end() : m.end() + 3].lstrip()
+    return not nxt or not nxt[0].islower()
+
+
+def _sentence_start(text: str, start: int) -> int:
+    low = max(0, start - 2 * _SNIPPET_MAX)
+    found = low
+    for m in _END.finditer(text, low, start):
+        if _is_boundary(text, m):
+            found = m.end()
+    while found < start and text[found].isspace():
+        found += 1
+    return found if found or low == 0 else low
+
+
+def _sentence_end(text: str, end: int) -> int:
+    high = min(len(text), end + 2 * _SNIPPET_MAX)
+    for m in _END.finditer(text, end, high):
+        if _is_boundary(text, m):
+            return m.end() if m.group() != "\n" else m.start()
+    return high
+
+
+def _window(text: str, start: int, end: int, left: int, right: int) -> str:
+    """The words around [start, end) inside [left, right), with ellipses at the cuts."""
+    lo = max(left, start - _CONTEXT)
+    hi = min(right, end + _CONTEXT)
+    if lo > left:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space != -1 else lo
+    if hi < right:
+        space = text.rfind(" ", end, hi)
+        hi = space if space != -1 else hi
+    body = " ".join(text[lo:hi].split())
+    return ("…" if lo > left else "") + body + ("…" if hi < right else "")
