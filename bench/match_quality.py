@@ -69,7 +69,9 @@ def main() -> int:
             progress.advance(task)
     elapsed = time.perf_counter() - started
     print(f"{len(rows)} items, {elapsed:.1f} s, config {args.config}")
-    print(f"{'watchlist':10} {'pos':>4} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7}")
+    print(
+        f"{'watchlist':10} {'pos':>4} {'tp':>4} {'fp':>4} {'fn':>4} {'precision':>9} {'recall':>7}"
+    )
     is_ok = True
     for name in names:
         c = counts[name]

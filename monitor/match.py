@@ -22,7 +22,7 @@ from monitor.language import detect_language
 from monitor.lexicon import Form, Lexicon, separator_key_raw
 from monitor.model import Article, Match
 from monitor.query import And, Near, Node, Not, Or, Regex, Term, leaves, parse_query, term_node
-from monitor.textnorm import fold, normalise, sentence_around, separator_key
+from monitor.textnorm import fold, normalise, sentence_around, separator_key, words_of
 from monitor.translit import expand
 
 __all__ = [
@@ -64,6 +64,25 @@ class Query:
     leaves: tuple[Leaf, ...]
     options: Options
 
+    @property
+    def regex_leaves(self) -> tuple[Leaf, ...]:
+        found = self.__dict__.get("_regex_leaves")
+        if found is None:
+            found = tuple(leaf for leaf in self.leaves if leaf.regex is not None)
+            object.__setattr__(self, "_regex_leaves", found)
+        return found
+
+    @property
+    def by_form(self) -> dict[Form, list[Leaf]]:
+        found = self.__dict__.get("_by_form")
+        if found is None:
+            found = {}
+            for leaf in self.leaves:
+                for form in leaf.forms:
+                    found.setdefault(form, []).append(leaf)
+            object.__setattr__(self, "_by_form", found)
+        return found
+
 
 @dataclass(frozen=True)
 class Watchlist:
@@ -78,17 +97,24 @@ class Watchlists(tuple[Watchlist, ...]):
 
     lexicon: Lexicon
     has_inflection: bool
+    by_form: dict[Form, set[tuple[int, int]]]  # form -> (watchlist, query) that use it
+    with_regex: set[tuple[int, int]]  # queries with a /regex/, always evaluated
 
     def __new__(cls, items: Iterable[Watchlist]) -> Watchlists:
         self = super().__new__(cls, items)
         self.lexicon = Lexicon()
         self.has_inflection = False
-        for wl in self:
-            for query in wl.queries:
+        self.by_form = {}
+        self.with_regex = set()
+        for w, wl in enumerate(self):
+            for q, query in enumerate(wl.queries):
                 self.has_inflection |= query.options.inflect
                 for leaf in query.leaves:
+                    if leaf.regex is not None:
+                        self.with_regex.add((w, q))
                     for form in leaf.forms:
                         self.lexicon.add(form)
+                        self.by_form.setdefault(form, set()).add((w, q))
         return self
 
 
@@ -179,11 +205,12 @@ def _form(
     seps: list[str] = []
     lead = trail = ""
     for i, spelling in enumerate(spellings):
-        parts = fold(spelling).parts
+        before, rest = words_of(spelling.casefold())
+        parts = [before, *rest]
         if i == 0:
-            lead = parts[0]
+            lead = before
         else:
-            seps.append(separator_key(trail + " " + parts[0]))
+            seps.append(separator_key(trail + " " + before))
         words = parts[1::2]
         for j, word in enumerate(words):
             if j:
@@ -231,13 +258,17 @@ def find_matches(watchlists: Iterable[Watchlist], article: Article) -> list[Matc
         if not norm:
             continue
         folded = fold(norm)
-        for hit in compiled.lexicon.find(folded, languages):
+        for hit in compiled.lexicon.find(folded.text, languages):
             start, end = folded.to_normalised(hit.start), folded.to_normalised(hit.end)
             if _case_ok(hit.form, norm[start:end]):
                 by_form.setdefault(hit.form, []).append((field, start, end))
+    touched = set(compiled.with_regex)
+    for form in by_form:
+        touched |= compiled.by_form[form]
     found: list[Match] = []
-    for wl in compiled:
-        found += _watchlist_matches(wl, by_form, texts)
+    for w in sorted({w for w, _ in touched}):
+        queries = [compiled[w].queries[q] for ww, q in sorted(touched) if ww == w]
+        found += _watchlist_matches(compiled[w].name, queries, by_form, texts)
     return found
 
 
@@ -263,21 +294,29 @@ def _case_ok(form: Form, found: str) -> bool:
     return found[:k] == surface[:k]
 
 
-def _leaf_hits(leaf: Leaf, by_form: dict[Form, list[_Spot]], texts: dict[str, str]) -> list[_Hit]:
-    hits: list[_Hit] = []
-    if leaf.regex is not None:
+def _query_hits(
+    query: Query, by_form: dict[Form, list[_Spot]], texts: dict[str, str]
+) -> dict[Term | Regex, list[_Hit]]:
+    """Term -> its hits, for the terms of this query that hit."""
+    hits: dict[Term | Regex, list[_Hit]] = {}
+    for leaf in query.regex_leaves:
+        assert leaf.regex is not None
         for field in leaf.fields:
             for n, m in enumerate(leaf.regex.finditer(texts[field])):
                 if n >= _HITS_PER_LEAF:
                     break
                 if m.end() > m.start():
-                    hits.append(_Hit(field, m.start(), m.end(), leaf, "regex"))
-        return hits
-    for form in leaf.forms:
-        for field, start, end in by_form.get(form, ()):
-            if field in leaf.fields:
-                hits.append(_Hit(field, start, end, leaf, form.how))
-    return hits[:_HITS_PER_LEAF] if len(hits) > _HITS_PER_LEAF else hits
+                    hits.setdefault(leaf.node, []).append(
+                        _Hit(field, m.start(), m.end(), leaf, "regex")
+                    )
+    mine = query.by_form
+    for form, spots in by_form.items():
+        for leaf in mine.get(form, ()):
+            found = hits.setdefault(leaf.node, [])
+            for field, start, end in spots:
+                if field in leaf.fields and len(found) < _HITS_PER_LEAF:
+                    found.append(_Hit(field, start, end, leaf, form.how))
+    return hits
 
 
 def _evaluate(
@@ -295,13 +334,30 @@ def _evaluate(
             return True, [h for _, found in results for h in found]
         return False, []
     if isinstance(node, Or):
-        results = [_evaluate(c, hits, texts) for c in node.children]
-        return any(ok for ok, _ in results), [h for ok, found in results if ok for h in found]
+        # many plain terms under one OR: look only at those that hit
+        plain, others = _split_children(node)
+        found = [h for leaf, leaf_hits in hits.items() if leaf in plain for h in leaf_hits]
+        is_match = bool(found)
+        for child in others:
+            ok, more = _evaluate(child, hits, texts)
+            is_match |= ok
+            found += more if ok else []
+        return is_match, found
     assert isinstance(node, Near)
     _, left = _evaluate(node.left, hits, texts)
     _, right = _evaluate(node.right, hits, texts)
     near = _near(left, right, node.distance, texts)
     return bool(near), near
+
+
+def _split_children(node: Or) -> tuple[frozenset[Node], tuple[Node, ...]]:
+    """(the terms right under an OR, its other children), computed once per node."""
+    cached = node.__dict__.get("_split")
+    if cached is None:
+        plain = frozenset(c for c in node.children if isinstance(c, Term | Regex))
+        cached = (plain, tuple(c for c in node.children if c not in plain))
+        object.__setattr__(node, "_split", cached)
+    return cached
 
 
 def _near(left: list[_Hit], right: list[_Hit], distance: int, texts: dict[str, str]) -> list[_Hit]:
@@ -319,11 +375,11 @@ def _near(left: list[_Hit], right: list[_Hit], distance: int, texts: dict[str, s
 
 
 def _watchlist_matches(
-    wl: Watchlist, by_form: dict[Form, list[_Spot]], texts: dict[str, str]
+    name: str, queries: list[Query], by_form: dict[Form, list[_Spot]], texts: dict[str, str]
 ) -> list[Match]:
     chosen: list[_Hit] = []
-    for query in wl.queries:
-        hits = {leaf.node: _leaf_hits(leaf, by_form, texts) for leaf in query.leaves}
+    for query in queries:
+        hits = _query_hits(query, by_form, texts)
         if not any(hits.values()):
             continue
         is_match, found = _evaluate(query.node, hits, texts)
@@ -345,7 +401,7 @@ def _watchlist_matches(
         text = texts[hit.field]
         matches.append(
             Match(
-                watchlist=wl.name,
+                watchlist=name,
                 term=hit.leaf.node.source,
                 field=hit.field,
                 start=hit.start,

@@ -94,7 +94,7 @@ class QueryError(ValueError):
         super().__init__(f"{query!r}: at character {position}: {problem}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Term:
     """Words to find in sequence. A word ending in ``*`` is a prefix."""
 
@@ -107,29 +107,29 @@ class Term:
         return not self.is_literal and len(self.words[i]) > 1 and self.words[i].endswith("*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Regex:
     pattern: str
     source: str
     fields: tuple[str, ...] | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Not:
     child: Node
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class And:
     children: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Or:
     children: tuple[Node, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Near:
     left: Node
     right: Node

@@ -13,9 +13,16 @@ import sys
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
-from itertools import accumulate
 
-__all__ = ["Folded", "fold", "is_cjk", "normalise", "sentence_around", "separator_key"]
+__all__ = [
+    "Folded",
+    "fold",
+    "is_cjk",
+    "normalise",
+    "sentence_around",
+    "separator_key",
+    "words_of",
+]
 
 # soft hyphen, zero-width space/joiners, word joiner, BOM; combining accents left after NFKC
 # (Russian stress marks: "Рябко́в" is "Рябков")
@@ -47,7 +54,9 @@ _ABBREVIATION = re.compile(
 
 def normalise(text: str) -> str:
     """NFKC, invisible characters and stray combining accents dropped."""
-    return _DROP.sub("", unicodedata.normalize("NFKC", text))
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    return _DROP.sub("", text) if _DROP.search(text) else text
 
 
 def is_cjk(text: str) -> bool:
@@ -63,23 +72,12 @@ def separator_key(sep: str) -> str:
 
 @dataclass(frozen=True)
 class Folded:
-    """A casefolded text split into ``parts``: separator, word, separator, word, ...,
-    separator. ``offsets[i]`` is where part ``i`` starts in the folded text."""
+    """A casefolded text, with a map back to normalised offsets where casefolding made a
+    character longer ("ß" -> "ss")."""
 
     text: str
-    parts: list[str]
-    offsets: list[int]
     grown_at: list[int]  # folded offsets of characters that casefolding lengthened
     grown: list[tuple[int, int, int]]  # (their length, normalised offset, shift after them)
-
-    @property
-    def words(self) -> list[str]:
-        return self.parts[1::2]
-
-    def word_span(self, index: int) -> tuple[int, int]:
-        """Folded offsets of word ``index``."""
-        start = self.offsets[2 * index + 1]
-        return start, start + len(self.parts[2 * index + 1])
 
     def to_normalised(self, offset: int) -> int:
         """The normalised offset that a folded offset comes from."""
@@ -93,7 +91,7 @@ class Folded:
 
 
 def fold(norm: str) -> Folded:
-    """Casefold ``norm`` (already normalised) and split it into words."""
+    """Casefold ``norm`` (already normalised)."""
     folded = norm.casefold()
     grown_at: list[int] = []
     grown: list[tuple[int, int, int]] = []
@@ -104,9 +102,13 @@ def fold(norm: str) -> Folded:
             grown_at.append(m.start() + shift)
             shift += size - 1
             grown.append((size, m.start(), shift))
-    parts = _PARTS.split(folded)
-    offsets = list(accumulate(map(len, parts), initial=0))
-    return Folded(folded, parts, offsets, grown_at, grown)
+    return Folded(folded, grown_at, grown)
+
+
+def words_of(text: str) -> tuple[str, list[str]]:
+    """(text before the first word, [word, separator, word, separator, ...])."""
+    parts = _PARTS.split(text)
+    return parts[0], parts[1:]
 
 
 def sentence_around(text: str, start: int, end: int) -> str:
@@ -130,7 +132,7 @@ def _is_boundary(text: str, m: re.Match[str]) -> bool:
 
 
 def _sentence_start(text: str, start: int) -> int:
-    low = max(0, start - 2 * _SNIPPET_MAX)
+    low = max(0, start - _SNIPPET_MAX)
     found = low
     for m in _END.finditer(text, low, start):
         if _is_boundary(text, m):
@@ -141,7 +143,7 @@ def _sentence_start(text: str, start: int) -> int:
 
 
 def _sentence_end(text: str, end: int) -> int:
-    high = min(len(text), end + 2 * _SNIPPET_MAX)
+    high = min(len(text), end + _SNIPPET_MAX)
     for m in _END.finditer(text, end, high):
         if _is_boundary(text, m):
             return m.end() if m.group() != "\n" else m.start()

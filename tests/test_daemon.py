@@ -62,7 +62,7 @@ def test_daemon_notifies_polls_reloads_and_stops(
 
         # a bad config on reload is refused; the old one stays in force
         good = config.read_text()
-        config.write_text(good + "\n[watchlist.broken]\nqueries = [\"NATO AND (\"]\n")
+        config.write_text(good + '\n[watchlist.broken]\nqueries = ["NATO AND ("]\n')
         proc.send_signal(signal.SIGHUP)
         _wait_for(sock, "RELOADING=1", seen)
         seen.clear()
