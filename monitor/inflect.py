@@ -38,12 +38,11 @@ _SNOWBALL = {
     "pt": "portuguese",
     "ro": "romanian",
     "ru": "russian",
-    "sr": "serbian",
     "sv": "swedish",
     "tr": "turkish",
 }
 LANGUAGES = frozenset(_SNOWBALL) | {"uk"}
-_CYRILLIC = frozenset({"ru", "uk", "sr"})
+_CYRILLIC = frozenset({"ru", "uk"})
 _GREEK = frozenset({"el"})
 
 # Ukrainian noun and adjective case endings, longest first

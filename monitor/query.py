@@ -34,8 +34,10 @@ __all__ = [
     "QueryError",
     "Regex",
     "Term",
+    "leaves",
     "parse_query",
     "term_node",
+    "to_text",
 ]
 
 FIELDS = ("title", "text", "source")
@@ -304,3 +306,19 @@ def _positive(node: Node) -> bool:
 def leaves(node: Node) -> list[Term | Regex]:
     """Every term and regex in the query, negated ones included, in query order."""
     return _terms(node)
+
+
+def to_text(node: Node) -> str:
+    """The query as newsmon reads it, fully parenthesised: ``(a AND (b OR c))``."""
+    if isinstance(node, Term):
+        words = " ".join(node.words)
+        text = f'"{words}"' if len(node.words) > 1 or node.is_literal else words
+        return f"{node.fields[0]}:{text}" if node.fields else text
+    if isinstance(node, Regex):
+        return f"{node.fields[0]}:/{node.pattern}/" if node.fields else f"/{node.pattern}/"
+    if isinstance(node, Not):
+        return f"NOT {to_text(node.child)}"
+    if isinstance(node, Near):
+        return f"({to_text(node.left)} NEAR/{node.distance} {to_text(node.right)})"
+    joiner = " AND " if isinstance(node, And) else " OR "
+    return "(" + joiner.join(to_text(c) for c in node.children) + ")"

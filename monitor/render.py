@@ -35,16 +35,23 @@ def _escape(text: str, fmt: str) -> str:
     return text
 
 
-def _highlight(snippet: str, found: str, fmt: str) -> str:
-    """Escape the snippet and mark the first occurrence of the hit."""
-    words = found.split()
-    pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
-    hit_at = re.search(pattern, snippet, re.IGNORECASE) if words else None
-    if hit_at is None:
-        return _escape(snippet, fmt)
-    before, hit, after = snippet[: hit_at.start()], hit_at.group(0), snippet[hit_at.end() :]
+def _highlight(snippet: str, found: list[str], fmt: str) -> str:
+    """Escape the snippet and mark every hit of the alert that stands in it."""
+    spans: list[tuple[int, int]] = []
+    for text in dict.fromkeys(found):
+        words = text.split()
+        if not words:
+            continue
+        pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
+        for hit in re.finditer(pattern, snippet, re.IGNORECASE):
+            if all(hit.end() <= a or hit.start() >= b for a, b in spans):
+                spans.append((hit.start(), hit.end()))
     mark = {"html": ("<b>", "</b>"), "markdown": ("**", "**")}.get(fmt, ("«", "»"))
-    return _escape(before, fmt) + mark[0] + _escape(hit, fmt) + mark[1] + _escape(after, fmt)
+    out, at = [], 0
+    for start, end in sorted(spans):
+        out += [_escape(snippet[at:start], fmt), mark[0], _escape(snippet[start:end], fmt), mark[1]]
+        at = end
+    return "".join(out) + _escape(snippet[at:], fmt)
 
 
 def render(alert: AlertView, fmt: str = "text") -> Message:
@@ -59,7 +66,8 @@ def render(alert: AlertView, fmt: str = "text") -> Message:
     first = next((m for m in alert.matches if m.field == "text"), None) or (
         alert.matches[0] if alert.matches else None
     )
-    snippet = _highlight(first.snippet, first.found, fmt) if first else ""
+    same = [m.found for m in alert.matches if first and m.snippet == first.snippet]
+    snippet = _highlight(first.snippet, same, fmt) if first else ""
 
     def e(text: str) -> str:
         return _escape(text, fmt)
