@@ -216,7 +216,7 @@ def _replace_fields(node: Term | Regex, fields: tuple[str, ...]) -> Term | Regex
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
-    return Lark(_GRAMMAR, parser="lalr", propagate_positions=False, maybe_placeholders=False)
+    return Lark(_GRAMMAR, parser="lalr", lexer="basic", maybe_placeholders=False)
 
 
 def parse_query(query: str) -> Node:
@@ -312,7 +312,8 @@ def to_text(node: Node) -> str:
     """The query as newsmon reads it, fully parenthesised: ``(a AND (b OR c))``."""
     if isinstance(node, Term):
         words = " ".join(node.words)
-        text = f'"{words}"' if len(node.words) > 1 or node.is_literal else words
+        is_keyword = words in ("AND", "OR", "NOT") or words.startswith("NEAR")
+        text = f'"{words}"' if len(node.words) > 1 or node.is_literal or is_keyword else words
         return f"{node.fields[0]}:{text}" if node.fields else text
     if isinstance(node, Regex):
         return f"{node.fields[0]}:/{node.pattern}/" if node.fields else f"/{node.pattern}/"

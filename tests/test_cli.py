@@ -168,6 +168,9 @@ def test_config_check_reports_errors_without_traceback(tmp_path: Path) -> None:
         ["alerts", "list"],
         ["alerts", "show"],
         ["notify", "test"],
+        ["watchlists", "show"],
+        ["watchlists", "test"],
+        ["watchlists", "backfill"],
     ],
     ids=lambda c: " ".join(c) or "newsmon",
 )
