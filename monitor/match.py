@@ -11,19 +11,19 @@ the hits. Text and terms are compared after NFKC normalisation and casefolding
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import product
 from urllib.parse import urlsplit
 
 from monitor.config import QuerySettings, Settings, TermSettings, WatchlistSettings
+from monitor.evaluate import Hit, evaluate
+from monitor.forms import Options, term_forms
 from monitor.inflect import fallback_languages
 from monitor.language import detect_language
-from monitor.lexicon import Form, Lexicon, separator_key_raw
+from monitor.lexicon import Form, Lexicon
 from monitor.model import Article, Match
-from monitor.query import And, Near, Node, Not, Or, Regex, Term, leaves, parse_query, term_node
-from monitor.textnorm import fold, normalise, sentence_around, separator_key, words_of
-from monitor.translit import expand
+from monitor.query import Node, Regex, Term, leaves, parse_query, term_node
+from monitor.textnorm import fold, normalise, sentence_around
 
 __all__ = [
     "Query",
@@ -37,16 +37,8 @@ __all__ = [
 
 _HITS_PER_FIELD = 3
 _HITS_PER_LEAF = 200
-_FORMS_PER_TERM = 64
 _FIELD_ORDER = {"title": 0, "text": 1, "source": 2}
 _WORDS = re.compile(r"\w+")
-
-
-@dataclass(frozen=True)
-class Options:
-    inflect: bool = False
-    translit: bool = False
-    case: str = "ignore"
 
 
 @dataclass(frozen=True)
@@ -121,18 +113,6 @@ class Watchlists(tuple[Watchlist, ...]):
 _Spot = tuple[str, int, int]  # field, start, end
 
 
-@dataclass(frozen=True)
-class _Hit:
-    field: str
-    start: int  # normalised offsets
-    end: int
-    leaf: Leaf
-    how: str
-
-
-# ------------------------------------------------------------------ compiling
-
-
 def compile_watchlists(settings: Settings) -> Watchlists:
     return Watchlists(compile_watchlist(n, wl) for n, wl in settings.watchlist.items())
 
@@ -180,65 +160,6 @@ def _compile_query(text: str, node: Node, options: Options, fields: tuple[str, .
         else:
             compiled.append(Leaf(leaf, leaf_fields, tuple(term_forms(leaf, options))))
     return Query(text, node, tuple(compiled), options)
-
-
-def term_forms(term: Term, options: Options) -> list[Form]:
-    """Every concrete form of a term under its options."""
-    choices: list[list[tuple[str, str]]] = []
-    for i, word in enumerate(term.words):
-        is_prefix = term.prefix_at(i)
-        bare = normalise(word[:-1] if is_prefix else word)
-        spellings = expand(bare) if options.translit else [bare]
-        choices.append(
-            [(s, "as written" if s == bare else f"transliterated from {bare}") for s in spellings]
-        )
-    forms: list[Form] = []
-    for combo in list(product(*choices))[:_FORMS_PER_TERM]:
-        forms.append(_form([s for s, _ in combo], term, options, combo))
-    return list(dict.fromkeys(forms))
-
-
-def _form(
-    spellings: list[str], term: Term, options: Options, combo: tuple[tuple[str, str], ...]
-) -> Form:
-    slots: list[tuple[str, str]] = []
-    seps: list[str] = []
-    lead = trail = ""
-    for i, spelling in enumerate(spellings):
-        before, rest = words_of(spelling.casefold())
-        parts = [before, *rest]
-        if i == 0:
-            lead = before
-        else:
-            seps.append(separator_key(trail + " " + before))
-        words = parts[1::2]
-        for j, word in enumerate(words):
-            if j:
-                seps.append(separator_key(parts[2 * j]))
-            if term.prefix_at(i) and j == len(words) - 1:
-                slots.append(("p", word))
-            elif options.inflect and not any(ch.isdigit() for ch in word):
-                slots.append(("s", word))
-            else:
-                slots.append(("x", word))
-        trail = parts[-1]
-    how = [h for _, h in combo if h != "as written"]
-    if any(k == "p" for k, _ in slots):
-        how.append("prefix")
-    if any(k == "s" for k, _ in slots):
-        how.append("with inflections")
-    return Form(
-        tuple(slots),
-        tuple(seps),
-        separator_key_raw(lead),
-        separator_key_raw(trail),
-        " ".join(spellings),
-        ", ".join(how) or "as written",
-        options.case,
-    )
-
-
-# ------------------------------------------------------------------ matching
 
 
 def find_matches(watchlists: Iterable[Watchlist], article: Article) -> list[Match]:
@@ -296,9 +217,9 @@ def _case_ok(form: Form, found: str) -> bool:
 
 def _query_hits(
     query: Query, by_form: dict[Form, list[_Spot]], texts: dict[str, str]
-) -> dict[Term | Regex, list[_Hit]]:
+) -> dict[Term | Regex, list[Hit]]:
     """Term -> its hits, for the terms of this query that hit."""
-    hits: dict[Term | Regex, list[_Hit]] = {}
+    hits: dict[Term | Regex, list[Hit]] = {}
     for leaf in query.regex_leaves:
         assert leaf.regex is not None
         for field in leaf.fields:
@@ -307,7 +228,7 @@ def _query_hits(
                     break
                 if m.end() > m.start():
                     hits.setdefault(leaf.node, []).append(
-                        _Hit(field, m.start(), m.end(), leaf, "regex")
+                        Hit(field, m.start(), m.end(), leaf.node.source, "regex")
                     )
     mine = query.by_form
     for form, spots in by_form.items():
@@ -315,79 +236,24 @@ def _query_hits(
             found = hits.setdefault(leaf.node, [])
             for field, start, end in spots:
                 if field in leaf.fields and len(found) < _HITS_PER_LEAF:
-                    found.append(_Hit(field, start, end, leaf, form.how))
+                    found.append(Hit(field, start, end, leaf.node.source, form.how))
     return hits
-
-
-def _evaluate(
-    node: Node, hits: dict[Term | Regex, list[_Hit]], texts: dict[str, str]
-) -> tuple[bool, list[_Hit]]:
-    if isinstance(node, Term | Regex):
-        found = hits.get(node, [])
-        return bool(found), found
-    if isinstance(node, Not):
-        is_match, _ = _evaluate(node.child, hits, texts)
-        return not is_match, []
-    if isinstance(node, And):
-        results = [_evaluate(c, hits, texts) for c in node.children]
-        if all(ok for ok, _ in results):
-            return True, [h for _, found in results for h in found]
-        return False, []
-    if isinstance(node, Or):
-        # many plain terms under one OR: look only at those that hit
-        plain, others = _split_children(node)
-        found = [h for leaf, leaf_hits in hits.items() if leaf in plain for h in leaf_hits]
-        is_match = bool(found)
-        for child in others:
-            ok, more = _evaluate(child, hits, texts)
-            is_match |= ok
-            found += more if ok else []
-        return is_match, found
-    assert isinstance(node, Near)
-    _, left = _evaluate(node.left, hits, texts)
-    _, right = _evaluate(node.right, hits, texts)
-    near = _near(left, right, node.distance, texts)
-    return bool(near), near
-
-
-def _split_children(node: Or) -> tuple[frozenset[Node], tuple[Node, ...]]:
-    """(the terms right under an OR, its other children), computed once per node."""
-    cached = node.__dict__.get("_split")
-    if cached is None:
-        plain = frozenset(c for c in node.children if isinstance(c, Term | Regex))
-        cached = (plain, tuple(c for c in node.children if c not in plain))
-        object.__setattr__(node, "_split", cached)
-    return cached
-
-
-def _near(left: list[_Hit], right: list[_Hit], distance: int, texts: dict[str, str]) -> list[_Hit]:
-    found: dict[_Hit, None] = {}
-    for a in left:
-        for b in right:
-            if a.field != b.field:
-                continue
-            first, second = (a, b) if a.start <= b.start else (b, a)
-            between = texts[a.field][first.end : second.start] if second.start > first.end else ""
-            if len(_WORDS.findall(between)) <= distance:
-                found[a] = None
-                found[b] = None
-    return list(found)
 
 
 def _watchlist_matches(
     name: str, queries: list[Query], by_form: dict[Form, list[_Spot]], texts: dict[str, str]
 ) -> list[Match]:
-    chosen: list[_Hit] = []
+    chosen: list[Hit] = []
     for query in queries:
         hits = _query_hits(query, by_form, texts)
         if not any(hits.values()):
             continue
-        is_match, found = _evaluate(query.node, hits, texts)
+        is_match, found = evaluate(query.node, hits, texts)
         if is_match:
             chosen += found
     # the longest hit wins where hits overlap; then document order, a few per field
     chosen.sort(key=lambda h: (_FIELD_ORDER[h.field], h.start, -h.end))
-    kept: list[_Hit] = []
+    kept: list[Hit] = []
     for hit in chosen:
         if kept and kept[-1].field == hit.field and hit.start < kept[-1].end:
             continue
@@ -402,7 +268,7 @@ def _watchlist_matches(
         matches.append(
             Match(
                 watchlist=name,
-                term=hit.leaf.node.source,
+                term=hit.term,
                 field=hit.field,
                 start=hit.start,
                 end=hit.end,
@@ -417,8 +283,3 @@ def _watchlist_matches(
 def snippet(text: str, start: int, end: int) -> str:
     """The sentence around ``text[start:end]`` (kept for callers of the old name)."""
     return sentence_around(text, start, end)
-
-
-def render_forms(watchlist: Watchlist) -> Sequence[tuple[Query, Leaf, Form]]:
-    """Every (query, term, form) of a watchlist, for ``watchlists show``."""
-    return [(q, leaf, form) for q in watchlist.queries for leaf in q.leaves for form in leaf.forms]
