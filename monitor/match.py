@@ -38,7 +38,6 @@ __all__ = [
 _HITS_PER_FIELD = 3
 _HITS_PER_LEAF = 200
 _FIELD_ORDER = {"title": 0, "text": 1, "source": 2}
-_WORDS = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
