@@ -1,5 +1,5 @@
-"""Every watchlist's words in one Aho-Corasick automaton (pyahocorasick), so the cost of
-matching does not grow with the number of terms.
+"""Every watchlist's words in one Aho-Corasick automaton (ahocorasick_rs, a DFA), so the
+cost of matching does not grow with the number of terms.
 
 A *form* is one concrete way a term can appear: a sequence of *slots* (a word as
 written, a prefix, or a word with its inflections) with the separators between them.
@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from monitor import inflect
 from monitor.textnorm import is_cjk, separator_key
@@ -110,14 +110,14 @@ class Lexicon:
     def size(self) -> int:
         return sum(len(forms) for forms in self._anchors.values())
 
-    def _built(self) -> Any:
+    def _built(self) -> tuple[Any, list[tuple[tuple[Form, bool], ...]]]:
         if self._automaton is None:
-            automaton = ahocorasick.Automaton()
-            for anchor, forms in self._anchors.items():
-                automaton.add_word(anchor, (len(anchor), tuple(forms)))
-            automaton.make_automaton()
-            self._automaton = automaton
-        return self._automaton
+            automaton = ahocorasick_rs.AhoCorasick(
+                list(self._anchors), implementation=ahocorasick_rs.Implementation.DFA
+            )
+            forms = [tuple((f, f.is_cjk) for f in fs) for fs in self._anchors.values()]
+            self._automaton = (automaton, forms)
+        return self._automaton  # type: ignore[no-any-return]
 
     # matching -------------------------------------------------------------------------
     def find(self, text: str, languages: Iterable[str]) -> list[FormHit]:
@@ -127,12 +127,12 @@ class Lexicon:
         langs = tuple(languages)
         stems: dict[tuple[str, str], str] = {}
         hits: list[FormHit] = []
-        for last, (size, forms) in self._built().iter(text):
-            start = last + 1 - size
+        automaton, forms_of = self._built()
+        for index, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
             is_edge = start == 0 or not _is_word_char(text[start - 1])
-            for form in forms:
-                if form.is_cjk:
-                    hits.append(FormHit(form, start, last + 1))
+            for form, is_cjk_form in forms_of[index]:
+                if is_cjk_form:
+                    hits.append(FormHit(form, start, end))
                 elif is_edge:
                     end = self._verify(text, start, form, langs, stems)
                     if end is not None:

@@ -22,7 +22,7 @@ from monitor.inflect import fallback_languages
 from monitor.language import detect_language
 from monitor.lexicon import Form, Lexicon
 from monitor.model import Article, Match
-from monitor.query import Node, Regex, Term, leaves, parse_query, term_node
+from monitor.query import Node, Regex, Term, has_near, leaves, parse_query, term_node
 from monitor.textnorm import fold, normalise, sentence_around
 
 __all__ = [
@@ -54,6 +54,7 @@ class Query:
     node: Node
     leaves: tuple[Leaf, ...]
     options: Options
+    has_near: bool = False  # NEAR needs every hit's position; else a few per field do
 
     @property
     def regex_leaves(self) -> tuple[Leaf, ...]:
@@ -158,7 +159,7 @@ def _compile_query(text: str, node: Node, options: Options, fields: tuple[str, .
             compiled.append(Leaf(leaf, leaf_fields, (), pattern))
         else:
             compiled.append(Leaf(leaf, leaf_fields, tuple(term_forms(leaf, options))))
-    return Query(text, node, tuple(compiled), options)
+    return Query(text, node, tuple(compiled), options, has_near(node))
 
 
 def find_matches(watchlists: Iterable[Watchlist], article: Article) -> list[Match]:
@@ -229,12 +230,16 @@ def _query_hits(
                     hits.setdefault(leaf.node, []).append(
                         Hit(field, m.start(), m.end(), leaf.node.source, "regex")
                     )
+    # without NEAR, the first few hits per field are all that can be reported
+    cap = _HITS_PER_LEAF if query.has_near else 2 * _HITS_PER_FIELD
     mine = query.by_form
     for form, spots in by_form.items():
         for leaf in mine.get(form, ()):
             found = hits.setdefault(leaf.node, [])
+            counts: dict[str, int] = {}
             for field, start, end in spots:
-                if field in leaf.fields and len(found) < _HITS_PER_LEAF:
+                if field in leaf.fields and counts.get(field, 0) < cap:
+                    counts[field] = counts.get(field, 0) + 1
                     found.append(Hit(field, start, end, leaf.node.source, form.how))
     return hits
 

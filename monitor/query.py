@@ -34,6 +34,7 @@ __all__ = [
     "QueryError",
     "Regex",
     "Term",
+    "has_near",
     "leaves",
     "parse_query",
     "term_node",
@@ -301,6 +302,16 @@ def _positive(node: Node) -> bool:
     if isinstance(node, And):
         return any(_positive(c) for c in node.children)
     return all(_positive(c) for c in node.children)
+
+
+def has_near(node: Node) -> bool:
+    if isinstance(node, Near):
+        return True
+    if isinstance(node, Not):
+        return has_near(node.child)
+    if isinstance(node, And | Or):
+        return any(has_near(c) for c in node.children)
+    return False
 
 
 def leaves(node: Node) -> list[Term | Regex]:

@@ -44,7 +44,8 @@ _SEP_FOLD = str.maketrans(
 _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SNIPPET_MAX = 240
 _CONTEXT = 90
-_END = re.compile(r"[.!?…]+[\"'»”’)\]]*(?=\s)|\n")
+_MARK = re.compile("[.!?…\n]")
+_CLOSERS = ".!?…\"'»”’)]"
 _ABBREVIATION = re.compile(
     r"(?:^|[\s(])(?:\w|mr|mrs|ms|dr|prof|st|gen|lt|col|sgt|jr|sr|vs|no|nr|inc|ltd|co|corp|"
     r"ca|bzw|z\.b|u\.a|d\.h|usw|ggf|vgl|etc|т\.е|т\.д|г|гг|ул|им|см|e\.g|i\.e|u\.s)\.$",
@@ -54,6 +55,8 @@ _ABBREVIATION = re.compile(
 
 def normalise(text: str) -> str:
     """NFKC, invisible characters and stray combining accents dropped."""
+    if text.isascii():
+        return text
     if not unicodedata.is_normalized("NFKC", text):
         text = unicodedata.normalize("NFKC", text)
     return _DROP.sub("", text) if _DROP.search(text) else text
@@ -121,32 +124,42 @@ def sentence_around(text: str, start: int, end: int) -> str:
     return " ".join(text[left:right].split())
 
 
-def _is_boundary(text: str, m: re.Match[str]) -> bool:
-    if m.group() == "\n":
-        return True
-    head = text[max(0, m.start() - 6) : m.start() + 1]
-    if _ABBREVIATION.search(head):
-        return False
-    nxt = text[m.end() : m.end() + 3].lstrip()
-    return not nxt or not nxt[0].islower()
+def _boundary_end(text: str, at: int) -> int | None:
+    """Where the sentence that ends with the mark at ``at`` ends, or None if it does not."""
+    if text[at] == "\n":
+        return at
+    end = at + 1
+    while end < len(text) and text[end] in _CLOSERS:
+        end += 1
+    if end < len(text) and not text[end].isspace():
+        return None  # "3.5", "U.S.A", "example.org"
+    nxt = text[end : end + 3].lstrip()
+    if nxt and nxt[0].islower():
+        return None
+    if text[at] == "." and _ABBREVIATION.search(text, max(0, at - 6), at + 1):
+        return None
+    return end
 
 
 def _sentence_start(text: str, start: int) -> int:
     low = max(0, start - _SNIPPET_MAX)
     found = low
-    for m in _END.finditer(text, low, start):
-        if _is_boundary(text, m):
-            found = m.end()
+    for mark in reversed(list(_MARK.finditer(text, low, start))):
+        end = _boundary_end(text, mark.start())
+        if end is not None and end <= start:
+            found = end
+            break
     while found < start and text[found].isspace():
         found += 1
-    return found if found or low == 0 else low
+    return found
 
 
 def _sentence_end(text: str, end: int) -> int:
     high = min(len(text), end + _SNIPPET_MAX)
-    for m in _END.finditer(text, end, high):
-        if _is_boundary(text, m):
-            return m.end() if m.group() != "\n" else m.start()
+    for mark in _MARK.finditer(text, end, high):
+        stop = _boundary_end(text, mark.start())
+        if stop is not None:
+            return stop
     return high
 
 
