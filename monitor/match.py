@@ -183,12 +183,15 @@ def find_matches(watchlists: Iterable[Watchlist], article: Article) -> list[Matc
             start, end = folded.to_normalised(hit.start), folded.to_normalised(hit.end)
             if _case_ok(hit.form, norm[start:end]):
                 by_form.setdefault(hit.form, []).append((field, start, end))
-    touched = set(compiled.with_regex)
+    touched: dict[tuple[int, int], list[Form]] = {key: [] for key in compiled.with_regex}
     for form in by_form:
-        touched |= compiled.by_form[form]
+        for key in compiled.by_form[form]:
+            touched.setdefault(key, []).append(form)
     found: list[Match] = []
-    for w in sorted({w for w, _ in touched}):
-        queries = [compiled[w].queries[q] for ww, q in sorted(touched) if ww == w]
+    by_watchlist: dict[int, list[tuple[Query, list[Form]]]] = {}
+    for (w, q), forms in sorted(touched.items(), key=lambda item: item[0]):
+        by_watchlist.setdefault(w, []).append((compiled[w].queries[q], forms))
+    for w, queries in by_watchlist.items():
         found += _watchlist_matches(compiled[w].name, queries, by_form, texts)
     return found
 
@@ -216,7 +219,7 @@ def _case_ok(form: Form, found: str) -> bool:
 
 
 def _query_hits(
-    query: Query, by_form: dict[Form, list[_Spot]], texts: dict[str, str]
+    query: Query, forms: list[Form], by_form: dict[Form, list[_Spot]], texts: dict[str, str]
 ) -> dict[Term | Regex, list[Hit]]:
     """Term -> its hits, for the terms of this query that hit."""
     hits: dict[Term | Regex, list[Hit]] = {}
@@ -233,7 +236,8 @@ def _query_hits(
     # without NEAR, the first few hits per field are all that can be reported
     cap = _HITS_PER_LEAF if query.has_near else 2 * _HITS_PER_FIELD
     mine = query.by_form
-    for form, spots in by_form.items():
+    for form in forms:
+        spots = by_form[form]
         for leaf in mine.get(form, ()):
             found = hits.setdefault(leaf.node, [])
             counts: dict[str, int] = {}
@@ -245,11 +249,14 @@ def _query_hits(
 
 
 def _watchlist_matches(
-    name: str, queries: list[Query], by_form: dict[Form, list[_Spot]], texts: dict[str, str]
+    name: str,
+    queries: list[tuple[Query, list[Form]]],
+    by_form: dict[Form, list[_Spot]],
+    texts: dict[str, str],
 ) -> list[Match]:
     chosen: list[Hit] = []
-    for query in queries:
-        hits = _query_hits(query, by_form, texts)
+    for query, forms in queries:
+        hits = _query_hits(query, forms, by_form, texts)
         if not any(hits.values()):
             continue
         is_match, found = evaluate(query.node, hits, texts)
