@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -15,15 +13,13 @@ from rich.progress import Progress
 
 from monitor.cli.alerts import parse_when
 from monitor.cli.output import emit, format_option
+from monitor.cli.source import read_article_source
 from monitor.config import Settings
 from monitor.delivery import drain
 from monitor.errors import ConfigError
-from monitor.extract import extract_page
-from monitor.fetch import fetch, make_client
 from monitor.lexicon import Form
 from monitor.match import Watchlists, article_language, compile_watchlist, find_matches
-from monitor.model import Article, Match, TextSource
-from monitor.pipeline import PAGE_ACCEPT
+from monitor.model import Match
 from monitor.query import to_text
 from monitor.store.backfill import StoredArticle, count_articles, read_articles, record_backfill
 from monitor.store.db import Database, connect
@@ -32,8 +28,6 @@ if TYPE_CHECKING:
     from monitor.cli import Obj
 
 __all__ = ["register"]
-
-_HTML = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<p[\s>]|<div|<article)", re.I)
 
 
 def _chosen(settings: Settings, name: str | None) -> Watchlists:
@@ -127,48 +121,6 @@ def watchlists_show(obj: Obj, name: str | None, fmt: str) -> None:
 # ------------------------------------------------------------------ test
 
 
-def _read_source(settings: Settings, source: str) -> tuple[bytes, str, str]:
-    """(body, content type, URL or path) of a URL, a file or ``-`` (standard input)."""
-    if re.match(r"^https?://", source):
-        with make_client(settings.http) as client:
-            page = fetch(client, source, max_bytes=settings.http.max_bytes, accept=PAGE_ACCEPT)
-        return page.body, page.content_type, page.url
-    if source == "-":
-        return sys.stdin.buffer.read(), "", "-"
-    path = Path(source)
-    try:
-        body = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot read {source}: {exc.strerror}", "give a URL, a file path or - for stdin"
-        ) from None
-    is_html = path.suffix.lower() in (".html", ".htm", ".xhtml")
-    return body, "text/html" if is_html else "", str(path)
-
-
-def _article(body: bytes, content_type: str, where: str, title: str | None) -> Article:
-    if "html" in content_type or _HTML.match(body[:2048]):
-        page = extract_page(body, url=where if "://" in where else "file:" + where)
-        return Article(
-            url=where if "://" in where else None,
-            title=title if title is not None else page.title,
-            text=page.text,
-            text_source=TextSource.PAGE,
-            language=page.language,
-            sitename=page.sitename,
-        )
-    text = body.decode("utf-8", errors="replace").lstrip("\ufeff")
-    head, sep, rest = text.partition("\n\n")
-    if title is None and sep and "\n" not in head.strip() and len(head) < 300:
-        title, text = head.strip(), rest  # a headline, a blank line, then the body
-    return Article(
-        url=where if "://" in where else None,
-        title=title or "",
-        text=text.strip(),
-        text_source=TextSource.PAGE,
-    )
-
-
 def _match_dict(m: Match) -> dict[str, Any]:
     return {
         "watchlist": m.watchlist,
@@ -202,8 +154,7 @@ def watchlists_test(obj: Obj, source: str, name: str | None, title: str | None, 
     """
     settings = obj.settings
     compiled = _chosen(settings, name)
-    body, content_type, where = _read_source(settings, source)
-    article = _article(body, content_type, where, title)
+    article, where = read_article_source(settings, source, title)
     matches = find_matches(compiled, article)
     report = {
         "source": where,
