@@ -13,7 +13,15 @@ from functools import cache
 
 import Stemmer
 
-__all__ = ["LANGUAGES", "MIN_STEM", "fallback_languages", "script_of", "stem"]
+__all__ = [
+    "LANGUAGES",
+    "MIN_STEM",
+    "fallback_languages",
+    "languages_for",
+    "script_of",
+    "stem",
+    "stem_many",
+]
 
 MIN_STEM = 4
 

@@ -26,9 +26,12 @@ from monitor.query import Node, Regex, Term, has_near, leaves, parse_query, term
 from monitor.textnorm import fold, normalise, sentence_around
 
 __all__ = [
+    "Leaf",
     "Query",
     "Watchlist",
     "Watchlists",
+    "article_language",
+    "compile_watchlist",
     "compile_watchlists",
     "find_matches",
     "normalise",
