@@ -24,7 +24,7 @@ demo: $(VENV)/.installed
 	$(BIN)/newsmon demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/ruff check monitor tests alembic
+	$(BIN)/ruff check monitor tests alembic bench
 	$(BIN)/mypy
 	$(BIN)/pytest
 

@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from monitor import secrets
 from monitor.cron import check_crontab, zone
 from monitor.errors import ConfigError
+from monitor.query import QueryError, parse_query
 from monitor.tomlpos import Origin, locate
 from monitor.units import (
     TEMPLATE_FIELDS,
@@ -40,8 +41,10 @@ __all__ = [
     "TEMPLATE_FIELDS",
     "ChannelSettings",
     "FeedSettings",
+    "QuerySettings",
     "Settings",
     "StoriesSettings",
+    "TermSettings",
     "WatchlistSettings",
     "default_config_path",
     "load",
@@ -160,20 +163,65 @@ class ChannelSettings(_Table):
         return found
 
 
+CaseMode = Literal["ignore", "proper", "exact"]
+
+
+class _MatchOptions(_Table):
+    inflect: bool | None = None
+    translit: bool | None = None
+    case: CaseMode | None = None
+
+
+class TermSettings(_MatchOptions):
+    """One `terms` entry with options: ``{ term = "Рябков", inflect = true }``."""
+
+    term: str
+
+
+class QuerySettings(_MatchOptions):
+    """One `queries` entry with options: ``{ query = "Рябков NEAR/10 OSCE", translit = true }``."""
+
+    query: str
+
+
 class WatchlistSettings(_Table):
-    terms: list[str] = Field(min_length=1)
+    terms: list[str | TermSettings] = []
+    queries: list[str | QuerySettings] = []
     channels: list[str] = []
     severity: Literal["info", "warning", "critical"] = "info"
     urgent: bool = False
     fields: list[Literal["title", "text"]] = ["title", "text"]
+    inflect: bool = False
+    translit: bool = False
+    case: CaseMode = "ignore"
 
     @field_validator("terms")
     @classmethod
-    def _no_blank_terms(cls, terms: list[str]) -> list[str]:
+    def _no_blank_terms(cls, terms: list[str | TermSettings]) -> list[str | TermSettings]:
         for term in terms:
-            if not term.strip():
+            text = term if isinstance(term, str) else term.term
+            if not text.strip():
                 raise ValueError("a term must not be blank")
+            if not re.search(r"\w", text):
+                raise ValueError(f"the term {text!r} has no letter or digit")
         return terms
+
+    @field_validator("queries")
+    @classmethod
+    def _queries_parse(cls, queries: list[str | QuerySettings]) -> list[str | QuerySettings]:
+        for i, entry in enumerate(queries):
+            text = entry if isinstance(entry, str) else entry.query
+            try:
+                parse_query(text)
+            except QueryError as exc:
+                raise ValueError(f"query {i + 1} {exc}") from None
+        return queries
+
+    @model_validator(mode="after")
+    def _has_something_to_match(self) -> WatchlistSettings:
+        if not self.terms and not self.queries:
+            raise ValueError("a watchlist needs `terms` or `queries`")
+        return self
 
 
 class Settings(_Table):

@@ -1,90 +1,299 @@
 """Watchlists compiled once; article -> matches with provenance.
 
-A term matches as a whole word or phrase, case-insensitively, after Unicode NFKC
-normalisation: ``NATO`` matches "NATO's", "Nato-Gipfel" and "anti-NATO" but never
-"senator" or "Chinatown", because a letter or digit may not touch either end.
+A watchlist holds plain ``terms`` (each a whole word or phrase; any one is enough) and
+``queries`` in the query language (monitor.query). Every term is expanded into its forms
+(transliterations, prefixes, inflections), and all forms of all watchlists go into one
+index (monitor.lexicon), searched once per article field. Queries are then evaluated on
+the hits. Text and terms are compared after NFKC normalisation and casefolding
+(monitor.textnorm); offsets refer to the normalised text.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from monitor.config import Settings
+from monitor.config import QuerySettings, Settings, TermSettings, WatchlistSettings
+from monitor.evaluate import Hit, evaluate
+from monitor.forms import Options, term_forms
+from monitor.inflect import fallback_languages
+from monitor.language import detect_language
+from monitor.lexicon import Form, Lexicon
 from monitor.model import Article, Match
+from monitor.query import Node, Regex, Term, has_near, leaves, parse_query, term_node
+from monitor.textnorm import fold, normalise, sentence_around
 
-__all__ = ["Watchlist", "compile_watchlists", "find_matches", "normalise"]
+__all__ = [
+    "Leaf",
+    "Query",
+    "Watchlist",
+    "Watchlists",
+    "article_language",
+    "compile_watchlist",
+    "compile_watchlists",
+    "find_matches",
+    "normalise",
+    "snippet",
+]
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _HITS_PER_FIELD = 3
-_CONTEXT = 90
+_HITS_PER_LEAF = 200
+_FIELD_ORDER = {"title": 0, "text": 1, "source": 2}
+
+
+@dataclass(frozen=True)
+class Leaf:
+    node: Term | Regex
+    fields: tuple[str, ...]
+    forms: tuple[Form, ...]
+    regex: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True)
+class Query:
+    source: str
+    node: Node
+    leaves: tuple[Leaf, ...]
+    options: Options
+    has_near: bool = False  # NEAR needs every hit's position; else a few per field do
+
+    @property
+    def regex_leaves(self) -> tuple[Leaf, ...]:
+        found = self.__dict__.get("_regex_leaves")
+        if found is None:
+            found = tuple(leaf for leaf in self.leaves if leaf.regex is not None)
+            object.__setattr__(self, "_regex_leaves", found)
+        return found
+
+    @property
+    def by_form(self) -> dict[Form, list[Leaf]]:
+        found = self.__dict__.get("_by_form")
+        if found is None:
+            found = {}
+            for leaf in self.leaves:
+                for form in leaf.forms:
+                    found.setdefault(form, []).append(leaf)
+            object.__setattr__(self, "_by_form", found)
+        return found
 
 
 @dataclass(frozen=True)
 class Watchlist:
     name: str
-    terms: tuple[str, ...]
+    terms: tuple[str, ...]  # every query as written (a plain term is a query of its own)
     fields: tuple[str, ...]
-    pattern: re.Pattern[str]
+    queries: tuple[Query, ...]
 
 
-def normalise(text: str) -> str:
-    """NFKC, invisible characters dropped; offsets of matches refer to this form."""
-    return unicodedata.normalize("NFKC", text).translate(_INVISIBLE)
+class Watchlists(tuple[Watchlist, ...]):
+    """Compiled watchlists with one combined index; what ``find_matches`` wants."""
+
+    lexicon: Lexicon
+    has_inflection: bool
+    by_form: dict[Form, set[tuple[int, int]]]  # form -> (watchlist, query) that use it
+    with_regex: set[tuple[int, int]]  # queries with a /regex/, always evaluated
+
+    def __new__(cls, items: Iterable[Watchlist]) -> Watchlists:
+        self = super().__new__(cls, items)
+        self.lexicon = Lexicon()
+        self.has_inflection = False
+        self.by_form = {}
+        self.with_regex = set()
+        for w, wl in enumerate(self):
+            for q, query in enumerate(wl.queries):
+                self.has_inflection |= query.options.inflect
+                for leaf in query.leaves:
+                    if leaf.regex is not None:
+                        self.with_regex.add((w, q))
+                    for form in leaf.forms:
+                        self.lexicon.add(form)
+                        self.by_form.setdefault(form, set()).add((w, q))
+        return self
 
 
-def _term_regex(term: str) -> str:
-    words = normalise(term).split()
-    return r"[\s\u00a0]+".join(re.escape(w) for w in words)
+_Spot = tuple[str, int, int]  # field, start, end
 
 
-def compile_watchlists(settings: Settings) -> list[Watchlist]:
+def compile_watchlists(settings: Settings) -> Watchlists:
+    return Watchlists(compile_watchlist(n, wl) for n, wl in settings.watchlist.items())
+
+
+def compile_watchlist(name: str, wl: WatchlistSettings) -> Watchlist:
+    queries: dict[str, Query] = {}
+    entries: list[tuple[str | TermSettings | QuerySettings, bool]] = [
+        *((t, True) for t in wl.terms),
+        *((q, False) for q in wl.queries),
+    ]
+    for entry, is_term in entries:
+        node: Node
+        if isinstance(entry, TermSettings):
+            text, node = entry.term.strip(), term_node(entry.term)
+        elif isinstance(entry, QuerySettings):
+            text, node = entry.query, parse_query(entry.query)
+        elif is_term:
+            text, node = entry.strip(), term_node(entry)
+        else:
+            text, node = entry, parse_query(entry)
+        options = _options(wl, None if isinstance(entry, str) else entry)
+        if text not in queries:
+            queries[text] = _compile_query(text, node, options, tuple(wl.fields))
+    return Watchlist(name, tuple(queries), tuple(wl.fields), tuple(queries.values()))
+
+
+def _options(wl: WatchlistSettings, entry: TermSettings | QuerySettings | None) -> Options:
+    def pick(value: object, default: object) -> object:
+        return default if value is None else value
+
+    return Options(
+        inflect=bool(pick(entry and entry.inflect, wl.inflect)),
+        translit=bool(pick(entry and entry.translit, wl.translit)),
+        case=str(pick(entry and entry.case, wl.case)),
+    )
+
+
+def _compile_query(text: str, node: Node, options: Options, fields: tuple[str, ...]) -> Query:
     compiled = []
-    for name, wl in settings.watchlist.items():
-        terms = tuple(dict.fromkeys(t.strip() for t in wl.terms))
-        order = sorted(range(len(terms)), key=lambda i: -len(terms[i]))  # longest first
-        alternation = "|".join(f"(?P<t{i}>{_term_regex(terms[i])})" for i in order)
-        pattern = re.compile(rf"(?<!\w)(?:{alternation})(?!\w)", re.IGNORECASE)
-        compiled.append(Watchlist(name, terms, tuple(wl.fields), pattern))
-    return compiled
+    for leaf in dict.fromkeys(leaves(node)):
+        leaf_fields = leaf.fields or fields
+        if isinstance(leaf, Regex):
+            pattern = re.compile(leaf.pattern, re.IGNORECASE)
+            compiled.append(Leaf(leaf, leaf_fields, (), pattern))
+        else:
+            compiled.append(Leaf(leaf, leaf_fields, tuple(term_forms(leaf, options))))
+    return Query(text, node, tuple(compiled), options, has_near(node))
 
 
 def find_matches(watchlists: Iterable[Watchlist], article: Article) -> list[Match]:
-    """Every watchlist hit in the article's title and text, at most a few per field."""
-    fields = {"title": normalise(article.title), "text": normalise(article.text)}
+    """Every watchlist that matches the article, with at most a few hits per field."""
+    compiled = watchlists if isinstance(watchlists, Watchlists) else Watchlists(watchlists)
+    if not compiled:
+        return []
+    texts = {
+        "title": normalise(article.title),
+        "text": normalise(article.text),
+        "source": normalise(_source(article)),
+    }
+    language = article_language(article) if compiled.has_inflection else article.language
+    languages = fallback_languages(language)
+    by_form: dict[Form, list[_Spot]] = {}
+    for field, norm in texts.items():
+        if not norm:
+            continue
+        folded = fold(norm)
+        for hit in compiled.lexicon.find(folded.text, languages):
+            start, end = folded.to_normalised(hit.start), folded.to_normalised(hit.end)
+            if _case_ok(hit.form, norm[start:end]):
+                by_form.setdefault(hit.form, []).append((field, start, end))
+    touched: dict[tuple[int, int], list[Form]] = {key: [] for key in compiled.with_regex}
+    for form in by_form:
+        for key in compiled.by_form[form]:
+            touched.setdefault(key, []).append(form)
     found: list[Match] = []
-    for wl in watchlists:
-        for field in wl.fields:
-            text = fields[field]
-            for n, hit in enumerate(wl.pattern.finditer(text)):
-                if n >= _HITS_PER_FIELD:
-                    break
-                term = wl.terms[int(str(hit.lastgroup)[1:])]
-                found.append(
-                    Match(
-                        watchlist=wl.name,
-                        term=term,
-                        field=field,
-                        start=hit.start(),
-                        end=hit.end(),
-                        snippet=snippet(text, hit.start(), hit.end()),
-                        found=hit.group(0),
-                    )
-                )
+    by_watchlist: dict[int, list[tuple[Query, list[Form]]]] = {}
+    for (w, q), forms in sorted(touched.items(), key=lambda item: item[0]):
+        by_watchlist.setdefault(w, []).append((compiled[w].queries[q], forms))
+    for w, queries in by_watchlist.items():
+        found += _watchlist_matches(compiled[w].name, queries, by_form, texts)
     return found
 
 
-def snippet(text: str, start: int, end: int, context: int = _CONTEXT) -> str:
-    """The words around [start, end), cut at word boundaries, with ellipses."""
-    left = max(0, start - context)
-    right = min(len(text), end + context)
-    if left > 0:
-        space = text.find(" ", left, start)
-        left = space + 1 if space != -1 else left
-    if right < len(text):
-        space = text.rfind(" ", end, right)
-        right = space if space != -1 else right
-    body = " ".join(text[left:right].split())
-    return ("…" if left > 0 else "") + body + ("…" if right < len(text) else "")
+def article_language(article: Article) -> str | None:
+    return detect_language(f"{article.title}\n{article.text}", article.language)
+
+
+def _source(article: Article) -> str:
+    host = urlsplit(article.url).hostname or "" if article.url else ""
+    return " ".join(x for x in (article.sitename, host) if x)
+
+
+def _case_ok(form: Form, found: str) -> bool:
+    if form.case == "ignore":
+        return True
+    if form.case == "proper":
+        first = next((ch for ch in found if ch.isalpha()), "")
+        return first.isupper() or first.istitle()
+    surface = form.surface
+    k = 0
+    while k < min(len(found), len(surface)) and found[k].casefold() == surface[k].casefold():
+        k += 1
+    return found[:k] == surface[:k]
+
+
+def _query_hits(
+    query: Query, forms: list[Form], by_form: dict[Form, list[_Spot]], texts: dict[str, str]
+) -> dict[Term | Regex, list[Hit]]:
+    """Term -> its hits, for the terms of this query that hit."""
+    hits: dict[Term | Regex, list[Hit]] = {}
+    for leaf in query.regex_leaves:
+        assert leaf.regex is not None
+        for field in leaf.fields:
+            for n, m in enumerate(leaf.regex.finditer(texts[field])):
+                if n >= _HITS_PER_LEAF:
+                    break
+                if m.end() > m.start():
+                    hits.setdefault(leaf.node, []).append(
+                        Hit(field, m.start(), m.end(), leaf.node.source, "regex")
+                    )
+    # without NEAR, the first few hits per field are all that can be reported
+    cap = _HITS_PER_LEAF if query.has_near else 2 * _HITS_PER_FIELD
+    mine = query.by_form
+    for form in forms:
+        spots = by_form[form]
+        for leaf in mine.get(form, ()):
+            found = hits.setdefault(leaf.node, [])
+            counts: dict[str, int] = {}
+            for field, start, end in spots:
+                if field in leaf.fields and counts.get(field, 0) < cap:
+                    counts[field] = counts.get(field, 0) + 1
+                    found.append(Hit(field, start, end, leaf.node.source, form.how))
+    return hits
+
+
+def _watchlist_matches(
+    name: str,
+    queries: list[tuple[Query, list[Form]]],
+    by_form: dict[Form, list[_Spot]],
+    texts: dict[str, str],
+) -> list[Match]:
+    chosen: list[Hit] = []
+    for query, forms in queries:
+        hits = _query_hits(query, forms, by_form, texts)
+        if not any(hits.values()):
+            continue
+        is_match, found = evaluate(query.node, hits, texts)
+        if is_match:
+            chosen += found
+    # the longest hit wins where hits overlap; then document order, a few per field
+    chosen.sort(key=lambda h: (_FIELD_ORDER[h.field], h.start, -h.end))
+    kept: list[Hit] = []
+    for hit in chosen:
+        if kept and kept[-1].field == hit.field and hit.start < kept[-1].end:
+            continue
+        kept.append(hit)
+    matches: list[Match] = []
+    per_field: dict[str, int] = {}
+    for hit in kept:
+        per_field[hit.field] = per_field.get(hit.field, 0) + 1
+        if per_field[hit.field] > _HITS_PER_FIELD:
+            continue
+        text = texts[hit.field]
+        matches.append(
+            Match(
+                watchlist=name,
+                term=hit.term,
+                field=hit.field,
+                start=hit.start,
+                end=hit.end,
+                snippet=sentence_around(text, hit.start, hit.end),
+                found=text[hit.start : hit.end],
+                how=hit.how,
+            )
+        )
+    return matches
+
+
+def snippet(text: str, start: int, end: int) -> str:
+    """The sentence around ``text[start:end]`` (kept for callers of the old name)."""
+    return sentence_around(text, start, end)

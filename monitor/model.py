@@ -96,3 +96,4 @@ class Match:
     end: int
     snippet: str
     found: str = ""  # the text as it stood in the article
+    how: str = ""  # which form hit: "as written", "with inflections", "transliterated from X"

@@ -198,8 +198,7 @@ class GuardedBackend(httpcore.NetworkBackend):
             address, reason = refused[0]
             named = "" if host.strip("[]") == address else f" ({host})"
             raise httpcore.ConnectError(
-                f"{BLOCKED_PREFIX} {address}{named} is {reason}; "
-                "[http] allow_networks can open it"
+                f"{BLOCKED_PREFIX} {address}{named} is {reason}; [http] allow_networks can open it"
             )
         error: Exception | None = None
         for address in usable:

@@ -64,16 +64,23 @@ def escape(text: str, fmt: str) -> str:
     return text
 
 
-def _highlight(snippet: str, found: str, fmt: str) -> str:
-    """Escape the snippet and mark the first occurrence of the hit."""
-    words = found.split()
-    pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
-    hit_at = re.search(pattern, snippet, re.IGNORECASE) if words else None
-    if hit_at is None:
-        return escape(snippet, fmt)
-    before, hit, after = snippet[: hit_at.start()], hit_at.group(0), snippet[hit_at.end() :]
+def _highlight(snippet: str, found: list[str], fmt: str) -> str:
+    """Escape the snippet and mark every hit of the alert that stands in it."""
+    spans: list[tuple[int, int]] = []
+    for text in dict.fromkeys(found):
+        words = text.split()
+        if not words:
+            continue
+        pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in words) + r"(?!\w)"
+        for hit in re.finditer(pattern, snippet, re.IGNORECASE):
+            if all(hit.end() <= a or hit.start() >= b for a, b in spans):
+                spans.append((hit.start(), hit.end()))
     mark = {"html": ("<b>", "</b>"), "markdown": ("**", "**")}.get(fmt, ("«", "»"))
-    return escape(before, fmt) + mark[0] + escape(hit, fmt) + mark[1] + escape(after, fmt)
+    out, at = [], 0
+    for start, end in sorted(spans):
+        out += [escape(snippet[at:start], fmt), mark[0], escape(snippet[start:end], fmt), mark[1]]
+        at = end
+    return "".join(out) + escape(snippet[at:], fmt)
 
 
 def link(url: str, fmt: str) -> str:
@@ -100,6 +107,7 @@ def fields(alert: AlertView, fmt: str, severity: str = "info") -> dict[str, str]
     first = next((m for m in alert.matches if m.field == "text"), None) or (
         alert.matches[0] if alert.matches else None
     )
+    same = [m.found for m in alert.matches if first and m.snippet == first.snippet]
     when = (alert.published_at or alert.created_at).strftime("%Y-%m-%d %H:%M UTC")
     label = "correction: " if alert.kind == "correction" else ""
     return {
@@ -109,7 +117,7 @@ def fields(alert: AlertView, fmt: str, severity: str = "info") -> dict[str, str]
         "link": link(alert.url or "", fmt),
         "url": escape(alert.url or "", fmt),
         "matched": escape(hits, fmt),
-        "snippet": _highlight(first.snippet, first.found, fmt) if first else "",
+        "snippet": _highlight(first.snippet, same, fmt) if first else "",
         "watchlists": escape(", ".join(alert.watchlists), fmt),
         "terms": escape(", ".join(alert.terms), fmt),
         "severity": severity,

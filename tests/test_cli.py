@@ -170,6 +170,9 @@ def test_config_check_reports_errors_without_traceback(tmp_path: Path) -> None:
         ["notify", "test"],
         ["deliveries", "list"],
         ["deliveries", "retry"],
+        ["watchlists", "show"],
+        ["watchlists", "test"],
+        ["watchlists", "backfill"],
     ],
     ids=lambda c: " ".join(c) or "newsmon",
 )

@@ -21,6 +21,8 @@ from monitor.config import (
     parse_duration,
 )
 from monitor.errors import ConfigError
+from monitor.match import compile_watchlists, find_matches
+from monitor.model import Article, TextSource
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "config" / "newsmon.toml"
 TABLES: dict[str, type[BaseModel]] = {
@@ -70,12 +72,15 @@ def test_example_config_loads() -> None:
     assert set(settings.watchlist) >= {"ukraine", "nato", "osce", "ryabkov"}
     forms = {
         "osce": {"OSCE", "OSZE", "ОБСЕ", "ОБСЄ"},
-        "ryabkov": {"Ryabkov", "Riabkov", "Rjabkow", "Рябков"},
-        "nato": {"NATO", "НАТО", "OTAN"},
-        "ukraine": {"Ukraine", "Україна", "Украина"},
+        "ryabkov": {"Ryabkov", "Riabkov", "Rjabkow", "Рябков", "Рябкова"},
+        "nato": {"NATO", "НАТО", "OTAN", "Nato-Gipfel"},
+        "ukraine": {"Ukraine", "Україна", "Украина", "України", "ukrainischen"},
     }
-    for name, terms in forms.items():
-        assert terms <= set(settings.watchlist[name].terms), name
+    compiled = compile_watchlists(settings)
+    for name, words in forms.items():
+        for word in words:
+            article = Article(None, "", f"Heute: {word}.", TextSource.PAGE)
+            assert name in {m.watchlist for m in find_matches(compiled, article)}, (name, word)
         assert settings.watchlist[name].channels, name
     for wl in settings.watchlist.values():
         assert set(wl.channels) <= set(settings.channel)
@@ -184,7 +189,12 @@ url = "http://example.org/two.xml"
             [],
         ),
         ('[channel.desk]\nformat = "html"\n', "[channel.desk]", "channel.desk", ["urls_file"]),
-        ("[watchlist.nato]\nchannels = []\nterms = []\n", "terms", "watchlist.nato.terms", []),
+        (
+            "[watchlist.nato]\nchannels = []\nterms = []\n",
+            "[watchlist.nato]",
+            "watchlist.nato",
+            ["queries"],
+        ),
         ('[watchlist.nato]\nterms = ["NATO", "  "]\n', "terms", "watchlist.nato.terms", ["blank"]),
     ],
     ids=[

@@ -62,7 +62,7 @@ def test_daemon_notifies_polls_reloads_and_stops(
 
         # a bad config on reload is refused; the old one stays in force
         good = config.read_text()
-        config.write_text(good + "\n[watchlist.broken]\nterms = []\n")
+        config.write_text(good + '\n[watchlist.broken]\nqueries = ["NATO AND ("]\n')
         proc.send_signal(signal.SIGHUP)
         _wait_for(sock, "RELOADING=1", seen)
         seen.clear()
@@ -75,7 +75,7 @@ def test_daemon_notifies_polls_reloads_and_stops(
             proc.kill()
         sock.close()
     stderr = log.read_text()
-    assert "reload refused" in stderr and "watchlist.broken.terms" in stderr
+    assert "reload refused" in stderr and "watchlist.broken.queries" in stderr
     assert "level=error" not in stderr.replace("level=error logger=newsmon.daemon msg=reload", "")
     # the schedule is in the database: after the stop, every feed's next check is ahead
     feeds = list_feeds(db)

@@ -150,3 +150,23 @@ def test_highlight_marks_a_phrase_found_across_a_line_break() -> None:
     body = render(alert([phrase]), "html").body
     assert "<b>North Atlantic" in body
     assert "Organization</b>" in body
+
+
+@pytest.mark.parametrize(
+    ("fmt", "marked"),
+    [("text", "«{}»"), ("markdown", "**{}**"), ("html", "<b>{}</b>")],
+    ids=FORMATS,
+)
+def test_every_hit_in_the_snippet_is_highlighted(fmt: str, marked: str) -> None:
+    sentence = "Рябков said the OSCE and Ryabkov's staff met <b>NATO</b>."
+    view = alert(
+        [
+            match(sentence, "Рябков", watchlist="ryabkov"),
+            match(sentence, "OSCE", watchlist="osce"),
+            match(sentence, "Ryabkov", watchlist="ryabkov"),
+        ]
+    )
+    body = render(view, fmt).body
+    for hit in ("Рябков", "OSCE", "Ryabkov"):
+        assert marked.format(hit) in body
+    assert marked.format("NATO") not in body  # not a hit: stays plain (and escaped)

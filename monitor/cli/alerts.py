@@ -205,12 +205,22 @@ def alerts_show(obj: Obj, alert_id: int, fmt: str) -> None:
     for m in data["matches"]:
         click.echo(
             f"  {m['watchlist']}: {m['found']!r} ({m['term']}) in {m['field']} "
-            f"[{m['start']}:{m['end']}]\n    {m['snippet']}"
+            f"[{m['start']}:{m['end']}]\n    {_highlighted(m['snippet'], m['found'])}"
         )
     click.secho("\nDeliveries", bold=True)
     for d in data["deliveries"] or [{"channel": "-", "status": "no channel routed"}]:
         error = f"  error: {d['last_error']}" if d.get("last_error") else ""
         click.echo(f"  {d['channel']}: {d['status']} (attempts {d.get('attempts', 0)}){error}")
+
+
+def _highlighted(snippet: str, found: str) -> str:
+    """The snippet with the hit in bold (and between » « when not on a terminal)."""
+    words = found.split()
+    hit = re.search(r"\s+".join(map(re.escape, words)), snippet, re.IGNORECASE) if words else None
+    if hit is None:
+        return snippet
+    marked = click.style(f"»{hit.group()}«", bold=True)
+    return snippet[: hit.start()] + marked + snippet[hit.end() :]
 
 
 def register(group: click.Group) -> None:

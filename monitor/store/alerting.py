@@ -25,7 +25,7 @@ __all__ = ["Where", "alert", "alerted_by", "correction"]
 class Where:
     """Which article and story an alert is about, and where its watchlists send."""
 
-    feed_id: int
+    feed_id: int | None
     article_id: int
     story_id: int
     routes: Mapping[str, Sequence[str]]
