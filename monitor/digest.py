@@ -1,5 +1,5 @@
 """A digest: many alerts for one channel in one message, grouped by watchlist and, within
-a watchlist, by story (the same headline from several sources is one story)."""
+a watchlist, by story (the articles grouped as one story, see monitor/stories.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ __all__ = ["render_digest"]
 
 
 def _story_key(alert: AlertView) -> str:
+    """The story the alert belongs to; the headline for an alert recorded without one."""
+    if alert.story is not None:
+        return f"story {alert.story.id}"
     return " ".join(re.findall(r"\w+", alert.title.casefold())) or f"alert {alert.id}"
 
 

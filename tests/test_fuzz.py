@@ -16,6 +16,7 @@ from monitor.config import Settings, load
 from monitor.errors import ConfigError, ParseError
 from monitor.netguard import blocked_reason
 from monitor.parse import parse_feed
+from monitor.query import QueryError, parse_query
 from monitor.urls import url_key
 from monitor.xmlsafety import entity_problem, strip_control_chars
 
@@ -255,3 +256,19 @@ def _load_text(text: str) -> None:
             assert "Traceback" not in str(exc)
             return
     assert isinstance(settings, Settings)
+
+
+QUERY_TOKENS = ["NATO", "OSCE", "Рябков*", '"', "(", ")", "AND", "OR", "NOT", "-", "NEAR/",
+                "NEAR", "3", "~", "/", "/a+/", "title:", "text:", "source:", "*", " ", "\\",
+                "[", "]", "{", "\x00", "é"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(QUERY_TOKENS), max_size=14).map("".join) | st.text(max_size=60))
+@example("Рябков NEAR/10 (OSCE OR ОБСЕ)")
+@example('title:"NATO summit" -Chinatown /rus+ia/')
+def test_query_parser_returns_a_query_or_a_query_error(query: str) -> None:
+    try:
+        parse_query(query)
+    except QueryError as exc:
+        assert 1 <= exc.position <= max(1, len(query) + 1)
+        assert exc.problem
