@@ -177,7 +177,7 @@ def measure(
             if source is not None:
                 bodies.append((edited(source.text, rng), source.story_id))
     since = now - timedelta(days=3)
-    urls = [f"http://measure.example/{size}/{i}" for i in range(len(bodies))]
+    urls = [f"http://measure.example/{top}/{i}" for i in range(len(bodies))]
     started, started_cpu = time.perf_counter(), time.process_time()
     for url, (body, _) in zip(urls, bodies, strict=True):
         found = fingerprint(body)
@@ -215,10 +215,10 @@ def measure_index(db: Database, texts: Texts, count: int, now: datetime) -> dict
     The keys are filed under a random stored article (the index does not care which),
     so no entry, article or story row is written.
     """
-    rng = random.Random(count)
     bodies = [texts.text() for _ in range(count)]
     with db.session() as s:
         top = int(s.scalar(select(func.max(ArticleRow.id))) or 1)
+    rng = random.Random(top)
     owners = [rng.randrange(1, top + 1) for _ in bodies]
     since = now - timedelta(days=3)
     started, started_cpu = time.perf_counter(), time.process_time()
@@ -278,7 +278,7 @@ def main() -> None:
             feed_id = feed.id
     if filled:
         print(f"reusing {filled:,} stored articles (a database from an earlier run)")
-    texts = Texts(7)
+    texts = Texts(7 + filled)  # other texts when a database is reused
     print(f"database: {url}")
     print(
         f"{'history':>10} {'ms/article':>11} {'cpu ms':>7} {'index ms':>9} {'index cpu':>10} "
