@@ -177,7 +177,7 @@ def measure(
             if source is not None:
                 bodies.append((edited(source.text, rng), source.story_id))
     since = now - timedelta(days=3)
-    urls = [f"http://measure.example/{size}/{i}" for i in range(len(bodies))]
+    urls = [f"http://measure.example/{top}/{i}" for i in range(len(bodies))]
     started, started_cpu = time.perf_counter(), time.process_time()
     for url, (body, _) in zip(urls, bodies, strict=True):
         found = fingerprint(body)
@@ -215,10 +215,10 @@ def measure_index(db: Database, texts: Texts, count: int, now: datetime) -> dict
     The keys are filed under a random stored article (the index does not care which),
     so no entry, article or story row is written.
     """
-    rng = random.Random(count)
     bodies = [texts.text() for _ in range(count)]
     with db.session() as s:
         top = int(s.scalar(select(func.max(ArticleRow.id))) or 1)
+    rng = random.Random(top)
     owners = [rng.randrange(1, top + 1) for _ in bodies]
     since = now - timedelta(days=3)
     started, started_cpu = time.perf_counter(), time.process_time()
@@ -278,12 +278,12 @@ def main() -> None:
             feed_id = feed.id
     if filled:
         print(f"reusing {filled:,} stored articles (a database from an earlier run)")
-    texts = Texts(7)
+    texts = Texts(7 + filled)  # other texts when a database is reused
     print(f"database: {url}")
     print(
         f"{'history':>10} {'ms/article':>11} {'cpu ms':>7} {'index ms':>9} {'index cpu':>10} "
         f"{'copies joined':>14} {'RSS MB':>8} "
-        f"{'peak MB':>8} {'db MB':>8} {'keys/article':>13}"
+        f"{'peak MB':>8} {'db MB':>8} {'index MB':>9} {'keys/article':>13}"
     )
     for size in sizes:
         print(f"filling to {size:,} ...", file=sys.stderr, flush=True)
@@ -306,17 +306,19 @@ def main() -> None:
                 raw.close()
         print(f"  fill took {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
         result = measure(db, texts, size, args.measure, feed_id, now)
-        index = measure_index(db, texts, args.measure, now)
         with db.session() as s:
             nkeys = s.scalar(select(func.count()).select_from(StoryKey)) or 0
             narticles = s.scalar(select(func.count()).select_from(ArticleRow)) or 1
+        index = measure_index(db, texts, args.measure, now)
         current, peak = rss_mb()
         size_mb = _db_mb(db, folder)
+        keys_mb = _keys_mb(db)
         print(
             f"{size:>10,} {result['ms']:>11.2f} {result['cpu_ms']:>7.2f} "
             f"{index['ms']:>9.2f} {index['cpu_ms']:>10.2f} "
             f"{result['joined']:>6}/{result['copies']:<7} "
-            f"{current:>8.0f} {peak:>8.0f} {size_mb:>8.0f} {nkeys / narticles:>13.1f}",
+            f"{current:>8.0f} {peak:>8.0f} {size_mb:>8.0f} {keys_mb:>9} "
+            f"{nkeys / narticles:>13.1f}",
             flush=True,
         )
         # the measured articles are history too; keep ids of the next fill unique
@@ -342,6 +344,20 @@ def _db_mb(db: Database, folder: Path) -> float:
         return sum(p.stat().st_size for p in folder.glob("bench.db*")) / 2**20
     with db.session() as s:
         return float(s.scalar(select(func.pg_database_size(func.current_database()))) or 0) / 2**20
+
+
+def _keys_mb(db: Database) -> str:
+    """On-disk size of the index table (story_keys), where the database can tell."""
+    query = {
+        "sqlite": "SELECT sum(pgsize) FROM dbstat WHERE name = 'story_keys'",
+        "postgresql": "SELECT pg_total_relation_size('story_keys')",
+    }.get(db.engine.dialect.name)
+    try:
+        with db.engine.connect() as conn:
+            found = conn.exec_driver_sql(query).scalar() if query else None
+    except Exception:  # dbstat is an optional SQLite module
+        found = None
+    return f"{int(found) / 2**20:.0f}" if found else "-"
 
 
 def _bump_sequences(s: object, top: int) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, insert, or_, select, update
+from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.model import Article, Entry, Match
@@ -37,6 +37,15 @@ __all__ = [
 _CHUNK = 500
 _ARTICLES = cast(Table, ArticleRow.__table__)
 _ENTRIES = cast(Table, EntryRow.__table__)
+# built once: these run for every new article
+_ENTRY_EXISTS = select(EntryRow.id).where(
+    EntryRow.feed_id == bindparam("feed_id"), EntryRow.key == bindparam("key")
+)
+_ARTICLE_BY_KEY = select(ArticleRow.id, ArticleRow.story_id).where(
+    ArticleRow.url_key == bindparam("url_key")
+)
+_INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
+_INSERT_ENTRY = insert(_ENTRIES)
 
 
 def new_entries(db: Database, feed_id: int, entries: Sequence[Entry]) -> list[Entry]:
@@ -171,8 +180,8 @@ def _claim_entry(s: Session, feed_id: int, outcome: Outcome, now: datetime) -> b
     """
     entry = outcome.entry
     if not outcome.is_edited_entry:
-        query = select(EntryRow.id).where(EntryRow.feed_id == feed_id, EntryRow.key == entry.key)
-        return s.connection().execute(query).scalar() is None
+        found = s.connection().execute(_ENTRY_EXISTS, {"feed_id": feed_id, "key": entry.key})
+        return found.scalar() is None
     digest = entry_digest(entry)
     changed = s.execute(
         update(EntryRow)
@@ -195,18 +204,12 @@ def _link_entry(
         )
         return
     values = _entry_values(feed_id, entry, article_id, now, is_backlog=False)
-    s.connection().execute(insert(_ENTRIES).values(values))
+    s.connection().execute(_INSERT_ENTRY, values)
 
 
 def _new_article(s: Session, outcome: Outcome, article: Article, now: datetime) -> tuple[int, int]:
     """Place the article in a story (an existing one, or a new one), then insert it."""
-    found = (
-        s.connection()
-        .execute(
-            select(ArticleRow.id, ArticleRow.story_id).where(ArticleRow.url_key == outcome.url_key)
-        )
-        .first()
-    )
+    found = s.connection().execute(_ARTICLE_BY_KEY, {"url_key": outcome.url_key}).first()
     if found is not None and found.story_id is not None:
         return found.id, found.story_id  # stored meanwhile, through another feed
     identity = outcome.identity
@@ -234,8 +237,7 @@ def _new_article(s: Session, outcome: Outcome, article: Article, now: datetime) 
         s.execute(update(ArticleRow).where(ArticleRow.id == found.id).values(story_id=story_id))
         article_id = int(found.id)
     else:
-        query = insert(_ARTICLES).values(values).returning(_ARTICLES.c.id)
-        article_id = s.connection().execute(query).scalar_one()
+        article_id = s.connection().execute(_INSERT_ARTICLE, values).scalar_one()
     if identity is not None:
         stories.add_keys(s, article_id, identity.keys)
     return article_id, story_id

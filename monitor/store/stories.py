@@ -47,6 +47,29 @@ PER_KEY = 50  # newest postings read per key: a key as common as boilerplate cos
 _LOCK_KEY = 0x6E6577736D6F6E  # "newsmon"
 _KEYS = cast(Table, StoryKey.__table__)
 _STORIES = cast(Table, Story.__table__)
+_INSERT_STORY = insert(_STORIES).returning(_STORIES.c.id)
+_INSERT_KEYS = insert(_KEYS)
+# an article whose page named this URL as canonical ...
+_NAMED_CANONICAL = (
+    select(Article.story_id)
+    .where(Article.canonical_key == bindparam("url_key"), Article.story_id.is_not(None))
+    .order_by(Article.id)
+    .limit(1)
+)
+# ... or stored under this page's canonical URL, or naming the same canonical URL
+_BY_CANONICAL = (
+    select(Article.story_id)
+    .where(
+        or_(
+            Article.canonical_key == bindparam("url_key"),
+            Article.url_key == bindparam("canonical"),
+            Article.canonical_key == bindparam("canonical"),
+        ),
+        Article.story_id.is_not(None),
+    )
+    .order_by(Article.id)
+    .limit(1)
+)
 
 
 @dataclass(frozen=True)
@@ -77,25 +100,15 @@ def lock_stories(s: Session) -> None:
 
 def find_story(s: Session, url_key: str, identity: Identity) -> int | None:
     """The story a new article belongs to: by canonical link first, then by content."""
-    same_url = [Article.canonical_key == url_key]
-    if identity.canonical_key:
-        same_url += [
-            Article.url_key == identity.canonical_key,
-            Article.canonical_key == identity.canonical_key,
-        ]
     conn = s.connection()  # Core statements: this is the hot path of every new article
-    found = conn.execute(
-        select(Article.story_id)
-        .where(or_(*same_url), Article.story_id.is_not(None))
-        .order_by(Article.id)
-        .limit(1)
-    ).scalar()
+    query = _BY_CANONICAL if identity.canonical_key else _NAMED_CANONICAL
+    found = conn.execute(query, {"url_key": url_key, "canonical": identity.canonical_key}).scalar()
     if found is not None or not identity.keys:
         return found
     keys = list(dict.fromkeys(identity.keys))
-    params: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
-    params["since"] = identity.since
-    found_ids = conn.execute(_postings_query(len(keys)), params).scalars().all()
+    lookup: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
+    lookup["since"] = identity.since
+    found_ids = conn.execute(_postings_query(len(keys)), lookup).scalars().all()
     shared = Counter(found_ids)
     likely = [a for a, n in shared.items() if n >= MIN_SHARED]
     ranked = sorted(likely, key=lambda a: (-shared[a], -a))[:CANDIDATES]
@@ -128,8 +141,7 @@ def _postings_query(count: int) -> TextClause:
 
 def new_story(s: Session, title: str, now: datetime) -> int:
     values = {"title": title[:2000], "first_seen_at": now, "last_seen_at": now}
-    query = insert(_STORIES).values(values).returning(_STORIES.c.id)
-    return int(s.connection().execute(query).scalar_one())
+    return int(s.connection().execute(_INSERT_STORY, values).scalar_one())
 
 
 def touch(s: Session, story_id: int, now: datetime) -> None:
@@ -140,7 +152,7 @@ def touch(s: Session, story_id: int, now: datetime) -> None:
 def add_keys(s: Session, article_id: int, keys: Iterable[int]) -> None:
     rows = [{"key": k, "article_id": article_id} for k in dict.fromkeys(keys)]
     if rows:
-        s.connection().execute(insert(_KEYS), rows)
+        s.connection().execute(_INSERT_KEYS, rows)
 
 
 def replace_keys(s: Session, article_id: int, keys: Iterable[int]) -> None:
