@@ -53,8 +53,7 @@ _INSERT_KEYS = insert(_KEYS)
 _NAMED_CANONICAL = (
     select(Article.story_id)
     .where(Article.canonical_key == bindparam("url_key"), Article.story_id.is_not(None))
-    .order_by(Article.id)
-    .limit(1)
+    .limit(1)  # no ORDER BY: PostgreSQL would walk the primary key instead of the index
 )
 # ... or stored under this page's canonical URL, or naming the same canonical URL
 _BY_CANONICAL = (
@@ -67,7 +66,6 @@ _BY_CANONICAL = (
         ),
         Article.story_id.is_not(None),
     )
-    .order_by(Article.id)
     .limit(1)
 )
 
@@ -106,9 +104,14 @@ def find_story(s: Session, url_key: str, identity: Identity) -> int | None:
     if found is not None or not identity.keys:
         return found
     keys = list(dict.fromkeys(identity.keys))
-    lookup: dict[str, object] = {f"k{i}": k for i, k in enumerate(keys)}
-    lookup["since"] = identity.since
-    found_ids = conn.execute(_postings_query(len(keys)), lookup).scalars().all()
+    if conn.dialect.name == "postgresql":
+        lookup: dict[str, object] = {"keys": keys, "since": identity.since}
+        postings = _POSTINGS_PG
+    else:
+        lookup = {f"k{i}": k for i, k in enumerate(keys)}
+        lookup["since"] = identity.since
+        postings = _postings_query(len(keys))
+    found_ids: list[int] = list(conn.execute(postings, lookup).scalars())
     shared = Counter(found_ids)
     likely = [a for a, n in shared.items() if n >= MIN_SHARED]
     ranked = sorted(likely, key=lambda a: (-shared[a], -a))[:CANDIDATES]
@@ -124,12 +127,22 @@ def find_story(s: Session, url_key: str, identity: Identity) -> int | None:
     return identity.pick(candidates) if candidates else None
 
 
+_FLOOR = "(SELECT id FROM articles WHERE created_at >= :since ORDER BY created_at LIMIT 1)"
+# PostgreSQL: one small plan for any number of keys (a 32-branch UNION takes ~10 ms to plan)
+_POSTINGS_PG = text(
+    "SELECT p.article_id FROM unnest(CAST(:keys AS bigint[])) AS k(key) "
+    "CROSS JOIN LATERAL (SELECT article_id FROM story_keys "
+    f"WHERE story_keys.key = k.key AND article_id >= {_FLOOR} "
+    f"ORDER BY article_id DESC LIMIT {PER_KEY}) AS p"
+).bindparams(bindparam("since", type_=UtcDateTime()))
+
+
 @lru_cache(maxsize=8)
 def _postings_query(count: int) -> TextClause:
     """The newest ``PER_KEY`` articles of each key within the window, in one round trip
     (one statement per number of keys, so the database prepares it once). The window's
     first article id is an uncorrelated subquery: computed once per statement."""
-    floor = "(SELECT id FROM articles WHERE created_at >= :since ORDER BY created_at LIMIT 1)"
+    floor = _FLOOR
     one = (
         "SELECT * FROM (SELECT article_id FROM story_keys WHERE key = :k{i} "
         f"AND article_id >= {floor} ORDER BY article_id DESC LIMIT {PER_KEY}) AS p{{i}}"
