@@ -54,5 +54,6 @@ def setup_logging(level: str = "info") -> None:
         "charset_normalizer",
         "courlan",
         "justext",
+        "alembic",
     ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
