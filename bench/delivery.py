@@ -158,7 +158,7 @@ def latency(db_url: str | None, workdir: Path, rounds: int) -> list[float]:
             )
             config.write_text(
                 f'[database]\nurl = "{url}"\n[http]\nallow_networks = ["127.0.0.1/32"]\n'
-                f'[defaults]\nalert_backlog = true\n{feeds}'
+                f"[defaults]\nalert_backlog = true\n{feeds}"
                 f'[channel.chat]\nurls = ["{hook.url}"]\n'
                 '[watchlist.all]\nchannels = ["chat"]\nterms = ["NATO", "НАТО", "OTAN", "OSCE",'
                 ' "OSZE", "ОБСЕ", "ОБСЄ", "Ryabkov", "Riabkov", "Rjabkow", "Рябков", "Ukraine",'

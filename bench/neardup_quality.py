@@ -34,9 +34,9 @@ from monitor.model import Article, Entry, TextSource  # noqa: E402
 from monitor.store import entries as entry_store  # noqa: E402
 from monitor.store.db import connect  # noqa: E402
 from monitor.store.entries import Outcome  # noqa: E402
+from monitor.store.feeds import add_feed  # noqa: E402
 from monitor.store.stories import Identity  # noqa: E402
 from monitor.store.tables import Article as ArticleRow  # noqa: E402
-from monitor.store.tables import Feed  # noqa: E402
 from monitor.stories import fingerprint, story_picker  # noqa: E402
 
 
@@ -55,21 +55,7 @@ def group(texts: dict[str, tuple[str, str]], order: list[str], folder: Path) -> 
     db = connect(f"sqlite:///{folder / 'quality.db'}")
     db.migrate()
     now = datetime.now(UTC)
-    with db.session() as s:
-        feed = Feed(
-            name="corpus",
-            url="http://corpus.invalid/feed",
-            interval=600,
-            created_at=now,
-            next_check_at=now,
-            last_status="new",
-            error_count=0,
-            is_enabled=True,
-            is_backlog_absorbed=True,
-        )
-        s.add(feed)
-        s.flush()
-        feed_id = feed.id
+    feed_id = add_feed(db, "corpus", "http://corpus.invalid/feed", now)
     for n, text_id in enumerate(order):
         title, body = texts[text_id]
         url = f"http://corpus.invalid/{text_id}"

@@ -46,6 +46,7 @@ from monitor.store import entries as entry_store  # noqa: E402
 from monitor.store import stories  # noqa: E402
 from monitor.store.db import Database, connect  # noqa: E402
 from monitor.store.entries import Outcome  # noqa: E402
+from monitor.store.feeds import add_feed  # noqa: E402
 from monitor.store.stories import Identity  # noqa: E402
 from monitor.store.tables import Article as ArticleRow  # noqa: E402
 from monitor.store.tables import Feed, Story, StoryKey  # noqa: E402
@@ -265,21 +266,8 @@ def main() -> None:
     with db.session() as s:
         feed_id = s.scalar(select(Feed.id).where(Feed.name == "bench"))
         filled = int(s.scalar(select(func.max(ArticleRow.id))) or 0)
-        if feed_id is None:
-            feed = Feed(
-                name="bench",
-                url="http://bench.example/feed",
-                interval=600,
-                created_at=now,
-                next_check_at=now,
-                last_status="new",
-                error_count=0,
-                is_enabled=True,
-                is_backlog_absorbed=True,
-            )
-            s.add(feed)
-            s.flush()
-            feed_id = feed.id
+    if feed_id is None:
+        feed_id = add_feed(db, "bench", "http://bench.example/feed", now)
     if filled:
         print(f"reusing {filled:,} stored articles (a database from an earlier run)")
     texts = Texts(7 + filled)  # other texts when a database is reused

@@ -19,8 +19,9 @@ from monitor.model import Article, Entry, Match, TextSource
 from monitor.store import entries as entry_store
 from monitor.store.db import Database, connect
 from monitor.store.entries import Outcome
+from monitor.store.feeds import add_feed
 from monitor.store.stories import Identity
-from monitor.store.tables import Alert, Delivery, Feed, StoryClaim
+from monitor.store.tables import Alert, Delivery, StoryClaim
 from monitor.store.tables import Article as ArticleRow
 from monitor.stories import fingerprint, story_picker
 
@@ -35,22 +36,7 @@ TEXT = (
 
 
 def _feed(db: Database, name: str) -> int:
-    now = datetime.now(UTC)
-    with db.session() as s:
-        feed = Feed(
-            name=name,
-            url=f"http://{name}.invalid/feed",
-            interval=600,
-            created_at=now,
-            next_check_at=now,
-            last_status="new",
-            error_count=0,
-            is_enabled=True,
-            is_backlog_absorbed=True,
-        )
-        s.add(feed)
-        s.flush()
-        return feed.id
+    return add_feed(db, name, f"http://{name}.invalid/feed", datetime.now(UTC))
 
 
 def _story(n: int) -> str:

@@ -15,6 +15,7 @@ from monitor.store.tables import Entry, Feed
 
 __all__ = [
     "FeedRow",
+    "add_feed",
     "due_feeds",
     "list_feeds",
     "record_failure",
@@ -49,16 +50,8 @@ def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
             interval = settings.feed_interval(cfg)
             if row is None:
                 s.add(
-                    Feed(
-                        name=name,
-                        url=cfg.url,
-                        interval=interval,
-                        is_enabled=cfg.enabled,
-                        created_at=now,
-                        next_check_at=now,
-                        last_status="new",
-                        error_count=0,
-                        is_backlog_absorbed=settings.feed_alerts_backlog(cfg),
+                    _new_feed(
+                        name, cfg.url, now, interval, settings.feed_alerts_backlog(cfg), cfg.enabled
                     )
                 )
                 continue
@@ -68,6 +61,33 @@ def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
         for name, row in rows.items():
             if name not in wanted:
                 row.is_enabled = False
+
+
+def add_feed(
+    db: Database, name: str, url: str, now: datetime, *, is_backlog_absorbed: bool = True
+) -> int:
+    """Add one enabled feed (checked every 10 minutes) and return its id."""
+    with db.session() as s:
+        row = _new_feed(name, url, now, 600.0, is_backlog_absorbed, True)
+        s.add(row)
+        s.flush()
+        return row.id
+
+
+def _new_feed(
+    name: str, url: str, now: datetime, interval: float, is_backlog_absorbed: bool, enabled: bool
+) -> Feed:
+    return Feed(
+        name=name,
+        url=url,
+        interval=interval,
+        is_enabled=enabled,
+        created_at=now,
+        next_check_at=now,
+        last_status="new",
+        error_count=0,
+        is_backlog_absorbed=is_backlog_absorbed,
+    )
 
 
 def due_feeds(
