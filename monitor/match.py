@@ -22,7 +22,16 @@ from monitor.inflect import fallback_languages
 from monitor.language import detect_language
 from monitor.lexicon import Form, Lexicon
 from monitor.model import Article, Match
-from monitor.query import Node, Regex, Term, has_near, leaves, parse_query, term_node
+from monitor.query import (
+    Node,
+    Regex,
+    Term,
+    compile_regex,
+    has_near,
+    leaves,
+    parse_query,
+    term_node,
+)
 from monitor.textnorm import fold, normalise, sentence_around
 
 __all__ = [
@@ -158,7 +167,7 @@ def _compile_query(text: str, node: Node, options: Options, fields: tuple[str, .
     for leaf in dict.fromkeys(leaves(node)):
         leaf_fields = leaf.fields or fields
         if isinstance(leaf, Regex):
-            pattern = re.compile(leaf.pattern, re.IGNORECASE)
+            pattern = compile_regex(leaf.pattern)
             compiled.append(Leaf(leaf, leaf_fields, (), pattern))
         else:
             compiled.append(Leaf(leaf, leaf_fields, tuple(term_forms(leaf, options))))

@@ -19,6 +19,7 @@ it literally ("OR"). A query must be able to match through a term that is not ne
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -27,6 +28,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 __all__ = [
     "And",
+    "compile_regex",
     "Near",
     "Node",
     "Not",
@@ -162,7 +164,7 @@ class _Build(Transformer[Token, Node]):
         tok = items[0]
         pattern = str(tok)[1:-1].replace("\\/", "/")
         try:
-            re.compile(pattern)
+            compile_regex(pattern)
         except re.error as exc:
             raise QueryError(self.query, _pos(tok), f"not a valid regex: {exc}") from None
         return Regex(pattern, str(tok))
@@ -237,6 +239,14 @@ def parse_query(query: str) -> Node:
         raise
     _check(query, node)
     return node
+
+
+def compile_regex(pattern: str) -> re.Pattern[str]:
+    """A `/regex/` query part, case-insensitive. Python's warnings about patterns that may
+    change meaning in a future version ("possible nested set") are not errors here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(pattern, re.IGNORECASE)
 
 
 def term_node(term: str) -> Term:

@@ -266,6 +266,7 @@ QUERY_TOKENS = ["NATO", "OSCE", "Рябков*", '"', "(", ")", "AND", "OR", "NO
 @given(st.lists(st.sampled_from(QUERY_TOKENS), max_size=14).map("".join) | st.text(max_size=60))
 @example("Рябков NEAR/10 (OSCE OR ОБСЕ)")
 @example('title:"NATO summit" -Chinatown /rus+ia/')
+@example("/[[/")  # a pattern Python warns about is still a pattern
 def test_query_parser_returns_a_query_or_a_query_error(query: str) -> None:
     try:
         parse_query(query)
