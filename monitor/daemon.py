@@ -21,7 +21,7 @@ from monitor.app import close_context, open_context
 from monitor.delivery import drain
 from monitor.errors import NewsmonError, UnavailableError
 from monitor.match import compile_watchlists
-from monitor.pipeline import Context, run_cycle
+from monitor.pipeline import Context, run_cycle, utcnow
 from monitor.store.feeds import sync_feeds
 
 __all__ = ["Daemon"]
@@ -122,7 +122,7 @@ class Daemon:
             id="poll",
             max_instances=1,
             coalesce=True,
-            next_run_time=_now(),
+            next_run_time=utcnow(),
         )
         s.add_job(
             self._deliver_job,
@@ -131,7 +131,7 @@ class Daemon:
             id="deliver",
             max_instances=1,
             coalesce=True,
-            next_run_time=_now(),
+            next_run_time=utcnow(),
         )
         interval = sdnotify.watchdog_interval()
         if interval:
@@ -197,9 +197,3 @@ def _open_when_ready(settings: config_mod.Settings) -> Context:
             sdnotify.notify(f"STATUS=waiting for the database: {exc}"[:200])
             sdnotify.notify(f"EXTEND_TIMEOUT_USEC={int((delay + 60) * 1_000_000)}")
             time.sleep(delay)
-
-
-def _now() -> object:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC)

@@ -79,6 +79,12 @@ def hook() -> Iterator[Receiver]:
         yield server
 
 
+def hook_url(receiver: Receiver, secret: str = "") -> str:
+    """The apprise json:// URL of a webhook receiver, with a secret password if given."""
+    auth = f"bot:{secret}@" if secret else ""
+    return f"json://{auth}{receiver.base[7:]}/hook"
+
+
 class Mailbox:
     """Messages received by the local SMTP server."""
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import REPO, write_config
+from conftest import REPO, hook_url, write_config
 from monitor.cli import cli
 from monitor.demo.server import Receiver, Site
 
@@ -24,9 +24,7 @@ def invoke(config: Path, *args: str) -> tuple[int, str, str]:
 
 @pytest.fixture
 def polled(db_url: str, site: Site, hook: Receiver, tmp_path: Path) -> Path:
-    config = write_config(
-        tmp_path / "newsmon.toml", db_url, site, {"chat": [f"json://{hook.base[7:]}/hook"]}
-    )
+    config = write_config(tmp_path / "newsmon.toml", db_url, site, {"chat": [hook_url(hook)]})
     code, out, _ = invoke(config, "poll", "--once", "--format", "json")
     assert code == 0
     assert {row["feed"] for row in json.loads(out)} == {"world", "nachrichten", "novosti"}
@@ -105,7 +103,7 @@ def test_feeds_list(polled: Path) -> None:
 def test_notify_test_reports_each_target_and_masks_secrets(
     site: Site, hook: Receiver, tmp_path: Path
 ) -> None:
-    good = f"json://bot:Hunter2Secret@{hook.base[7:]}/hook"
+    good = hook_url(hook, "Hunter2Secret")
     bad = "json://bot:Hunter2Secret@127.0.0.1:9/nothing-listens"
     config = write_config(
         tmp_path / "n.toml",

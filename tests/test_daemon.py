@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, write_config
+from conftest import REPO, hook_url, write_config
 from monitor.demo.server import Receiver, Site
 from monitor.store.alerts import list_alerts
 from monitor.store.db import connect
@@ -32,9 +32,7 @@ def _wait_for(sock: socket.socket, wanted: str, seen: list[str], timeout: float 
 def test_daemon_notifies_polls_reloads_and_stops(
     db_url: str, site: Site, hook: Receiver, tmp_path: Path
 ) -> None:
-    config = write_config(
-        tmp_path / "newsmon.toml", db_url, site, {"chat": [f"json://{hook.base[7:]}/hook"]}
-    )
+    config = write_config(tmp_path / "newsmon.toml", db_url, site, {"chat": [hook_url(hook)]})
     address = str(tmp_path / "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(address)

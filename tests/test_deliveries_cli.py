@@ -10,11 +10,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conftest import write_config
+from conftest import hook_url, write_config
 from monitor.cli import cli
 from monitor.delivery import drain
 from monitor.demo.server import Receiver, Site
-from test_delivery import NOVOSTI_ALERTS, hook_url, raised
+from test_delivery import NOVOSTI_ALERTS, raised
 
 
 def invoke(config: Path, *args: str) -> tuple[int, str, str]:

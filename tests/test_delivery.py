@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import write_config
+from conftest import hook_url, write_config
 from monitor.app import close_context, open_context
 from monitor.config import load
 from monitor.delivery import drain, retry_delay
@@ -25,11 +25,6 @@ from monitor.store.alerts import list_alerts
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOVOSTI_ALERTS = 4  # what the sample feed "novosti" raises (see test_pipeline.EXPECTED)
-
-
-def hook_url(receiver: Receiver, secret: str = "") -> str:
-    auth = f"bot:{secret}@" if secret else ""
-    return f"json://{auth}{receiver.base[7:]}/hook"
 
 
 @contextmanager

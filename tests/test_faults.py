@@ -24,7 +24,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, event, text
 
-from conftest import PG_URL, REPO, SAMPLE_SITE, Mailbox, _reset_postgres, free_port, write_config
+from conftest import (
+    PG_URL,
+    REPO,
+    SAMPLE_SITE,
+    Mailbox,
+    _reset_postgres,
+    free_port,
+    hook_url,
+    write_config,
+)
 from monitor.app import close_context, open_context, poll_once
 from monitor.cli import cli
 from monitor.config import load
@@ -77,9 +86,7 @@ def daemon_for(tmp_path: Path, site: Site, hook: Receiver) -> Iterator[Callable[
     made: list[Daemon] = []
 
     def make(db_url: str) -> Daemon:
-        config = write_config(
-            tmp_path / "n.toml", db_url, site, {"chat": [f"json://{hook.base[7:]}/hook"]}
-        )
+        config = write_config(tmp_path / "n.toml", db_url, site, {"chat": [hook_url(hook)]})
         daemon = Daemon(config, load(config))
         made.append(daemon)
         return daemon
@@ -97,7 +104,7 @@ def test_cli_reads_while_a_writer_holds_the_lock(
 ) -> None:
     path = tmp_path / "n.db"
     config = write_config(
-        tmp_path / "n.toml", f"sqlite:///{path}", site, {"chat": [f"json://{hook.base[7:]}/hook"]}
+        tmp_path / "n.toml", f"sqlite:///{path}", site, {"chat": [hook_url(hook)]}
     )
     runner = CliRunner()
     assert runner.invoke(cli, ["--config", str(config), "poll", "--once"]).exit_code == 0
@@ -394,9 +401,7 @@ def test_daemon_waits_for_postgres_and_rides_out_an_outage(
     proxy = Proxy((real.host or "127.0.0.1", real.port or 5432))
     proxy.is_up = False
     url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
-    config = write_config(
-        tmp_path / "n.toml", url, site, {"chat": [f"json://{hook.base[7:]}/hook"]}
-    )
+    config = write_config(tmp_path / "n.toml", url, site, {"chat": [hook_url(hook)]})
     config.write_text(config.read_text().replace("[defaults]\n", '[defaults]\ninterval = "1s"\n'))
     messages: list[str] = []
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Mailbox, write_config
+from conftest import Mailbox, hook_url, write_config
 from monitor.app import close_context, open_context, poll_once
 from monitor.config import load
 from monitor.demo.server import Receiver, Reply, Site
@@ -47,7 +47,7 @@ def test_two_polls_alert_once_per_article_and_deliver(
         tmp_path / "newsmon.toml",
         db_url,
         site,
-        {"desk": [mail], "chat": [f"json://{hook.base[7:]}/hook"]},
+        {"desk": [mail], "chat": [hook_url(hook)]},
     )
     ctx = open_context(load(config))
     try:
@@ -92,7 +92,7 @@ def test_first_poll_of_a_new_feed_records_backlog_silently(
         tmp_path / "n.toml",
         db_url,
         site,
-        {"chat": [f"json://{hook.base[7:]}/hook"]},
+        {"chat": [hook_url(hook)]},
         alert_backlog=False,
     )
     world = (Path(__file__).parent.parent / "monitor/demo/site/feeds/world.xml").read_text()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import write_config
+from conftest import hook_url, write_config
 from monitor.cli import cli
 from monitor.demo.server import Receiver, Reply, Site
 
@@ -34,7 +34,7 @@ def config(tmp_path: Path, site: Site, hook: Receiver) -> Path:
         tmp_path / "newsmon.toml",
         f"sqlite:///{tmp_path}/n.db",
         site,
-        {"chat": [f"json://{hook.base[7:]}/hook"]},
+        {"chat": [hook_url(hook)]},
         extra=RYABKOV,
     )
 
@@ -127,9 +127,7 @@ def test_dry_run_errors_say_what_to_do(config: Path, site: Site, tmp_path: Path)
 
 @pytest.fixture
 def polled(db_url: str, site: Site, hook: Receiver, tmp_path: Path) -> Path:
-    config = write_config(
-        tmp_path / "newsmon.toml", db_url, site, {"chat": [f"json://{hook.base[7:]}/hook"]}
-    )
+    config = write_config(tmp_path / "newsmon.toml", db_url, site, {"chat": [hook_url(hook)]})
     code, _, _ = invoke(config, "poll", "--once")
     assert code == 0
     hook.received.clear()
