@@ -28,19 +28,19 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture
-def ops() -> Iterator[Receiver]:
-    with Receiver() as server:
-        yield server
+def ops(hook: Receiver) -> Receiver:
+    """The ops channel's webhook (the watchlists route there too; the pulse feed's
+    entries match none of them)."""
+    return hook
 
 
-def _config(tmp_path: Path, db_url: str, site: Site, hook: Receiver, ops: Receiver) -> Path:
+def _config(tmp_path: Path, db_url: str, site: Site, ops: Receiver) -> Path:
     extra = (
-        f'[channel.ops]\nurls = ["{hook_url(ops)}"]\n\n'
         '[health]\nchannels = ["ops"]\nfailures = 2\nsilence_factor = 3\nsilence_floor = "1h"\n\n'
         f'[[feed]]\nname = "pulse"\nurl = "{site.base}/feeds/pulse.xml"\nfetch_articles = false\n'
     )
     return write_config(
-        tmp_path / "newsmon.toml", db_url, site, {"chat": [hook_url(hook)]}, extra=extra
+        tmp_path / "newsmon.toml", db_url, site, {"ops": [hook_url(ops)]}, extra=extra
     )
 
 
@@ -59,11 +59,9 @@ def _titles(ops: Receiver) -> list[str]:
 
 
 @pytest.fixture
-def ctx(
-    db_url: str, site: Site, hook: Receiver, ops: Receiver, tmp_path: Path
-) -> Iterator[Context]:
+def ctx(db_url: str, site: Site, ops: Receiver, tmp_path: Path) -> Iterator[Context]:
     site.routes["/feeds/pulse.xml"] = _pulse(1)
-    context = open_context(load(_config(tmp_path, db_url, site, hook, ops)))
+    context = open_context(load(_config(tmp_path, db_url, site, ops)))
     yield context
     close_context(context)
 
