@@ -136,6 +136,9 @@ def check_feeds(
             continue  # never polled yet
         verdict = judge(feed, settings.health, now)
         draft = _draft(feed, verdict) if verdict.state != feed.state else None
+        is_same = (verdict.failing_since, verdict.rhythm) == (feed.failing_since, feed.rhythm)
+        if draft is None and is_same and feed.is_stored:
+            continue  # nothing to write
         notice_id = store.record(
             db,
             feed,

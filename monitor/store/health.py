@@ -51,6 +51,8 @@ class FeedFacts:
     arrivals: tuple[datetime, ...]  # first-seen times of new entries (not backlog), newest first
     published: tuple[datetime, ...]  # published times of the newest entries, newest first
     last_seen: datetime | None  # when the newest entry was first seen, backlog included
+    rhythm: float | None = None  # as last stored
+    is_stored: bool = False  # the feed has a health row
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,8 @@ def facts(db: Database, now: datetime, names: Sequence[str] | None, sample: int)
                     tuple(arrivals),
                     tuple(p for p in published if p is not None),
                     last_seen,
+                    h.rhythm if h else None,
+                    h is not None,
                 )
             )
     return found

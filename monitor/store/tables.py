@@ -103,7 +103,7 @@ class FeedHealth(Base):
     since: Mapped[datetime | None] = mapped_column(UtcDateTime())  # when the incident began
     failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime())  # first failed poll
     rhythm: Mapped[float | None] = mapped_column(Float)  # usual seconds between new entries
-    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())  # when last written
 
 
 class FeedNotice(Base):
