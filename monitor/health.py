@@ -131,7 +131,7 @@ def check_feeds(
 ) -> list[Change]:
     """Judge the enabled feeds (or the named ones); notify each change of state once."""
     changes = []
-    for feed in store.facts(db, now, names, SAMPLE):
+    for feed in store.facts(db, names, SAMPLE):
         if feed.last_status == "new":
             continue  # never polled yet
         verdict = judge(feed, settings.health, now)

@@ -82,7 +82,7 @@ class HealthView:
     rhythm: float | None
 
 
-def facts(db: Database, now: datetime, names: Sequence[str] | None, sample: int) -> list[FeedFacts]:
+def facts(db: Database, names: Sequence[str] | None, sample: int) -> list[FeedFacts]:
     """The enabled feeds (or the named ones), with up to ``sample`` arrivals each."""
     query = (
         select(Feed, FeedHealth)
