@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 
 from monitor.config import Settings
 from monitor.delivery import DrainResult, drain
 from monitor.fetch import make_client
+from monitor.health import Change, check_feeds
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, FeedResult, run_cycle, utcnow
 from monitor.store.db import connect
@@ -40,9 +41,12 @@ def close_context(ctx: Context) -> None:
 class CycleReport:
     feeds: list[FeedResult]
     deliveries: DrainResult
+    health: list[Change] = field(default_factory=list)  # feeds whose health changed
 
 
 def poll_once(ctx: Context, names: Sequence[str] | None = None) -> CycleReport:
-    """Every feed (or the named ones) once, whatever their schedule, then the outbox."""
+    """Every feed (or the named ones) once, whatever their schedule, their health, then
+    the outbox."""
     results = run_cycle(ctx, names=names, is_forced=True)
-    return CycleReport(results, drain(ctx.db, ctx.settings, ctx.clock()))
+    changes = check_feeds(ctx.db, ctx.settings, ctx.clock(), [r.feed for r in results])
+    return CycleReport(results, drain(ctx.db, ctx.settings, ctx.clock()), changes)

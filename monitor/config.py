@@ -41,6 +41,7 @@ __all__ = [
     "TEMPLATE_FIELDS",
     "ChannelSettings",
     "FeedSettings",
+    "HealthSettings",
     "QuerySettings",
     "Settings",
     "StoriesSettings",
@@ -104,6 +105,16 @@ class StoriesSettings(_Table):
     group: bool = True
     window: Duration = 3 * 86400.0
     corrections: bool = False
+
+
+class HealthSettings(_Table):
+    """When a feed is unwell enough to tell the ops channels (see monitor/health.py)."""
+
+    channels: list[str] = []
+    failures: int = Field(default=5, ge=1)
+    failing_for: Duration = 12 * 3600.0
+    silence_factor: float = Field(default=10.0, ge=0)
+    silence_floor: Duration = 86400.0
 
 
 class FeedSettings(_Table):
@@ -230,6 +241,7 @@ class Settings(_Table):
     defaults: DefaultsSettings = DefaultsSettings()
     delivery: DeliverySettings = DeliverySettings()
     stories: StoriesSettings = StoriesSettings()
+    health: HealthSettings = HealthSettings()
     feed: list[FeedSettings] = []
     channel: dict[Annotated[str, Field(pattern=_NAME)], ChannelSettings] = {}
     watchlist: dict[Annotated[str, Field(pattern=_NAME)], WatchlistSettings] = {}
@@ -251,6 +263,10 @@ class Settings(_Table):
                     problems.append(
                         (("watchlist", name, "channels"), f"unknown channel {ch!r} ({known})")
                     )
+        for ch in self.health.channels:
+            if ch not in self.channel:
+                known = ", ".join(sorted(self.channel)) or "none defined"
+                problems.append((("health", "channels"), f"unknown channel {ch!r} ({known})"))
         if problems:
             summary = "; ".join(f"{'.'.join(map(str, loc))}: {text}" for loc, text in problems)
             raise PydanticCustomError(

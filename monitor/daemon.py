@@ -20,6 +20,7 @@ from monitor import sdnotify
 from monitor.app import close_context, open_context
 from monitor.delivery import drain
 from monitor.errors import NewsmonError, UnavailableError
+from monitor.health import check_feeds
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, run_cycle, utcnow
 from monitor.store.feeds import sync_feeds
@@ -64,8 +65,17 @@ class Daemon:
         if self._failures:
             log.info("database answers again; polling resumes")
             self._failures, self._retry_at = 0, 0.0
-        if any(r.alerts for r in results):
+        is_health_changed = bool(results) and self._check_health([r.feed for r in results])
+        if is_health_changed or any(r.alerts for r in results):
             self._deliver_job()  # send new alerts now rather than at the next delivery tick
+
+    def _check_health(self, names: list[str]) -> bool:
+        """Judge the feeds just polled; True when a health notice was queued."""
+        try:
+            return bool(check_feeds(self.ctx.db, self.ctx.settings, self.ctx.clock(), names))
+        except Exception as exc:  # health must never stop polling; the next pass judges again
+            log.warning("feed health check failed error=%r", f"{type(exc).__name__}: {exc}")
+            return False
 
     def _database_failed(self, error: str) -> None:
         """Back off (5 s doubling to 5 min) instead of hammering a database that is down."""

@@ -10,6 +10,8 @@ send to every target, record each target's outcome, then mark the delivery.
 - Digest channels hold alerts until their schedule fires, then send one message.
   Quiet hours hold alerts (not urgent ones) until they end. A rate limit holds the
   excess in the queue; nothing is dropped.
+- A feed-health notice (monitor/health.py) is a message of its own, also on a digest
+  channel; it waits for quiet hours to end and for the rate limit like an alert.
 """
 
 from __future__ import annotations
@@ -25,10 +27,12 @@ from monitor import noise, notify
 from monitor.config import ChannelSettings, Settings
 from monitor.digest import render_digest
 from monitor.errors import ConfigError
+from monitor.notice import notice_severity, render_notice
 from monitor.render import Message, render
 from monitor.store import outbox
 from monitor.store.alerts import AlertView, get_alert
 from monitor.store.db import Database
+from monitor.store.health import get_notice
 from monitor.store.outbox import Claim, TargetOutcome
 
 __all__ = ["DrainResult", "drain", "retry_delay"]
@@ -81,8 +85,8 @@ class _Pass:
             )
             self.counts["dead" if is_dead else "failed"] += 1
             log.warning(
-                "delivery failed alert=%s channel=%s attempts=%d status=%s error=%r",
-                c.alert_id,
+                "delivery failed %s channel=%s attempts=%d status=%s error=%r",
+                c.subject,
                 c.channel,
                 attempts,
                 "dead" if is_dead else "failed",
@@ -103,7 +107,10 @@ def drain(db: Database, settings: Settings, now: datetime, *, limit: int = 1000)
         if channel is None:
             p.fail([claim], f"channel {claim.channel!r} is no longer in the config")
             continue
-        is_rate_limited = _deliver(p, claim, channel)
+        if claim.notice_id is not None:
+            is_rate_limited = _deliver_notice(p, claim, channel)
+        else:
+            is_rate_limited = _deliver(p, claim, channel)
         if is_rate_limited:
             held_channels.add(claim.channel)
     c = p.counts
@@ -123,7 +130,7 @@ def _deliver(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:
         batch += outbox.claim_channel(p.db, claim.channel, p.now, lease, p.clock())
     views: list[tuple[Claim, AlertView]] = []
     for c in batch:
-        view = get_alert(p.db, c.alert_id)
+        view = get_alert(p.db, c.alert_id) if c.alert_id is not None else None
         if view is None:
             p.fail([c], f"alert {c.alert_id} no longer exists")
         else:
@@ -153,6 +160,24 @@ def _deliver(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:
             title_template=channel.title_template,
         )
     _send(p, batch, channel, message, severity)
+    return False
+
+
+def _deliver_notice(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:
+    """Hold, or render and send, one feed-health notice. True when rate limited."""
+    notice = get_notice(p.db, claim.notice_id) if claim.notice_id is not None else None
+    if notice is None:
+        p.fail([claim], f"notice {claim.notice_id} no longer exists")
+        return False
+    quiet_end = noise.quiet_until(channel, p.clock())
+    if quiet_end is not None:
+        p.hold([claim], quiet_end)
+        return False
+    if _rate_limited(p, claim.channel, channel):
+        p.hold([claim])
+        return True
+    message = render_notice(notice, channel.format or "text")
+    _send(p, [claim], channel, message, notice_severity(notice))
     return False
 
 
@@ -197,4 +222,4 @@ def _send(
         outbox.mark_sent(p.db, ids, p.clock(), last)
         p.counts["sent"] += len(claims)
         for c in claims:
-            log.info("delivered alert=%s channel=%s", c.alert_id, c.channel)
+            log.info("delivered %s channel=%s", c.subject, c.channel)

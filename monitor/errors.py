@@ -9,7 +9,9 @@
     │   └── BlockedError     the URL resolves to an address newsmon does not fetch from
     ├── ParseError           the bytes are not a usable feed
     ├── ExtractError         no main text could be found on a page
-    └── NotifyError          a channel could not be built or refused a message
+    ├── NotifyError          a channel could not be built or refused a message
+    └── FeedsError           a feed cannot be added, removed, imported or exported
+        └── OpmlError        an OPML file is not usable (with its line and column)
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
 """
@@ -21,9 +23,11 @@ __all__ = [
     "ConfigError",
     "DatabaseError",
     "ExtractError",
+    "FeedsError",
     "FetchError",
     "NewsmonError",
     "NotifyError",
+    "OpmlError",
     "ParseError",
     "TooLargeError",
     "UnavailableError",
@@ -88,3 +92,13 @@ class ExtractError(NewsmonError):
 class NotifyError(NewsmonError):
     stage = "notify"
     default_hint = "check the channel URL with `newsmon notify test CHANNEL`"
+
+
+class FeedsError(NewsmonError):
+    stage = "feeds"
+    default_hint = "`newsmon feeds list` shows the feeds and where each one comes from"
+
+
+class OpmlError(FeedsError):
+    stage = "opml"
+    default_hint = "check the file: an OPML file is XML with <outline xmlUrl=...> elements"

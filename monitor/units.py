@@ -8,6 +8,7 @@ from string import Template
 __all__ = [
     "TEMPLATE_FIELDS",
     "check_template",
+    "format_duration",
     "parse_duration",
     "parse_quiet_hours",
     "parse_rate",
@@ -31,6 +32,17 @@ def parse_duration(value: object) -> float:
     if seconds <= 0:
         raise ValueError("a duration must be positive")
     return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The two largest units: ``"45s"``, ``"10m"``, ``"2h 5m"``, ``"3d 4h"``."""
+    left = max(round(seconds), 0)
+    parts: list[str] = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if left >= size or (unit == "s" and not parts):
+            parts.append(f"{left // size}{unit}")
+            left %= size
+    return " ".join(parts[:2])
 
 
 _PER = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}

@@ -11,6 +11,8 @@ import click
 from monitor.app import close_context, open_context, poll_once
 from monitor.cli.output import emit, format_option
 from monitor.config import load
+from monitor.errors import FeedsError
+from monitor.store.catalog import catalog
 from monitor.store.db import connect
 
 if TYPE_CHECKING:
@@ -49,10 +51,13 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str) -> None:
         newsmon poll --once --feed bbc-world --format json
     """
     settings = obj.settings
-    for name in feeds:
-        settings.feed_by_name(name)
     ctx = open_context(settings)
     try:
+        enabled = {f.name for f in catalog(ctx.db) if f.is_enabled}
+        for name in feeds:
+            if name not in enabled:
+                settings.feed_by_name(name)  # names the config's feeds in its error
+                raise FeedsError(f"the feed {name!r} is disabled")
         report = poll_once(ctx, list(feeds) or None)
     finally:
         close_context(ctx)
@@ -74,6 +79,10 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str) -> None:
             f"deliveries: {d.sent} sent, {d.failed} failed (will retry), {d.dead} dead, "
             f"{d.held} held (digest, quiet hours or rate limit)"
         )
+        for change in report.health:
+            click.echo(
+                f"feed health: {change.feed} is now {change.state} (notice {change.notice_id})"
+            )
 
 
 @click.command()

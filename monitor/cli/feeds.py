@@ -1,63 +1,176 @@
-"""``newsmon feeds``: feed health."""
+"""``newsmon feeds``: the feeds, their health, and adding or removing them."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+from typing import TYPE_CHECKING, Any
 
 import click
 
+from monitor import catalog
 from monitor.cli.output import emit, format_option, iso
-from monitor.store.db import connect
-from monitor.store.feeds import list_feeds
+from monitor.errors import FeedsError
+from monitor.pipeline import utcnow
+from monitor.store import catalog as store
+from monitor.store.db import Database, connect
+from monitor.store.feeds import FeedRow, list_feeds
+from monitor.store.health import HealthView, health_by_feed
+from monitor.units import parse_duration
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
 
-__all__ = ["register"]
+__all__ = ["feeds", "open_db", "parse_interval", "register"]
+
+
+def open_db(obj: Obj, *, is_read_only: bool = False) -> Database:
+    db = connect(obj.settings.database.url, is_read_only=is_read_only)
+    try:
+        db.migrate()
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 @click.group()
 def feeds() -> None:
-    """Feeds and their health."""
+    """Feeds, their health, adding and removing them, OPML import and export.
+
+    Feeds come from the config's [[feed]] tables and from `feeds add` / `feeds import`,
+    which store them in the database (a running daemon polls them at its next tick).
+    """
+
+
+def _health(f: FeedRow, h: HealthView | None) -> tuple[str, str | None]:
+    if not f.is_enabled:
+        return "disabled", None
+    if f.last_status == "new":
+        return "new", None
+    if h is not None and h.state != "ok":
+        return h.state, iso(h.since)
+    return "ok", None
+
+
+def _row(f: FeedRow, h: HealthView | None) -> dict[str, Any]:
+    health, since = _health(f, h)
+    shown = f"{health} since {since}" if since else health
+    if health == "ok" and f.error_count:
+        shown = f"ok, {f.error_count} failed poll(s)"
+    return {
+        "name": f.name,
+        "url": f.url,
+        "title": f.title,
+        "origin": h.origin if h else "config",
+        "enabled": f.is_enabled,
+        "health": health,
+        "health_since": since,
+        "failing_since": iso(h.failing_since) if h else None,
+        "rhythm_seconds": round(h.rhythm) if h and h.rhythm is not None else None,
+        "last_poll": iso(f.last_polled_at),
+        "status": f.last_status,
+        "errors": f.error_count,
+        "last_error": f.last_error,
+        "entries": f.entry_count,
+        "next_check": iso(f.next_check_at) if f.is_enabled else None,
+        "shown": shown,
+    }
 
 
 @feeds.command("list")
 @format_option("table", "json", "csv")
 @click.pass_obj
 def feeds_list(obj: Obj, fmt: str) -> None:
-    """List feeds: URL, last poll, status, last error, entry count, next check.
+    """List feeds: health (ok, failing since, silent since), last poll, last error, next check.
 
     \b
     Example:
         newsmon feeds list
-        newsmon feeds list --format json | jq '.[] | select(.status == "error")'
+        newsmon feeds list --format json | jq '.[] | select(.health != "ok")'
     """
-    db = connect(obj.settings.database.url, is_read_only=True)
+    db = open_db(obj, is_read_only=True)
     try:
-        db.migrate()
-        rows = [
-            {
-                "name": f.name,
-                "url": f.url,
-                "title": f.title,
-                "enabled": f.is_enabled,
-                "last_poll": iso(f.last_polled_at),
-                "status": f.last_status,
-                "errors": f.error_count,
-                "last_error": f.last_error,
-                "entries": f.entry_count,
-                "next_check": iso(f.next_check_at),
-            }
-            for f in list_feeds(db)
-        ]
+        health = health_by_feed(db)
+        rows = [_row(f, health.get(f.name)) for f in list_feeds(db)]
     finally:
         db.close()
-    emit(
-        rows,
-        fmt,
-        ["name", "status", "last_poll", "entries", "next_check", "last_error", "url"],
-        "feeds",
-    )
+    if fmt == "table":
+        for row in rows:
+            row["health"] = row.pop("shown")
+    else:
+        for row in rows:
+            del row["shown"]
+    columns = ["name", "health", "last_poll", "entries", "next_check", "last_error", "url"]
+    emit(rows, fmt, columns if fmt != "csv" else [*columns, "origin", "status"], "feeds")
+
+
+def parse_interval(value: str | None, obj: Obj) -> float:
+    if value is None:
+        return obj.settings.defaults.interval
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--interval") from None
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="The feed's name (default: from its title with --check, else host).")
+@click.option("--interval", help="How often to check it, e.g. 10m  [default: [defaults] interval]")
+@click.option("--check", is_flag=True, help="Fetch and parse it first; add nothing if that fails.")
+@format_option("text", "json", default="text")
+@click.pass_obj
+def feeds_add(
+    obj: Obj, url: str, name: str | None, interval: str | None, check: bool, fmt: str
+) -> None:
+    """Add a feed. It is stored in the database, not in the config file; a running
+    daemon polls it at its next tick (within seconds), without a reload.
+
+    \b
+    Example:
+        newsmon feeds add https://www.osce.org/rss/news --name osce-news --check
+        newsmon feeds add https://meduza.io/rss/all --interval 30m
+    """
+    settings = obj.settings
+    url = catalog.check_url(url)
+    seconds = parse_interval(interval, obj)
+    title, count = catalog.check_feed(settings, url) if check else (None, None)
+    db = open_db(obj)
+    try:
+        wanted = catalog.Candidate(url, label=title or None, name=name)
+        plan = catalog.plan([wanted], settings, store.catalog(db), seconds)
+        if plan.skipped:
+            raise FeedsError(plan.skipped[0], "nothing added; `newsmon feeds list` shows it")
+        store.add_feeds(db, plan.add, utcnow(), is_backlog_absorbed=settings.defaults.alert_backlog)
+    finally:
+        db.close()
+    added = plan.add[0]
+    if fmt == "json":
+        found = {"name": added.name, "url": added.url, "interval": added.interval}
+        click.echo(json.dumps({**found, "title": title, "entries": count}, ensure_ascii=False))
+        return
+    checked = f" ({title or 'untitled'}: {count} entries)" if check else ""
+    click.echo(f"added feed {added.name}: {added.url}{checked}")
+
+
+@feeds.command("remove")
+@click.argument("name")
+@click.pass_obj
+def feeds_remove(obj: Obj, name: str) -> None:
+    """Stop polling a feed added with `feeds add` or `feeds import`. Its entries and alerts
+    are kept, so adding it back alerts nothing old. Feeds of the config are removed there.
+
+    \b
+    Example:
+        newsmon feeds remove osce-news
+    """
+    db = open_db(obj)
+    try:
+        catalog.removable(name, obj.settings, store.catalog(db), str(obj.config_path))
+        store.disable(db, name)
+    finally:
+        db.close()
+    click.echo(f"removed feed {name}; a running daemon stops polling it at its next tick")
 
 
 def register(group: click.Group) -> None:

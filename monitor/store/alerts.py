@@ -140,7 +140,7 @@ def _views(db: Database, query: Any) -> list[AlertView]:
         ids = [alert.id for alert, _, _, _ in rows]
         crowd = members(s, (story.id for _, _, _, story in rows if story is not None))
         matches: dict[int, list[Match]] = defaultdict(list)
-        deliveries: dict[int, list[DeliveryView]] = defaultdict(list)
+        deliveries: dict[int | None, list[DeliveryView]] = defaultdict(list)
         if ids:
             for m in s.scalars(
                 select(MatchRow).where(MatchRow.alert_id.in_(ids)).order_by(MatchRow.id)

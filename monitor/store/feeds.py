@@ -41,7 +41,10 @@ class FeedRow:
 
 
 def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
-    """Make the feeds table agree with the config: add, update, disable the removed."""
+    """Make the feeds table agree with the config: add, update, disable the removed.
+
+    Feeds added from the command line (``origin = 'cli'``) are kept, unless the config
+    now declares a feed of the same name: then the config's takes over."""
     wanted = {f.name: f for f in settings.feed}
     with db.session() as s:
         rows = {row.name: row for row in s.scalars(select(Feed))}
@@ -57,9 +60,9 @@ def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
                 continue
             if row.url != cfg.url:
                 row.url, row.etag, row.last_modified = cfg.url, None, None
-            row.interval, row.is_enabled = interval, cfg.enabled
+            row.interval, row.is_enabled, row.origin = interval, cfg.enabled, "config"
         for name, row in rows.items():
-            if name not in wanted:
+            if name not in wanted and row.origin == "config":
                 row.is_enabled = False
 
 

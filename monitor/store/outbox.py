@@ -1,4 +1,5 @@
-"""The outbox: one delivery per (alert, channel), claimed before it is sent.
+"""The outbox: one delivery per (alert, channel), or per (feed-health notice, channel),
+claimed before it is sent.
 
 A sender claims a due delivery (status ``sending``, ``claimed_at``) in one short
 transaction, records each target's outcome as soon as it is known, then marks the
@@ -14,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import String, and_, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database
-from monitor.store.tables import Alert, Delivery
+from monitor.store.tables import Alert, Delivery, FeedNotice
 from monitor.store.tables import Article as ArticleRow
 
 __all__ = [
@@ -52,18 +53,24 @@ class TargetOutcome:
 @dataclass(frozen=True)
 class Claim:
     id: int
-    alert_id: int
+    alert_id: int | None  # None for a feed-health notice
     channel: str
     attempts: int
     created_at: datetime
     next_attempt_at: datetime
     done: frozenset[str]  # keys of the targets that already accepted it
+    notice_id: int | None = None
+
+    @property
+    def subject(self) -> str:
+        """What is delivered, as a log key: ``alert=12`` or ``notice=3``."""
+        return f"alert={self.alert_id}" if self.notice_id is None else f"notice={self.notice_id}"
 
 
 @dataclass(frozen=True)
 class DeliveryRow:
     id: int
-    alert_id: int
+    alert_id: int | None
     title: str
     channel: str
     status: str
@@ -73,6 +80,7 @@ class DeliveryRow:
     next_attempt_at: datetime
     sent_at: datetime | None
     targets: list[dict[str, Any]]
+    notice_id: int | None = None
 
 
 def _due(now: datetime, lease: float) -> Any:
@@ -99,6 +107,7 @@ def _claim(s: Session, query: Any, now: datetime) -> list[Claim]:
                 row.created_at,
                 row.next_attempt_at,
                 done,
+                row.notice_id,
             )
         )
     return claims
@@ -123,10 +132,10 @@ def claim_next(
 def claim_channel(
     db: Database, channel: str, now: datetime, lease: float, claimed_at: datetime | None = None
 ) -> list[Claim]:
-    """Claim every due delivery of one channel (a digest), oldest first."""
+    """Claim every due alert delivery of one channel (a digest), oldest first."""
     query = (
         select(Delivery)
-        .where(Delivery.channel == channel, _due(now, lease))
+        .where(Delivery.channel == channel, Delivery.alert_id.is_not(None), _due(now, lease))
         .order_by(Delivery.created_at, Delivery.id)
     )
     with db.session() as s:
@@ -212,10 +221,12 @@ def list_deliveries(
     db: Database, *, status: str | None = None, channel: str | None = None, limit: int = 100
 ) -> list[DeliveryRow]:
     """Newest first."""
+    notice = literal("feed ", String) + FeedNotice.feed + ": " + FeedNotice.kind
     query = (
-        select(Delivery, ArticleRow.title)
-        .join(Alert, Alert.id == Delivery.alert_id)
-        .join(ArticleRow, ArticleRow.id == Alert.article_id)
+        select(Delivery, func.coalesce(ArticleRow.title, notice))
+        .outerjoin(Alert, Alert.id == Delivery.alert_id)
+        .outerjoin(ArticleRow, ArticleRow.id == Alert.article_id)
+        .outerjoin(FeedNotice, FeedNotice.id == Delivery.notice_id)
         .order_by(Delivery.created_at.desc(), Delivery.id.desc())
         .limit(limit)
     )
@@ -237,6 +248,7 @@ def list_deliveries(
                 d.next_attempt_at,
                 d.sent_at,
                 [{"key": k, **v} for k, v in (d.targets or {}).items()],
+                d.notice_id,
             )
             for d, title in s.execute(query)
         ]

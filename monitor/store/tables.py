@@ -29,6 +29,8 @@ __all__ = [
     "Delivery",
     "Entry",
     "Feed",
+    "FeedHealth",
+    "FeedNotice",
     "MatchRow",
     "Story",
     "StoryClaim",
@@ -86,6 +88,38 @@ class Feed(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     is_backlog_absorbed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "config": a [[feed]] of the config file; "cli": added by `newsmon feeds add/import`
+    origin: Mapped[str] = mapped_column(String(16), default="config", server_default="config")
+
+
+class FeedHealth(Base):
+    """A feed's health as last judged: ok, or the incident that was announced."""
+
+    __tablename__ = "feed_health"
+    feed_id: Mapped[int] = mapped_column(
+        ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    state: Mapped[str] = mapped_column(String(16))  # ok, failing or silent
+    since: Mapped[datetime | None] = mapped_column(UtcDateTime())  # when the incident began
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime())  # first failed poll
+    rhythm: Mapped[float | None] = mapped_column(Float)  # usual seconds between new entries
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())  # when last written
+
+
+class FeedNotice(Base):
+    """A feed-health notice (failing, silent, recovered), sent through the outbox."""
+
+    __tablename__ = "feed_notices"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    feed_id: Mapped[int | None] = mapped_column(
+        ForeignKey("feeds.id", ondelete="SET NULL"), index=True
+    )
+    feed: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class Story(Base):
@@ -185,11 +219,14 @@ class Delivery(Base):
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("alert_id", "channel"),
+        UniqueConstraint("notice_id", "channel"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_channel_sent_at", "channel", "sent_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    # an alert's delivery, or a feed-health notice's (exactly one of the two is set)
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("feed_notices.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,222 @@
+"""Feed health in the database: the facts a judgement needs, incidents, and notices.
+
+An incident changes state with a compare-and-set on ``feed_health.state``, in the
+transaction that writes its notice and the notice's outbox rows: when two instances
+judge the same feed at once, one notice goes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from monitor.model import DeliveryStatus
+from monitor.store.db import Database
+from monitor.store.tables import Delivery, Entry, Feed, FeedHealth, FeedNotice
+
+__all__ = [
+    "FeedFacts",
+    "HealthView",
+    "NoticeDraft",
+    "NoticeView",
+    "facts",
+    "get_notice",
+    "health_by_feed",
+    "record",
+]
+
+
+@dataclass(frozen=True)
+class FeedFacts:
+    """One feed as health judges it: its row, its incident, and when entries came."""
+
+    id: int
+    name: str
+    url: str
+    interval: float
+    last_status: str
+    last_error: str | None
+    error_count: int
+    created_at: datetime
+    last_polled_at: datetime | None
+    last_success_at: datetime | None
+    next_check_at: datetime
+    state: str  # the incident announced: ok, failing or silent
+    since: datetime | None
+    failing_since: datetime | None
+    arrivals: tuple[datetime, ...]  # first-seen times of new entries (not backlog), newest first
+    published: tuple[datetime, ...]  # published times of the newest entries, newest first
+    last_seen: datetime | None  # when the newest entry was first seen, backlog included
+    rhythm: float | None = None  # as last stored
+    is_stored: bool = False  # the feed has a health row
+
+
+@dataclass(frozen=True)
+class NoticeDraft:
+    kind: str  # failing, silent or recovered
+    since: datetime | None
+    detail: str
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    id: int
+    feed: str
+    url: str
+    kind: str
+    since: datetime | None
+    detail: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class HealthView:
+    origin: str
+    state: str
+    since: datetime | None
+    failing_since: datetime | None
+    rhythm: float | None
+
+
+def facts(db: Database, names: Sequence[str] | None, sample: int) -> list[FeedFacts]:
+    """The enabled feeds (or the named ones), with up to ``sample`` arrivals each."""
+    query = (
+        select(Feed, FeedHealth)
+        .outerjoin(FeedHealth, FeedHealth.feed_id == Feed.id)
+        .where(Feed.is_enabled.is_(True))
+        .order_by(Feed.id)
+    )
+    if names is not None:
+        query = query.where(Feed.name.in_(list(names)))
+    found = []
+    with db.session() as s:
+        for f, h in s.execute(query).all():
+            arrivals = s.scalars(
+                select(Entry.seen_at)
+                .where(Entry.feed_id == f.id, Entry.is_backlog.is_(False))
+                .order_by(Entry.seen_at.desc())
+                .limit(sample)
+            ).all()
+            published = s.scalars(
+                select(Entry.published_at)
+                .where(Entry.feed_id == f.id, Entry.published_at.is_not(None))
+                .order_by(Entry.published_at.desc())
+                .limit(sample)
+            ).all()
+            last_seen = s.scalar(select(func.max(Entry.seen_at)).where(Entry.feed_id == f.id))
+            found.append(
+                FeedFacts(
+                    f.id,
+                    f.name,
+                    f.url,
+                    f.interval,
+                    f.last_status,
+                    f.last_error,
+                    f.error_count,
+                    f.created_at,
+                    f.last_polled_at,
+                    f.last_success_at,
+                    f.next_check_at,
+                    h.state if h else "ok",
+                    h.since if h else None,
+                    h.failing_since if h else None,
+                    tuple(arrivals),
+                    tuple(p for p in published if p is not None),
+                    last_seen,
+                    h.rhythm if h else None,
+                    h is not None,
+                )
+            )
+    return found
+
+
+def _ensure_row(db: Database, feed_id: int, now: datetime) -> None:
+    try:
+        with db.session() as s:
+            if s.get(FeedHealth, feed_id) is None:
+                s.add(FeedHealth(feed_id=feed_id, state="ok", checked_at=now))
+    except IntegrityError:
+        pass  # another instance made it first
+
+
+def record(
+    db: Database,
+    feed: FeedFacts,
+    now: datetime,
+    *,
+    state: str,
+    since: datetime | None,
+    failing_since: datetime | None,
+    rhythm: float | None,
+    notice: NoticeDraft | None,
+    channels: Sequence[str],
+) -> int | None:
+    """Store a judgement. With a notice, only if the state is still ``feed.state`` (else
+    another instance got there first): the notice and one delivery per channel, in the
+    same transaction. Returns the notice's id, or None when no notice was written."""
+    _ensure_row(db, feed.id, now)
+    with db.session() as s:
+        values = {"failing_since": failing_since, "rhythm": rhythm, "checked_at": now}
+        if notice is None:
+            s.execute(update(FeedHealth).where(FeedHealth.feed_id == feed.id).values(**values))
+            return None
+        changed = s.execute(
+            update(FeedHealth)
+            .where(FeedHealth.feed_id == feed.id, FeedHealth.state == feed.state)
+            .values(state=state, since=since, **values)
+        )
+        if changed.rowcount != 1:  # type: ignore[attr-defined]
+            return None
+        row = FeedNotice(
+            feed_id=feed.id,
+            feed=feed.name,
+            url=feed.url,
+            kind=notice.kind,
+            since=notice.since,
+            detail=notice.detail[:2000],
+            created_at=now,
+        )
+        s.add(row)
+        s.flush()
+        s.add_all(
+            Delivery(
+                notice_id=row.id,
+                channel=ch,
+                status=DeliveryStatus.PENDING.value,
+                attempts=0,
+                created_at=now,
+                next_attempt_at=now,
+            )
+            for ch in dict.fromkeys(channels)
+        )
+        return row.id
+
+
+def get_notice(db: Database, notice_id: int) -> NoticeView | None:
+    with db.session() as s:
+        n = s.get(FeedNotice, notice_id)
+        if n is None:
+            return None
+        return NoticeView(n.id, n.feed, n.url, n.kind, n.since, n.detail, n.created_at)
+
+
+def health_by_feed(db: Database) -> dict[str, HealthView]:
+    """Every feed's origin and last judged health, by feed name."""
+    query = select(Feed.name, Feed.origin, FeedHealth).outerjoin(
+        FeedHealth, FeedHealth.feed_id == Feed.id
+    )
+    with db.session() as s:
+        return {
+            name: HealthView(
+                origin,
+                h.state if h else "ok",
+                h.since if h else None,
+                h.failing_since if h else None,
+                h.rhythm if h else None,
+            )
+            for name, origin, h in s.execute(query).all()
+        }
