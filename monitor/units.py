@@ -9,6 +9,8 @@ __all__ = [
     "TEMPLATE_FIELDS",
     "check_template",
     "parse_duration",
+    "parse_listen",
+    "parse_optional_duration",
     "parse_quiet_hours",
     "parse_rate",
 ]
@@ -31,6 +33,21 @@ def parse_duration(value: object) -> float:
     if seconds <= 0:
         raise ValueError("a duration must be positive")
     return seconds
+
+
+def parse_optional_duration(value: object) -> float | None:
+    """A duration, or ``"off"`` (or nothing) for none."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "off")):
+        return None
+    return parse_duration(value)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:9464"``, ``"[::1]:9464"`` or ``"0.0.0.0:9464"`` -> (host, port)."""
+    m = re.fullmatch(r"\s*(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):(\d{1,5})\s*", value)
+    if m and int(m.group(3)) <= 65535:
+        return m.group(1) or m.group(2), int(m.group(3))
+    raise ValueError(f"expected an address such as '127.0.0.1:9464' or '[::1]:9464', not {value!r}")
 
 
 _PER = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}

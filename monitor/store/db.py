@@ -83,6 +83,24 @@ class Database:
         except SQLAlchemyError as exc:
             raise DatabaseError(f"migration failed: {exc}"[:400]) from None
 
+    def schema_revisions(self) -> tuple[list[str], list[str]]:
+        """(the database's revisions, the newest ones this newsmon knows); reads only."""
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(migrations_dir()))
+        heads = sorted(ScriptDirectory.from_config(cfg).get_heads())
+        try:
+            with self.engine.connect() as conn:
+                current = sorted(MigrationContext.configure(conn).get_current_heads())
+        except (OperationalError, InterfaceError) as exc:
+            raise _unavailable(exc) from None
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot read the schema version: {exc}"[:400]) from None
+        return current, heads
+
     def ping(self) -> bool:
         try:
             with self.engine.connect() as conn:
