@@ -60,15 +60,16 @@ class Status:
 def check(settings: Settings, now: datetime, limits: Limits) -> Status:
     """Read the database named in ``settings``; never raises for a database problem."""
     found = Status(checked_at=now)
-    db = connect(settings.database.url, is_read_only=True)
     try:
-        _check(db, found, now, limits)
+        db = connect(settings.database.url, is_read_only=True, must_exist=True)
+        try:
+            _check(db, found, now, limits)
+        finally:
+            db.close()
     except NewsmonError as exc:
         found.database.setdefault("reachable", False)
         found.database["error"] = str(exc)
-        found.problems.append(f"database: {exc}")
-    finally:
-        db.close()
+        found.problems.append(f"database: {exc}; {exc.hint}")
     return found
 
 
