@@ -33,6 +33,8 @@ from monitor.units import (
     TEMPLATE_FIELDS,
     check_template,
     parse_duration,
+    parse_listen,
+    parse_optional_duration,
     parse_quiet_hours,
     parse_rate,
 )
@@ -42,7 +44,9 @@ __all__ = [
     "ChannelSettings",
     "FeedSettings",
     "HealthSettings",
+    "MetricsSettings",
     "QuerySettings",
+    "RetentionSettings",
     "Settings",
     "StoriesSettings",
     "TermSettings",
@@ -58,6 +62,7 @@ _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
+OptionalDuration = Annotated[float | None, BeforeValidator(parse_optional_duration)]
 
 
 class _Table(BaseModel):
@@ -115,6 +120,22 @@ class HealthSettings(_Table):
     failing_for: Duration = 12 * 3600.0
     silence_factor: float = Field(default=10.0, ge=0)
     silence_floor: Duration = 86400.0
+
+
+class MetricsSettings(_Table):
+    listen: str = ""  # "host:port" serves Prometheus metrics; empty: off
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        if value:
+            parse_listen(value)
+        return value
+
+
+class RetentionSettings(_Table):
+    article_text: OptionalDuration = None  # None: kept for ever
+    delivery_details: OptionalDuration = None
 
 
 class FeedSettings(_Table):
@@ -242,6 +263,8 @@ class Settings(_Table):
     delivery: DeliverySettings = DeliverySettings()
     stories: StoriesSettings = StoriesSettings()
     health: HealthSettings = HealthSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    retention: RetentionSettings = RetentionSettings()
     feed: list[FeedSettings] = []
     channel: dict[Annotated[str, Field(pattern=_NAME)], ChannelSettings] = {}
     watchlist: dict[Annotated[str, Field(pattern=_NAME)], WatchlistSettings] = {}
@@ -267,6 +290,15 @@ class Settings(_Table):
             if ch not in self.channel:
                 known = ", ".join(sorted(self.channel)) or "none defined"
                 problems.append((("health", "channels"), f"unknown channel {ch!r} ({known})"))
+        keep_text = self.retention.article_text
+        if keep_text is not None and keep_text < self.stories.window:
+            problems.append(
+                (
+                    ("retention", "article_text"),
+                    "shorter than [stories] window: new articles are compared with the text "
+                    "of the articles in that window, so keep the text at least that long",
+                )
+            )
         if problems:
             summary = "; ".join(f"{'.'.join(map(str, loc))}: {text}" for loc, text in problems)
             raise PydanticCustomError(

@@ -10,13 +10,14 @@ import logging
 import signal
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor import config as config_mod
-from monitor import sdnotify
+from monitor import metrics, retention, sdnotify, status
 from monitor.app import close_context, open_context
 from monitor.delivery import drain
 from monitor.errors import NewsmonError, UnavailableError
@@ -111,6 +112,12 @@ class Daemon:
                 result.held,
             )
 
+    def _prune_job(self) -> None:
+        retention.prune_job(self.ctx.db, self.ctx.settings, self.ctx.clock())
+
+    def _gauges(self) -> metrics.Gauges:
+        return status.gauges(self.ctx.db, self.ctx.clock())
+
     def _is_healthy(self) -> bool:
         busy = self._busy_since
         is_stuck = busy is not None and time.monotonic() - busy > STUCK_AFTER
@@ -124,6 +131,7 @@ class Daemon:
 
     # lifecycle --------------------------------------------------------------------
     def run(self) -> None:
+        exporter = metrics.serve(self.ctx.settings.metrics.listen, self._gauges)  # None: off
         s = self._scheduler
         s.add_job(
             self._poll_job,
@@ -143,6 +151,8 @@ class Daemon:
             coalesce=True,
             next_run_time=utcnow(),
         )
+        first_prune = utcnow() + timedelta(seconds=60)  # not during the start's first polls
+        s.add_job(self._prune_job, "interval", seconds=retention.EVERY, next_run_time=first_prune)
         interval = sdnotify.watchdog_interval()
         if interval:
             s.add_job(
@@ -166,6 +176,8 @@ class Daemon:
             sdnotify.notify("STOPPING=1")
             log.info("stopping: waiting for running jobs")
             s.shutdown(wait=True)
+            if exporter is not None:
+                exporter.close()
             close_context(self.ctx)
             log.info("stopped")
 

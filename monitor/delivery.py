@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from monitor import noise, notify
+from monitor import metrics, noise, notify
 from monitor.config import ChannelSettings, Settings
 from monitor.digest import render_digest
 from monitor.errors import ConfigError
@@ -71,6 +71,7 @@ class _Pass:
     def hold(self, claims: Sequence[Claim], until: datetime | None = None) -> None:
         for c in claims:
             outbox.release(self.db, [c.id], until or c.next_attempt_at)
+            metrics.delivered(c.channel, "held")
         self.counts["held"] += len(claims)
 
     def fail(self, claims: Sequence[Claim], error: str, last: Sequence[TargetOutcome] = ()) -> None:
@@ -84,6 +85,7 @@ class _Pass:
                 self.db, [c.id], error, next_attempt_at=next_at, is_dead=is_dead, outcomes=last
             )
             self.counts["dead" if is_dead else "failed"] += 1
+            metrics.delivered(c.channel, "dead" if is_dead else "failed")
             log.warning(
                 "delivery failed %s channel=%s attempts=%d status=%s error=%r",
                 c.subject,
@@ -223,3 +225,4 @@ def _send(
         p.counts["sent"] += len(claims)
         for c in claims:
             log.info("delivered %s channel=%s", c.subject, c.channel)
+            metrics.delivered(c.channel, "sent", (p.clock() - c.created_at).total_seconds())

@@ -15,6 +15,7 @@ refresh_feed:  fetch (conditional GET) -> parse -> keep new and edited entries
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from monitor import metrics
 from monitor.config import Settings
 from monitor.errors import NewsmonError
 from monitor.extract import extract_page, html_to_text
@@ -29,6 +31,7 @@ from monitor.fetch import fetch
 from monitor.match import Watchlist, find_matches
 from monitor.model import Article, Entry, FeedState, TextSource
 from monitor.parse import parse_feed
+from monitor.store import alerts as alert_store
 from monitor.store import entries as entry_store
 from monitor.store import feeds as feed_store
 from monitor.store.db import Database
@@ -72,10 +75,12 @@ class FeedResult:
     error: str | None = None
 
 
+@metrics.timed_poll
 def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
     """Poll one feed, start to finish. Never raises: a failure is recorded on the feed."""
     now = ctx.clock()
     try:
+        started = time.perf_counter()
         fetched = fetch(
             ctx.client,
             feed.url,
@@ -84,6 +89,7 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
             last_modified=feed.last_modified,
             accept=FEED_ACCEPT,
         )
+        metrics.fetch_seconds(time.perf_counter() - started)
         if not fetched.is_modified:
             feed_store.record_success(ctx.db, feed.id, now, is_modified=False)
             log.info("polled feed=%s status=not-modified", feed.name)
@@ -139,9 +145,9 @@ def process_entry(
     known = entry_store.find_article(ctx.db, key) if entry.link else None
     is_correcting = ctx.settings.stories.corrections
     is_rereading = is_edited or is_correcting
-    if known is not None and (known.url_key != key or not is_rereading):
+    if known is not None and (known.url_key != key or not is_rereading or known.is_pruned):
         # the same URL, or a page that named this URL as its canonical link: a re-read
-        # of another URL is no edit of the stored article
+        # of another URL is no edit of the stored article, nor one whose text was pruned
         outcome = Outcome(entry, key, None, known=known, is_edited_entry=is_edited)
         entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
         log.info("seen before feed=%s url=%s", feed.name, key)
@@ -162,6 +168,7 @@ def process_entry(
         is_edited_entry=is_edited,
     )
     alerts = entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
+    metrics.alerted(alert_store.alerted_watchlists(ctx.db, alerts))
     for alert in alerts:
         log.info(
             "alert alert=%d feed=%s matched=%s url=%s",
@@ -224,6 +231,7 @@ def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
             )
         except NewsmonError as exc:
             error = str(exc)
+            metrics.page_failed(feed.name)
             log.info(
                 "page unusable, using summary feed=%s url=%s error=%r", feed.name, entry.link, error
             )

@@ -10,6 +10,8 @@ __all__ = [
     "check_template",
     "format_duration",
     "parse_duration",
+    "parse_listen",
+    "parse_optional_duration",
     "parse_quiet_hours",
     "parse_rate",
 ]
@@ -43,6 +45,21 @@ def format_duration(seconds: float) -> str:
             parts.append(f"{left // size}{unit}")
             left %= size
     return " ".join(parts[:2])
+
+
+def parse_optional_duration(value: object) -> float | None:
+    """A duration, or ``"off"`` (or nothing) for none."""
+    if value is None or (isinstance(value, str) and value.strip().lower() in ("", "off")):
+        return None
+    return parse_duration(value)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:9464"``, ``"[::1]:9464"`` or ``"0.0.0.0:9464"`` -> (host, port)."""
+    m = re.fullmatch(r"\s*(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):(\d{1,5})\s*", value)
+    if m and int(m.group(3)) <= 65535:
+        return m.group(1) or m.group(2), int(m.group(3))
+    raise ValueError(f"expected an address such as '127.0.0.1:9464' or '[::1]:9464', not {value!r}")
 
 
 _PER = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}

@@ -162,6 +162,8 @@ def test_config_check_reports_errors_without_traceback(tmp_path: Path) -> None:
         ["demo"],
         ["config", "check"],
         ["db", "upgrade"],
+        ["db", "prune"],
+        ["status"],
         ["feeds", "list"],
         ["feeds", "add"],
         ["feeds", "remove"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,14 @@ from monitor.store.stories import Member, members, source_name
 from monitor.store.tables import Alert, Delivery, Feed, MatchRow, Story
 from monitor.store.tables import Article as ArticleRow
 
-__all__ = ["AlertView", "DeliveryView", "StoryView", "get_alert", "list_alerts"]
+__all__ = [
+    "AlertView",
+    "DeliveryView",
+    "StoryView",
+    "alerted_watchlists",
+    "get_alert",
+    "list_alerts",
+]
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,15 @@ def list_alerts(
     if until:
         query = query.where(Alert.created_at < until)
     return _views(db, query)
+
+
+def alerted_watchlists(db: Database, alert_ids: Sequence[int]) -> list[str]:
+    """The watchlists these alerts are for, once per alert (no query for no alert)."""
+    if not alert_ids:
+        return []
+    with db.session() as s:
+        query = select(Alert.watchlists).where(Alert.id.in_(list(alert_ids)))
+        return [w for names in s.scalars(query) for w in (names or "").split(",") if w]
 
 
 def get_alert(db: Database, alert_id: int) -> AlertView | None:

@@ -83,6 +83,24 @@ class Database:
         except SQLAlchemyError as exc:
             raise DatabaseError(f"migration failed: {exc}"[:400]) from None
 
+    def schema_revisions(self) -> tuple[list[str], list[str]]:
+        """(the database's revisions, the newest ones this newsmon knows); reads only."""
+        from alembic.config import Config
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(migrations_dir()))
+        heads = sorted(ScriptDirectory.from_config(cfg).get_heads())
+        try:
+            with self.engine.connect() as conn:
+                current = sorted(MigrationContext.configure(conn).get_current_heads())
+        except (OperationalError, InterfaceError) as exc:
+            raise _unavailable(exc) from None
+        except SQLAlchemyError as exc:
+            raise DatabaseError(f"cannot read the schema version: {exc}"[:400]) from None
+        return current, heads
+
     def ping(self) -> bool:
         try:
             with self.engine.connect() as conn:
@@ -139,9 +157,10 @@ def migrations_dir() -> Path:
     raise DatabaseError("the migrations folder is missing", "reinstall newsmon")
 
 
-def connect(url: str, *, is_read_only: bool = False) -> Database:
+def connect(url: str, *, is_read_only: bool = False, must_exist: bool = False) -> Database:
     """An engine for ``url``. ``is_read_only``: SQLite transactions start deferred, so
-    reading never waits for a writer (WAL lets readers and one writer work at once)."""
+    reading never waits for a writer (WAL lets readers and one writer work at once).
+    ``must_exist``: a SQLite file that is not there is an error, not created."""
     try:
         parsed = make_url(url)
     except ArgumentError:
@@ -152,7 +171,13 @@ def connect(url: str, *, is_read_only: bool = False) -> Database:
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database).expanduser()
+            if must_exist and not path.is_file():
+                raise UnavailableError(
+                    f"no database file at {path}",
+                    "start the daemon, or run `newsmon db upgrade`, to create it",
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     elif parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

@@ -84,6 +84,7 @@ class KnownArticle:
     title: str
     text: str
     text_source: str
+    is_pruned: bool = False  # retention removed its text: nothing to compare an edit with
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,14 @@ def find_article(db: Database, url_key: str) -> KnownArticle | None:
         if row is None:
             return None
         return KnownArticle(
-            row.id, row.url_key, row.story_id, row.revision, row.title, row.text, row.text_source
+            row.id,
+            row.url_key,
+            row.story_id,
+            row.revision,
+            row.title,
+            row.text,
+            row.text_source,
+            is_pruned=row.pruned_at is not None,
         )
 
 

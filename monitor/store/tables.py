@@ -134,6 +134,8 @@ class Story(Base):
 
 class Article(Base):
     __tablename__ = "articles"
+    # retention finds the articles whose text is due for pruning without reading the rest
+    __table_args__ = (Index("ix_articles_pruned_at_created_at", "pruned_at", "created_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url_key: Mapped[str] = mapped_column(String(2048), unique=True)
     # the page's own rel=canonical / og:url, normalised, when it names another URL
@@ -150,6 +152,8 @@ class Article(Base):
     published_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     fetch_error: Mapped[str | None] = mapped_column(Text)
+    # when retention removed the text (the row stays: it stops the URL alerting again)
+    pruned_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class StoryKey(Base):
