@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from monitor.demo.server import Receiver, Site
 from monitor.store.tables import Base
@@ -22,7 +22,25 @@ from servers import mail, mqtt, synapse, tls_context  # noqa: F401  (delivery fi
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_SITE = REPO / "monitor" / "demo" / "site"
-PG_URL = os.environ.get("NEWSMON_TEST_DATABASE_URL")
+
+
+def _worker_database(url: str | None) -> str | None:
+    """With pytest-xdist, each worker gets a PostgreSQL database of its own (made here)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return url.rsplit("/", 1)[0] + "/" + name
+
+
+PG_URL = _worker_database(os.environ.get("NEWSMON_TEST_DATABASE_URL"))
 # Property tests: quick by default and in CI; HYPOTHESIS_PROFILE=deep for a long local run.
 settings.register_profile(
     "default", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
