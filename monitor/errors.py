@@ -9,7 +9,8 @@
     │   └── BlockedError     the URL resolves to an address newsmon does not fetch from
     ├── ParseError           the bytes are not a usable feed
     ├── ExtractError         no main text could be found on a page
-    └── NotifyError          a channel could not be built or refused a message
+    ├── NotifyError          a channel could not be built or refused a message
+    └── ExportError          an export file could not be written, or the feed not served
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
 """
@@ -20,6 +21,7 @@ __all__ = [
     "BlockedError",
     "ConfigError",
     "DatabaseError",
+    "ExportError",
     "ExtractError",
     "FetchError",
     "NewsmonError",
@@ -88,3 +90,8 @@ class ExtractError(NewsmonError):
 class NotifyError(NewsmonError):
     stage = "notify"
     default_hint = "check the channel URL with `newsmon notify test CHANNEL`"
+
+
+class ExportError(NewsmonError):
+    stage = "export"
+    default_hint = "check the path or the [export] listen address, then try again"

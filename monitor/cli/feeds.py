@@ -18,7 +18,12 @@ __all__ = ["register"]
 
 @click.group()
 def feeds() -> None:
-    """Feeds and their health."""
+    """Feeds and their health.
+
+    \b
+    Example:
+        newsmon feeds list --format json
+    """
 
 
 @feeds.command("list")
