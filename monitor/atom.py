@@ -108,13 +108,13 @@ def _entry(row: ExportRow, authority: str) -> str:
     return "\n".join(parts)
 
 
-def write_atom(
-    rows: Iterable[ExportRow], out: TextIO, info: FeedInfo, updated: datetime
-) -> int:
+def write_atom(rows: Iterable[ExportRow], out: TextIO, info: FeedInfo, updated: datetime) -> int:
     """Write the feed to ``out`` as ``rows`` arrive; returns the number of entries.
     ``updated`` is the feed's time: its newest entry's, or when it was generated."""
     authority = info.tag_authority
-    out.write('<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n')
+    out.write(
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">\n'
+    )
     out.write(f"<id>{feed_id(authority, info.watchlist)}</id>\n")
     title = f"{info.title}: {info.watchlist}" if info.watchlist else info.title
     out.write(f'<title type="text">{_line(title)}</title>\n')

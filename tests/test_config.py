@@ -13,6 +13,7 @@ from monitor.config import (
     DatabaseSettings,
     DefaultsSettings,
     DeliverySettings,
+    ExportSettings,
     FeedSettings,
     HttpSettings,
     StoriesSettings,
@@ -31,6 +32,7 @@ TABLES: dict[str, type[BaseModel]] = {
     "defaults": DefaultsSettings,
     "delivery": DeliverySettings,
     "stories": StoriesSettings,
+    "export": ExportSettings,
     "feed": FeedSettings,
     "channel": ChannelSettings,
     "watchlist": WatchlistSettings,
@@ -196,6 +198,13 @@ url = "http://example.org/two.xml"
             ["queries"],
         ),
         ('[watchlist.nato]\nterms = ["NATO", "  "]\n', "terms", "watchlist.nato.terms", ["blank"]),
+        ('[export]\nlisten = "8089"\n', "listen", "export.listen", ["127.0.0.1:8089"]),
+        (
+            '[export]\ntag_authority = "https://example.org"\n',
+            "tag_authority",
+            "export.tag_authority",
+            ["news.example.org,2026"],
+        ),
     ],
     ids=[
         "unknown-key",
@@ -208,6 +217,8 @@ url = "http://example.org/two.xml"
         "channel-without-target",
         "no-terms",
         "blank-term",
+        "bad-listen-address",
+        "bad-tag-authority",
     ],
 )
 def test_bad_value_names_file_line_and_key(
