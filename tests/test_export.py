@@ -25,7 +25,7 @@ from click.testing import CliRunner
 from conftest import PG_URL, SAMPLE_SITE, _reset_postgres, free_port, write_config
 from monitor.atom import FeedInfo, write_atom
 from monitor.cli import cli
-from monitor.config import load
+from monitor.config import ExportSettings, load
 from monitor.daemon import Daemon
 from monitor.demo.server import Reply, Site
 from monitor.export import atomic_file, write_export
@@ -345,6 +345,19 @@ def fetch_then_stop(url: str, results: dict[str, httpx.Response]) -> threading.T
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
     return thread
+
+
+def test_feed_server_answers_503_while_the_database_is_down() -> None:
+    nothing_listens = f"postgresql://postgres@127.0.0.1:{free_port()}/newsmon"
+    db = connect(nothing_listens, is_read_only=True)
+    feeds = FeedServer(db, ExportSettings(), ["osce"], "127.0.0.1:0")
+    feeds.start()
+    try:
+        answer = httpx.get(feeds.url, timeout=10)
+    finally:
+        feeds.close()
+        db.close()
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "60"
 
 
 def test_alerts_serve_command(history: History) -> None:
