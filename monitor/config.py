@@ -42,6 +42,7 @@ from monitor.units import (
 __all__ = [
     "TEMPLATE_FIELDS",
     "ChannelSettings",
+    "ExportSettings",
     "FeedSettings",
     "HealthSettings",
     "MetricsSettings",
@@ -136,6 +137,35 @@ class MetricsSettings(_Table):
 class RetentionSettings(_Table):
     article_text: OptionalDuration = None  # None: kept for ever
     delivery_details: OptionalDuration = None
+
+
+_TAG_AUTHORITY = r"([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|[^@\s,:]+@[A-Za-z0-9.-]+),\d{4}(-\d\d){0,2}"
+
+
+class ExportSettings(_Table):
+    """The Atom feed of alerts: ``newsmon alerts export`` and the HTTP feed."""
+
+    listen: str | None = None  # "127.0.0.1:8089": the daemon serves the feed there
+    entries: int = Field(default=50, ge=1, le=1000)
+    title: str = Field(default="newsmon alerts", min_length=1, max_length=200)
+    tag_authority: str = "newsmon.localhost,2026"  # entry ids: tag:AUTHORITY:alert/ID
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen(value)
+        return value
+
+    @field_validator("tag_authority")
+    @classmethod
+    def _check_tag_authority(cls, value: str) -> str:
+        if not re.fullmatch(_TAG_AUTHORITY, value):
+            raise ValueError(
+                f"expected a domain or e-mail address you own and a date, "
+                f"such as 'news.example.org,2026', not {value!r}"
+            )
+        return value
 
 
 class FeedSettings(_Table):
@@ -265,6 +295,7 @@ class Settings(_Table):
     health: HealthSettings = HealthSettings()
     metrics: MetricsSettings = MetricsSettings()
     retention: RetentionSettings = RetentionSettings()
+    export: ExportSettings = ExportSettings()
     feed: list[FeedSettings] = []
     channel: dict[Annotated[str, Field(pattern=_NAME)], ChannelSettings] = {}
     watchlist: dict[Annotated[str, Field(pattern=_NAME)], WatchlistSettings] = {}

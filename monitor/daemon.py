@@ -24,6 +24,8 @@ from monitor.errors import NewsmonError, UnavailableError
 from monitor.health import check_feeds
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, run_cycle, utcnow
+from monitor.serve import FeedServer
+from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
 
 __all__ = ["Daemon"]
@@ -46,6 +48,8 @@ class Daemon:
         self._retry_at = 0.0
         self._delivering = threading.Lock()
         self._scheduler = BackgroundScheduler(timezone="UTC")
+        self._feed: FeedServer | None = None
+        self._listen = settings.export.listen  # the feed's address stays until a restart
 
     # jobs -------------------------------------------------------------------------
     def _poll_job(self) -> None:
@@ -162,6 +166,7 @@ class Daemon:
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
         s.start()
+        self._serve_feed()
         sdnotify.notify("READY=1")
         log.info(
             "started feeds=%d watchlists=%d", len(self.ctx.settings.feed), len(self.ctx.watchlists)
@@ -178,6 +183,9 @@ class Daemon:
             s.shutdown(wait=True)
             if exporter is not None:
                 exporter.close()
+            if self._feed is not None:
+                self._feed.close()
+                self._feed.db.close()
             close_context(self.ctx)
             log.info("stopped")
 
@@ -191,8 +199,28 @@ class Daemon:
             log.error("reload refused, keeping the old config error=%r", str(exc))
         else:
             self.ctx = Context(self.ctx.db, self.ctx.client, settings, compile_watchlists(settings))
+            if self._feed is not None:
+                self._feed.configure(settings.export, settings.watchlist)
+            if settings.export.listen != self._listen:
+                log.warning("[export] listen changed; it takes effect at the next restart")
             log.info("reloaded feeds=%d watchlists=%d", len(settings.feed), len(settings.watchlist))
         sdnotify.notify("READY=1")
+
+    def _serve_feed(self) -> None:
+        """The Atom feed over HTTP when [export] listen is set. A failure to listen is
+        logged and alerting goes on without the feed."""
+        export = self.ctx.settings.export
+        if export.listen is None:
+            return
+        db = connect(self.ctx.settings.database.url, is_read_only=True)
+        try:
+            self._feed = FeedServer(db, export, self.ctx.settings.watchlist)
+        except NewsmonError as exc:
+            db.close()
+            log.error("feed not served error=%r hint=%r", str(exc), exc.hint)
+            return
+        self._feed.start()
+        log.info("serving feed url=%s", self._feed.url)
 
     def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal=%s", signal.Signals(signum).name)

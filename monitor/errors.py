@@ -12,6 +12,7 @@
     ├── NotifyError          a channel could not be built or refused a message
     └── FeedsError           a feed cannot be added, removed, imported or exported
         └── OpmlError        an OPML file is not usable (with its line and column)
+    └── ExportError          an export file could not be written, or the feed not served
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
 """
@@ -22,6 +23,7 @@ __all__ = [
     "BlockedError",
     "ConfigError",
     "DatabaseError",
+    "ExportError",
     "ExtractError",
     "FeedsError",
     "FetchError",
@@ -102,3 +104,8 @@ class FeedsError(NewsmonError):
 class OpmlError(FeedsError):
     stage = "opml"
     default_hint = "check the file: an OPML file is XML with <outline xmlUrl=...> elements"
+
+
+class ExportError(NewsmonError):
+    stage = "export"
+    default_hint = "check the path or the [export] listen address, then try again"

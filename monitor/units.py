@@ -1,4 +1,5 @@
-"""Parsers for config values: durations, rates, quiet hours and message templates."""
+"""Parsers for config values: durations, rates, quiet hours, message templates and
+listen addresses."""
 
 from __future__ import annotations
 
@@ -54,14 +55,6 @@ def parse_optional_duration(value: object) -> float | None:
     return parse_duration(value)
 
 
-def parse_listen(value: str) -> tuple[str, int]:
-    """``"127.0.0.1:9464"``, ``"[::1]:9464"`` or ``"0.0.0.0:9464"`` -> (host, port)."""
-    m = re.fullmatch(r"\s*(?:\[([0-9A-Fa-f:.]+)\]|([^\s:\[\]]+)):(\d{1,5})\s*", value)
-    if m and int(m.group(3)) <= 65535:
-        return m.group(1) or m.group(2), int(m.group(3))
-    raise ValueError(f"expected an address such as '127.0.0.1:9464' or '[::1]:9464', not {value!r}")
-
-
 _PER = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 # the fields a channel's template may use (see monitor/render.py)
 TEMPLATE_FIELDS = frozenset(
@@ -99,3 +92,12 @@ def parse_quiet_hours(value: str) -> tuple[int, int]:
         if h1 < 24 and h2 < 24 and m1 < 60 and m2 < 60 and (h1, m1) != (h2, m2):
             return h1 * 60 + m1, h2 * 60 + m2
     raise ValueError(f"expected quiet hours such as '22:00-07:00' (local time), not {value!r}")
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """``"127.0.0.1:8089"``, ``"[::1]:8089"`` or ``"localhost:8089"`` -> (host, port).
+    Port 0 picks a free port."""
+    m = re.fullmatch(r"\s*(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):(\d{1,5})\s*", value)
+    if m and int(m.group(3)) <= 65535:
+        return m.group(1) or m.group(2), int(m.group(3))
+    raise ValueError(f"expected an address such as '127.0.0.1:8089' or '[::1]:8089', not {value!r}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 
 from conftest import REPO, hook_url, write_config
 from monitor.cli import cli
+from monitor.cli.reference import commands, reference
 from monitor.demo.server import Receiver, Site
 
 
@@ -153,34 +155,115 @@ def test_config_check_reports_errors_without_traceback(tmp_path: Path) -> None:
     assert "chat.urls" in good.stderr and "Traceback" not in good.stderr
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        [],
-        ["run"],
-        ["poll"],
-        ["demo"],
-        ["config", "check"],
-        ["db", "upgrade"],
-        ["db", "prune"],
-        ["status"],
-        ["feeds", "list"],
-        ["feeds", "add"],
-        ["feeds", "remove"],
-        ["feeds", "import"],
-        ["feeds", "export"],
-        ["alerts", "list"],
-        ["alerts", "show"],
-        ["notify", "test"],
-        ["deliveries", "list"],
-        ["deliveries", "retry"],
-        ["watchlists", "show"],
-        ["watchlists", "test"],
-        ["watchlists", "backfill"],
-    ],
-    ids=lambda c: " ".join(c) or "newsmon",
-)
+HELP_COMMANDS = [
+    [],
+    ["run"],
+    ["poll"],
+    ["demo"],
+    ["config"],
+    ["config", "check"],
+    ["db"],
+    ["db", "upgrade"],
+    ["db", "prune"],
+    ["status"],
+    ["feeds"],
+    ["feeds", "list"],
+    ["feeds", "add"],
+    ["feeds", "remove"],
+    ["feeds", "import"],
+    ["feeds", "export"],
+    ["alerts"],
+    ["alerts", "list"],
+    ["alerts", "show"],
+    ["alerts", "export"],
+    ["alerts", "serve"],
+    ["notify"],
+    ["notify", "test"],
+    ["deliveries"],
+    ["deliveries", "list"],
+    ["deliveries", "retry"],
+    ["watchlists"],
+    ["watchlists", "show"],
+    ["watchlists", "test"],
+    ["watchlists", "backfill"],
+    ["completion"],
+]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=lambda c: " ".join(c) or "newsmon")
 def test_every_command_has_help_with_an_example(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0
-    assert "Example" in result.output or command in (["config"], ["db"])
+    example = result.output.split("Example:\n", 1)
+    assert len(example) == 2, f"`newsmon {' '.join(command)} --help` has no Example: block"
+    assert "newsmon " in example[1]
+
+
+def test_the_help_test_lists_every_command() -> None:
+    every = {" ".join(path) for path, _ in commands()}
+    assert every == {" ".join(c) for c in HELP_COMMANDS}, "add new commands to HELP_COMMANDS"
+
+
+def test_cli_reference_is_current() -> None:
+    written = (REPO / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert written == reference(), (
+        "docs/cli.md is stale; regenerate it: python -m monitor.cli.reference > docs/cli.md"
+    )
+
+
+@pytest.mark.parametrize(
+    ("shell", "marker"),
+    [
+        ("bash", "complete -o nosort -F _newsmon_completion newsmon"),
+        ("zsh", "#compdef newsmon"),
+        ("fish", "complete --no-files --command newsmon"),
+    ],
+    ids=["bash", "zsh", "fish"],
+)
+def test_completion_prints_the_script(shell: str, marker: str) -> None:
+    result = CliRunner().invoke(cli, ["completion", shell])
+    assert result.exit_code == 0 and marker in result.output
+    assert f"_NEWSMON_COMPLETE={shell}_complete" in result.output
+    assert CliRunner().invoke(cli, ["completion", "tcsh"]).exit_code == 2
+
+
+def _complete(words: str, env: dict[str, str] | None = None) -> list[str]:
+    """What bash would be offered for the last word of ``words`` (click's protocol)."""
+    parts = words.split(" ")
+    variables = {
+        "_NEWSMON_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(parts) - 1),
+    }
+    if env is None:
+        result = CliRunner().invoke(cli, [], prog_name="newsmon", env=variables)
+        assert result.exit_code == 0
+        output = result.output
+    else:
+        proc = subprocess.run(
+            [str(Path(sys.executable).parent / "newsmon")],
+            env={**env, **variables},
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, proc.stderr
+        output = proc.stdout
+    return [line.split(",", 1)[1] for line in output.splitlines()]
+
+
+def test_completion_of_commands_through_the_installed_script() -> None:
+    assert _complete("newsmon al", dict(os.environ)) == ["alerts"]
+
+
+@pytest.mark.parametrize(
+    ("words", "offered"),
+    [
+        ("newsmon d", ["db", "deliveries", "demo"]),
+        ("newsmon alerts ", ["export", "list", "serve", "show"]),
+        ("newsmon alerts export --format ", ["atom", "csv", "json"]),
+        ("newsmon completion ", ["bash", "zsh", "fish"]),
+    ],
+)
+def test_completion_offers(words: str, offered: list[str]) -> None:
+    assert sorted(_complete(words)) == sorted(offered)

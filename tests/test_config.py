@@ -13,6 +13,7 @@ from monitor.config import (
     DatabaseSettings,
     DefaultsSettings,
     DeliverySettings,
+    ExportSettings,
     FeedSettings,
     HealthSettings,
     HttpSettings,
@@ -37,6 +38,7 @@ TABLES: dict[str, type[BaseModel]] = {
     "health": HealthSettings,
     "metrics": MetricsSettings,
     "retention": RetentionSettings,
+    "export": ExportSettings,
     "feed": FeedSettings,
     "channel": ChannelSettings,
     "watchlist": WatchlistSettings,
@@ -202,6 +204,13 @@ url = "http://example.org/two.xml"
             ["queries"],
         ),
         ('[watchlist.nato]\nterms = ["NATO", "  "]\n', "terms", "watchlist.nato.terms", ["blank"]),
+        ('[export]\nlisten = "8089"\n', "listen", "export.listen", ["127.0.0.1:8089"]),
+        (
+            '[export]\ntag_authority = "https://example.org"\n',
+            "tag_authority",
+            "export.tag_authority",
+            ["news.example.org,2026"],
+        ),
     ],
     ids=[
         "unknown-key",
@@ -214,6 +223,8 @@ url = "http://example.org/two.xml"
         "channel-without-target",
         "no-terms",
         "blank-term",
+        "bad-listen-address",
+        "bad-tag-authority",
     ],
 )
 def test_bad_value_names_file_line_and_key(

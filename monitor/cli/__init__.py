@@ -9,7 +9,18 @@ from typing import Any
 import click
 
 from monitor import __version__
-from monitor.cli import admin, alerts, deliveries, feeds, notify, opml, ops, watchlists
+from monitor.cli import (
+    admin,
+    alerts,
+    completion,
+    deliveries,
+    export,
+    feeds,
+    notify,
+    opml,
+    ops,
+    watchlists,
+)
 from monitor.config import Settings, default_config_path, load
 from monitor.errors import NewsmonError
 from monitor.log import setup_logging
@@ -66,12 +77,13 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
         newsmon --config config/newsmon.toml poll --once
         newsmon alerts list --since 24h --format json
         newsmon deliveries list --status failed
+        newsmon alerts export --format atom -o alerts.atom
     """
     setup_logging(log_level)
     ctx.obj = Obj(config_path or default_config_path())
 
 
-for module in (admin, ops, feeds, opml, alerts, deliveries, notify, watchlists):
+for module in (admin, ops, feeds, opml, alerts, export, deliveries, notify, watchlists, completion):
     module.register(cli)
 
 

@@ -113,7 +113,12 @@ def demo(workdir: Path) -> None:
 
 @click.group()
 def config() -> None:
-    """Check the configuration."""
+    """Check the configuration.
+
+    \b
+    Example:
+        newsmon --config /etc/newsmon/newsmon.toml config check
+    """
 
 
 @config.command("check")
@@ -146,7 +151,12 @@ def config_check(obj: Obj, fmt: str) -> None:
 
 @click.group()
 def db() -> None:
-    """Manage the database."""
+    """Manage the database.
+
+    \b
+    Example:
+        newsmon db upgrade
+    """
 
 
 @db.command("upgrade")

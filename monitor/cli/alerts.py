@@ -77,7 +77,13 @@ def alert_dict(a: AlertView) -> dict[str, Any]:
 
 @click.group()
 def alerts() -> None:
-    """Alert history."""
+    """Alert history: list, show, export as Atom, CSV or JSON, serve as a feed.
+
+    \b
+    Example:
+        newsmon alerts list --since 24h
+        newsmon alerts export --format atom -o alerts.atom
+    """
 
 
 @alerts.command("list")

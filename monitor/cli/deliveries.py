@@ -46,7 +46,13 @@ def delivery_dict(d: DeliveryRow) -> dict[str, Any]:
 
 @click.group()
 def deliveries() -> None:
-    """The outbox: one delivery per alert and channel."""
+    """The outbox: one delivery per alert and channel.
+
+    \b
+    Example:
+        newsmon deliveries list --status failed
+        newsmon deliveries retry --dead
+    """
 
 
 @deliveries.command("list")

@@ -39,6 +39,10 @@ def feeds() -> None:
 
     Feeds come from the config's [[feed]] tables and from `feeds add` / `feeds import`,
     which store them in the database (a running daemon polls them at its next tick).
+
+    \b
+    Example:
+        newsmon feeds list --format json
     """
 
 

@@ -19,7 +19,12 @@ __all__ = ["register"]
 
 @click.group()
 def notify() -> None:
-    """Notification channels."""
+    """Notification channels.
+
+    \b
+    Example:
+        newsmon notify test desk
+    """
 
 
 @notify.command("test")

@@ -43,7 +43,13 @@ def _chosen(settings: Settings, name: str | None) -> Watchlists:
 
 @click.group()
 def watchlists() -> None:
-    """Watchlists: what they match, dry runs, and runs over stored articles."""
+    """Watchlists: what they match, dry runs, and runs over stored articles.
+
+    \b
+    Example:
+        newsmon watchlists show ryabkov
+        newsmon watchlists test https://example.org/story
+    """
 
 
 # ------------------------------------------------------------------ show
