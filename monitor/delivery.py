@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -90,11 +90,21 @@ class _Pass:
             )
 
 
-def drain(db: Database, settings: Settings, now: datetime, *, limit: int = 1000) -> DrainResult:
-    """Send what is due at ``now``; at most ``limit`` deliveries per pass."""
+def drain(
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    *,
+    limit: int = 1000,
+    is_stopping: Callable[[], bool] = lambda: False,
+) -> DrainResult:
+    """Send what is due at ``now``; at most ``limit`` deliveries per pass, and none more
+    once ``is_stopping()`` (the rest stays queued for the next start)."""
     p = _Pass(db, settings, now)
     held_channels: set[str] = set()
     for _ in range(limit):
+        if is_stopping():
+            break
         # due at the start of the pass: a delivery that fails is not retried in the same pass
         claim = outbox.claim_next(db, now, settings.delivery.lease, held_channels, p.clock())
         if claim is None:

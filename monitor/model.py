@@ -57,6 +57,7 @@ class Fetched:
     etag: str | None
     last_modified: str | None
     is_modified: bool = True
+    cache_control: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from monitor.config import (
     ChannelSettings,
+    DaemonSettings,
     DatabaseSettings,
     DefaultsSettings,
     DeliverySettings,
@@ -30,6 +31,7 @@ TABLES: dict[str, type[BaseModel]] = {
     "http": HttpSettings,
     "defaults": DefaultsSettings,
     "delivery": DeliverySettings,
+    "daemon": DaemonSettings,
     "stories": StoriesSettings,
     "feed": FeedSettings,
     "channel": ChannelSettings,

@@ -86,6 +86,10 @@ class Feed(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     is_backlog_absorbed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the feed's rhythm: its usual gap between changes (EWMA, seconds) and its last change
+    change_gap: Mapped[float | None] = mapped_column(Float)
+    last_change_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    body_hash: Mapped[str | None] = mapped_column(String(64))  # of the last body parsed
 
 
 class Story(Base):
