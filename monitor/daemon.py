@@ -211,8 +211,8 @@ class Daemon:
             sdnotify.notify("READY=1", "STATUS=reload refused, see the log; old config in force")
             return
         self.ctx = self._apply(old, settings)
-        if self._busy_since is None:  # new feeds and settings take effect at once
-            self._scheduler.modify_job("poll", next_run_time=utcnow())
+        if self._scheduler.running and self._busy_since is None:
+            self._scheduler.modify_job("poll", next_run_time=utcnow())  # new feeds at once
         log.info("reloaded feeds=%d watchlists=%d", len(settings.feed), len(settings.watchlist))
         sdnotify.notify("READY=1", f"STATUS={self._status()}")
 
@@ -224,7 +224,7 @@ class Daemon:
             self._retired.append(old.client)
         if settings.http.per_host != old.settings.http.per_host:
             ctx = replace(ctx, hosts=HostLimiter(settings.http.per_host))
-        if settings.delivery.interval != old.settings.delivery.interval:
+        if self._scheduler.running and settings.delivery.interval != old.settings.delivery.interval:
             self._scheduler.reschedule_job(
                 "deliver", trigger="interval", seconds=settings.delivery.interval
             )

@@ -44,6 +44,7 @@ class FeedState:
     last_modified: str | None
     is_backlog_absorbed: bool
     error_count: int
+    body_hash: str | None = None  # of the last body parsed: the same bytes are not parsed again
 
 
 @dataclass(frozen=True)

@@ -95,7 +95,7 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
         )
         hint = politeness.max_age(fetched.cache_control)
         body_hash = hashlib.sha256(fetched.body).hexdigest()
-        if not fetched.is_modified or body_hash == feed_store.last_body_hash(ctx.db, feed.id):
+        if not fetched.is_modified or body_hash == feed.body_hash:
             return _unchanged(ctx, feed, now, fetched, hint, bounds)
         parsed = parse_document(
             fetched.body,

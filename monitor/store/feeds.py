@@ -21,7 +21,6 @@ __all__ = [
     "FeedRow",
     "add_feed",
     "due_feeds",
-    "last_body_hash",
     "list_feeds",
     "record_failure",
     "record_success",
@@ -108,16 +107,17 @@ def due_feeds(
     with db.session() as s:
         return [
             FeedState(
-                r.id, r.name, r.url, r.etag, r.last_modified, r.is_backlog_absorbed, r.error_count
+                r.id,
+                r.name,
+                r.url,
+                r.etag,
+                r.last_modified,
+                r.is_backlog_absorbed,
+                r.error_count,
+                r.body_hash,
             )
             for r in s.scalars(query)
         ]
-
-
-def last_body_hash(db: Database, feed_id: int) -> str | None:
-    """The hash of the feed's last body that was parsed and stored."""
-    with db.session() as s:
-        return s.scalar(select(Feed.body_hash).where(Feed.id == feed_id))
 
 
 def record_success(
