@@ -93,17 +93,16 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
         fetched = _get(
             ctx, feed.url, etag=feed.etag, last_modified=feed.last_modified, accept=FEED_ACCEPT
         )
-        hint = politeness.max_age(fetched.cache_control)
+        max_age = politeness.max_age(fetched.cache_control)
         body_hash = hashlib.sha256(fetched.body).hexdigest()
         if not fetched.is_modified or body_hash == feed.body_hash:
-            return _unchanged(ctx, feed, now, fetched, hint, bounds)
+            return _unchanged(ctx, feed, now, fetched, max_age, bounds)
         parsed = parse_document(
             fetched.body,
             url=fetched.url,
             content_type=fetched.content_type,
             max_entries=ctx.settings.defaults.max_entries,
         )
-        hint = max(hint or 0.0, politeness.feed_ttl(parsed.ttl) or 0.0) or None
         fresh = entry_store.new_entries(ctx.db, feed.id, parsed.entries)
         backlog, alerts, edited = 0, [], 0
         if not feed.is_backlog_absorbed:
@@ -130,7 +129,8 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
             last_modified=fetched.last_modified,
             body_hash=body_hash,
             is_changed=bool(fresh) or edited > 0,
-            hint=hint,
+            max_age=max_age,
+            ttl=politeness.feed_ttl(parsed.ttl),
             bounds=bounds,
         )
     except ThrottledError as exc:
@@ -159,7 +159,7 @@ def _unchanged(
     feed: FeedState,
     now: datetime,
     fetched: Fetched,
-    hint: float | None,
+    max_age: float | None,
     bounds: Bounds,
 ) -> FeedResult:
     """304, or a body byte for byte the last one: nothing to parse, just reschedule."""
@@ -172,7 +172,7 @@ def _unchanged(
         status=status,
         etag=fetched.etag,
         last_modified=fetched.last_modified,
-        hint=hint,
+        max_age=max_age,
         bounds=bounds,
     )
     ctx.liveness.beat()

@@ -96,13 +96,13 @@ def test_tracebacks_stay_on_the_line_and_secrets_are_hidden() -> None:
 
 
 def test_a_real_poll_logs_stable_keys_and_no_secrets(
-    site: Site, hook: Receiver, tmp_path: Path
+    db_url: str, site: Site, hook: Receiver, tmp_path: Path
 ) -> None:
     """``poll --once`` on a sample feed, and a private feed with a token in its URL."""
     site.routes["/feeds/private.xml"] = Reply(200, b"<html>login first</html>")
     config = tmp_path / "n.toml"
     config.write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path / "n.db"}"\n'
+        f'[database]\nurl = "{db_url}"\n'
         f"[http]\nallow_networks = {ALLOW_LOCAL}\n"
         "[defaults]\nalert_backlog = true\nfetch_articles = false\n"
         f'[[feed]]\nname = "world"\nurl = "{site.base}/feeds/world.xml"\n'

@@ -132,23 +132,30 @@ def record_success(
     status: str | None = None,
     body_hash: str | None = None,
     is_changed: bool = False,
-    hint: float | None = None,
+    max_age: float | None = None,
+    ttl: float | None = None,
     bounds: Bounds = _DEFAULT_BOUNDS,
 ) -> float:
     """Record a poll that worked and schedule the next one; return the wait in seconds.
 
-    ``is_changed``: the poll found new or edited entries, which teaches the feed's
-    rhythm; ``hint``: the longest wait the server or the feed asked for."""
+    ``status`` is ok (the body was parsed), not-modified (304) or unchanged (the same
+    bytes as the last body). ``is_changed``: the poll found new or edited entries,
+    which teaches the feed's rhythm. ``max_age`` (Cache-Control) and ``ttl`` (the
+    feed's <ttl>, kept from the last parsed body) are the waits the server asks for."""
+    status = status or ("ok" if is_modified else "not-modified")
     with db.session() as s:
         row = s.get_one(Feed, feed_id)
         if is_changed:
             row.change_gap = learn_gap(row.change_gap, row.last_change_at, now)
             row.last_change_at = now
+        if status == "ok":
+            row.ttl = ttl
         quiet = (now - row.last_change_at).total_seconds() if row.last_change_at else 0.0
+        hint = max(max_age or 0.0, row.ttl or 0.0) or None
         wait = next_interval(row.interval, bounds, gap=row.change_gap, quiet=quiet, hint=hint)
         row.last_polled_at = row.last_success_at = now
         row.next_check_at = now + timedelta(seconds=wait)
-        row.last_status = status or ("ok" if is_modified else "not-modified")
+        row.last_status = status
         row.last_error, row.error_count = None, 0
         if is_modified:
             row.etag, row.last_modified = etag, last_modified

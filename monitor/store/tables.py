@@ -90,6 +90,7 @@ class Feed(Base):
     change_gap: Mapped[float | None] = mapped_column(Float)
     last_change_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     body_hash: Mapped[str | None] = mapped_column(String(64))  # of the last body parsed
+    ttl: Mapped[float | None] = mapped_column(Float)  # the feed's own <ttl>, in seconds
 
 
 class Story(Base):
