@@ -43,7 +43,7 @@ __all__ = ["Daemon", "validate"]
 
 log = logging.getLogger("newsmon.daemon")
 
-TICK_SECONDS = 5.0  # how often the database is asked for due feeds (or min_interval)
+TICK_SECONDS = 5.0  # how often the database is asked for due feeds (see _tick)
 MAX_DB_BACKOFF = 300.0
 
 
@@ -155,7 +155,7 @@ class Daemon:
         s.add_job(
             self._poll_job,
             "interval",
-            seconds=min(TICK_SECONDS, self.ctx.settings.defaults.min_interval),
+            seconds=_tick(self.ctx.settings),
             id="poll",
             max_instances=1,
             coalesce=True,
@@ -224,10 +224,13 @@ class Daemon:
             self._retired.append(old.client)
         if settings.http.per_host != old.settings.http.per_host:
             ctx = replace(ctx, hosts=HostLimiter(settings.http.per_host))
-        if self._scheduler.running and settings.delivery.interval != old.settings.delivery.interval:
-            self._scheduler.reschedule_job(
-                "deliver", trigger="interval", seconds=settings.delivery.interval
-            )
+        if self._scheduler.running:
+            if _tick(settings) != _tick(old.settings):
+                self._scheduler.reschedule_job("poll", trigger="interval", seconds=_tick(settings))
+            if settings.delivery.interval != old.settings.delivery.interval:
+                self._scheduler.reschedule_job(
+                    "deliver", trigger="interval", seconds=settings.delivery.interval
+                )
         if settings.database != old.settings.database:
             log.warning("restart newsmon to use the new [database] url; the old one stays")
         return ctx
@@ -248,6 +251,11 @@ class Daemon:
 
     def _on_hup(self, _signum: int, _frame: FrameType | None) -> None:
         self._reload.set()
+
+
+def _tick(settings: config_mod.Settings) -> float:
+    """How often the database is asked for due feeds: never rarer than min_interval."""
+    return min(TICK_SECONDS, settings.defaults.min_interval)
 
 
 def _open_when_ready(settings: config_mod.Settings) -> Context:
