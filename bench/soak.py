@@ -98,8 +98,10 @@ def write_config(path: Path, site: Site, hook: Receiver, feeds: int, interval: s
     lines = [
         f'[database]\nurl = "sqlite:///{path.parent / "soak.db"}"\n',
         '[http]\nallow_networks = ["127.0.0.1/32"]\ntimeout = "2s"\ndeadline = "3s"\n'
-        "max_bytes = 2000000\n",
-        f'[defaults]\ninterval = "{interval}"\nalert_backlog = true\n',
+        "max_bytes = 2000000\nper_host = 4\n",  # every feed is on one local host
+        # every feed polled at exactly this interval, whatever its rhythm or <ttl>
+        f'[defaults]\ninterval = "{interval}"\nmin_interval = "{interval}"\n'
+        f'max_interval = "{interval}"\nalert_backlog = true\n',
         '[delivery]\ninterval = "5s"\n',
     ]
     for name in [str(i) for i in range(feeds)] + HOSTILE:

@@ -11,16 +11,26 @@ from monitor.config import Settings
 from monitor.delivery import DrainResult, drain
 from monitor.fetch import make_client
 from monitor.health import Change, check_feeds
+from monitor.hosts import HostLimiter
+from monitor.log import hide
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, FeedResult, run_cycle, utcnow
+from monitor.secrets import in_url
 from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
 
-__all__ = ["CycleReport", "close_context", "open_context", "poll_once"]
+__all__ = ["CycleReport", "close_context", "hide_feed_secrets", "open_context", "poll_once"]
+
+
+def hide_feed_secrets(settings: Settings) -> None:
+    """Keep credentials in feed URLs (a password, ?token=...) out of every log line."""
+    for feed in settings.feed:
+        hide(*in_url(feed.url))
 
 
 def open_context(settings: Settings, *, transport: httpx.BaseTransport | None = None) -> Context:
     """Connect, migrate to head, and make the feeds table match the config."""
+    hide_feed_secrets(settings)
     db = connect(settings.database.url)
     try:
         db.migrate()
@@ -29,7 +39,13 @@ def open_context(settings: Settings, *, transport: httpx.BaseTransport | None = 
         db.close()
         raise
     client = make_client(settings.http, transport)
-    return Context(db=db, client=client, settings=settings, watchlists=compile_watchlists(settings))
+    return Context(
+        db=db,
+        client=client,
+        settings=settings,
+        watchlists=compile_watchlists(settings),
+        hosts=HostLimiter(settings.http.per_host),
+    )
 
 
 def close_context(ctx: Context) -> None:

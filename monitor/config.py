@@ -27,6 +27,7 @@ from pydantic_core import PydanticCustomError
 from monitor import secrets
 from monitor.cron import check_crontab, zone
 from monitor.errors import ConfigError
+from monitor.politeness import Bounds
 from monitor.query import QueryError, parse_query
 from monitor.tomlpos import Origin, locate
 from monitor.units import (
@@ -43,6 +44,7 @@ __all__ = [
     "TEMPLATE_FIELDS",
     "ChannelSettings",
     "ExportSettings",
+    "DaemonSettings",
     "FeedSettings",
     "HealthSettings",
     "MetricsSettings",
@@ -87,15 +89,25 @@ class HttpSettings(_Table):
     max_bytes: int = Field(default=5_000_000, ge=10_000)
     max_redirects: int = Field(default=5, ge=0, le=20)
     concurrency: int = Field(default=4, ge=1, le=64)
+    per_host: int = Field(default=2, ge=1, le=1000)
     deadline: Duration = 60.0
     allow_networks: list[IPvAnyNetwork] = []
 
 
 class DefaultsSettings(_Table):
     interval: Duration = 600.0
+    min_interval: Duration = 120.0
+    max_interval: Duration = 3600.0
+    adapt: bool = True
     alert_backlog: bool = False
     fetch_articles: bool = True
     max_entries: int = Field(default=500, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> DefaultsSettings:
+        if self.min_interval > self.max_interval:
+            raise ValueError("min_interval is longer than max_interval")
+        return self
 
 
 class DeliverySettings(_Table):
@@ -105,6 +117,10 @@ class DeliverySettings(_Table):
     max_attempts: int = Field(default=12, ge=1)
     max_age: Duration = 3 * 86400.0
     lease: Duration = 300.0
+
+
+class DaemonSettings(_Table):
+    stuck_after: Duration = 300.0
 
 
 class StoriesSettings(_Table):
@@ -174,6 +190,7 @@ class FeedSettings(_Table):
     interval: Duration | None = None
     alert_backlog: bool | None = None
     fetch_articles: bool | None = None
+    adapt: bool | None = None
     enabled: bool = True
 
     _check_url = field_validator("url")(_http_url)
@@ -291,6 +308,7 @@ class Settings(_Table):
     http: HttpSettings = HttpSettings()
     defaults: DefaultsSettings = DefaultsSettings()
     delivery: DeliverySettings = DeliverySettings()
+    daemon: DaemonSettings = DaemonSettings()
     stories: StoriesSettings = StoriesSettings()
     health: HealthSettings = HealthSettings()
     metrics: MetricsSettings = MetricsSettings()
@@ -342,6 +360,12 @@ class Settings(_Table):
 
     def feed_alerts_backlog(self, feed: FeedSettings) -> bool:
         return self.defaults.alert_backlog if feed.alert_backlog is None else feed.alert_backlog
+
+    def feed_bounds(self, feed: FeedSettings | None) -> Bounds:
+        """The polling bounds of a feed (see monitor.politeness)."""
+        d = self.defaults
+        adapt = d.adapt if feed is None or feed.adapt is None else feed.adapt
+        return Bounds(d.min_interval, d.max_interval, adapt)
 
     def feed_fetches_articles(self, feed: FeedSettings) -> bool:
         if feed.fetch_articles is None:

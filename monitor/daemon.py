@@ -2,6 +2,17 @@
 
 The schedule is data: a short APScheduler tick asks the database which feeds are
 due (``feeds.next_check_at``), so a restart resumes where the last run stopped.
+
+systemd's notify protocol, in order:
+  READY=1                 config valid, channel secrets readable, database migrated,
+                          scheduler running
+  WATCHDOG=1              every half WatchdogSec, only while the scheduler runs, the
+                          poll loop makes progress ([daemon] stuck_after) and the
+                          database answers: a stuck daemon is restarted
+  RELOADING=1, READY=1    on SIGHUP; a bad new config is refused and logged, the old
+                          one stays in force
+  STOPPING=1              on SIGTERM or SIGINT; work in flight finishes (each fetch is
+                          bounded by [http] deadline), nothing new starts
 """
 
 from __future__ import annotations
@@ -10,54 +21,69 @@ import logging
 import signal
 import threading
 import time
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
+import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor import config as config_mod
 from monitor import metrics, retention, sdnotify, status
-from monitor.app import close_context, open_context
+from monitor.app import close_context, hide_feed_secrets, open_context
 from monitor.delivery import drain
 from monitor.errors import NewsmonError, UnavailableError
+from monitor.fetch import make_client
 from monitor.health import check_feeds
+from monitor.hosts import HostLimiter
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, run_cycle, utcnow
 from monitor.serve import FeedServer
 from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
 
-__all__ = ["Daemon"]
+__all__ = ["Daemon", "validate"]
 
 log = logging.getLogger("newsmon.daemon")
 
-TICK_SECONDS = 5.0
-STUCK_AFTER = 900.0  # a poll job running longer than this is considered stuck
+TICK_SECONDS = 5.0  # how often the database is asked for due feeds (see _tick)
 MAX_DB_BACKOFF = 300.0
+
+
+def validate(settings: config_mod.Settings) -> None:
+    """What the config model cannot check alone: every channel's secrets are readable."""
+    for channel in settings.channel.values():
+        channel.targets()
 
 
 class Daemon:
     def __init__(self, config_path: Path, settings: config_mod.Settings) -> None:
         self.config_path = config_path
+        validate(settings)
         self.ctx: Context = _open_when_ready(settings)
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._busy_since: float | None = None
+        self._last_tick = time.monotonic()
         self._failures = 0  # polls in a row that failed on the database
         self._retry_at = 0.0
         self._delivering = threading.Lock()
+        self._retired: list[httpx.Client] = []  # replaced on reload; closed after their poll
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._feed: FeedServer | None = None
         self._listen = settings.export.listen  # the feed's address stays until a restart
 
     # jobs -------------------------------------------------------------------------
     def _poll_job(self) -> None:
+        self._last_tick = time.monotonic()
         if time.monotonic() < self._retry_at:
             return  # the database failed lately: wait out the backoff
+        ctx = self.ctx
         self._busy_since = time.monotonic()
+        ctx.liveness.beat()
         try:
-            results = run_cycle(self.ctx)
+            results = run_cycle(ctx)
         except NewsmonError as exc:
             self._database_failed(str(exc))
             return
@@ -67,8 +93,9 @@ class Daemon:
             return
         finally:
             self._busy_since = None
+            self._close_retired()
         if self._failures:
-            log.info("database answers again; polling resumes")
+            log.info("database answers again, polling resumes")
             self._failures, self._retry_at = 0, 0.0
         is_health_changed = bool(results) and self._check_health([r.feed for r in results])
         if is_health_changed or any(r.alerts for r in results):
@@ -88,10 +115,7 @@ class Daemon:
         delay = min(TICK_SECONDS * 2 ** (self._failures - 1), MAX_DB_BACKOFF)
         self._retry_at = time.monotonic() + delay
         log.warning(
-            "poll skipped, retrying in %.0fs failures=%d error=%r",
-            delay,
-            self._failures,
-            error,
+            "poll skipped retry_in=%.0fs failures=%d error=%s", delay, self._failures, error
         )
 
     def _deliver_job(self) -> None:
@@ -99,10 +123,13 @@ class Daemon:
             self._drain()
 
     def _drain(self) -> None:
+        ctx = self.ctx
         try:
-            result = drain(self.ctx.db, self.ctx.settings, self.ctx.clock())
+            result = drain(
+                ctx.db, ctx.settings, ctx.clock(), is_stopping=lambda: ctx.liveness.is_stopping
+            )
         except NewsmonError as exc:
-            log.warning("delivery pass failed error=%r", str(exc))
+            log.warning("delivery pass failed error=%s", str(exc))
             return
         except Exception:  # a bug must not stop deliveries for good: the next tick retries
             log.exception("delivery pass failed unexpectedly")
@@ -122,16 +149,26 @@ class Daemon:
     def _gauges(self) -> metrics.Gauges:
         return status.gauges(self.ctx.db, self.ctx.clock())
 
-    def _is_healthy(self) -> bool:
-        busy = self._busy_since
-        is_stuck = busy is not None and time.monotonic() - busy > STUCK_AFTER
-        return self._scheduler.running and not is_stuck and self.ctx.db.ping()
+    def health(self) -> str | None:
+        """None when healthy, else what is wrong."""
+        stuck_after = self.ctx.settings.daemon.stuck_after
+        if not self._scheduler.running:
+            return "the scheduler is not running"
+        if self._busy_since is not None and self.ctx.liveness.idle_for() > stuck_after:
+            return f"the poll loop made no progress for {self.ctx.liveness.idle_for():.0f}s"
+        overdue = max(stuck_after, 3 * TICK_SECONDS)
+        if self._busy_since is None and time.monotonic() - self._last_tick > overdue:
+            return "the poll loop has not run"
+        if not self.ctx.db.ping():
+            return "the database does not answer"
+        return None
 
     def _watchdog_job(self) -> None:
-        if self._is_healthy():
+        problem = self.health()
+        if problem is None:
             sdnotify.notify("WATCHDOG=1")
         else:
-            log.error("unhealthy: not pinging the watchdog")
+            log.error("unhealthy, not pinging the watchdog reason=%s", problem)
 
     # lifecycle --------------------------------------------------------------------
     def run(self) -> None:
@@ -140,7 +177,7 @@ class Daemon:
         s.add_job(
             self._poll_job,
             "interval",
-            seconds=TICK_SECONDS,
+            seconds=_tick(self.ctx.settings),
             id="poll",
             max_instances=1,
             coalesce=True,
@@ -157,54 +194,89 @@ class Daemon:
         )
         first_prune = utcnow() + timedelta(seconds=60)  # not during the start's first polls
         s.add_job(self._prune_job, "interval", seconds=retention.EVERY, next_run_time=first_prune)
-        interval = sdnotify.watchdog_interval()
-        if interval:
-            s.add_job(
-                self._watchdog_job, "interval", seconds=interval, id="watchdog", coalesce=True
-            )
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
         s.start()
         self._serve_feed()
-        sdnotify.notify("READY=1")
+        sdnotify.notify("READY=1", f"STATUS={self._status()}")
+        interval = sdnotify.watchdog_interval()
+        if interval:
+            s.add_job(
+                self._watchdog_job, "interval", seconds=interval, id="watchdog", coalesce=True
+            )
         log.info(
             "started feeds=%d watchlists=%d", len(self.ctx.settings.feed), len(self.ctx.watchlists)
         )
         try:
             while not self._stop.is_set():
                 self._stop.wait(1.0)
-                if self._reload.is_set():
+                if self._reload.is_set() and not self._stop.is_set():
                     self._reload.clear()
                     self.reload()
         finally:
-            sdnotify.notify("STOPPING=1")
-            log.info("stopping: waiting for running jobs")
+            self.ctx.liveness.stop()
+            sdnotify.notify("STOPPING=1", "STATUS=stopping: finishing the work in flight")
+            log.info("stopping, finishing the work in flight")
             s.shutdown(wait=True)
             if exporter is not None:
                 exporter.close()
             if self._feed is not None:
                 self._feed.close()
                 self._feed.db.close()
+            self._close_retired()
             close_context(self.ctx)
             log.info("stopped")
 
     def reload(self) -> None:
         """Re-read the config; keep the old one in force when the new one is bad."""
-        sdnotify.notify("RELOADING=1")
+        sdnotify.notify("RELOADING=1", f"MONOTONIC_USEC={sdnotify.monotonic_usec()}")
+        old = self.ctx
         try:
             settings = config_mod.load(self.config_path)
-            sync_feeds(self.ctx.db, settings, self.ctx.clock())
+            validate(settings)
+            sync_feeds(old.db, settings, old.clock())
         except NewsmonError as exc:
-            log.error("reload refused, keeping the old config error=%r", str(exc))
-        else:
-            self.ctx = Context(self.ctx.db, self.ctx.client, settings, compile_watchlists(settings))
-            if self._feed is not None:
-                self._feed.configure(settings.export, settings.watchlist)
-            if settings.export.listen != self._listen:
-                log.warning("[export] listen changed; it takes effect at the next restart")
-            log.info("reloaded feeds=%d watchlists=%d", len(settings.feed), len(settings.watchlist))
-        sdnotify.notify("READY=1")
+            log.error("reload refused, keeping the old config error=%s", str(exc))
+            sdnotify.notify("READY=1", "STATUS=reload refused, see the log; old config in force")
+            return
+        self.ctx = self._apply(old, settings)
+        if self._feed is not None:
+            self._feed.configure(settings.export, settings.watchlist)
+        if settings.export.listen != self._listen:
+            log.warning("[export] listen changed; it takes effect at the next restart")
+        if self._scheduler.running and self._busy_since is None:
+            self._scheduler.modify_job("poll", next_run_time=utcnow())  # new feeds at once
+        log.info("reloaded feeds=%d watchlists=%d", len(settings.feed), len(settings.watchlist))
+        sdnotify.notify("READY=1", f"STATUS={self._status()}")
+
+    def _apply(self, old: Context, settings: config_mod.Settings) -> Context:
+        hide_feed_secrets(settings)
+        ctx = replace(old, settings=settings, watchlists=compile_watchlists(settings))
+        if settings.http != old.settings.http:
+            ctx = replace(ctx, client=make_client(settings.http))
+            self._retired.append(old.client)
+        if settings.http.per_host != old.settings.http.per_host:
+            ctx = replace(ctx, hosts=HostLimiter(settings.http.per_host))
+        if self._scheduler.running:
+            if _tick(settings) != _tick(old.settings):
+                self._scheduler.reschedule_job("poll", trigger="interval", seconds=_tick(settings))
+            if settings.delivery.interval != old.settings.delivery.interval:
+                self._scheduler.reschedule_job(
+                    "deliver", trigger="interval", seconds=settings.delivery.interval
+                )
+        if settings.database != old.settings.database:
+            log.warning("restart newsmon to use the new [database] url; the old one stays")
+        return ctx
+
+    def _close_retired(self) -> None:
+        """Close the HTTP clients a reload replaced, once no poll can be using them."""
+        while self._retired and self._busy_since is None:
+            self._retired.pop().close()
+
+    def _status(self) -> str:
+        s = self.ctx.settings
+        return f"polling {len(s.feed)} feeds for {len(s.watchlist)} watchlists"
 
     def _serve_feed(self) -> None:
         """The Atom feed over HTTP when [export] listen is set. A failure to listen is
@@ -223,11 +295,17 @@ class Daemon:
         log.info("serving feed url=%s", self._feed.url)
 
     def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
-        log.info("signal=%s", signal.Signals(signum).name)
+        log.info("signal received signal=%s", signal.Signals(signum).name)
+        self.ctx.liveness.stop()  # the cycle in flight stops taking new feeds at once
         self._stop.set()
 
     def _on_hup(self, _signum: int, _frame: FrameType | None) -> None:
         self._reload.set()
+
+
+def _tick(settings: config_mod.Settings) -> float:
+    """How often the database is asked for due feeds: never rarer than min_interval."""
+    return min(TICK_SECONDS, settings.defaults.min_interval)
 
 
 def _open_when_ready(settings: config_mod.Settings) -> Context:
@@ -241,9 +319,7 @@ def _open_when_ready(settings: config_mod.Settings) -> Context:
         except UnavailableError as exc:
             failures += 1
             delay = min(TICK_SECONDS * 2 ** (failures - 1), MAX_DB_BACKOFF)
-            log.warning(
-                "database unavailable at start, retrying in %.0fs error=%r", delay, str(exc)
-            )
+            log.warning("database unavailable at start retry_in=%.0fs error=%s", delay, str(exc))
             sdnotify.notify(f"STATUS=waiting for the database: {exc}"[:200])
             sdnotify.notify(f"EXTEND_TIMEOUT_USEC={int((delay + 60) * 1_000_000)}")
             time.sleep(delay)

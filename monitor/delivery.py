@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import random
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -38,6 +38,12 @@ from monitor.store.outbox import Claim, TargetOutcome
 __all__ = ["DrainResult", "drain", "retry_delay"]
 
 log = logging.getLogger("newsmon.delivery")
+# one template per kind, so that the log key is literal (``alert=`` or ``notice=``)
+_SENT = {k: f"delivered {k}=%s channel=%s" for k in ("alert", "notice")}
+_FAILED = {
+    k: f"delivery failed {k}=%s channel=%s attempts=%d status=%s error=%r"
+    for k in ("alert", "notice")
+}
 
 
 @dataclass(frozen=True)
@@ -86,9 +92,10 @@ class _Pass:
             )
             self.counts["dead" if is_dead else "failed"] += 1
             metrics.delivered(c.channel, "dead" if is_dead else "failed")
+            kind, ref = c.subject
             log.warning(
-                "delivery failed %s channel=%s attempts=%d status=%s error=%r",
-                c.subject,
+                _FAILED[kind],
+                ref,
                 c.channel,
                 attempts,
                 "dead" if is_dead else "failed",
@@ -96,11 +103,21 @@ class _Pass:
             )
 
 
-def drain(db: Database, settings: Settings, now: datetime, *, limit: int = 1000) -> DrainResult:
-    """Send what is due at ``now``; at most ``limit`` deliveries per pass."""
+def drain(
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    *,
+    limit: int = 1000,
+    is_stopping: Callable[[], bool] = lambda: False,
+) -> DrainResult:
+    """Send what is due at ``now``; at most ``limit`` deliveries per pass, and none more
+    once ``is_stopping()`` (the rest stays queued for the next start)."""
     p = _Pass(db, settings, now)
     held_channels: set[str] = set()
     for _ in range(limit):
+        if is_stopping():
+            break
         # due at the start of the pass: a delivery that fails is not retried in the same pass
         claim = outbox.claim_next(db, now, settings.delivery.lease, held_channels, p.clock())
         if claim is None:
@@ -224,5 +241,6 @@ def _send(
         outbox.mark_sent(p.db, ids, p.clock(), last)
         p.counts["sent"] += len(claims)
         for c in claims:
-            log.info("delivered %s channel=%s", c.subject, c.channel)
+            kind, ref = c.subject
+            log.info(_SENT[kind], ref, c.channel)
             metrics.delivered(c.channel, "sent", (p.clock() - c.created_at).total_seconds())

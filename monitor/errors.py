@@ -6,6 +6,7 @@
     │   └── UnavailableError the database did not answer: down, locked or full (retried)
     ├── FetchError           a feed or page could not be fetched
     │   ├── TooLargeError    the body went over the size cap
+    │   ├── ThrottledError   the server said wait: 429 or 503, perhaps with Retry-After
     │   └── BlockedError     the URL resolves to an address newsmon does not fetch from
     ├── ParseError           the bytes are not a usable feed
     ├── ExtractError         no main text could be found on a page
@@ -31,6 +32,7 @@ __all__ = [
     "NotifyError",
     "OpmlError",
     "ParseError",
+    "ThrottledError",
     "TooLargeError",
     "UnavailableError",
 ]
@@ -72,6 +74,18 @@ class FetchError(NewsmonError):
 
 class TooLargeError(FetchError):
     default_hint = "raise [http] max_bytes if this source is legitimately large"
+
+
+class ThrottledError(FetchError):
+    """``retry_after`` is the server's Retry-After header as sent, when it sent one."""
+
+    default_hint = "newsmon waits as the server asked (within [defaults] max_interval)"
+
+    def __init__(
+        self, message: str, hint: str | None = None, retry_after: str | None = None
+    ) -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after
 
 
 class BlockedError(FetchError):

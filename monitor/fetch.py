@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 import httpx
 
 from monitor.config import HttpSettings
-from monitor.errors import BlockedError, FetchError, TooLargeError
+from monitor.errors import BlockedError, FetchError, ThrottledError, TooLargeError
 from monitor.model import Fetched
 from monitor.netguard import BLOCKED_PREFIX, DEADLINE_PREFIX, GuardedTransport, Resolver, deadline
 
@@ -39,6 +39,7 @@ _NOT_TEXT = (
     "application/x-msdownload",
     "application/x-shockwave-flash",
 )
+_THROTTLING = (429, 503)
 _STATUS_TEXT = {
     401: "access denied (401): the server wants credentials",
     403: "access forbidden (403)",
@@ -106,6 +107,8 @@ def fetch(
         ):
             if response.status_code == 304:
                 return _fetched(response, b"", is_modified=False)
+            if response.status_code in _THROTTLING:
+                raise _throttled(response, url)
             if response.status_code >= 400:
                 raise FetchError(_status_message(response.status_code) + f" for {_safe(url)}")
             _check_type(response, url)
@@ -141,7 +144,17 @@ def _fetched(response: httpx.Response, body: bytes, *, is_modified: bool = True)
         etag=response.headers.get("etag"),
         last_modified=response.headers.get("last-modified"),
         is_modified=is_modified,
+        cache_control=response.headers.get("cache-control"),
     )
+
+
+def _throttled(response: httpx.Response, url: str) -> ThrottledError:
+    """429 or 503: the server is telling us to slow down, maybe for how long."""
+    wait = response.headers.get("retry-after")
+    message = _status_message(response.status_code) + f" for {_safe(url)}"
+    if wait:
+        message += f", retry after {wait[:64]!r}"
+    return ThrottledError(message, retry_after=wait)
 
 
 def _check_type(response: httpx.Response, url: str) -> None:

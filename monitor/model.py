@@ -44,6 +44,7 @@ class FeedState:
     last_modified: str | None
     is_backlog_absorbed: bool
     error_count: int
+    body_hash: str | None = None  # of the last body parsed: the same bytes are not parsed again
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Fetched:
     etag: str | None
     last_modified: str | None
     is_modified: bool = True
+    cache_control: str | None = None
 
 
 @dataclass(frozen=True)

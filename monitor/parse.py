@@ -13,8 +13,10 @@ import calendar
 import hashlib
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
 from feedparser.encodings import convert_to_utf8
@@ -23,7 +25,7 @@ from monitor.errors import ParseError
 from monitor.model import Entry
 from monitor.xmlsafety import entity_problem, strip_control_chars
 
-__all__ = ["parse_feed"]
+__all__ = ["ParsedFeed", "parse_document", "parse_feed"]
 
 log = logging.getLogger("newsmon.parse")
 
@@ -34,15 +36,31 @@ _UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\u
 _CHARSET = re.compile(r";\s*charset\s*=\s*[^;]*", re.IGNORECASE)
 
 
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str
+    entries: list[Entry]  # in document order
+    ttl: str | None = None  # RSS <ttl> as written: minutes the feed may be cached
+
+
 def parse_feed(
     body: bytes, *, url: str, content_type: str = "", max_entries: int | None = None
 ) -> tuple[str, list[Entry]]:
     """Return the feed's title and its entries, in document order."""
+    parsed = parse_document(body, url=url, content_type=content_type, max_entries=max_entries)
+    return parsed.title, parsed.entries
+
+
+def parse_document(
+    body: bytes, *, url: str, content_type: str = "", max_entries: int | None = None
+) -> ParsedFeed:
+    """The feed's title, its entries and its own caching hint."""
+    shown = _shown(url)
     data, content_type = _as_utf8(body, url, content_type)
     problem = entity_problem(data)
     if problem is not None:
         raise ParseError(
-            f"{url} {problem}; newsmon refuses such feeds",
+            f"{shown} {problem}; newsmon refuses such feeds",
             "entity declarations are a known attack on XML parsers; ask the publisher",
         )
     headers = {"content-location": url}
@@ -52,24 +70,36 @@ def parse_feed(
         parsed: Any = feedparser.parse(data, response_headers=headers, sanitize_html=True)
     except (ValueError, LookupError, TypeError, IndexError, AssertionError, RecursionError) as exc:
         # feedparser's loose parser has bugs on hostile input (e.g. "&#xD800;")
-        raise ParseError(f"{url} is not a feed newsmon can read: {type(exc).__name__}") from None
+        raise ParseError(f"{shown} is not a feed newsmon can read: {type(exc).__name__}") from None
     if not parsed.entries and not parsed.feed.get("title"):
         if parsed.get("bozo"):
             reason = _clean(str(parsed.get("bozo_exception", "unknown problem")))[:200]
-            raise ParseError(f"{url} is not an RSS or Atom feed: {reason}")
+            raise ParseError(f"{shown} is not an RSS or Atom feed: {reason}")
         if not parsed.get("version"):
-            raise ParseError(f"{url} is not an RSS or Atom feed (no channel or feed element)")
+            raise ParseError(f"{shown} is not an RSS or Atom feed (no channel or feed element)")
     title = _clean(str(parsed.feed.get("title", ""))).strip()[:_MAX_TITLE]
     entries = [e for e in (_entry(raw) for raw in parsed.entries) if e is not None]
     if max_entries is not None and len(entries) > max_entries:
         log.warning(
             "feed too long, keeping the newest url=%s entries=%d kept=%d",
-            url,
+            shown,
             len(entries),
             max_entries,
         )
         entries = _newest(entries, max_entries)
-    return title, entries
+    ttl = _clean(str(parsed.feed.get("ttl") or "")).strip()[:16] or None
+    return ParsedFeed(title, entries, ttl)
+
+
+def _shown(url: str) -> str:
+    """The URL for messages: without credentials, query or fragment, which may hold tokens."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        netloc = f"{host}:{parts.port}" if parts.port else host
+    except ValueError:
+        return "<invalid url>"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
 def _as_utf8(body: bytes, url: str, content_type: str) -> tuple[bytes, str]:

@@ -1,6 +1,8 @@
 """The per-feed order, in one function that the daemon and ``poll --once`` share.
 
-refresh_feed:  fetch (conditional GET) -> parse -> keep new and edited entries
+refresh_feed:  fetch (conditional GET, one of [http] per_host slots for its host)
+               -> 304, or the very bytes of the last body? reschedule, parse nothing
+               -> parse -> keep new and edited entries
                -> first poll of a feed: record the backlog, alert nothing
                -> else, per new or edited entry (process_entry):
                     same URL (or canonical link) already stored, entry not edited?
@@ -9,11 +11,14 @@ refresh_feed:  fetch (conditional GET) -> parse -> keep new and edited entries
                     -> match watchlists -> fingerprint the text (stories.py)
                     -> store entry, article, story, alerts and outbox rows in one
                        transaction: the story alerts each watchlist once
-               -> record the feed's success, or its error and backoff
+               -> record the feed's success, or its error and backoff; the next check
+                  follows the feed's rhythm and the server's wishes (politeness.py)
+A stop request (ctx.liveness) ends the work between feeds and between entries.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -23,14 +28,17 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
-from monitor import metrics
-from monitor.config import Settings
-from monitor.errors import NewsmonError
+from monitor import metrics, politeness
+from monitor.config import FeedSettings, Settings
+from monitor.errors import NewsmonError, ThrottledError
 from monitor.extract import extract_page, html_to_text
 from monitor.fetch import fetch
+from monitor.hosts import HostLimiter
+from monitor.liveness import Liveness
 from monitor.match import Watchlist, find_matches
-from monitor.model import Article, Entry, FeedState, TextSource
-from monitor.parse import parse_feed
+from monitor.model import Article, Entry, FeedState, Fetched, TextSource
+from monitor.parse import parse_document
+from monitor.politeness import Bounds
 from monitor.store import alerts as alert_store
 from monitor.store import entries as entry_store
 from monitor.store import feeds as feed_store
@@ -63,12 +71,14 @@ class Context:
     settings: Settings
     watchlists: Sequence[Watchlist]
     clock: Callable[[], datetime] = utcnow
+    hosts: HostLimiter = field(default_factory=HostLimiter)  # [http] per_host
+    liveness: Liveness = field(default_factory=Liveness)  # stop requests, heartbeat
 
 
 @dataclass(frozen=True)
 class FeedResult:
     feed: str
-    status: str  # ok, not-modified or error
+    status: str  # ok, not-modified, unchanged, error, skipped or interrupted (stopping)
     new_entries: int = 0
     backlog: int = 0
     alerts: list[int] = field(default_factory=list)
@@ -78,60 +88,132 @@ class FeedResult:
 @metrics.timed_poll
 def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
     """Poll one feed, start to finish. Never raises: a failure is recorded on the feed."""
+    if ctx.liveness.is_stopping:
+        return FeedResult(feed.name, "skipped")  # still due: the next start takes it
     now = ctx.clock()
+    bounds = ctx.settings.feed_bounds(_configured(ctx, feed))
     try:
         started = time.perf_counter()
-        fetched = fetch(
-            ctx.client,
-            feed.url,
-            max_bytes=ctx.settings.http.max_bytes,
-            etag=feed.etag,
-            last_modified=feed.last_modified,
-            accept=FEED_ACCEPT,
+        fetched = _get(
+            ctx, feed.url, etag=feed.etag, last_modified=feed.last_modified, accept=FEED_ACCEPT
         )
         metrics.fetch_seconds(time.perf_counter() - started)
-        if not fetched.is_modified:
-            feed_store.record_success(ctx.db, feed.id, now, is_modified=False)
-            log.info("polled feed=%s status=not-modified", feed.name)
-            return FeedResult(feed.name, "not-modified")
-        title, entries = parse_feed(
+        max_age = politeness.max_age(fetched.cache_control)
+        body_hash = hashlib.sha256(fetched.body).hexdigest()
+        if not fetched.is_modified or body_hash == feed.body_hash:
+            return _unchanged(ctx, feed, now, fetched, max_age, bounds)
+        parsed = parse_document(
             fetched.body,
             url=fetched.url,
             content_type=fetched.content_type,
             max_entries=ctx.settings.defaults.max_entries,
         )
-        fresh = entry_store.new_entries(ctx.db, feed.id, entries)
-        backlog, alerts = 0, []
+        fresh = entry_store.new_entries(ctx.db, feed.id, parsed.entries)
+        backlog, alerts, edited = 0, [], 0
         if not feed.is_backlog_absorbed:
             backlog = entry_store.absorb_backlog(ctx.db, feed.id, fresh, now)
         else:
             for entry in fresh:
+                if ctx.liveness.is_stopping:
+                    return _interrupted(feed, alerts)
                 alerts += process_entry(ctx, feed, entry)
-            for entry in entry_store.changed_entries(ctx.db, feed.id, entries):
+                ctx.liveness.beat()
+            for entry in entry_store.changed_entries(ctx.db, feed.id, parsed.entries):
+                if ctx.liveness.is_stopping:
+                    return _interrupted(feed, alerts)
                 alerts += process_entry(ctx, feed, entry, is_edited=True)
-        feed_store.record_success(
+                edited += 1
+                ctx.liveness.beat()
+        wait = feed_store.record_success(
             ctx.db,
             feed.id,
             now,
             is_modified=True,
-            title=title,
+            title=parsed.title,
             etag=fetched.etag,
             last_modified=fetched.last_modified,
+            body_hash=body_hash,
+            is_changed=bool(fresh) or edited > 0,
+            max_age=max_age,
+            ttl=politeness.feed_ttl(parsed.ttl),
+            bounds=bounds,
         )
+    except ThrottledError as exc:
+        return _failed(ctx, feed, now, str(exc), politeness.retry_after(exc.retry_after, now))
     except NewsmonError as exc:
         return _failed(ctx, feed, now, str(exc))
     except Exception as exc:  # a bug must cost one feed one cycle, not the daemon
         log.exception("internal error feed=%s", feed.name)
         return _failed(ctx, feed, now, f"internal error: {type(exc).__name__}: {exc}")
+    ctx.liveness.beat()
     log.info(
-        "polled feed=%s status=ok entries=%d new=%d backlog=%d alerts=%d",
+        "polled feed=%s status=ok entries=%d new=%d edited=%d backlog=%d alerts=%d next_in=%.0fs",
         feed.name,
-        len(entries),
+        len(parsed.entries),
         len(fresh),
+        edited,
         backlog,
         len(alerts),
+        wait,
     )
     return FeedResult(feed.name, "ok", len(fresh), backlog, alerts)
+
+
+def _unchanged(
+    ctx: Context,
+    feed: FeedState,
+    now: datetime,
+    fetched: Fetched,
+    max_age: float | None,
+    bounds: Bounds,
+) -> FeedResult:
+    """304, or a body byte for byte the last one: nothing to parse, just reschedule."""
+    status = "unchanged" if fetched.is_modified else "not-modified"
+    wait = feed_store.record_success(
+        ctx.db,
+        feed.id,
+        now,
+        is_modified=fetched.is_modified,
+        status=status,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        max_age=max_age,
+        bounds=bounds,
+    )
+    ctx.liveness.beat()
+    log.info("polled feed=%s status=%s next_in=%.0fs", feed.name, status, wait)
+    return FeedResult(feed.name, status)
+
+
+def _interrupted(feed: FeedState, alerts: list[int]) -> FeedResult:
+    """Stopping mid-feed: the feed stays due with its old validators, so the next start
+    fetches it again and finds the entries not reached yet still new."""
+    log.info("poll interrupted by stop feed=%s alerts=%d", feed.name, len(alerts))
+    return FeedResult(feed.name, "interrupted", alerts=alerts)
+
+
+def _get(
+    ctx: Context,
+    url: str,
+    *,
+    accept: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Fetched:
+    """One GET, holding one of the URL's host slots ([http] per_host) while it runs."""
+    with ctx.hosts.slot(url):
+        return fetch(
+            ctx.client,
+            url,
+            max_bytes=ctx.settings.http.max_bytes,
+            etag=etag,
+            last_modified=last_modified,
+            accept=accept,
+        )
+
+
+def _configured(ctx: Context, feed: FeedState) -> FeedSettings | None:
+    return next((f for f in ctx.settings.feed if f.name == feed.name), None)
 
 
 def process_entry(
@@ -207,7 +289,7 @@ def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
     """The linked page's main text, or the entry's summary when the page fails."""
     summary = html_to_text(entry.summary)
     error = None
-    configured = next((f for f in ctx.settings.feed if f.name == feed.name), None)
+    configured = _configured(ctx, feed)
     is_fetching = (
         ctx.settings.defaults.fetch_articles
         if configured is None
@@ -215,9 +297,7 @@ def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
     )
     if entry.link and is_fetching:
         try:
-            page = fetch(
-                ctx.client, entry.link, max_bytes=ctx.settings.http.max_bytes, accept=PAGE_ACCEPT
-            )
+            page = _get(ctx, entry.link, accept=PAGE_ACCEPT)
             text = extract_page(page.body, url=page.url, content_type=page.content_type)
             return Article(
                 url=entry.link,
@@ -257,10 +337,18 @@ def run_cycle(
         return list(pool.map(lambda f: refresh_feed(ctx, f), due))
 
 
-def _failed(ctx: Context, feed: FeedState, now: datetime, error: str) -> FeedResult:
-    log.warning("poll failed feed=%s error=%r", feed.name, error)
+def _failed(
+    ctx: Context, feed: FeedState, now: datetime, error: str, retry_after: float | None = None
+) -> FeedResult:
+    ctx.liveness.beat()
+    bounds = ctx.settings.feed_bounds(_configured(ctx, feed))
     try:
-        feed_store.record_failure(ctx.db, feed.id, now, error)
+        wait = feed_store.record_failure(
+            ctx.db, feed.id, now, error, retry_after=retry_after, bounds=bounds
+        )
     except NewsmonError as exc:  # the database itself is failing: the feed stays due
-        log.error("cannot record the failure feed=%s error=%r", feed.name, str(exc))
+        log.warning("poll failed feed=%s error=%s", feed.name, error)
+        log.error("cannot record the failure feed=%s error=%s", feed.name, str(exc))
+    else:
+        log.warning("poll failed feed=%s next_in=%.0fs error=%s", feed.name, wait, error)
     return FeedResult(feed.name, "error", error=error)

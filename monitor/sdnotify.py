@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
-__all__ = ["notify", "watchdog_interval"]
+__all__ = ["monotonic_usec", "notify", "watchdog_interval"]
 
 
-def notify(state: str) -> bool:
-    """Send e.g. ``READY=1``; return whether a socket was there to hear it."""
+def notify(*fields: str) -> bool:
+    """Send e.g. ``READY=1`` (several fields go in one message); return whether a socket
+    was there to hear it."""
+    state = "\n".join(fields)
     address = os.environ.get("NOTIFY_SOCKET")
     if not address:
         return False
@@ -31,3 +34,8 @@ def watchdog_interval() -> float | None:
     if not usec.isdigit() or (pid and pid != str(os.getpid())):
         return None
     return int(usec) / 2_000_000
+
+
+def monotonic_usec() -> int:
+    """CLOCK_MONOTONIC in microseconds, as MONOTONIC_USEC= wants it beside RELOADING=1."""
+    return time.clock_gettime_ns(time.CLOCK_MONOTONIC) // 1000

@@ -4,11 +4,16 @@ credential. Errors name where a secret was to come from, never what it holds."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
 
 from monitor.errors import ConfigError
 
-__all__ = ["from_credential", "from_env", "from_file"]
+__all__ = ["from_credential", "from_env", "from_file", "in_url"]
+
+# query parameters that usually carry a credential in a private feed's URL
+_SECRET_PARAM = re.compile(r"(?i)token|key|secret|pass|auth|sig|session")
 
 
 def from_file(path: Path) -> list[str]:
@@ -50,3 +55,15 @@ def _url_lines(text: str) -> list[str]:
     """One URL per line or separated by spaces; lines starting with # are comments."""
     lines = [ln for ln in text.splitlines() if not ln.lstrip().startswith("#")]
     return [url for ln in lines for url in ln.split()]
+
+
+def in_url(url: str) -> list[str]:
+    """The secret parts of a (feed) URL: its password, and the values of query parameters
+    named like a credential (token, key, secret, auth, sig, ...)."""
+    try:
+        parts = urlsplit(url)
+        found = [parts.password] if parts.password else []
+    except ValueError:
+        return []
+    found += [v for k, v in parse_qsl(parts.query) if v and _SECRET_PARAM.search(k)]
+    return found

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from monitor.config import (
     ChannelSettings,
+    DaemonSettings,
     DatabaseSettings,
     DefaultsSettings,
     DeliverySettings,
@@ -34,6 +35,7 @@ TABLES: dict[str, type[BaseModel]] = {
     "http": HttpSettings,
     "defaults": DefaultsSettings,
     "delivery": DeliverySettings,
+    "daemon": DaemonSettings,
     "stories": StoriesSettings,
     "health": HealthSettings,
     "metrics": MetricsSettings,

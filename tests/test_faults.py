@@ -294,7 +294,7 @@ def test_postgres_unreachable_mid_cycle_then_back(
         daemon._poll_job()  # the server vanishes mid-cycle
         daemon._deliver_job()
         daemon._poll_job()  # still down: the job backs off, nothing raises
-        assert daemon._failures >= 1 and not daemon._is_healthy()
+        assert daemon._failures >= 1 and daemon.health() is not None
         proxy.is_up = True
         recover(daemon)
         assert daemon._failures == 0
@@ -402,7 +402,8 @@ def test_daemon_waits_for_postgres_and_rides_out_an_outage(
     proxy.is_up = False
     url = real.set(host="127.0.0.1", port=proxy.port).render_as_string(False)
     config = write_config(tmp_path / "n.toml", url, site, {"chat": [hook_url(hook)]})
-    config.write_text(config.read_text().replace("[defaults]\n", '[defaults]\ninterval = "1s"\n'))
+    pinned = '[defaults]\ninterval = "1s"\nmin_interval = "1s"\nmax_interval = "1s"\n'
+    config.write_text(config.read_text().replace("[defaults]\n", pinned))
     messages: list[str] = []
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(str(tmp_path / "notify.sock"))

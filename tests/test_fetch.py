@@ -13,7 +13,7 @@ import pytest
 
 from monitor.config import HttpSettings
 from monitor.demo.server import Reply, Site
-from monitor.errors import FetchError, TooLargeError
+from monitor.errors import FetchError, ThrottledError, TooLargeError
 from monitor.fetch import fetch, make_client
 
 UA = "newsmon-test/9.9 (+http://example.invalid/contact)"
@@ -131,6 +131,26 @@ def test_http_errors(server: Site, client: httpx.Client, status: int, start: str
     assert str(info.value).startswith(start)
     assert not isinstance(info.value, TooLargeError)
     assert info.value.hint
+
+
+@pytest.mark.parametrize("status", [429, 503])
+def test_throttling_carries_retry_after(server: Site, client: httpx.Client, status: int) -> None:
+    server.routes["/x"] = Reply(status, b"slow down", {"Retry-After": "120"})
+    with pytest.raises(ThrottledError) as info:
+        fetch(client, server.base + "/x", max_bytes=10_000)
+    assert info.value.retry_after == "120" and str(info.value).endswith(", retry after '120'")
+    server.routes["/y"] = Reply(status, b"slow down")
+    with pytest.raises(ThrottledError) as bare:
+        fetch(client, server.base + "/y", max_bytes=10_000)
+    assert bare.value.retry_after is None
+
+
+def test_cache_control_is_kept_on_200_and_304(server: Site, client: httpx.Client) -> None:
+    server.routes["/feed.xml"] = Reply(200, b"<rss/>", {"Cache-Control": "max-age=300"})
+    first = fetch(client, server.base + "/feed.xml", max_bytes=10_000)
+    again = fetch(client, server.base + "/feed.xml", max_bytes=10_000, etag=first.etag)
+    assert (first.cache_control, again.cache_control) == ("max-age=300", "max-age=300")
+    assert not again.is_modified
 
 
 def test_missing_route_is_404(server: Site, client: httpx.Client) -> None:

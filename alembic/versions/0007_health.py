@@ -1,7 +1,7 @@
 """feed health: incidents, notices through the outbox, feeds added from the command line
 
 Revision ID: 0007_health
-Revises: 0005
+Revises: 0006_polling
 
 A delivery now carries either an alert or a feed-health notice. Feeds that exist are
 the config's (``origin = 'config'``).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_health"
-down_revision = "0005"
+down_revision = "0006_polling"
 branch_labels = None
 depends_on = None
 

@@ -32,6 +32,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     chunks: Iterable[bytes] | None = None
     delay: float = 0.0
+    etag: bool = True  # False: no ETag, no 304, like servers without validators
 
 
 class _Quiet(BaseHTTPRequestHandler):
@@ -59,13 +60,15 @@ class _Server:
 class Site(_Server):
     """Serves files under ``root`` (``{base}`` replaced by this server's URL), plus
     ``routes`` that tests set: a path -> Reply, or a callable making one. Honours
-    If-None-Match with 304, and counts requests per path."""
+    If-None-Match with 304, counts requests per path, and how many were in flight at
+    once at most."""
 
     def __init__(self, root: Path | None = None, host: str = "127.0.0.1") -> None:
         super().__init__(_SiteHandler, host)
         self.root = root
         self.routes: dict[str, Reply | Callable[[], Reply]] = {}
         self.hits: dict[str, int] = {}
+        self.in_flight = self.most_in_flight = 0
         self.lock = threading.Lock()
 
     def reply_for(self, path: str) -> Reply:
@@ -89,13 +92,30 @@ class _SiteHandler(_Quiet):
         path = self.path.split("?", 1)[0]
         with site.lock:
             site.hits[path] = site.hits.get(path, 0) + 1
+            site.in_flight += 1
+            site.most_in_flight = max(site.most_in_flight, site.in_flight)
+        try:
+            self._answer(site, path)
+        finally:
+            with site.lock:
+                site.in_flight -= 1
+
+    def _answer(self, site: Site, path: str) -> None:
         reply = site.reply_for(path)
         headers = dict(reply.headers)
-        if reply.status == 200 and "ETag" not in headers:
+        if not reply.etag:
+            headers.pop("ETag", None)
+        elif reply.status == 200 and "ETag" not in headers:
             headers["ETag"] = '"' + hashlib.sha256(reply.body).hexdigest()[:16] + '"'
-        if reply.status == 200 and self.headers.get("If-None-Match") == headers["ETag"]:
+        if (
+            reply.etag
+            and reply.status == 200
+            and self.headers.get("If-None-Match") == headers.get("ETag")
+        ):
             self.send_response(304)
-            self.send_header("ETag", headers["ETag"])
+            for key in ("ETag", "Cache-Control"):  # as a 304 must (RFC 9110, 15.4.5)
+                if key in headers:
+                    self.send_header(key, headers[key])
             self.end_headers()
             return
         self.send_response(reply.status)

@@ -1,7 +1,10 @@
-"""Feed rows: config sync, the schedule (next_check_at lives here), and poll outcomes."""
+"""Feed rows: config sync, the schedule (next_check_at lives here), and poll outcomes.
+
+The arithmetic of the schedule is in monitor.politeness; this module feeds it the row."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -10,6 +13,7 @@ from sqlalchemy import func, select
 
 from monitor.config import Settings
 from monitor.model import FeedState
+from monitor.politeness import Bounds, backoff, learn_gap, next_interval
 from monitor.store.db import Database
 from monitor.store.tables import Entry, Feed
 
@@ -23,7 +27,7 @@ __all__ = [
     "sync_feeds",
 ]
 
-_MAX_BACKOFF = 6 * 3600.0
+_DEFAULT_BOUNDS = Bounds()
 
 
 @dataclass(frozen=True)
@@ -58,8 +62,9 @@ def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
                     )
                 )
                 continue
-            if row.url != cfg.url:
-                row.url, row.etag, row.last_modified = cfg.url, None, None
+            if row.url != cfg.url:  # another document: forget what the old one taught
+                row.url, row.etag, row.last_modified, row.body_hash = cfg.url, None, None, None
+                row.change_gap = row.last_change_at = None
             row.interval, row.is_enabled, row.origin = interval, cfg.enabled, "config"
         for name, row in rows.items():
             if name not in wanted and row.origin == "config":
@@ -105,7 +110,14 @@ def due_feeds(
     with db.session() as s:
         return [
             FeedState(
-                r.id, r.name, r.url, r.etag, r.last_modified, r.is_backlog_absorbed, r.error_count
+                r.id,
+                r.name,
+                r.url,
+                r.etag,
+                r.last_modified,
+                r.is_backlog_absorbed,
+                r.error_count,
+                r.body_hash,
             )
             for r in s.scalars(query)
         ]
@@ -120,29 +132,63 @@ def record_success(
     title: str | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
-) -> None:
+    status: str | None = None,
+    body_hash: str | None = None,
+    is_changed: bool = False,
+    max_age: float | None = None,
+    ttl: float | None = None,
+    bounds: Bounds = _DEFAULT_BOUNDS,
+) -> float:
+    """Record a poll that worked and schedule the next one; return the wait in seconds.
+
+    ``status`` is ok (the body was parsed), not-modified (304) or unchanged (the same
+    bytes as the last body). ``is_changed``: the poll found new or edited entries,
+    which teaches the feed's rhythm. ``max_age`` (Cache-Control) and ``ttl`` (the
+    feed's <ttl>, kept from the last parsed body) are the waits the server asks for."""
+    status = status or ("ok" if is_modified else "not-modified")
     with db.session() as s:
         row = s.get_one(Feed, feed_id)
+        if is_changed:
+            row.change_gap = learn_gap(row.change_gap, row.last_change_at, now)
+            row.last_change_at = now
+        if status == "ok":
+            row.ttl = ttl
+        quiet = (now - row.last_change_at).total_seconds() if row.last_change_at else 0.0
+        hint = max(max_age or 0.0, row.ttl or 0.0) or None
+        wait = next_interval(row.interval, bounds, gap=row.change_gap, quiet=quiet, hint=hint)
         row.last_polled_at = row.last_success_at = now
-        row.next_check_at = now + timedelta(seconds=row.interval)
-        row.last_status = "ok" if is_modified else "not-modified"
+        row.next_check_at = now + timedelta(seconds=wait)
+        row.last_status = status
         row.last_error, row.error_count = None, 0
         if is_modified:
             row.etag, row.last_modified = etag, last_modified
             row.title = title or row.title
             row.is_backlog_absorbed = True
+            row.body_hash = body_hash or row.body_hash
+        return wait
 
 
-def record_failure(db: Database, feed_id: int, now: datetime, error: str) -> None:
-    """Keep the error; back off exponentially, but never beyond six hours."""
+def record_failure(
+    db: Database,
+    feed_id: int,
+    now: datetime,
+    error: str,
+    *,
+    retry_after: float | None = None,
+    bounds: Bounds = _DEFAULT_BOUNDS,
+) -> float:
+    """Keep the error; back off exponentially with jitter, and at least ``retry_after``,
+    within the bounds. Return the wait in seconds."""
     with db.session() as s:
         row = s.get_one(Feed, feed_id)
         row.error_count += 1
-        backoff = row.interval * 2 ** min(row.error_count - 1, 10)
-        delay = min(backoff, max(_MAX_BACKOFF, row.interval))
+        wait = backoff(
+            row.interval, row.error_count, bounds, jitter=random.random(), retry_after=retry_after
+        )
         row.last_polled_at = now
-        row.next_check_at = now + timedelta(seconds=delay)
+        row.next_check_at = now + timedelta(seconds=wait)
         row.last_status, row.last_error = "error", error[:1000]
+        return wait
 
 
 def list_feeds(db: Database) -> list[FeedRow]:

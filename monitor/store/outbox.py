@@ -62,9 +62,9 @@ class Claim:
     notice_id: int | None = None
 
     @property
-    def subject(self) -> str:
-        """What is delivered, as a log key: ``alert=12`` or ``notice=3``."""
-        return f"alert={self.alert_id}" if self.notice_id is None else f"notice={self.notice_id}"
+    def subject(self) -> tuple[str, int | None]:
+        """What is delivered, as a log key and value: ``("alert", 12)`` or ``("notice", 3)``."""
+        return ("alert", self.alert_id) if self.notice_id is None else ("notice", self.notice_id)
 
 
 @dataclass(frozen=True)

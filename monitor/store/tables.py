@@ -90,6 +90,11 @@ class Feed(Base):
     is_backlog_absorbed: Mapped[bool] = mapped_column(Boolean, default=False)
     # "config": a [[feed]] of the config file; "cli": added by `newsmon feeds add/import`
     origin: Mapped[str] = mapped_column(String(16), default="config", server_default="config")
+    # the feed's rhythm: its usual gap between changes (EWMA, seconds) and its last change
+    change_gap: Mapped[float | None] = mapped_column(Float)
+    last_change_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    body_hash: Mapped[str | None] = mapped_column(String(64))  # of the last body parsed
+    ttl: Mapped[float | None] = mapped_column(Float)  # the feed's own <ttl>, in seconds
 
 
 class FeedHealth(Base):

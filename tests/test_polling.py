@@ -1,0 +1,217 @@
+"""Polite polling end to end against a local server: Retry-After on 429 and 503, max-age and
+<ttl>, backoff, the rhythm a feed learns, identical bodies left unparsed, the per-host limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from conftest import ALLOW_LOCAL
+from monitor.app import close_context, open_context
+from monitor.config import Settings
+from monitor.demo.server import Reply, Site
+from monitor.pipeline import Context, FeedResult, run_cycle
+from monitor.store.feeds import FeedRow, list_feeds
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def rss(items: int, *, ttl: int | None = None, start: int = 0) -> bytes:
+    """A feed of ``items`` entries numbered from ``start``."""
+    entries = "".join(
+        f"<item><title>Story {n}</title><guid>story-{n}</guid>"
+        f"<description>Text of story {n}.</description></item>"
+        for n in range(start, start + items)
+    )
+    extra = f"<ttl>{ttl}</ttl>" if ttl is not None else ""
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{extra}'
+        f"{entries}</channel></rss>"
+    ).encode()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def poller(db_url: str, site: Site) -> Iterator[Any]:
+    """Makes a context for some feeds of the site, with a clock the test moves."""
+    opened: list[Context] = []
+
+    def make(feeds: list[dict[str, Any]], **tables: dict[str, Any]) -> tuple[Context, Clock]:
+        data: dict[str, Any] = {
+            "database": {"url": db_url},
+            "http": {"allow_networks": [ALLOW_LOCAL.strip('[]"')], **tables.pop("http", {})},
+            "defaults": {"fetch_articles": False, **tables.pop("defaults", {})},
+            "feed": [{"url": f"{site.base}/feeds/{f['name']}.xml", **f} for f in feeds],
+        }
+        clock = Clock()
+        ctx = replace(open_context(Settings.model_validate(data)), clock=clock)
+        opened.append(ctx)
+        return ctx, clock
+
+    yield make
+    for ctx in opened:
+        close_context(ctx)
+
+
+def poll(ctx: Context) -> dict[str, FeedResult]:
+    return {r.feed: r for r in run_cycle(ctx, is_forced=True)}
+
+
+def rows(ctx: Context) -> dict[str, FeedRow]:
+    return {f.name: f for f in list_feeds(ctx.db)}
+
+
+def wait_of(row: FeedRow) -> float:
+    assert row.last_polled_at is not None
+    return (row.next_check_at - row.last_polled_at).total_seconds()
+
+
+def test_retry_after_429_and_503_within_bounds(poller: Any, site: Site) -> None:
+    def date(seconds: int) -> str:
+        return format_datetime(NOW + timedelta(seconds=seconds), usegmt=True)
+
+    cases = {  # feed -> (status, Retry-After, expected wait)
+        "seconds": (429, "1800", 1800.0),
+        "date": (503, date(1500), 1500.0),
+        "far": (503, date(86400), 3600.0),  # capped by max_interval
+        "none": (429, None, None),  # plain backoff: the interval less up to a fifth
+        "soon": (503, "5", 600.0 * 0.8),  # never sooner than the backoff
+    }
+    for name, (status, wait, _) in cases.items():
+        headers = {"Retry-After": wait} if wait else {}
+        site.routes[f"/feeds/{name}.xml"] = Reply(status, b"busy", headers)
+    ctx, _ = poller([{"name": n} for n in cases])
+    results = poll(ctx)
+    found = rows(ctx)
+    for name, (status, _, expected) in cases.items():
+        assert results[name].status == "error" and found[name].error_count == 1
+        text = "rate limited (429)" if status == 429 else "server error (503)"
+        assert text in (found[name].last_error or "")
+        if name in ("none", "soon"):
+            assert 480.0 <= wait_of(found[name]) <= 600.0, name
+        else:
+            assert wait_of(found[name]) == pytest.approx(expected, abs=1), name
+    assert "retry after '1800'" in (found["seconds"].last_error or "")
+
+
+def test_backoff_doubles_per_failure_up_to_max_interval(poller: Any, site: Site) -> None:
+    site.routes["/feeds/down.xml"] = Reply(500, b"oops")
+    ctx, clock = poller([{"name": "down"}], defaults={"max_interval": "30m"})
+    waits = []
+    for _ in range(4):
+        poll(ctx)
+        waits.append(wait_of(rows(ctx)["down"]))
+        clock.now += timedelta(hours=1)
+    for failures, wait in enumerate(waits, 1):
+        top = min(600.0 * 2 ** (failures - 1), 1800.0)
+        assert top * 0.8 <= wait <= top, (failures, waits)
+    site.routes["/feeds/down.xml"] = Reply(200, rss(2))
+    poll(ctx)
+    assert rows(ctx)["down"].error_count == 0 and wait_of(rows(ctx)["down"]) == 600.0
+
+
+def test_max_age_and_ttl_lengthen_the_wait_within_bounds(poller: Any, site: Site) -> None:
+    site.routes["/feeds/maxage.xml"] = Reply(200, rss(2), {"Cache-Control": "max-age=1500"})
+    site.routes["/feeds/ttl.xml"] = Reply(200, rss(2, ttl=25))
+    site.routes["/feeds/huge.xml"] = Reply(200, rss(2), {"Cache-Control": "public, max-age=86400"})
+    site.routes["/feeds/nocache.xml"] = Reply(200, rss(2), {"Cache-Control": "no-cache"})
+    site.routes["/feeds/short.xml"] = Reply(200, rss(2, ttl=1))
+    names = ["maxage", "ttl", "huge", "nocache", "short"]
+    ctx, _ = poller([{"name": n} for n in names])
+    poll(ctx)
+    waits = {name: wait_of(row) for name, row in rows(ctx).items()}
+    assert waits == {"maxage": 1500, "ttl": 1500, "huge": 3600, "nocache": 600, "short": 600}
+    poll(ctx)  # a 304 carries the server's max-age; the <ttl> of the last body still holds
+    again = rows(ctx)
+    assert {n: again[n].last_status for n in ("maxage", "ttl")} == dict.fromkeys(
+        ("maxage", "ttl"), "not-modified"
+    )
+    assert wait_of(again["maxage"]) == 1500 and wait_of(again["ttl"]) == 1500
+
+
+def test_the_interval_follows_how_often_a_feed_changes(poller: Any, site: Site) -> None:
+    ctx, clock = poller(
+        [{"name": "busy"}, {"name": "quiet"}, {"name": "fixed", "adapt": False}],
+        defaults={"min_interval": "4m"},
+    )
+    site.routes["/feeds/quiet.xml"] = Reply(200, rss(3))
+    waits: dict[str, list[float]] = {"busy": [], "quiet": [], "fixed": []}
+    for n in range(8):  # a check every 10 minutes; busy and fixed change every time
+        site.routes["/feeds/busy.xml"] = site.routes["/feeds/fixed.xml"] = Reply(
+            200, rss(3, start=n)
+        )
+        results = poll(ctx)
+        assert results["busy"].new_entries == (3 if n == 0 else 1)
+        for name, row in rows(ctx).items():
+            waits[name].append(wait_of(row))
+        clock.now += timedelta(minutes=10)
+    assert waits["busy"] == [600.0] + [300.0] * 7  # twice per 10-minute gap
+    assert waits["fixed"] == [600.0] * 8
+    assert waits["quiet"] == sorted(waits["quiet"]) and waits["quiet"][-1] == 2100.0
+    assert max(waits["quiet"]) <= 3600.0
+
+
+def test_an_identical_body_is_not_parsed_again(poller: Any, site: Site) -> None:
+    site.routes["/feeds/same.xml"] = Reply(200, rss(3), etag=False)
+    ctx, _ = poller([{"name": "same"}])
+    assert poll(ctx)["same"].status == "ok"
+    assert poll(ctx)["same"].status == "unchanged"
+    assert rows(ctx)["same"].last_status == "unchanged"
+    site.routes["/feeds/same.xml"] = Reply(200, rss(3, start=1), etag=False)
+    changed = poll(ctx)["same"]
+    assert changed.status == "ok" and changed.new_entries == 1
+    site.routes["/feeds/same.xml"] = Reply(200, b"<html>maintenance</html>", etag=False)
+    assert poll(ctx)["same"].status == "error"
+    assert poll(ctx)["same"].status == "error"  # only a body that was stored is skipped
+    assert site.hits["/feeds/same.xml"] == 5
+
+
+@pytest.mark.parametrize("per_host", [2, 6])
+def test_per_host_limit_bounds_requests_in_flight(poller: Any, site: Site, per_host: int) -> None:
+    body = rss(2)
+    names = [f"f{i}" for i in range(6)]
+    for name in names:  # each answer trickles out over ~0.2 s (two pieces)
+        site.routes[f"/feeds/{name}.xml"] = Reply(200, chunks=[body[:50], body[50:]], delay=0.1)
+    ctx, _ = poller([{"name": n} for n in names], http={"concurrency": 6, "per_host": per_host})
+    assert all(r.status == "ok" for r in poll(ctx).values())
+    if per_host == 2:
+        assert site.most_in_flight == 2
+    else:
+        assert site.most_in_flight > 2
+
+
+def test_a_stop_request_leaves_the_feeds_due(poller: Any, site: Site) -> None:
+    site.routes["/feeds/a.xml"] = Reply(200, rss(2))
+    ctx, _ = poller([{"name": "a"}])
+    ctx.liveness.stop()
+    assert poll(ctx)["a"].status == "skipped"
+    row = rows(ctx)["a"]
+    assert row.last_polled_at is None and row.next_check_at <= datetime.now(UTC)
+    assert "/feeds/a.xml" not in site.hits
+
+
+@pytest.mark.parametrize(
+    ("tables", "needle"),
+    [
+        ({"defaults": {"min_interval": "2h", "max_interval": "1h"}}, "min_interval is longer"),
+        ({"http": {"per_host": 0}}, "per_host"),
+        ({"defaults": {"max_interval": "soon"}}, "max_interval"),
+    ],
+    ids=["min-over-max", "per-host-zero", "bad-duration"],
+)
+def test_polling_settings_are_validated(tables: dict[str, Any], needle: str) -> None:
+    with pytest.raises(ValidationError, match=needle):
+        Settings.model_validate(tables)
