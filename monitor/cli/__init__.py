@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from monitor import __version__
-from monitor.cli import admin, alerts, deliveries, feeds, notify, watchlists
+from monitor.cli import admin, alerts, deliveries, feeds, notify, stats, watchlists
 from monitor.config import Settings, default_config_path, load
 from monitor.errors import NewsmonError
 from monitor.log import setup_logging
@@ -71,7 +71,7 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
     ctx.obj = Obj(config_path or default_config_path())
 
 
-for module in (admin, feeds, alerts, deliveries, notify, watchlists):
+for module in (admin, feeds, alerts, deliveries, notify, watchlists, stats):
     module.register(cli)
 
 

@@ -1,0 +1,113 @@
+"""Alert counts per UTC hour, per watchlist, feed and term: what ``newsmon stats`` reads.
+
+``count_alert`` adds a new alert in the transaction that raises it, so reading a month
+of history costs one query over at most hours x names rows, however many alerts there
+are. A correction is not a new alert and is not counted. An alert counts once for each
+watchlist it alerted, once for its feed, and once for each (watchlist, term) it matched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, cast
+
+from sqlalchemy import BigInteger, Integer, Table, case, extract, func, select
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from monitor.store.db import Database
+from monitor.store.tables import AlertCount, Feed
+
+__all__ = ["DIMENSIONS", "Counted", "Dimension", "Run", "count_alert", "counts", "term_label"]
+
+Dimension = Literal["watchlist", "feed", "term"]
+DIMENSIONS: tuple[Dimension, ...] = ("watchlist", "feed", "term")
+_COUNTS = cast(Table, AlertCount.__table__)
+_NAME_MAX = 600
+
+
+@dataclass(frozen=True)
+class Run:
+    """Buckets of one width in a row: bucket ``first + k`` starts ``k * width`` seconds
+    after ``start`` (a whole UTC hour). Days change width with daylight saving time."""
+
+    first: int
+    start: datetime
+    width: int  # seconds, a whole number of hours
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Counted:
+    name: str
+    bucket: int
+    count: int
+
+
+def term_label(watchlist: str, term: str) -> str:
+    return f"{watchlist}: {term}"[:_NAME_MAX]
+
+
+def count_alert(
+    s: Session,
+    created_at: datetime,
+    watchlists: Iterable[str],
+    feed_id: int | None,
+    terms: Iterable[tuple[str, str]],
+) -> None:
+    """Count one new alert (inside the transaction that stores it)."""
+    hour = created_at.replace(minute=0, second=0, microsecond=0)
+    keys = [("watchlist", w) for w in dict.fromkeys(watchlists)]
+    if feed_id is not None and (feed := s.get(Feed, feed_id)) is not None:
+        keys.append(("feed", feed.name))
+    keys += [("term", term_label(w, t)) for w, t in dict.fromkeys(terms)]
+    # always in the same order: two writers never wait for each other's rows crosswise
+    rows = [{"dimension": d, "hour": hour, "name": n, "count": 1} for d, n in sorted(keys)]
+    if rows:
+        s.connection().execute(_upsert(s.get_bind().dialect.name), rows)
+
+
+def _upsert(dialect: str) -> Any:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(_COUNTS)
+    return statement.on_conflict_do_update(
+        index_elements=["dimension", "hour", "name"],
+        set_={"count": _COUNTS.c.count + statement.excluded.count},
+    )
+
+
+def counts(db: Database, dimension: Dimension, runs: Sequence[Run]) -> list[Counted]:
+    """Alerts per name and bucket over ``runs`` (in time order): one aggregate query
+    over the hourly counts."""
+    with db.session() as s:
+        epoch = _epoch(s.get_bind().dialect.name)
+        bucket = case(
+            *(
+                (
+                    AlertCount.hour < run.end,
+                    run.first + (epoch - int(run.start.timestamp())) // run.width,
+                )
+                for run in runs
+            ),
+            else_=-1,
+        ).label("bucket")
+        query = (
+            select(AlertCount.name, bucket, func.sum(AlertCount.count))
+            .where(
+                AlertCount.dimension == dimension,
+                AlertCount.hour >= runs[0].start,
+                AlertCount.hour < runs[-1].end,
+            )
+            .group_by(AlertCount.name, bucket)
+        )
+        return [Counted(name, int(k), int(n)) for name, k, n in s.execute(query)]
+
+
+def _epoch(dialect: str) -> Any:
+    """Seconds since 1970 of ``hour``, as an integer, in SQL."""
+    if dialect == "postgresql":
+        return sql_cast(extract("epoch", AlertCount.hour), BigInteger)
+    return sql_cast(func.strftime("%s", AlertCount.hour), Integer)
