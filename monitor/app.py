@@ -12,6 +12,7 @@ from monitor.delivery import DrainResult, drain
 from monitor.fetch import make_client
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, FeedResult, run_cycle, utcnow
+from monitor.spikes import check_spikes
 from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
 
@@ -45,4 +46,5 @@ class CycleReport:
 def poll_once(ctx: Context, names: Sequence[str] | None = None) -> CycleReport:
     """Every feed (or the named ones) once, whatever their schedule, then the outbox."""
     results = run_cycle(ctx, names=names, is_forced=True)
+    check_spikes(ctx, results)
     return CycleReport(results, drain(ctx.db, ctx.settings, ctx.clock()))

@@ -28,6 +28,7 @@ from monitor import secrets
 from monitor.cron import check_crontab, zone
 from monitor.errors import ConfigError
 from monitor.query import QueryError, parse_query
+from monitor.spikeconfig import SpikeOverride, SpikeRule, SpikesSettings, rule_for
 from monitor.tomlpos import Origin, locate
 from monitor.units import (
     TEMPLATE_FIELDS,
@@ -43,6 +44,9 @@ __all__ = [
     "FeedSettings",
     "QuerySettings",
     "Settings",
+    "SpikeOverride",
+    "SpikeRule",
+    "SpikesSettings",
     "StoriesSettings",
     "TermSettings",
     "WatchlistSettings",
@@ -194,6 +198,7 @@ class WatchlistSettings(_Table):
     inflect: bool = False
     translit: bool = False
     case: CaseMode = "ignore"
+    spike: bool | SpikeOverride | None = None  # see [spikes]
 
     @field_validator("terms")
     @classmethod
@@ -230,6 +235,7 @@ class Settings(_Table):
     defaults: DefaultsSettings = DefaultsSettings()
     delivery: DeliverySettings = DeliverySettings()
     stories: StoriesSettings = StoriesSettings()
+    spikes: SpikesSettings = SpikesSettings()
     feed: list[FeedSettings] = []
     channel: dict[Annotated[str, Field(pattern=_NAME)], ChannelSettings] = {}
     watchlist: dict[Annotated[str, Field(pattern=_NAME)], WatchlistSettings] = {}
@@ -251,6 +257,10 @@ class Settings(_Table):
                     problems.append(
                         (("watchlist", name, "channels"), f"unknown channel {ch!r} ({known})")
                     )
+            try:
+                rule_for(self.spikes, wl.spike)
+            except ValueError as exc:
+                problems.append((("watchlist", name, "spike"), str(exc)))
         if problems:
             summary = "; ".join(f"{'.'.join(map(str, loc))}: {text}" for loc, text in problems)
             raise PydanticCustomError(
@@ -275,6 +285,11 @@ class Settings(_Table):
                 return feed
         known = ", ".join(f.name for f in self.feed) or "none"
         raise ConfigError(f"no feed named {name!r}", f"known feeds: {known}")
+
+    def spike_rules(self) -> dict[str, SpikeRule]:
+        """Watchlist name -> its spike rule, for the watchlists watched for spikes."""
+        rules = {name: rule_for(self.spikes, wl.spike) for name, wl in self.watchlist.items()}
+        return {name: rule for name, rule in rules.items() if rule is not None}
 
     def routes(self) -> dict[str, list[str]]:
         """Watchlist name -> channel names."""

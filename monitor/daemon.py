@@ -22,6 +22,7 @@ from monitor.delivery import drain
 from monitor.errors import NewsmonError, UnavailableError
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, run_cycle, utcnow
+from monitor.spikes import check_spikes
 from monitor.store.feeds import sync_feeds
 
 __all__ = ["Daemon"]
@@ -52,6 +53,7 @@ class Daemon:
         self._busy_since = time.monotonic()
         try:
             results = run_cycle(self.ctx)
+            check_spikes(self.ctx, results)  # spike alerts go out with the next delivery
         except NewsmonError as exc:
             self._database_failed(str(exc))
             return

@@ -8,6 +8,7 @@ from string import Template
 __all__ = [
     "TEMPLATE_FIELDS",
     "check_template",
+    "format_duration",
     "parse_duration",
     "parse_quiet_hours",
     "parse_rate",
@@ -31,6 +32,15 @@ def parse_duration(value: object) -> float:
     if seconds <= 0:
         raise ValueError("a duration must be positive")
     return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest exact form: ``3600`` -> ``"1h"``, ``5400`` -> ``"90m"``."""
+    for unit in ("d", "h", "m"):
+        count = seconds / _UNITS[unit]
+        if count >= 1 and count == int(count):
+            return f"{int(count)}{unit}"
+    return f"{seconds:g}s"
 
 
 _PER = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}

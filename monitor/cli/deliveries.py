@@ -28,6 +28,7 @@ def delivery_dict(d: DeliveryRow) -> dict[str, Any]:
     return {
         "id": d.id,
         "alert": d.alert_id,
+        "spike": d.spike_id,
         "title": d.title,
         "channel": d.channel,
         "status": d.status,

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database
-from monitor.store.tables import Alert, Delivery
+from monitor.store.tables import Alert, Delivery, Spike
 from monitor.store.tables import Article as ArticleRow
+from monitor.units import format_duration
 
 __all__ = [
     "Claim",
@@ -36,6 +37,7 @@ __all__ = [
     "record_targets",
     "release",
     "requeue",
+    "spike_title",
 ]
 
 _RETRYABLE = (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value)
@@ -52,18 +54,24 @@ class TargetOutcome:
 @dataclass(frozen=True)
 class Claim:
     id: int
-    alert_id: int
+    alert_id: int | None  # a delivery is about an alert ...
     channel: str
     attempts: int
     created_at: datetime
     next_attempt_at: datetime
     done: frozenset[str]  # keys of the targets that already accepted it
+    spike_id: int | None = None  # ... or about a spike
+
+    @property
+    def subject(self) -> str:
+        """``alert=12`` or ``spike=3``, for log lines."""
+        return f"spike={self.spike_id}" if self.spike_id is not None else f"alert={self.alert_id}"
 
 
 @dataclass(frozen=True)
 class DeliveryRow:
     id: int
-    alert_id: int
+    alert_id: int | None
     title: str
     channel: str
     status: str
@@ -73,6 +81,7 @@ class DeliveryRow:
     next_attempt_at: datetime
     sent_at: datetime | None
     targets: list[dict[str, Any]]
+    spike_id: int | None = None
 
 
 def _due(now: datetime, lease: float) -> Any:
@@ -99,6 +108,7 @@ def _claim(s: Session, query: Any, now: datetime) -> list[Claim]:
                 row.created_at,
                 row.next_attempt_at,
                 done,
+                row.spike_id,
             )
         )
     return claims
@@ -123,10 +133,10 @@ def claim_next(
 def claim_channel(
     db: Database, channel: str, now: datetime, lease: float, claimed_at: datetime | None = None
 ) -> list[Claim]:
-    """Claim every due delivery of one channel (a digest), oldest first."""
+    """Claim every due delivery of one channel's alerts (a digest), oldest first."""
     query = (
         select(Delivery)
-        .where(Delivery.channel == channel, _due(now, lease))
+        .where(Delivery.channel == channel, Delivery.alert_id.is_not(None), _due(now, lease))
         .order_by(Delivery.created_at, Delivery.id)
     )
     with db.session() as s:
@@ -213,9 +223,10 @@ def list_deliveries(
 ) -> list[DeliveryRow]:
     """Newest first."""
     query = (
-        select(Delivery, ArticleRow.title)
-        .join(Alert, Alert.id == Delivery.alert_id)
-        .join(ArticleRow, ArticleRow.id == Alert.article_id)
+        select(Delivery, ArticleRow.title, Spike)
+        .outerjoin(Alert, Alert.id == Delivery.alert_id)
+        .outerjoin(ArticleRow, ArticleRow.id == Alert.article_id)
+        .outerjoin(Spike, Spike.id == Delivery.spike_id)
         .order_by(Delivery.created_at.desc(), Delivery.id.desc())
         .limit(limit)
     )
@@ -228,7 +239,7 @@ def list_deliveries(
             DeliveryRow(
                 d.id,
                 d.alert_id,
-                title,
+                title or (spike_title(spike) if spike is not None else ""),
                 d.channel,
                 d.status,
                 d.attempts,
@@ -237,8 +248,9 @@ def list_deliveries(
                 d.next_attempt_at,
                 d.sent_at,
                 [{"key": k, **v} for k, v in (d.targets or {}).items()],
+                d.spike_id,
             )
-            for d, title in s.execute(query)
+            for d, title, spike in s.execute(query)
         ]
 
 
@@ -257,6 +269,10 @@ def requeue(
             row.status, row.attempts = DeliveryStatus.PENDING.value, 0
             row.next_attempt_at, row.claimed_at = now, None
         return [row.id for row in rows]
+
+
+def spike_title(spike: Spike) -> str:
+    return f"spike: {spike.watchlist}, {spike.count} alerts in {format_duration(spike.window)}"
 
 
 def count_by_status(db: Database) -> dict[str, int]:
