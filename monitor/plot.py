@@ -57,7 +57,11 @@ def plot(report: Report, path: Path, top: int = 8) -> None:
     if not shown:
         axes[0, 0].text(0.5, 0.5, "no alerts", ha="center", va="center")
     more = len(report.series) - len(shown)
-    title = f"Alerts per {report.bucket} by {report.by} ({report.zone})"
+    fmt = "%Y-%m-%d %H:%M" if report.bucket == "hour" else "%Y-%m-%d"
+    title = (
+        f"Alerts per {report.bucket} by {report.by}, {report.starts[0].strftime(fmt)} to "
+        f"{report.end.strftime(fmt)} ({report.zone})"
+    )
     if more > 0:
         title += f", {len(shown)} busiest of {len(report.series)}"
     fig.suptitle(title, fontsize=11)

@@ -130,11 +130,11 @@ def _chart(r: Report, top: int) -> None:
     room = max(20, console.width - name_width - _BAR - 24)
     sums = [fold(s.counts, room) for s in shown]
     per = per_mark(len(r.starts), room)
-    unit = f"{per} {r.bucket}s" if per > 1 else r.bucket
+    unit = f"{per} {r.bucket}s" if per > 1 else f"1 {r.bucket}"
     largest = max((s.total for s in shown), default=0)
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column(r.by, no_wrap=True, max_width=name_width, overflow="ellipsis")
-    table.add_column(f"per {unit}", no_wrap=True)
+    table.add_column(f"per {unit}" if per > 1 else f"per {r.bucket}", no_wrap=True)
     table.add_column("peak", justify="right")
     table.add_column("total", justify="right")
     table.add_column("", no_wrap=True)
@@ -159,7 +159,8 @@ def _chart(r: Report, top: int) -> None:
         console.print(f"no {r.by}s with alerts in this time")
     note = f"one mark = {unit}, {EMPTY} = none; bar = total"
     if len(r.series) > len(shown):
-        note += f"; {len(r.series) - len(shown)} quieter {r.by}s not shown (--top)"
+        more = len(r.series) - len(shown)
+        note += f"; {more} quieter {r.by}{'s' if more > 1 else ''} not shown (--top)"
     console.print(note, style="dim", highlight=False)
 
 
