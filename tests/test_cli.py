@@ -171,6 +171,7 @@ def test_config_check_reports_errors_without_traceback(tmp_path: Path) -> None:
         ["watchlists", "show"],
         ["watchlists", "test"],
         ["watchlists", "backfill"],
+        ["stats"],
     ],
     ids=lambda c: " ".join(c) or "newsmon",
 )
