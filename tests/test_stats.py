@@ -21,6 +21,7 @@ from monitor.charts import EMPTY, bar, fold, sparkline
 from monitor.cli import cli
 from monitor.config import Settings
 from monitor.stats import Report, boundaries, report, runs
+from monitor.store.counts import recount
 from monitor.store.db import Database, connect, migrations_dir
 from monitor.store.feeds import sync_feeds
 
@@ -183,12 +184,18 @@ def test_the_migration_counts_alerts_stored_before_it_as_new_ones_are_counted(
 ) -> None:
     db = database(db_url)
     history(db)
-    before = {
-        by: series(report(db, by, DAY0, DAY0 + 4 * D)) for by in ("watchlist", "feed", "term")
-    }
+
+    def everything() -> dict[str, dict[str, list[int]]]:
+        return {
+            by: series(report(db, by, DAY0, DAY0 + 4 * D)) for by in ("watchlist", "feed", "term")
+        }
+
+    before = everything()
     _alembic(db, "0005", "head")  # drops the counts, then counts the stored alerts again
-    after = {by: series(report(db, by, DAY0, DAY0 + 4 * D)) for by in ("watchlist", "feed", "term")}
+    after = everything()
     assert after == before and after["watchlist"]["ukraine"] == [3, 0, 0, 0]
+    assert recount(db) == 14  # the same again, for history imported around the write path
+    assert everything() == before
     db.close()
 
 

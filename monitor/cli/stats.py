@@ -95,8 +95,9 @@ def stats(
         newsmon stats --since 90d --plot alerts.png
     """
     start = parse_when(since)
+    if start is None:
+        raise click.BadParameter("give a span like 30d or a date", param_hint="--since")
     end = parse_when(until) or datetime.now(UTC)
-    assert start is not None
     settings = obj.settings
     known = {"watchlist": list(settings.watchlist), "feed": [f.name for f in settings.feed]}
     db = connect(settings.database.url, is_read_only=True)

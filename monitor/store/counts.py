@@ -13,15 +13,36 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
-from sqlalchemy import BigInteger, Integer, Table, case, extract, func, select
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    Table,
+    case,
+    delete,
+    distinct,
+    extract,
+    func,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor.store.db import Database
-from monitor.store.tables import AlertCount, Feed
+from monitor.store.tables import Alert, AlertCount, Feed, MatchRow, StoryClaim
 
-__all__ = ["DIMENSIONS", "Counted", "Dimension", "Run", "count_alert", "counts", "term_label"]
+__all__ = [
+    "DIMENSIONS",
+    "Counted",
+    "Dimension",
+    "Run",
+    "count_alert",
+    "counts",
+    "recount",
+    "term_label",
+]
 
 Dimension = Literal["watchlist", "feed", "term"]
 DIMENSIONS: tuple[Dimension, ...] = ("watchlist", "feed", "term")
@@ -104,6 +125,42 @@ def counts(db: Database, dimension: Dimension, runs: Sequence[Run]) -> list[Coun
             .group_by(AlertCount.name, bucket)
         )
         return [Counted(name, int(k), int(n)) for name, k, n in s.execute(query)]
+
+
+def recount(db: Database) -> int:
+    """Count every stored alert again, as ``count_alert`` would have (for history that
+    was imported around it, e.g. a benchmark's bulk insert). Returns the rows written."""
+    with db.session() as s:
+        dialect = s.get_bind().dialect.name
+        s.execute(delete(AlertCount))
+        claim_hour = _hour(dialect, StoryClaim.created_at)
+        alert_hour = _hour(dialect, Alert.created_at)
+        label = func.substr(MatchRow.watchlist + ": " + MatchRow.term, 1, _NAME_MAX)
+        is_new = Alert.kind == "new"
+        sources = [
+            select(literal("watchlist"), claim_hour, StoryClaim.watchlist, func.count()).group_by(
+                claim_hour, StoryClaim.watchlist
+            ),
+            select(literal("feed"), alert_hour, Feed.name, func.count())
+            .join(Feed, Feed.id == Alert.feed_id)
+            .where(is_new)
+            .group_by(alert_hour, Feed.name),
+            select(literal("term"), alert_hour, label, func.count(distinct(Alert.id)))
+            .join(MatchRow, MatchRow.alert_id == Alert.id)
+            .where(is_new)
+            .group_by(alert_hour, label),
+        ]
+        columns = ["dimension", "hour", "name", "count"]
+        for source in sources:
+            s.execute(insert(_COUNTS).from_select(columns, source))
+        return int(s.scalar(select(func.count()).select_from(AlertCount)) or 0)
+
+
+def _hour(dialect: str, column: Any) -> Any:
+    """The UTC hour a time falls in, as stored (SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff')."""
+    if dialect == "postgresql":
+        return func.timezone("UTC", func.date_trunc("hour", func.timezone("UTC", column)))
+    return func.strftime("%Y-%m-%d %H:00:00.000000", column)
 
 
 def _epoch(dialect: str) -> Any:
