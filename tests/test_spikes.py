@@ -185,3 +185,27 @@ def test_poll_once_raises_a_spike_after_the_poll_and_sends_it_with_the_alerts(
     spikes = [p for p in posts(hook) if "spike" in p["title"]]
     assert [p["title"] for p in spikes] == ["[newsmon] spike: ukraine, 2 alerts in 1h"]
     assert len(posts(hook)) == alerts + 1
+
+
+def test_a_spike_on_a_digest_channel_waits_for_the_digest_and_goes_as_its_own_message(
+    db_url: str, hook: Receiver, tmp_path: Path
+) -> None:
+    text = CONFIG.format(url=db_url, hook=hook_url(hook))
+    text = text.replace(
+        "[channel.chat]\n", '[channel.chat]\nmode = "digest"\nschedule = "30 7 * * *"\n'
+    )
+    config = tmp_path / "n.toml"
+    config.write_text(text, encoding="utf-8")
+    with instance(config) as ctx:
+        usual_day(ctx)
+        for minutes in (30, 20, 10):
+            add_alert(ctx.db, T - minutes * M, ["ukraine"], routes={"ukraine": ["chat"]})
+        assert len(check_spikes(at(ctx, T), POLLED)) == 1
+        early = drain(ctx.db, ctx.settings, T)
+        assert (early.sent, early.held) == (0, 4) and not hook.received
+        digest_time = datetime(2026, 11, 21, 7, 30, tzinfo=UTC)
+        assert drain(ctx.db, ctx.settings, digest_time).sent == 4
+    titles = sorted(p["title"] for p in posts(hook))
+    assert len(titles) == 2
+    assert titles[0].startswith("[newsmon] digest: 3 alert(s)")
+    assert titles[1] == "[newsmon] spike: ukraine, 3 alerts in 1h"
