@@ -83,9 +83,10 @@ def stats(
     fmt: str,
     plot_path: Path | None,
 ) -> None:
-    """Alerts per watchlist, feed or term, per hour or day: new alerts only (not
-    corrections); an alert for two watchlists counts for each. Every bucket is shown,
-    empty ones as a dot; buckets are whole hours or days in --tz.
+    """Alert volume per watchlist, feed or term over time, as charts or JSON.
+
+    Counts new alerts (not corrections) per hour or per day in --tz; an alert for two
+    watchlists counts for each. Every bucket is shown, an empty one as a dot.
 
     \b
     Example:
