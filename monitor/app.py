@@ -16,6 +16,7 @@ from monitor.log import hide
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, FeedResult, run_cycle, utcnow
 from monitor.secrets import in_url
+from monitor.spikes import check_spikes
 from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
 
@@ -65,4 +66,5 @@ def poll_once(ctx: Context, names: Sequence[str] | None = None) -> CycleReport:
     the outbox."""
     results = run_cycle(ctx, names=names, is_forced=True)
     changes = check_feeds(ctx.db, ctx.settings, ctx.clock(), [r.feed for r in results])
+    check_spikes(ctx, results)
     return CycleReport(results, drain(ctx.db, ctx.settings, ctx.clock()), changes)

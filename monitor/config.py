@@ -29,6 +29,7 @@ from monitor.cron import check_crontab, zone
 from monitor.errors import ConfigError
 from monitor.politeness import Bounds
 from monitor.query import QueryError, parse_query
+from monitor.spikeconfig import SpikeOverride, SpikeRule, SpikesSettings, rule_for
 from monitor.tomlpos import Origin, locate
 from monitor.units import (
     TEMPLATE_FIELDS,
@@ -51,6 +52,9 @@ __all__ = [
     "QuerySettings",
     "RetentionSettings",
     "Settings",
+    "SpikeOverride",
+    "SpikeRule",
+    "SpikesSettings",
     "StoriesSettings",
     "TermSettings",
     "WatchlistSettings",
@@ -273,6 +277,7 @@ class WatchlistSettings(_Table):
     inflect: bool = False
     translit: bool = False
     case: CaseMode = "ignore"
+    spike: bool | SpikeOverride | None = None  # see [spikes]
 
     @field_validator("terms")
     @classmethod
@@ -314,6 +319,7 @@ class Settings(_Table):
     metrics: MetricsSettings = MetricsSettings()
     retention: RetentionSettings = RetentionSettings()
     export: ExportSettings = ExportSettings()
+    spikes: SpikesSettings = SpikesSettings()
     feed: list[FeedSettings] = []
     channel: dict[Annotated[str, Field(pattern=_NAME)], ChannelSettings] = {}
     watchlist: dict[Annotated[str, Field(pattern=_NAME)], WatchlistSettings] = {}
@@ -335,6 +341,10 @@ class Settings(_Table):
                     problems.append(
                         (("watchlist", name, "channels"), f"unknown channel {ch!r} ({known})")
                     )
+            try:
+                rule_for(self.spikes, wl.spike)
+            except ValueError as exc:
+                problems.append((("watchlist", name, "spike"), str(exc)))
         for ch in self.health.channels:
             if ch not in self.channel:
                 known = ", ".join(sorted(self.channel)) or "none defined"
@@ -378,6 +388,11 @@ class Settings(_Table):
                 return feed
         known = ", ".join(f.name for f in self.feed) or "none"
         raise ConfigError(f"no feed named {name!r}", f"known feeds: {known}")
+
+    def spike_rules(self) -> dict[str, SpikeRule]:
+        """Watchlist name -> its spike rule, for the watchlists watched for spikes."""
+        rules = {name: rule_for(self.spikes, wl.spike) for name, wl in self.watchlist.items()}
+        return {name: rule for name, rule in rules.items() if rule is not None}
 
     def routes(self) -> dict[str, list[str]]:
         """Watchlist name -> channel names."""

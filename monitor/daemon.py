@@ -40,6 +40,7 @@ from monitor.hosts import HostLimiter
 from monitor.match import compile_watchlists
 from monitor.pipeline import Context, run_cycle, utcnow
 from monitor.serve import FeedServer
+from monitor.spikes import check_spikes
 from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
 
@@ -84,6 +85,7 @@ class Daemon:
         ctx.liveness.beat()
         try:
             results = run_cycle(ctx)
+            check_spikes(ctx, results)  # spike alerts go out with the next delivery
         except NewsmonError as exc:
             self._database_failed(str(exc))
             return

@@ -7,6 +7,8 @@ send to every target, record each target's outcome, then mark the delivery.
   ``[delivery] max_attempts`` tries or ``max_age``, then it is dead.
 - A claim outlives a crash by at most ``[delivery] lease``: then the delivery is due
   again, so a kill -9 loses nothing, and repeats at most the send that was in flight.
+- A delivery is about an alert or about a spike (monitor/spikes.py); both wait, retry
+  and die alike.
 - Digest channels hold alerts until their schedule fires, then send one message.
   Quiet hours hold alerts (not urgent ones) until they end. A rate limit holds the
   excess in the queue; nothing is dropped.
@@ -28,21 +30,22 @@ from monitor.config import ChannelSettings, Settings
 from monitor.digest import render_digest
 from monitor.errors import ConfigError
 from monitor.notice import notice_severity, render_notice
-from monitor.render import Message, render
+from monitor.render import Message, render, render_spike
 from monitor.store import outbox
 from monitor.store.alerts import AlertView, get_alert
 from monitor.store.db import Database
 from monitor.store.health import get_notice
 from monitor.store.outbox import Claim, TargetOutcome
+from monitor.store.spikes import get_spike
 
 __all__ = ["DrainResult", "drain", "retry_delay"]
 
 log = logging.getLogger("newsmon.delivery")
 # one template per kind, so that the log key is literal (``alert=`` or ``notice=``)
-_SENT = {k: f"delivered {k}=%s channel=%s" for k in ("alert", "notice")}
+_SENT = {k: f"delivered {k}=%s channel=%s" for k in ("alert", "notice", "spike")}
 _FAILED = {
     k: f"delivery failed {k}=%s channel=%s attempts=%d status=%s error=%r"
-    for k in ("alert", "notice")
+    for k in ("alert", "notice", "spike")
 }
 
 
@@ -138,26 +141,21 @@ def drain(
 
 def _deliver(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:
     """Hold, or render and send, one claim (and, for a digest, the rest of its batch).
-    True when the channel's rate limit is reached."""
+    True when the channel's rate limit is reached. A spike on a digest channel goes out
+    when the digest does, as a message of its own."""
     batch = [claim]
     if channel.mode == "digest":
         due_at = noise.digest_at(channel, claim.created_at)
         if due_at > p.clock():
             p.hold(batch, due_at)
             return False
-        lease = p.settings.delivery.lease
-        batch += outbox.claim_channel(p.db, claim.channel, p.now, lease, p.clock())
-    views: list[tuple[Claim, AlertView]] = []
-    for c in batch:
-        view = get_alert(p.db, c.alert_id) if c.alert_id is not None else None
-        if view is None:
-            p.fail([c], f"alert {c.alert_id} no longer exists")
-        else:
-            views.append((c, view))
-    if not views:
+        if claim.spike_id is None:
+            lease = p.settings.delivery.lease
+            batch += outbox.claim_channel(p.db, claim.channel, p.now, lease, p.clock())
+    found = _spike(p, claim, channel) if claim.spike_id is not None else _alerts(p, batch, channel)
+    if found is None:
         return False
-    batch = [c for c, _ in views]
-    watchlists = list(dict.fromkeys(w for _, v in views for w in v.watchlists))
+    batch, watchlists, make = found
     severity, is_urgent = noise.rating(p.settings, claim.channel, watchlists)
     quiet_end = None if is_urgent else noise.quiet_until(channel, p.clock())
     if quiet_end is not None:
@@ -166,20 +164,58 @@ def _deliver(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:
     if _rate_limited(p, claim.channel, channel):
         p.hold(batch)
         return True
-    fmt = channel.format or "text"
-    if channel.mode == "digest":
-        routed = [w for w, wl in p.settings.watchlist.items() if claim.channel in wl.channels]
-        message = render_digest([v for _, v in views], fmt, routed, severity)
-    else:
-        message = render(
+    _send(p, batch, channel, make(severity), severity)
+    return False
+
+
+# what to send: the claims, their watchlists, and the message for a severity
+_Found = tuple[list[Claim], list[str], Callable[[str], Message]]
+
+
+def _alerts(p: _Pass, batch: Sequence[Claim], channel: ChannelSettings) -> _Found | None:
+    views: list[tuple[Claim, AlertView]] = []
+    for c in batch:
+        view = get_alert(p.db, c.alert_id) if c.alert_id is not None else None
+        if view is None:
+            p.fail([c], f"alert {c.alert_id} no longer exists")
+        else:
+            views.append((c, view))
+    if not views:
+        return None
+    fmt, name = channel.format or "text", batch[0].channel
+    watchlists = list(dict.fromkeys(w for _, v in views for w in v.watchlists))
+
+    def make(severity: str) -> Message:
+        if channel.mode == "digest":
+            routed = [w for w, wl in p.settings.watchlist.items() if name in wl.channels]
+            return render_digest([v for _, v in views], fmt, routed, severity)
+        return render(
             views[0][1],
             fmt,
             severity=severity,
             template=channel.template,
             title_template=channel.title_template,
         )
-    _send(p, batch, channel, message, severity)
-    return False
+
+    return [c for c, _ in views], watchlists, make
+
+
+def _spike(p: _Pass, claim: Claim, channel: ChannelSettings) -> _Found | None:
+    spike = get_spike(p.db, claim.spike_id) if claim.spike_id is not None else None
+    if spike is None:
+        p.fail([claim], f"spike {claim.spike_id} no longer exists")
+        return None
+
+    def make(severity: str) -> Message:
+        return render_spike(
+            spike,
+            channel.format or "text",
+            severity=severity,
+            template=channel.template,
+            title_template=channel.title_template,
+        )
+
+    return [claim], [spike.watchlist], make
 
 
 def _deliver_notice(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from string import Template
 
 from monitor.store.alerts import AlertView
+from monitor.store.spikes import SpikeView
+from monitor.units import exact_duration
 
-__all__ = ["DEFAULT_TEMPLATES", "Message", "escape", "fields", "render"]
+__all__ = ["DEFAULT_TEMPLATES", "Message", "escape", "fields", "render", "render_spike"]
 
 _MENTION = re.compile(r"@(?=(everyone|here|channel|all|room)\b)", re.IGNORECASE)
 _SLACK_SPECIAL = re.compile(r"<(?=[!@#])")  # <!channel>, <@U123>, <@&role>, <#C123>
@@ -156,3 +158,53 @@ def _story_lines(alert: AlertView) -> list[str]:
         names = ", ".join(dict.fromkeys(m.source for m in alert.others))
         lines.append(f"Also reported by {alert.also_reported_by} source(s): {names}")
     return lines
+
+
+SPIKE_TEMPLATES = {
+    "text": "$title\n$time\n\n$snippet\n\n"
+    "newsmon alerts list --watchlist $watchlists --since $window",
+    "markdown": "**$title**\n$time\n\n$snippet\n\n"
+    "newsmon alerts list --watchlist $watchlists --since $window",
+    "html": "<p><b>$title</b><br>$time</p>\n<p>$snippet</p>\n"
+    "<p><small>newsmon alerts list --watchlist $watchlists --since $window</small></p>",
+}
+
+
+def render_spike(
+    spike: SpikeView,
+    fmt: str = "text",
+    *,
+    severity: str = "info",
+    template: str | None = None,
+    title_template: str | None = None,
+) -> Message:
+    """A spike: which watchlist, how many alerts in its window, and what is usual. A
+    channel's own templates get the same fields as for an alert (``$alert`` is
+    ``spike N``, ``$link``, ``$url`` and ``$terms`` are empty)."""
+    window = exact_duration(spike.window)
+    name = escape(spike.watchlist, fmt)
+    title = f"spike: {name}, {spike.count} alerts in {window}"
+    detail = (
+        f"{name} is busier than usual: {spike.count} alerts in the last {window}, where "
+        f"{spike.expected:.1f} are usual (the average over the "
+        f"{exact_duration(spike.baseline)} before); a spike is {spike.factor:g} times "
+        "the usual number or more."
+    )
+    values = {
+        "title": title,
+        "source": "newsmon",
+        "time": spike.started_at.strftime("%Y-%m-%d %H:%M UTC"),
+        "link": "",
+        "url": "",
+        "matched": detail,
+        "snippet": detail,
+        "watchlists": name,
+        "terms": "",
+        "severity": severity,
+        "alert": f"spike {spike.id}",
+        "tag": _TAGS.get(severity, ""),
+        "window": window,
+    }
+    head = Template(title_template or "[newsmon$tag] $title").safe_substitute(values)
+    body = Template(template or SPIKE_TEMPLATES[fmt]).safe_substitute(values)
+    return Message(title=_defuse(_one_line(head))[:250], body=body, format=fmt)

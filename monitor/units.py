@@ -9,6 +9,7 @@ from string import Template
 __all__ = [
     "TEMPLATE_FIELDS",
     "check_template",
+    "exact_duration",
     "format_duration",
     "parse_duration",
     "parse_listen",
@@ -53,6 +54,15 @@ def parse_optional_duration(value: object) -> float | None:
     if value is None or (isinstance(value, str) and value.strip().lower() in ("", "off")):
         return None
     return parse_duration(value)
+
+
+def exact_duration(seconds: float) -> str:
+    """The shortest exact form: ``3600`` -> ``"1h"``, ``5400`` -> ``"90m"``."""
+    for unit in ("d", "h", "m"):
+        count = seconds / _UNITS[unit]
+        if count >= 1 and count == int(count):
+            return f"{int(count)}{unit}"
+    return f"{seconds:g}s"
 
 
 _PER = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}

@@ -186,6 +186,7 @@ HELP_COMMANDS = [
     ["watchlists", "show"],
     ["watchlists", "test"],
     ["watchlists", "backfill"],
+    ["stats"],
     ["completion"],
 ]
 

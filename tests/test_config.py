@@ -20,6 +20,8 @@ from monitor.config import (
     HttpSettings,
     MetricsSettings,
     RetentionSettings,
+    SpikeOverride,
+    SpikesSettings,
     StoriesSettings,
     WatchlistSettings,
     load,
@@ -41,6 +43,7 @@ TABLES: dict[str, type[BaseModel]] = {
     "metrics": MetricsSettings,
     "retention": RetentionSettings,
     "export": ExportSettings,
+    "spikes": SpikesSettings,
     "feed": FeedSettings,
     "channel": ChannelSettings,
     "watchlist": WatchlistSettings,
@@ -213,6 +216,13 @@ url = "http://example.org/two.xml"
             "export.tag_authority",
             ["news.example.org,2026"],
         ),
+        (
+            '[watchlist.nato]\nterms = ["NATO"]\nspike = { window = "4d" }\n',
+            "spike",
+            "watchlist.nato.spike",
+            ["baseline", "twice"],
+        ),
+        ("[spikes]\nfactor = 0.5\n", "factor", "spikes.factor", ["greater than or equal to 1"]),
     ],
     ids=[
         "unknown-key",
@@ -227,6 +237,8 @@ url = "http://example.org/two.xml"
         "blank-term",
         "bad-listen-address",
         "bad-tag-authority",
+        "spike-window-longer-than-baseline",
+        "spike-factor-below-one",
     ],
 )
 def test_bad_value_names_file_line_and_key(
@@ -238,6 +250,36 @@ def test_bad_value_names_file_line_and_key(
     assert f"{path}:{line_of(path.read_text(), needle)}: {key}:" in message
     for word in words:
         assert word in message
+
+
+def test_spike_rules_come_from_spikes_and_each_watchlist(tmp_path: Path) -> None:
+    text = """
+[spikes]
+enabled = false
+window = "30m"
+min_count = 4
+
+[watchlist.quiet]
+terms = ["a"]
+
+[watchlist.on]
+terms = ["b"]
+spike = true
+
+[watchlist.own]
+terms = ["c"]
+spike = { factor = 5, baseline = "2d" }
+"""
+    settings = load(write(tmp_path / "spikes.toml", text))
+    rules = settings.spike_rules()
+    assert set(rules) == {"on", "own"}  # [spikes] is off: only those that ask
+    assert (rules["on"].window, rules["on"].factor, rules["on"].min_count) == (1800, 3.0, 4)
+    assert (rules["own"].factor, rules["own"].baseline, rules["own"].window) == (5, 172800, 1800)
+    assert isinstance(settings.watchlist["own"].spike, SpikeOverride)
+    enabled = load(write(tmp_path / "on.toml", text.replace("enabled = false", "enabled = true")))
+    assert set(enabled.spike_rules()) == {"quiet", "on", "own"}
+    off = text.replace("enabled = false", "enabled = true").replace("spike = true", "spike = false")
+    assert set(load(write(tmp_path / "off.toml", off)).spike_rules()) == {"quiet", "own"}
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

@@ -19,6 +19,7 @@ from monitor.cli import (
     notify,
     opml,
     ops,
+    stats,
     watchlists,
 )
 from monitor.config import Settings, default_config_path, load
@@ -83,7 +84,19 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
     ctx.obj = Obj(config_path or default_config_path())
 
 
-for module in (admin, ops, feeds, opml, alerts, export, deliveries, notify, watchlists, completion):
+for module in (
+    admin,
+    ops,
+    feeds,
+    opml,
+    alerts,
+    export,
+    deliveries,
+    notify,
+    watchlists,
+    stats,
+    completion,
+):
     module.register(cli)
 
 

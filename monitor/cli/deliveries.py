@@ -29,6 +29,7 @@ def delivery_dict(d: DeliveryRow) -> dict[str, Any]:
         "id": d.id,
         "alert": d.alert_id,
         "notice": d.notice_id,
+        "spike": d.spike_id,
         "title": d.title,
         "channel": d.channel,
         "status": d.status,

@@ -1,4 +1,5 @@
-"""Raising alerts inside the transaction that stores an article: claims, matches, outbox.
+"""Raising alerts inside the transaction that stores an article: claims, matches, outbox
+and the hourly counts (monitor/store/counts.py).
 
 A story alerts each watchlist once: the alert is kept only for the watchlists whose
 (story, watchlist) claim this transaction wins (see stories.claim). A correction goes
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus, Match
-from monitor.store import stories
+from monitor.store import counts, stories
 from monitor.store.tables import Alert, Delivery, MatchRow, StoryClaim
 
 __all__ = ["Where", "alert", "alerted_by", "correction"]
@@ -44,7 +45,9 @@ def alert(s: Session, where: Where, matches: Sequence[Match]) -> int | None:
         s.flush()
         return None
     row.watchlists = ",".join(won)
-    _outbox(s, where, row.id, [m for m in matches if m.watchlist in won], won)
+    kept = [m for m in matches if m.watchlist in won]
+    _outbox(s, where, row.id, kept, won)
+    counts.count_alert(s, where.now, won, where.feed_id, ((m.watchlist, m.term) for m in kept))
     return row.id
 
 

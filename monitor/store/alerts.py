@@ -168,6 +168,7 @@ def _views(db: Database, query: Any) -> list[AlertView]:
             for d in s.scalars(
                 select(Delivery).where(Delivery.alert_id.in_(ids)).order_by(Delivery.channel)
             ):
+                assert d.alert_id is not None
                 deliveries[d.alert_id].append(
                     DeliveryView(
                         d.id,

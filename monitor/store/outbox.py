@@ -20,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database
-from monitor.store.tables import Alert, Delivery, FeedNotice
+from monitor.store.tables import Alert, Delivery, FeedNotice, Spike
 from monitor.store.tables import Article as ArticleRow
+from monitor.units import exact_duration
 
 __all__ = [
     "Claim",
@@ -37,6 +38,7 @@ __all__ = [
     "record_targets",
     "release",
     "requeue",
+    "spike_title",
 ]
 
 _RETRYABLE = (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value)
@@ -53,18 +55,24 @@ class TargetOutcome:
 @dataclass(frozen=True)
 class Claim:
     id: int
-    alert_id: int | None  # None for a feed-health notice
+    alert_id: int | None  # a delivery is about an alert, a feed-health notice or a spike
     channel: str
     attempts: int
     created_at: datetime
     next_attempt_at: datetime
     done: frozenset[str]  # keys of the targets that already accepted it
     notice_id: int | None = None
+    spike_id: int | None = None
 
     @property
     def subject(self) -> tuple[str, int | None]:
-        """What is delivered, as a log key and value: ``("alert", 12)`` or ``("notice", 3)``."""
-        return ("alert", self.alert_id) if self.notice_id is None else ("notice", self.notice_id)
+        """What is delivered, as a log key and value: ``("alert", 12)``, ``("notice", 3)``
+        or ``("spike", 2)``."""
+        if self.notice_id is not None:
+            return "notice", self.notice_id
+        if self.spike_id is not None:
+            return "spike", self.spike_id
+        return "alert", self.alert_id
 
 
 @dataclass(frozen=True)
@@ -81,6 +89,7 @@ class DeliveryRow:
     sent_at: datetime | None
     targets: list[dict[str, Any]]
     notice_id: int | None = None
+    spike_id: int | None = None
 
 
 def _due(now: datetime, lease: float) -> Any:
@@ -108,6 +117,7 @@ def _claim(s: Session, query: Any, now: datetime) -> list[Claim]:
                 row.next_attempt_at,
                 done,
                 row.notice_id,
+                row.spike_id,
             )
         )
     return claims
@@ -223,10 +233,11 @@ def list_deliveries(
     """Newest first."""
     notice = literal("feed ", String) + FeedNotice.feed + ": " + FeedNotice.kind
     query = (
-        select(Delivery, func.coalesce(ArticleRow.title, notice))
+        select(Delivery, func.coalesce(ArticleRow.title, notice), Spike)
         .outerjoin(Alert, Alert.id == Delivery.alert_id)
         .outerjoin(ArticleRow, ArticleRow.id == Alert.article_id)
         .outerjoin(FeedNotice, FeedNotice.id == Delivery.notice_id)
+        .outerjoin(Spike, Spike.id == Delivery.spike_id)
         .order_by(Delivery.created_at.desc(), Delivery.id.desc())
         .limit(limit)
     )
@@ -239,7 +250,7 @@ def list_deliveries(
             DeliveryRow(
                 d.id,
                 d.alert_id,
-                title,
+                title or (spike_title(spike) if spike is not None else ""),
                 d.channel,
                 d.status,
                 d.attempts,
@@ -249,8 +260,9 @@ def list_deliveries(
                 d.sent_at,
                 [{"key": k, **v} for k, v in (d.targets or {}).items()],
                 d.notice_id,
+                d.spike_id,
             )
-            for d, title in s.execute(query)
+            for d, title, spike in s.execute(query)
         ]
 
 
@@ -269,6 +281,10 @@ def requeue(
             row.status, row.attempts = DeliveryStatus.PENDING.value, 0
             row.next_attempt_at, row.claimed_at = now, None
         return [row.id for row in rows]
+
+
+def spike_title(spike: Spike) -> str:
+    return f"spike: {spike.watchlist}, {spike.count} alerts in {exact_duration(spike.window)}"
 
 
 def count_by_status(db: Database) -> dict[str, int]:

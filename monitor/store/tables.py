@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
@@ -24,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "Alert",
+    "AlertCount",
     "Article",
     "Base",
     "Delivery",
@@ -32,6 +34,7 @@ __all__ = [
     "FeedHealth",
     "FeedNotice",
     "MatchRow",
+    "Spike",
     "Story",
     "StoryClaim",
     "StoryKey",
@@ -203,6 +206,8 @@ class StoryClaim(Base):
     """A story has alerted this watchlist: the primary key makes that happen once."""
 
     __tablename__ = "story_claims"
+    # alerts per watchlist in a time range: spike detection (monitor/spikes.py)
+    __table_args__ = (Index("ix_story_claims_created_at_watchlist", "created_at", "watchlist"),)
     story_id: Mapped[int] = mapped_column(
         ForeignKey("stories.id"), primary_key=True, autoincrement=False
     )
@@ -224,18 +229,62 @@ class MatchRow(Base):
     found: Mapped[str] = mapped_column(Text)
 
 
+class AlertCount(Base):
+    """New alerts per UTC hour, per watchlist, feed or term: what ``newsmon stats`` reads,
+    kept in the transaction that raises each alert (monitor/store/counts.py)."""
+
+    __tablename__ = "alert_counts"
+    __table_args__ = {"sqlite_with_rowid": False}  # one B-tree: the primary key holds it all
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    name: Mapped[str] = mapped_column(String(600), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+
+
+class Spike(Base):
+    """A watchlist busier than usual. ``number`` counts a watchlist's spikes: instances
+    that detect the same spike insert the same (watchlist, number), and only one wins."""
+
+    __tablename__ = "spikes"
+    __table_args__ = (UniqueConstraint("watchlist", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    watchlist: Mapped[str] = mapped_column(String(64))
+    number: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # None while it lasts
+    count: Mapped[int] = mapped_column(Integer)  # alerts in the window when detected
+    peak: Mapped[int] = mapped_column(Integer)  # the most alerts in a window while it lasted
+    expected: Mapped[float] = mapped_column(Float)  # usual alerts per window (the baseline)
+    window: Mapped[float] = mapped_column(Float)  # seconds
+    baseline: Mapped[float] = mapped_column(Float)  # seconds
+    factor: Mapped[float] = mapped_column(Float)
+
+
+# a delivery is about exactly one of: an alert, a feed-health notice, a spike
+ONE_SUBJECT = (
+    "(CASE WHEN alert_id IS NULL THEN 0 ELSE 1 END"
+    " + CASE WHEN notice_id IS NULL THEN 0 ELSE 1 END"
+    " + CASE WHEN spike_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
 class Delivery(Base):
+    """One message to one channel: about an alert, or about a spike."""
+
     __tablename__ = "deliveries"
     __table_args__ = (
         UniqueConstraint("alert_id", "channel"),
         UniqueConstraint("notice_id", "channel"),
+        UniqueConstraint("spike_id", "channel"),
+        CheckConstraint(ONE_SUBJECT, name="one_subject"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_channel_sent_at", "channel", "sent_at"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    # an alert's delivery, or a feed-health notice's (exactly one of the two is set)
+    # an alert's delivery, a feed-health notice's or a spike's (exactly one is set)
     alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"))
     notice_id: Mapped[int | None] = mapped_column(ForeignKey("feed_notices.id", ondelete="CASCADE"))
+    spike_id: Mapped[int | None] = mapped_column(ForeignKey("spikes.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
