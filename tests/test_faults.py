@@ -125,11 +125,18 @@ def test_cli_reads_while_a_writer_holds_the_lock(
     assert feeds.exit_code == 0 and len(json.loads(feeds.stdout)) == 3
 
 
-def _short_busy_timeout(daemon: Daemon) -> None:
-    event.listen(
-        daemon.ctx.db.engine, "connect", lambda c, _r: c.execute("PRAGMA busy_timeout=200")
-    )
-    daemon.ctx.db.engine.dispose()
+def _short_busy(connection: Any, _record: Any) -> None:
+    connection.execute("PRAGMA busy_timeout=200")
+
+
+def _short_busy_timeout(daemon: Daemon, *, is_on: bool = True) -> None:
+    """Writers give up after 200 ms (on), or wait as long as they normally do (off)."""
+    engine = daemon.ctx.db.engine
+    if is_on:
+        event.listen(engine, "connect", _short_busy)
+    elif event.contains(engine, "connect", _short_busy):
+        event.remove(engine, "connect", _short_busy)
+    engine.dispose()
 
 
 def test_database_locked_mid_cycle_then_released(
@@ -146,6 +153,7 @@ def test_database_locked_mid_cycle_then_released(
     reader.close()
     locker.execute("ROLLBACK")
     locker.close()
+    _short_busy_timeout(daemon, is_on=False)  # the feeds' own writers must not trip it now
     recover(daemon)
     delivered_once(f"sqlite:///{path}", hook)
 
