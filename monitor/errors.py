@@ -9,7 +9,8 @@
     │   └── BlockedError     the URL resolves to an address newsmon does not fetch from
     ├── ParseError           the bytes are not a usable feed
     ├── ExtractError         no main text could be found on a page
-    └── NotifyError          a channel could not be built or refused a message
+    ├── NotifyError          a channel could not be built or refused a message
+    └── SearchError          a search query or filter that cannot work
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
 """
@@ -25,6 +26,7 @@ __all__ = [
     "NewsmonError",
     "NotifyError",
     "ParseError",
+    "SearchError",
     "TooLargeError",
     "UnavailableError",
 ]
@@ -88,3 +90,8 @@ class ExtractError(NewsmonError):
 class NotifyError(NewsmonError):
     stage = "notify"
     default_hint = "check the channel URL with `newsmon notify test CHANNEL`"
+
+
+class SearchError(NewsmonError):
+    stage = "search"
+    default_hint = "queries use the watchlist query language: see docs/watchlists.md"

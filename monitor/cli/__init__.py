@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from monitor import __version__
-from monitor.cli import admin, alerts, deliveries, feeds, notify, watchlists
+from monitor.cli import admin, alerts, deliveries, feeds, notify, search, show, watchlists
 from monitor.config import Settings, default_config_path, load
 from monitor.errors import NewsmonError
 from monitor.log import setup_logging
@@ -65,13 +65,14 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
     Example:
         newsmon --config config/newsmon.toml poll --once
         newsmon alerts list --since 24h --format json
+        newsmon alerts search 'OSCE OR ОБСЕ' --since 7d
         newsmon deliveries list --status failed
     """
     setup_logging(log_level)
     ctx.obj = Obj(config_path or default_config_path())
 
 
-for module in (admin, feeds, alerts, deliveries, notify, watchlists):
+for module in (admin, feeds, alerts, search, show, deliveries, notify, watchlists):
     module.register(cli)
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.app import close_context, open_context, poll_once
-from monitor.cli.output import emit, format_option
+from monitor.cli.output import emit, format_option, listing_options
 from monitor.config import load
 from monitor.store.db import connect
 
@@ -35,12 +35,15 @@ def run(obj: Obj) -> None:
     Daemon(obj.config_path, obj.settings).run()
 
 
+POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error"]
+
+
 @click.command()
 @click.option("--once", is_flag=True, required=True, help="Poll once and exit (required).")
 @click.option("--feed", "feeds", multiple=True, help="Only this feed (repeatable).")
-@format_option("table", "json")
+@listing_options(POLL_FIELDS)
 @click.pass_obj
-def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str) -> None:
+def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[str] | None) -> None:
     """Poll every feed once, whatever its schedule, deliver alerts, and exit.
 
     \b
@@ -67,7 +70,7 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str) -> None:
         }
         for r in report.feeds
     ]
-    emit(rows, fmt, ["feed", "status", "new", "backlog", "alerts", "error"], "poll")
+    emit(rows, fmt, POLL_FIELDS, "poll", fields=fields)
     if fmt == "table":
         d = report.deliveries
         click.echo(

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monitor.cli.output import emit, format_option, iso
+from monitor.cli.output import emit, iso, listing_options
 from monitor.store.db import connect
 from monitor.store.feeds import list_feeds
 
@@ -16,21 +16,36 @@ if TYPE_CHECKING:
 __all__ = ["register"]
 
 
+FEED_FIELDS = [
+    "name",
+    "url",
+    "title",
+    "enabled",
+    "last_poll",
+    "status",
+    "errors",
+    "last_error",
+    "entries",
+    "next_check",
+]
+
+
 @click.group()
 def feeds() -> None:
     """Feeds and their health."""
 
 
 @feeds.command("list")
-@format_option("table", "json", "csv")
+@listing_options(FEED_FIELDS)
 @click.pass_obj
-def feeds_list(obj: Obj, fmt: str) -> None:
+def feeds_list(obj: Obj, fmt: str, fields: list[str] | None) -> None:
     """List feeds: URL, last poll, status, last error, entry count, next check.
 
     \b
     Example:
         newsmon feeds list
         newsmon feeds list --format json | jq '.[] | select(.status == "error")'
+        newsmon feeds list --format ndjson --fields name,status,last_error
     """
     db = connect(obj.settings.database.url, is_read_only=True)
     try:
@@ -57,6 +72,7 @@ def feeds_list(obj: Obj, fmt: str) -> None:
         fmt,
         ["name", "status", "last_poll", "entries", "next_check", "last_error", "url"],
         "feeds",
+        fields=fields,
     )
 
 

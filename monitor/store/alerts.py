@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from monitor.model import Match
 from monitor.store.db import Database
+from monitor.store.found import feeds_of
 from monitor.store.stories import Member, members, source_name
 from monitor.store.tables import Alert, Delivery, Feed, MatchRow, Story
 from monitor.store.tables import Article as ArticleRow
@@ -130,8 +131,17 @@ def list_alerts(
 
 
 def get_alert(db: Database, alert_id: int) -> AlertView | None:
+    """One alert, with the feeds that carried each article of its story."""
     views = _views(db, _base().where(Alert.id == alert_id))
-    return views[0] if views else None
+    if not views:
+        return None
+    view = views[0]
+    if view.story is None:
+        return view
+    with db.session() as s:
+        feeds = feeds_of(s, [m.article_id for m in view.story.members])
+    crowd = [replace(m, feeds=tuple(feeds.get(m.article_id, ()))) for m in view.story.members]
+    return replace(view, story=replace(view.story, members=crowd))
 
 
 def _views(db: Database, query: Any) -> list[AlertView]:
