@@ -95,7 +95,8 @@ def index_text(title: str, text: str, sitename: str | None, url: str | None) -> 
 
 
 def all_of(parts: Iterable[Expr | None]) -> Expr | None:
-    kept = tuple(dict.fromkeys(p for p in parts if p is not None))
+    flat = (q for p in parts if p is not None for q in (p.parts if isinstance(p, AllOf) else [p]))
+    kept = tuple(dict.fromkeys(flat))
     if not kept:
         return None
     return kept[0] if len(kept) == 1 else AllOf(kept)
@@ -105,7 +106,8 @@ def any_of(parts: Iterable[Expr | None]) -> Expr | None:
     found = list(parts)
     if not found or any(p is None for p in found):
         return None
-    kept = tuple(dict.fromkeys(p for p in found if p is not None))
+    flat = (q for p in found if p is not None for q in (p.parts if isinstance(p, AnyOf) else [p]))
+    kept = tuple(dict.fromkeys(flat))
     return kept[0] if len(kept) == 1 else AnyOf(kept)
 
 

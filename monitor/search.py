@@ -5,7 +5,8 @@ the full-text index (monitor.fts). Candidates come from the store newest first, 
 at a time, already narrowed by what the database can tell (dates, feed, the alert's
 watchlist, term, channel, delivery status); each is then matched exactly, so a result is
 an article that a watchlist with this query would match, with the hits to show. The
-source and language filters are checked here. A page stops when it is full or after
+source and language filters are checked here; an article's language is the one its page
+declares, else the one detected in its text. A page stops when it is full or after
 ``max_scan`` candidates, and says where the next one starts (an article id).
 """
 
@@ -19,7 +20,8 @@ from urllib.parse import urlsplit
 from monitor.config import QuerySettings, WatchlistSettings
 from monitor.errors import SearchError
 from monitor.fts import Word, all_of, prefilter, words
-from monitor.match import Watchlists, article_language, compile_watchlist, find_matches
+from monitor.language import detect_language
+from monitor.match import Watchlists, compile_watchlist, find_matches
 from monitor.model import Article, Match
 from monitor.query import QueryError, parse_query
 from monitor.store import found, search
@@ -28,7 +30,9 @@ from monitor.store.db import Database
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["Page", "Request", "Result", "compile_search", "run"]
+__all__ = ["Page", "Request", "Result", "compile_search", "language_of", "run"]
+
+_SAMPLE = 1000  # characters enough to tell a language, and quick
 
 
 @dataclass(frozen=True)
@@ -151,6 +155,7 @@ def _filters(s: Session, request: Request) -> search.Filters:
         term=request.term,
         channel=request.channel,
         status=request.status,
+        language=request.language.lower() if request.language else None,
         since=request.since,
         until=request.until,
         is_alerted=request.is_alerted,
@@ -166,10 +171,17 @@ def _check(
     hits = find_matches(compiled, article)
     if not hits:
         return None
-    language = article_language(article)
+    language = language_of(article)
     if request.language and (language or "") != request.language.lower():
         return None
     return language, hits
+
+
+def language_of(article: Article) -> str | None:
+    """The language the page declares (``de`` for ``de-AT``), else the detected one."""
+    if article.language:
+        return article.language.split("-")[0].lower()[:3] or None
+    return detect_language(f"{article.title}\n{article.text[:_SAMPLE]}")
 
 
 def _is_from(article: Article, source: str) -> bool:

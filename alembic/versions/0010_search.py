@@ -20,10 +20,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    conn = op.get_bind()
-    search.create(conn)
-    search.build(conn, batch=1000)
-    search.create_lookup(conn)
+    search.rebuild(op.get_bind())
 
 
 def downgrade() -> None:

@@ -160,6 +160,35 @@ def db_upgrade(obj: Obj) -> None:
     click.echo("database is at the newest schema")
 
 
+@db.command("reindex")
+@click.pass_obj
+def db_reindex(obj: Obj) -> None:
+    """Rebuild the full-text index that `alerts search` uses, from the stored articles.
+
+    newsmon keeps the index up to date as it stores articles; rebuild it after loading
+    articles by other means. Searches use the old index until the rebuild is done.
+
+    \b
+    Example:
+        newsmon db reindex
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from monitor.store.backfill import count_articles
+    from monitor.store.search import reindex
+
+    database = connect(obj.settings.database.url)
+    try:
+        database.migrate()
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("indexing articles", total=count_articles(database))
+            done = reindex(database, lambda n: progress.advance(task, n))
+    finally:
+        database.close()
+    click.echo(f"search index rebuilt: {done} articles")
+
+
 def register(group: click.Group) -> None:
     for command in (run, poll, demo, config, db):
         group.add_command(command)

@@ -267,12 +267,19 @@ def _apply_edit(
             updated_at=now,
             story_id=story_id,
         )
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+        .returning(ArticleRow.sitename, ArticleRow.url)
+    ).first()
+    if done is None:
         return None
-    where = s.execute(select(ArticleRow.sitename, ArticleRow.url).where(ArticleRow.id == known.id))
-    sitename, url = where.one()
-    search.index_article(s.connection(), known.id, article.title, article.text, sitename, url)
+    search.index_article(
+        s.connection(),
+        known.id,
+        article.title,
+        article.text,
+        done.sitename,
+        done.url,
+        was=(known.title, known.text),
+    )
     if outcome.identity is not None:
         stories.replace_keys(s, known.id, outcome.identity.keys)
     return story_id

@@ -140,5 +140,5 @@ def feeds_of(s: Session, article_ids: Sequence[int]) -> dict[int, list[str]]:
 
 def feed_id(s: Session, name: str) -> tuple[int | None, list[str]]:
     """(the id of the feed with this name or None, every feed name known)."""
-    known = dict(s.execute(select(Feed.name, Feed.id).order_by(Feed.name)).tuples())
+    known = {n: i for n, i in s.execute(select(Feed.name, Feed.id).order_by(Feed.name))}
     return known.get(name), list(known)

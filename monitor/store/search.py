@@ -1,12 +1,14 @@
 """The full-text index of stored articles: written with each article, read by search.
 
-SQLite: an FTS5 table ``search_index`` (rowid = article id) of each article's distinct
-words (monitor.fts.index_text), tokenised by unicode61 with diacritics removed and ``_``
-inside words. PostgreSQL: a table ``search_index`` (article id, a tsvector of the same
-words in the 'simple' configuration) with a GIN index. The store writes a row in the
-transaction that stores or edits an article; migration 0010 and ``newsmon db reindex``
-index existing articles in batches. The table is not among the SQLAlchemy models (its
-shape differs by database): alembic/env.py leaves it out of the comparison.
+SQLite: a contentless FTS5 table ``search_index`` (rowid = article id) of each article's
+distinct words (monitor.fts.index_text), tokenised by unicode61 with diacritics removed
+and ``_`` inside words; it keeps no copy of the words, so an edit removes the old ones by
+naming them (computed again from the old title and text). PostgreSQL: a table
+``search_index`` (article id, a tsvector of the same words in the 'simple'
+configuration) with a GIN index. The store writes a row in the transaction that stores
+or edits an article; migration 0010 and ``newsmon db reindex`` (``rebuild``) index the
+stored articles in batches. The table is not among the SQLAlchemy models (its shape
+differs by database): alembic/env.py leaves it out of the comparison.
 
 Candidates come newest article first (id order), a page at a time, with the filters the
 database can apply (dates, feed, the alert's watchlist, term, channel and status);
@@ -25,6 +27,7 @@ from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.orm import Session
 
 from monitor.fts import Expr, Word, index_text, render, words_in
+from monitor.store.db import Database
 from monitor.store.tables import Article, UtcDateTime
 
 __all__ = [
@@ -37,6 +40,8 @@ __all__ = [
     "drop",
     "first_since",
     "index_article",
+    "rebuild",
+    "reindex",
     "resolve",
 ]
 
@@ -44,8 +49,9 @@ log = logging.getLogger(__name__)
 
 TABLE = "search_index"
 _TOKENIZE = "unicode61 remove_diacritics 2 tokenchars '_'"
+_FORGET = text(f"INSERT INTO {TABLE} ({TABLE}, rowid, terms) VALUES ('delete', :id, :terms)")
 _UPSERT = {
-    "sqlite": text(f"INSERT OR REPLACE INTO {TABLE} (rowid, terms) VALUES (:id, :terms)"),
+    "sqlite": text(f"INSERT INTO {TABLE} (rowid, terms) VALUES (:id, :terms)"),
     "postgresql": text(
         f"INSERT INTO {TABLE} (article_id, doc) VALUES (:id, to_tsvector('simple', :terms)) "
         "ON CONFLICT (article_id) DO UPDATE SET doc = excluded.doc"
@@ -60,7 +66,8 @@ def create(conn: Connection) -> None:
     """The empty index (its lookup structure comes with ``create_lookup``, after a build)."""
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(
-            f'CREATE VIRTUAL TABLE {TABLE} USING fts5(terms, columnsize=0, tokenize="{_TOKENIZE}")'
+            f"CREATE VIRTUAL TABLE {TABLE} USING fts5(terms, content='', columnsize=0, "
+            f'tokenize="{_TOKENIZE}")'
         )
     else:
         conn.exec_driver_sql(
@@ -82,17 +89,43 @@ def drop(conn: Connection) -> None:
 
 
 def index_article(
-    conn: Connection, article_id: int, title: str, body: str, sitename: str | None, url: str | None
+    conn: Connection,
+    article_id: int,
+    title: str,
+    body: str,
+    sitename: str | None,
+    url: str | None,
+    *,
+    was: tuple[str, str] | None = None,
 ) -> None:
-    """Index (or index again, after an edit) one article, in the caller's transaction."""
+    """Index one article in the caller's transaction; after an edit, ``was`` is the
+    (title, text) it was indexed with."""
+    if was is not None and conn.dialect.name == "sqlite":
+        old = index_text(was[0], was[1], sitename, url)
+        conn.execute(_FORGET, {"id": article_id, "terms": old})
     terms = index_text(title, body, sitename, url)
     conn.execute(_UPSERT[conn.dialect.name], {"id": article_id, "terms": terms})
+
+
+def reindex(db: Database, progress: Callable[[int], None] | None = None) -> int:
+    """``rebuild`` in one transaction of its own (searches meanwhile see the old index)."""
+    with db.engine.begin() as conn:
+        return rebuild(conn, progress=progress)
+
+
+def rebuild(conn: Connection, *, progress: Callable[[int], None] | None = None) -> int:
+    """The index made anew from every stored article; returns how many."""
+    drop(conn)
+    create(conn)
+    done = build(conn, batch=1000, progress=progress)
+    create_lookup(conn)
+    return done
 
 
 def build(
     conn: Connection, *, batch: int = 500, progress: Callable[[int], None] | None = None
 ) -> int:
-    """Index every stored article, ``batch`` at a time; returns how many."""
+    """Index every stored article into an empty index, ``batch`` at a time."""
     done = last = 0
     statement = _UPSERT[conn.dialect.name]
     while True:
@@ -128,6 +161,7 @@ class Filters:
     term: str | None = None
     channel: str | None = None
     status: str | None = None
+    language: str | None = None  # declared by the page; articles that declare none pass
     since: datetime | None = None  # when the article was stored
     until: datetime | None = None
     is_alerted: bool = True  # only articles that raised an alert
@@ -197,10 +231,10 @@ def candidates(
         where = []
     else:
         params["match"] = match
-        if filters.since or filters.until:
+        if filters.since or filters.until or filters.language:
             join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"  # keep the index first
             source += f" {join} articles AS a ON a.id = {key}"
-    where += _conditions(key, filters, params, before, floor)
+    where += _conditions(key, filters, params, before, floor, "+" if dialect == "sqlite" else "")
     sql = f"SELECT {key} FROM {source}"
     if where:
         sql += " WHERE " + " AND ".join(where)
@@ -211,8 +245,11 @@ def candidates(
 
 
 def _conditions(
-    key: str, f: Filters, params: dict[str, Any], before: int | None, floor: int | None
+    key: str, f: Filters, params: dict[str, Any], before: int | None, floor: int | None, no_ix: str
 ) -> list[str]:
+    """The filters as SQL. On SQLite, ``no_ix`` ("+") keeps a filter column from being
+    used as the index of a per-candidate lookup (the planner, without statistics, would
+    otherwise walk every failed delivery or every entry of a feed for each candidate)."""
     where = []
     if before is not None:
         where.append(f"{key} < :before")
@@ -226,28 +263,34 @@ def _conditions(
     if f.until is not None:
         where.append("a.created_at < :until")
         params["until"] = f.until
+    if f.language is not None:
+        where.append(
+            "(a.language IS NULL OR lower(a.language) = :language "
+            "OR lower(a.language) LIKE :language_tag)"
+        )
+        params.update(language=f.language, language_tag=f.language + "-%")
     if f.feed_id is not None:
         where.append(
             f"EXISTS (SELECT 1 FROM entries AS e WHERE e.article_id = {key} "
-            "AND e.feed_id = :feed_id)"
+            f"AND {no_ix}e.feed_id = :feed_id)"
         )
         params["feed_id"] = f.feed_id
     if f.wants_alert:
         where.append(
             f"EXISTS (SELECT 1 FROM alerts AS al WHERE al.article_id = {key}"
-            + "".join(" AND " + c for c in _alert_conditions(f, params))
+            + "".join(" AND " + c for c in _alert_conditions(f, params, no_ix))
             + ")"
         )
     return where
 
 
-def _alert_conditions(f: Filters, params: dict[str, Any]) -> list[str]:
+def _alert_conditions(f: Filters, params: dict[str, Any], no_ix: str) -> list[str]:
     found = []
     on_match = [(c, v) for c, v in (("watchlist", f.watchlist), ("term", f.term)) if v is not None]
     if on_match:
         found.append(
             "EXISTS (SELECT 1 FROM matches AS m WHERE m.alert_id = al.id"
-            + "".join(f" AND m.{c} = :{c}" for c, _ in on_match)
+            + "".join(f" AND {no_ix}m.{c} = :{c}" for c, _ in on_match)
             + ")"
         )
         params.update(on_match)
@@ -255,7 +298,7 @@ def _alert_conditions(f: Filters, params: dict[str, Any]) -> list[str]:
     if on_delivery:
         found.append(
             "EXISTS (SELECT 1 FROM deliveries AS d WHERE d.alert_id = al.id"
-            + "".join(f" AND d.{c} = :{c}" for c, _ in on_delivery)
+            + "".join(f" AND {no_ix}d.{c} = :{c}" for c, _ in on_delivery)
             + ")"
         )
         params.update(on_delivery)
