@@ -10,10 +10,17 @@ import os
 from alembic import context
 from sqlalchemy import create_engine
 
+from monitor.store.search import TABLE as SEARCH_TABLE
 from monitor.store.tables import Base
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def _is_modelled(name: str | None, type_: str, _parents: object) -> bool:
+    """The full-text index differs by database and is not a model: leave it (and SQLite's
+    FTS5 tables behind it) out of the comparison."""
+    return not (type_ == "table" and name is not None and name.startswith(SEARCH_TABLE))
 
 
 def _run(connection: object) -> None:
@@ -22,6 +29,7 @@ def _run(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
+        include_name=_is_modelled,
     )
     with context.begin_transaction():
         context.run_migrations()

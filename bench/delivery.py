@@ -195,6 +195,7 @@ def reset(url: str) -> None:
 
     db = connect(url)
     with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS search_index"))  # not a model
         Base.metadata.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     db.close()

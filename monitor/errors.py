@@ -14,6 +14,7 @@
     └── FeedsError           a feed cannot be added, removed, imported or exported
         └── OpmlError        an OPML file is not usable (with its line and column)
     └── ExportError          an export file could not be written, or the feed not served
+    └── SearchError          a search query or filter that cannot work
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
 """
@@ -33,6 +34,7 @@ __all__ = [
     "OpmlError",
     "ParseError",
     "ThrottledError",
+    "SearchError",
     "TooLargeError",
     "UnavailableError",
 ]
@@ -123,3 +125,8 @@ class OpmlError(FeedsError):
 class ExportError(NewsmonError):
     stage = "export"
     default_hint = "check the path or the [export] listen address, then try again"
+
+
+class SearchError(NewsmonError):
+    stage = "search"
+    default_hint = "queries use the watchlist query language: see docs/watchlists.md"

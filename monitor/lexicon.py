@@ -94,6 +94,11 @@ class Lexicon:
             forms.append(form)
         self._automaton = None
 
+    def anchor(self, word: str) -> str:
+        """Where an inflected word is looked for: every form of ``word`` that matching
+        accepts as its first word starts with this (what full-text search relies on)."""
+        return self._stem_anchor(word)
+
     def _stem_anchor(self, word: str) -> str:
         """Record the word's stems; return the start that every accepted word shares."""
         if word not in self.stems:

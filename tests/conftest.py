@@ -58,6 +58,7 @@ ALLOW_LOCAL = '["127.0.0.1/32"]'
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS search_index"))  # not a model: see store/search
         Base.metadata.drop_all(conn)
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     engine.dispose()

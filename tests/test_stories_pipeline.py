@@ -126,7 +126,10 @@ def test_alerts_show_and_list_json_carry_the_story(
         cli, ["--config", str(config), "alerts", "show", str(wire["id"]), "--format", "json"]
     )
     data = json.loads(shown.stdout)
-    assert data["members"] == wire["members"] and data["kind"] == "new"
+    listed_keys = list(wire["members"][0])
+    assert [{k: m[k] for k in listed_keys} for m in data["members"]] == wire["members"]
+    assert [m["is_first"] for m in data["members"]] == [True, False, False]
+    assert data["kind"] == "new"
     text = runner.invoke(cli, ["--config", str(config), "alerts", "show", str(wire["id"])])
     assert "also reported by 2 source(s)" in text.stdout
     assert "Lakeside Courier: Border convoy raid" in text.stdout

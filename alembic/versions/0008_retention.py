@@ -24,6 +24,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("articles", schema=None) as batch_op:
-        batch_op.drop_index("ix_articles_pruned_at_created_at")
-        batch_op.drop_column("pruned_at")
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35): a batch copy of ``articles``
+    # would have to drop a table that other tables' foreign keys point at.
+    op.drop_index("ix_articles_pruned_at_created_at", table_name="articles")
+    op.drop_column("articles", "pruned_at")

@@ -19,6 +19,8 @@ from monitor.cli import (
     notify,
     opml,
     ops,
+    search,
+    show,
     stats,
     watchlists,
 )
@@ -77,6 +79,7 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
     Example:
         newsmon --config config/newsmon.toml poll --once
         newsmon alerts list --since 24h --format json
+        newsmon alerts search 'OSCE OR ОБСЕ' --since 7d
         newsmon deliveries list --status failed
         newsmon alerts export --format atom -o alerts.atom
     """
@@ -90,6 +93,8 @@ for module in (
     feeds,
     opml,
     alerts,
+    search,
+    show,
     export,
     deliveries,
     notify,

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.app import close_context, open_context, poll_once
-from monitor.cli.output import emit, format_option
+from monitor.cli.output import emit, format_option, listing_options
 from monitor.config import load
 from monitor.errors import FeedsError
 from monitor.store.catalog import catalog
@@ -37,12 +37,15 @@ def run(obj: Obj) -> None:
     Daemon(obj.config_path, obj.settings).run()
 
 
+POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error"]
+
+
 @click.command()
 @click.option("--once", is_flag=True, required=True, help="Poll once and exit (required).")
 @click.option("--feed", "feeds", multiple=True, help="Only this feed (repeatable).")
-@format_option("table", "json")
+@listing_options(POLL_FIELDS)
 @click.pass_obj
-def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str) -> None:
+def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[str] | None) -> None:
     """Poll every feed once, whatever its schedule, deliver alerts, and exit.
 
     \b
@@ -72,7 +75,7 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str) -> None:
         }
         for r in report.feeds
     ]
-    emit(rows, fmt, ["feed", "status", "new", "backlog", "alerts", "error"], "poll")
+    emit(rows, fmt, POLL_FIELDS, "poll", fields=fields)
     if fmt == "table":
         d = report.deliveries
         click.echo(
@@ -174,6 +177,35 @@ def db_upgrade(obj: Obj) -> None:
     finally:
         database.close()
     click.echo("database is at the newest schema")
+
+
+@db.command("reindex")
+@click.pass_obj
+def db_reindex(obj: Obj) -> None:
+    """Rebuild the full-text index that `alerts search` uses, from the stored articles.
+
+    newsmon keeps the index up to date as it stores articles; rebuild it after loading
+    articles by other means. Searches use the old index until the rebuild is done.
+
+    \b
+    Example:
+        newsmon db reindex
+    """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from monitor.store.backfill import count_articles
+    from monitor.store.search import reindex
+
+    database = connect(obj.settings.database.url)
+    try:
+        database.migrate()
+        with Progress(console=Console(stderr=True), transient=True) as progress:
+            task = progress.add_task("indexing articles", total=count_articles(database))
+            done = reindex(database, lambda n: progress.advance(task, n))
+    finally:
+        database.close()
+    click.echo(f"search index rebuilt: {done} articles")
 
 
 def register(group: click.Group) -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.cli.output import emit, format_option, iso
+from monitor.cli.output import emit, iso, listing_options
 from monitor.model import DeliveryStatus
 from monitor.pipeline import utcnow
 from monitor.store.db import Database, connect
@@ -45,6 +45,23 @@ def delivery_dict(d: DeliveryRow) -> dict[str, Any]:
     }
 
 
+DELIVERY_FIELDS = [
+    "id",
+    "alert",
+    "notice",
+    "spike",
+    "title",
+    "channel",
+    "status",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+    "sent_at",
+    "last_error",
+    "targets",
+]
+
+
 @click.group()
 def deliveries() -> None:
     """The outbox: one delivery per alert and channel.
@@ -64,10 +81,15 @@ def deliveries() -> None:
 )
 @click.option("--channel", help="Only deliveries to this channel.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
-@format_option("table", "json", "csv")
+@listing_options(DELIVERY_FIELDS)
 @click.pass_obj
 def deliveries_list(
-    obj: Obj, status: str | None, channel: str | None, limit: int, fmt: str
+    obj: Obj,
+    status: str | None,
+    channel: str | None,
+    limit: int,
+    fmt: str,
+    fields: list[str] | None,
 ) -> None:
     """List deliveries, newest first: status, attempts, next try, last error (masked).
 
@@ -78,6 +100,7 @@ def deliveries_list(
     Example:
         newsmon deliveries list --status failed
         newsmon deliveries list --channel desk --format json
+        newsmon deliveries list --format csv --fields id,alert,status,last_error
     """
     db = _open(obj)
     try:
@@ -88,7 +111,7 @@ def deliveries_list(
     finally:
         db.close()
     columns = ["id", "alert", "channel", "status", "attempts", "next_attempt_at", "sent_at"]
-    emit(rows, fmt, [*columns, "last_error", "title"], "deliveries")
+    emit(rows, fmt, [*columns, "last_error", "title"], "deliveries", fields=fields)
 
 
 @deliveries.command("retry")

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monitor import catalog
-from monitor.cli.output import emit, format_option, iso
+from monitor.cli.output import emit, format_option, iso, listing_options
 from monitor.errors import FeedsError
 from monitor.pipeline import utcnow
 from monitor.store import catalog as store
@@ -31,6 +31,25 @@ def open_db(obj: Obj, *, is_read_only: bool = False) -> Database:
         db.close()
         raise
     return db
+
+
+FEED_FIELDS = [
+    "name",
+    "url",
+    "title",
+    "origin",
+    "enabled",
+    "health",
+    "health_since",
+    "failing_since",
+    "rhythm_seconds",
+    "last_poll",
+    "status",
+    "errors",
+    "last_error",
+    "entries",
+    "next_check",
+]
 
 
 @click.group()
@@ -82,15 +101,16 @@ def _row(f: FeedRow, h: HealthView | None) -> dict[str, Any]:
 
 
 @feeds.command("list")
-@format_option("table", "json", "csv")
+@listing_options(FEED_FIELDS)
 @click.pass_obj
-def feeds_list(obj: Obj, fmt: str) -> None:
+def feeds_list(obj: Obj, fmt: str, fields: list[str] | None) -> None:
     """List feeds: health (ok, failing since, silent since), last poll, last error, next check.
 
     \b
     Example:
         newsmon feeds list
         newsmon feeds list --format json | jq '.[] | select(.health != "ok")'
+        newsmon feeds list --format ndjson --fields name,health,last_error
     """
     db = open_db(obj, is_read_only=True)
     try:
@@ -105,7 +125,13 @@ def feeds_list(obj: Obj, fmt: str) -> None:
         for row in rows:
             del row["shown"]
     columns = ["name", "health", "last_poll", "entries", "next_check", "last_error", "url"]
-    emit(rows, fmt, columns if fmt != "csv" else [*columns, "origin", "status"], "feeds")
+    emit(
+        rows,
+        fmt,
+        columns if fmt != "csv" else [*columns, "origin", "status"],
+        "feeds",
+        fields=fields,
+    )
 
 
 def parse_interval(value: str | None, obj: Obj) -> float:

@@ -1,4 +1,10 @@
-"""Shared output: ``--format table|json|csv`` for listings, and the error edge."""
+"""Shared output for listings: ``--format table|json|ndjson|csv`` and ``--fields a,b,c``.
+
+A listing builds one dict per row and hands it to ``emit``. JSON and NDJSON carry every
+field unless ``--fields`` names some; the table and CSV show the command's default
+columns unless ``--fields`` names others. A row may carry ``<field>_marks``, a list of
+[start, end) spans of its ``<field>`` text to highlight in the table (search hits).
+"""
 
 from __future__ import annotations
 
@@ -13,21 +19,70 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-__all__ = ["emit", "format_option", "iso"]
+__all__ = [
+    "FORMATS",
+    "HIGHLIGHT",
+    "emit",
+    "fields_option",
+    "format_option",
+    "iso",
+    "listing_options",
+    "styled",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
+FORMATS = ("table", "json", "ndjson", "csv")
+HIGHLIGHT = "bold black on yellow"
 
 
 def format_option(*choices: str, default: str = "table") -> Callable[[F], F]:
     return click.option(
         "--format",
         "fmt",
-        type=click.Choice(list(choices)),
+        type=click.Choice(list(choices or FORMATS)),
         default=default,
         show_default=True,
-        help="Output format: a readable table, or JSON/CSV for scripts.",
+        help="Output format: a readable table, or JSON, NDJSON (one object per line) or "
+        "CSV for scripts.",
     )
+
+
+def fields_option(available: Sequence[str]) -> Callable[[F], F]:
+    """``--fields a,b,c``: these fields, in this order; an unknown name is an error that
+    lists the available ones."""
+    names = list(available)
+
+    def check(_ctx: click.Context, _param: click.Parameter, value: str | None) -> list[str] | None:
+        if value is None:
+            return None
+        chosen = [n.strip() for n in value.split(",") if n.strip()]
+        if not chosen:
+            raise click.BadParameter(f"name one or more fields: {', '.join(names)}")
+        unknown = [n for n in chosen if n not in names]
+        if unknown:
+            raise click.BadParameter(
+                f"unknown field{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(repr(n) for n in unknown)}; available: {', '.join(names)}"
+            )
+        return list(dict.fromkeys(chosen))
+
+    return click.option(
+        "--fields",
+        callback=check,
+        metavar="A,B,C",
+        help=f"Only these fields, in this order. Available: {', '.join(names)}.",
+    )
+
+
+def listing_options(available: Sequence[str]) -> Callable[[F], F]:
+    """``--format`` (table, json, ndjson, csv) and ``--fields`` for a listing."""
+
+    def decorate(command: F) -> F:
+        return format_option(*FORMATS)(fields_option(available)(command))
+
+    return decorate
 
 
 def iso(value: datetime | None) -> str | None:
@@ -44,20 +99,43 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def emit(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str], title: str = "") -> None:
-    """Print rows as JSON (all keys), CSV or a table (``columns``)."""
-    if fmt == "json":
-        click.echo(json.dumps(list(rows), ensure_ascii=False, indent=2))
-    elif fmt == "csv":
+def styled(text: str, marks: Sequence[Sequence[int]] | None, style: str = HIGHLIGHT) -> Text:
+    """Plain text (never read as markup), with the marked spans highlighted."""
+    shown = Text(text)
+    for start, end in marks or ():
+        shown.stylize(style, start, end)
+    return shown
+
+
+def emit(
+    rows: Sequence[dict[str, Any]],
+    fmt: str,
+    columns: Sequence[str],
+    title: str = "",
+    *,
+    fields: Sequence[str] | None = None,
+) -> None:
+    """Print rows as JSON, NDJSON (every field, or ``fields``), CSV or a table (``columns``,
+    or ``fields``)."""
+    if fmt in ("json", "ndjson"):
+        chosen = [{k: row.get(k) for k in fields} for row in rows] if fields else list(rows)
+        if fmt == "json":
+            click.echo(json.dumps(chosen, ensure_ascii=False, indent=2))
+        else:
+            for row in chosen:
+                click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    shown = list(fields or columns)
+    if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows({k: _cell(row.get(k)) for k in columns} for row in rows)
+        writer = csv.writer(buffer)
+        writer.writerow(shown)
+        writer.writerows([_cell(row.get(k)) for k in shown] for row in rows)
         click.echo(buffer.getvalue(), nl=False)
-    else:
-        table = Table(title=title or None, show_lines=False)
-        for column in columns:
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*(_cell(row.get(c)) for c in columns))
-        Console(file=sys.stdout, width=max(120, Console().width)).print(table)
+        return
+    table = Table(title=title or None, show_lines=False)
+    for column in shown:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*(styled(_cell(row.get(c)), row.get(f"{c}_marks")) for c in shown))
+    Console(file=sys.stdout, width=max(120, Console().width)).print(table)

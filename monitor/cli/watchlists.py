@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from monitor.cli.alerts import parse_when
-from monitor.cli.output import emit, format_option
+from monitor.cli.output import emit, format_option, listing_options
 from monitor.cli.source import read_article_source
 from monitor.config import Settings
 from monitor.delivery import drain
@@ -96,11 +96,15 @@ def _show_rows(compiled: Watchlists) -> list[dict[str, Any]]:
     return rows
 
 
+SHOW_FIELDS = ["watchlist", "query", "reads_as", "term", "fields", "case", "forms", "channels"]
+MATCH_FIELDS = ["watchlist", "term", "how", "field", "start", "end", "found", "snippet", "where"]
+
+
 @watchlists.command("show")
 @click.argument("name", required=False)
-@format_option("table", "json")
+@listing_options(SHOW_FIELDS)
 @click.pass_obj
-def watchlists_show(obj: Obj, name: str | None, fmt: str) -> None:
+def watchlists_show(obj: Obj, name: str | None, fmt: str, fields: list[str] | None) -> None:
     """Print every watchlist as it will really be matched, expansions included.
 
     Each term is listed with its forms: transliterations, prefixes (word*) and words
@@ -110,18 +114,17 @@ def watchlists_show(obj: Obj, name: str | None, fmt: str) -> None:
     Example:
         newsmon watchlists show
         newsmon watchlists show ryabkov --format json
+        newsmon watchlists show --format csv --fields watchlist,term,forms
     """
     settings = obj.settings
     compiled = _chosen(settings, name)
     rows = _show_rows(compiled)
     for row in rows:
         row["channels"] = settings.watchlist[row["watchlist"]].channels
-    if fmt == "json":
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    for row in rows:
-        row["forms"] = "\n".join(row["forms"])
-    emit(rows, fmt, ["watchlist", "reads_as", "term", "fields", "case", "forms"], "watchlists")
+        if fmt == "table":
+            row["forms"] = "\n".join(row["forms"])
+    columns = ["watchlist", "reads_as", "term", "fields", "case", "forms"]
+    emit(rows, fmt, columns, "watchlists", fields=fields)
 
 
 # ------------------------------------------------------------------ test
@@ -137,6 +140,7 @@ def _match_dict(m: Match) -> dict[str, Any]:
         "end": m.end,
         "found": m.found,
         "snippet": m.snippet,
+        "where": f"{m.field} {m.start}-{m.end}",
     }
 
 
@@ -144,13 +148,16 @@ def _match_dict(m: Match) -> dict[str, Any]:
 @click.argument("source")
 @click.option("--watchlist", "name", help="Only this watchlist.")
 @click.option("--title", help="The article's title (plain text: else its first line).")
-@format_option("table", "json")
+@listing_options(MATCH_FIELDS)
 @click.pass_obj
-def watchlists_test(obj: Obj, source: str, name: str | None, title: str | None, fmt: str) -> None:
+def watchlists_test(
+    obj: Obj, source: str, name: str | None, title: str | None, fmt: str, fields: list[str] | None
+) -> None:
     """Dry run: fetch (for a URL), extract and match one article; store and send nothing.
 
     SOURCE is a URL, a file (HTML or plain text) or - for standard input. In plain text, a
-    first line followed by a blank line is the title.
+    first line followed by a blank line is the title. JSON gives a report with the
+    matches; NDJSON and CSV one match per line.
 
     \b
     Example:
@@ -162,16 +169,20 @@ def watchlists_test(obj: Obj, source: str, name: str | None, title: str | None, 
     compiled = _chosen(settings, name)
     article, where = read_article_source(settings, source, title)
     matches = find_matches(compiled, article)
-    report = {
+    listed = [_match_dict(m) for m in matches]
+    report: dict[str, Any] = {
         "source": where,
         "title": article.title,
         "language": article_language(article),
         "characters": len(article.text),
         "watchlists": list(dict.fromkeys(m.watchlist for m in matches)),
-        "matches": [_match_dict(m) for m in matches],
+        "matches": [{k: m[k] for k in fields} for m in listed] if fields else listed,
     }
     if fmt == "json":
         click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        return
+    if fmt in ("ndjson", "csv"):
+        emit(listed, fmt, MATCH_FIELDS, fields=fields)
         return
     click.echo(f"{where}: {article.title or '(no title)'}")
     click.echo(f"language {report['language'] or 'unknown'}, {len(article.text)} characters")
@@ -181,7 +192,6 @@ def watchlists_test(obj: Obj, source: str, name: str | None, title: str | None, 
     rows = []
     for m in matches:
         row = _match_dict(m)
-        row["where"] = f"{m.field} {m.start}-{m.end}"
         row["snippet"] = _marked(m.snippet, m.found)
         rows.append(row)
     emit(
@@ -189,6 +199,7 @@ def watchlists_test(obj: Obj, source: str, name: str | None, title: str | None, 
         fmt,
         ["watchlist", "term", "how", "found", "where", "snippet"],
         "matches (not stored, not sent)",
+        fields=fields,
     )
 
 

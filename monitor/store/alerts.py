@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from monitor.model import Match
 from monitor.store.db import Database
+from monitor.store.found import feeds_of
 from monitor.store.stories import Member, members, source_name
 from monitor.store.tables import Alert, Delivery, Feed, MatchRow, Story
 from monitor.store.tables import Article as ArticleRow
@@ -147,8 +148,17 @@ def alerted_watchlists(db: Database, alert_ids: Sequence[int]) -> list[str]:
 
 
 def get_alert(db: Database, alert_id: int) -> AlertView | None:
+    """One alert, with the feeds that carried each article of its story."""
     views = _views(db, _base().where(Alert.id == alert_id))
-    return views[0] if views else None
+    if not views:
+        return None
+    view = views[0]
+    if view.story is None:
+        return view
+    with db.session() as s:
+        feeds = feeds_of(s, [m.article_id for m in view.story.members])
+    crowd = [replace(m, feeds=tuple(feeds.get(m.article_id, ()))) for m in view.story.members]
+    return replace(view, story=replace(view.story, members=crowd))
 
 
 def _views(db: Database, query: Any) -> list[AlertView]:

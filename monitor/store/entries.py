@@ -20,7 +20,7 @@ from sqlalchemy import Table, bindparam, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.model import Article, Entry, Match
-from monitor.store import alerting, stories
+from monitor.store import alerting, search, stories
 from monitor.store.db import Database
 from monitor.store.tables import Article as ArticleRow
 from monitor.store.tables import Entry as EntryRow
@@ -246,6 +246,9 @@ def _new_article(s: Session, outcome: Outcome, article: Article, now: datetime) 
         article_id = int(found.id)
     else:
         article_id = s.connection().execute(_INSERT_ARTICLE, values).scalar_one()
+        search.index_article(
+            s.connection(), article_id, article.title, article.text, article.sitename, article.url
+        )
     if identity is not None:
         stories.add_keys(s, article_id, identity.keys)
     return article_id, story_id
@@ -272,9 +275,19 @@ def _apply_edit(
             updated_at=now,
             story_id=story_id,
         )
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+        .returning(ArticleRow.sitename, ArticleRow.url)
+    ).first()
+    if done is None:
         return None
+    search.index_article(
+        s.connection(),
+        known.id,
+        article.title,
+        article.text,
+        done.sitename,
+        done.url,
+        was=(known.title, known.text),
+    )
     if outcome.identity is not None:
         stories.replace_keys(s, known.id, outcome.identity.keys)
     return story_id

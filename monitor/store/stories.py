@@ -88,6 +88,8 @@ class Member:
     url: str | None
     source: str
     seen_at: datetime
+    published_at: datetime | None = None  # as the source dates it
+    feeds: tuple[str, ...] = ()  # that carried it, first first (filled by alerts.get_alert)
 
 
 def lock_stories(s: Session) -> None:
@@ -210,12 +212,14 @@ def members(s: Session, story_ids: Iterable[int]) -> dict[int, list[Member]]:
         return found
     query = (
         select(Article.story_id, Article.id, Article.title, Article.url, Article.sitename)
-        .add_columns(Article.created_at)
+        .add_columns(Article.created_at, Article.published_at)
         .where(Article.story_id.in_(ids))
         .order_by(Article.created_at, Article.id)
     )
-    for story_id, art_id, title, url, sitename, seen_at in s.execute(query):
-        found[story_id].append(Member(art_id, title, url, source_name(sitename, url), seen_at))
+    for story_id, art_id, title, url, sitename, seen_at, published in s.execute(query):
+        found[story_id].append(
+            Member(art_id, title, url, source_name(sitename, url), seen_at, published)
+        )
     return found
 
 

@@ -1,0 +1,196 @@
+"""Search stored articles with a watchlist query: the index narrows, matching decides.
+
+The query is compiled like a watchlist's (monitor.match) and turned into a pre-filter for
+the full-text index (monitor.fts). Candidates come from the store newest first, a batch
+at a time, already narrowed by what the database can tell (dates, feed, the alert's
+watchlist, term, channel, delivery status); each is then matched exactly, so a result is
+an article that a watchlist with this query would match, with the hits to show. The
+source and language filters are checked here; an article's language is the one its page
+declares, else the one detected in its text. A page stops when it is full or after
+``max_scan`` candidates, and says where the next one starts (an article id).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from monitor.config import QuerySettings, WatchlistSettings
+from monitor.errors import SearchError
+from monitor.fts import Word, all_of, prefilter, words
+from monitor.language import detect_language
+from monitor.match import Watchlists, compile_watchlist, find_matches
+from monitor.model import Article, Match
+from monitor.query import QueryError, parse_query
+from monitor.store import found, search
+from monitor.store.db import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+__all__ = ["Page", "Request", "Result", "compile_search", "language_of", "run"]
+
+_SAMPLE = 1000  # characters enough to tell a language, and quick
+
+
+@dataclass(frozen=True)
+class Request:
+    query: str
+    inflect: bool = False
+    translit: bool = False
+    watchlist: str | None = None
+    feed: str | None = None
+    source: str | None = None  # a domain (and its subdomains) or a site name
+    term: str | None = None
+    language: str | None = None
+    channel: str | None = None
+    status: str | None = None
+    since: datetime | None = None  # when the article was stored
+    until: datetime | None = None
+    is_alerted: bool = True  # False: also articles that raised no alert
+    limit: int = 50
+    after: int | None = None  # continue below this article id
+    skip: int = 0  # results to pass over first (pages before this one)
+    max_scan: int = 20_000
+
+
+@dataclass(frozen=True)
+class Result:
+    stored: found.StoredText
+    language: str | None
+    hits: list[Match]
+    alerts: list[found.AlertBrief]
+    feeds: list[str]
+
+
+@dataclass(frozen=True)
+class Page:
+    results: list[Result]
+    next_after: int | None  # the article id to continue below, when there may be more
+    scanned: int  # candidates matched exactly
+    is_cut: bool  # stopped after max_scan candidates, not at the end
+
+
+def compile_search(query: str, *, inflect: bool = False, translit: bool = False) -> Watchlists:
+    """The query as a one-query watchlist; SearchError names the position of a mistake."""
+    try:
+        parse_query(query)
+    except QueryError as exc:
+        raise SearchError(
+            f"{exc.problem}, at character {exc.position}: {_pointed(query, exc.position)}",
+            "queries use the watchlist query language (docs/watchlists.md); "
+            'quote a word to search for it literally ("OR")',
+        ) from None
+    settings = WatchlistSettings(
+        queries=[QuerySettings(query=query)], inflect=inflect, translit=translit
+    )
+    return Watchlists([compile_watchlist("search", settings)])
+
+
+def _pointed(query: str, position: int) -> str:
+    return f"{query[: position - 1]}⟨here⟩{query[position - 1 :]}"
+
+
+def run(db: Database, request: Request) -> Page:
+    compiled = compile_search(request.query, inflect=request.inflect, translit=request.translit)
+    expr = prefilter(compiled)
+    if request.source:
+        expr = all_of([expr, *(Word(w) for w in words(request.source))])
+    wanted = request.skip + request.limit + 1  # one more tells whether a next page exists
+    kept: list[tuple[found.StoredText, str | None, list[Match]]] = []
+    scanned, is_cut, before = 0, False, request.after
+    with db.session() as s:
+        filters = _filters(s, request)
+        match = search.resolve(s, expr)
+        floor = search.first_since(s, request.since) if request.since else None
+        if request.since and floor is None:
+            return Page([], None, 0, False)  # nothing stored since then
+        batch = min(max(request.limit + 1, 50), 500)
+        while len(kept) < wanted:
+            if scanned >= request.max_scan:
+                is_cut = True
+                break
+            size = min(batch, request.max_scan - scanned)
+            ids = search.candidates(s, match, filters, before=before, floor=floor, limit=size)
+            for stored in found.texts(s, ids):
+                scanned += 1
+                before = stored.id
+                hit = _check(compiled, stored.article, request)
+                if hit is not None:
+                    kept.append((stored, *hit))
+                    if len(kept) >= wanted:
+                        break
+            if len(ids) < size:
+                break
+            batch = min(batch * 4, 2000)
+        page = kept[request.skip : request.skip + request.limit]
+        ids = [stored.id for stored, _, _ in page]
+        alerts = found.alerts_of(s, ids)
+        feeds = found.feeds_of(s, ids)
+    results = [
+        Result(stored, language, hits, alerts.get(stored.id, []), feeds.get(stored.id, []))
+        for stored, language, hits in page
+    ]
+    if len(kept) > request.skip + request.limit and results:
+        next_after: int | None = results[-1].stored.id
+    else:
+        next_after = before if is_cut else None
+    return Page(results, next_after, scanned, is_cut)
+
+
+def _filters(s: Session, request: Request) -> search.Filters:
+    feed_id = None
+    if request.feed is not None:
+        feed_id, known = found.feed_id(s, request.feed)
+        if feed_id is None:
+            raise SearchError(
+                f"no feed named {request.feed!r}",
+                f"known feeds: {', '.join(known) or 'none yet'}; see `newsmon feeds list`",
+            )
+    return search.Filters(
+        feed_id=feed_id,
+        watchlist=request.watchlist,
+        term=request.term,
+        channel=request.channel,
+        status=request.status,
+        language=request.language.lower() if request.language else None,
+        since=request.since,
+        until=request.until,
+        is_alerted=request.is_alerted,
+    )
+
+
+def _check(
+    compiled: Watchlists, article: Article, request: Request
+) -> tuple[str | None, list[Match]] | None:
+    """(language, hits) when the article matches the query and the text filters."""
+    if request.source and not _is_from(article, request.source):
+        return None
+    hits = find_matches(compiled, article)
+    if not hits:
+        return None
+    language = language_of(article)
+    if request.language and (language or "") != request.language.lower():
+        return None
+    return language, hits
+
+
+def language_of(article: Article) -> str | None:
+    """The language the page declares (``de`` for ``de-AT``), else the detected one."""
+    if article.language:
+        return article.language.split("-")[0].lower()[:3] or None
+    return detect_language(f"{article.title}\n{article.text[:_SAMPLE]}")
+
+
+def _is_from(article: Article, source: str) -> bool:
+    """A domain and its subdomains, or the site's name (ignoring case)."""
+    wanted = source.strip().casefold().removeprefix("www.")
+    if article.sitename and article.sitename.casefold() == wanted:
+        return True
+    try:
+        host = (urlsplit(article.url or "").hostname or "").removeprefix("www.")
+    except ValueError:
+        return False
+    return host == wanted or host.endswith("." + wanted)

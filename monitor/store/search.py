@@ -1,0 +1,305 @@
+"""The full-text index of stored articles: written with each article, read by search.
+
+SQLite: a contentless FTS5 table ``search_index`` (rowid = article id) of each article's
+distinct words (monitor.fts.index_text), tokenised by unicode61 with diacritics removed
+and ``_`` inside words; it keeps no copy of the words, so an edit removes the old ones by
+naming them (computed again from the old title and text). PostgreSQL: a table
+``search_index`` (article id, a tsvector of the same words in the 'simple'
+configuration) with a GIN index. The store writes a row in the transaction that stores
+or edits an article; migration 0010 and ``newsmon db reindex`` (``rebuild``) index the
+stored articles in batches. The table is not among the SQLAlchemy models (its shape
+differs by database): alembic/env.py leaves it out of the comparison.
+
+Candidates come newest article first (id order), a page at a time, with the filters the
+database can apply (dates, feed, the alert's watchlist, term, channel and status);
+monitor.search checks each exactly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy.orm import Session
+
+from monitor.fts import Expr, Word, index_text, render, words_in
+from monitor.store.db import Database
+from monitor.store.tables import Article, UtcDateTime
+
+__all__ = [
+    "TABLE",
+    "Filters",
+    "build",
+    "candidates",
+    "create",
+    "create_lookup",
+    "drop",
+    "first_since",
+    "index_article",
+    "rebuild",
+    "reindex",
+    "resolve",
+]
+
+log = logging.getLogger(__name__)
+
+TABLE = "search_index"
+_TOKENIZE = "unicode61 remove_diacritics 2 tokenchars '_'"
+_FORGET = text(f"INSERT INTO {TABLE} ({TABLE}, rowid, terms) VALUES ('delete', :id, :terms)")
+_UPSERT = {
+    "sqlite": text(f"INSERT INTO {TABLE} (rowid, terms) VALUES (:id, :terms)"),
+    "postgresql": text(
+        f"INSERT INTO {TABLE} (article_id, doc) VALUES (:id, to_tsvector('simple', :terms)) "
+        "ON CONFLICT (article_id) DO UPDATE SET doc = excluded.doc"
+    ),
+}
+
+
+# ------------------------------------------------------------------ schema and writing
+
+
+def create(conn: Connection) -> None:
+    """The empty index (its lookup structure comes with ``create_lookup``, after a build)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(
+            f"CREATE VIRTUAL TABLE {TABLE} USING fts5(terms, content='', columnsize=0, "
+            f'tokenize="{_TOKENIZE}")'
+        )
+    else:
+        conn.exec_driver_sql(
+            f"CREATE TABLE {TABLE} (article_id INTEGER NOT NULL, doc TSVECTOR NOT NULL, "
+            f"CONSTRAINT pk_{TABLE} PRIMARY KEY (article_id), "
+            f"CONSTRAINT fk_{TABLE}_article_id_articles FOREIGN KEY (article_id) "
+            "REFERENCES articles (id) ON DELETE CASCADE)"
+        )
+
+
+def create_lookup(conn: Connection) -> None:
+    """PostgreSQL's GIN index, built once the rows are in (faster than row by row)."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"CREATE INDEX ix_{TABLE}_doc ON {TABLE} USING gin (doc)")
+
+
+def drop(conn: Connection) -> None:
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
+
+
+def index_article(
+    conn: Connection,
+    article_id: int,
+    title: str,
+    body: str,
+    sitename: str | None,
+    url: str | None,
+    *,
+    was: tuple[str, str] | None = None,
+) -> None:
+    """Index one article in the caller's transaction; after an edit, ``was`` is the
+    (title, text) it was indexed with."""
+    if was is not None and conn.dialect.name == "sqlite":
+        old = index_text(was[0], was[1], sitename, url)
+        conn.execute(_FORGET, {"id": article_id, "terms": old})
+    terms = index_text(title, body, sitename, url)
+    conn.execute(_UPSERT[conn.dialect.name], {"id": article_id, "terms": terms})
+
+
+def reindex(db: Database, progress: Callable[[int], None] | None = None) -> int:
+    """``rebuild`` in one transaction of its own (searches meanwhile see the old index)."""
+    with db.engine.begin() as conn:
+        return rebuild(conn, progress=progress)
+
+
+def rebuild(conn: Connection, *, progress: Callable[[int], None] | None = None) -> int:
+    """The index made anew from every stored article; returns how many."""
+    drop(conn)
+    create(conn)
+    done = build(conn, batch=1000, progress=progress)
+    create_lookup(conn)
+    return done
+
+
+def build(
+    conn: Connection, *, batch: int = 500, progress: Callable[[int], None] | None = None
+) -> int:
+    """Index every stored article into an empty index, ``batch`` at a time."""
+    done = last = 0
+    statement = _UPSERT[conn.dialect.name]
+    while True:
+        rows = conn.execute(
+            select(Article.id, Article.title, Article.text, Article.sitename, Article.url)
+            .where(Article.id > last)
+            .order_by(Article.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return done
+        conn.execute(
+            statement,
+            [{"id": r.id, "terms": index_text(r.title, r.text, r.sitename, r.url)} for r in rows],
+        )
+        done += len(rows)
+        last = rows[-1].id
+        if progress is not None:
+            progress(len(rows))
+        elif done % (batch * 20) == 0:
+            log.info("search index: %d articles indexed", done)
+
+
+# ------------------------------------------------------------------ reading
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the database narrows candidates by (the exact check does the rest)."""
+
+    feed_id: int | None = None
+    watchlist: str | None = None
+    term: str | None = None
+    channel: str | None = None
+    status: str | None = None
+    language: str | None = None  # declared by the page; articles that declare none pass
+    since: datetime | None = None  # when the article was stored
+    until: datetime | None = None
+    is_alerted: bool = True  # only articles that raised an alert
+
+    @property
+    def wants_alert(self) -> bool:
+        alert_side = (self.watchlist, self.term, self.channel, self.status)
+        return self.is_alerted or any(v is not None for v in alert_side)
+
+
+def resolve(s: Session, expr: Expr | None) -> str | None:
+    """The expression in the database's query syntax; None when nothing narrows it."""
+    if s.get_bind().dialect.name == "sqlite":
+        return render(expr, _fts5_word, " AND ", " OR ")
+    found = words_in(expr)
+    if not found:
+        return None
+    probe = text(
+        "SELECT u.w, tsvector_to_array(to_tsvector('simple', u.w)) "
+        "FROM unnest(CAST(:words AS text[])) AS u(w)"
+    )
+    lexemes = {w: list(lx) for w, lx in s.execute(probe, {"words": [w.text for w in found]})}
+
+    def word(w: Word) -> str | None:
+        pieces = lexemes.get(w.text) or []  # none: PostgreSQL cannot look this word up
+        quoted = ["'" + p.replace("\\", "\\\\").replace("'", "''") + "'" for p in pieces]
+        terms = [q + (":*" if w.is_prefix else "") for q in quoted]
+        return None if not terms else terms[0] if len(terms) == 1 else f"({' & '.join(terms)})"
+
+    return render(expr, word, " & ", " | ")
+
+
+def _fts5_word(w: Word) -> str:
+    return '"' + w.text.replace('"', '""') + '"' + (" *" if w.is_prefix else "")
+
+
+def first_since(s: Session, since: datetime) -> int | None:
+    """The id of the first article stored at or after ``since`` (ids grow with time)."""
+    query = (
+        select(Article.id).where(Article.created_at >= since).order_by(Article.created_at).limit(1)
+    )
+    return s.scalar(query)
+
+
+def candidates(
+    s: Session,
+    match: str | None,
+    filters: Filters,
+    *,
+    before: int | None,
+    floor: int | None,
+    limit: int,
+) -> list[int]:
+    """Ids of articles, newest first, below ``before`` and from ``floor`` on, that the
+    index (``match``, from ``resolve``) and the filters let through."""
+    dialect = s.get_bind().dialect.name
+    params: dict[str, Any] = {"limit": limit}
+    if match is None:
+        key, source = "a.id", "articles AS a"
+    elif dialect == "sqlite":
+        key, source = f"{TABLE}.rowid", TABLE
+        where = [f"{TABLE} MATCH :match"]
+    else:
+        key, source = "x.article_id", f"{TABLE} AS x"
+        where = ["x.doc @@ CAST(:match AS tsquery)"]
+    if match is None:
+        where = []
+    else:
+        params["match"] = match
+        if filters.since or filters.until or filters.language:
+            join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"  # keep the index first
+            source += f" {join} articles AS a ON a.id = {key}"
+    where += _conditions(key, filters, params, before, floor, "+" if dialect == "sqlite" else "")
+    sql = f"SELECT {key} FROM {source}"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    statement = text(sql + f" ORDER BY {key} DESC LIMIT :limit").bindparams(
+        *(bindparam(n, type_=UtcDateTime()) for n in ("since", "until") if n in params)
+    )
+    return [int(i) for i in s.execute(statement, params).scalars()]
+
+
+def _conditions(
+    key: str, f: Filters, params: dict[str, Any], before: int | None, floor: int | None, no_ix: str
+) -> list[str]:
+    """The filters as SQL. On SQLite, ``no_ix`` ("+") keeps a filter column from being
+    used as the index of a per-candidate lookup (the planner, without statistics, would
+    otherwise walk every failed delivery or every entry of a feed for each candidate)."""
+    where = []
+    if before is not None:
+        where.append(f"{key} < :before")
+        params["before"] = before
+    if floor is not None:
+        where.append(f"{key} >= :floor")
+        params["floor"] = floor
+    if f.since is not None:
+        where.append("a.created_at >= :since")
+        params["since"] = f.since
+    if f.until is not None:
+        where.append("a.created_at < :until")
+        params["until"] = f.until
+    if f.language is not None:
+        where.append(
+            "(a.language IS NULL OR lower(a.language) = :language "
+            "OR lower(a.language) LIKE :language_tag)"
+        )
+        params.update(language=f.language, language_tag=f.language + "-%")
+    if f.feed_id is not None:
+        where.append(
+            f"EXISTS (SELECT 1 FROM entries AS e WHERE e.article_id = {key} "
+            f"AND {no_ix}e.feed_id = :feed_id)"
+        )
+        params["feed_id"] = f.feed_id
+    if f.wants_alert:
+        where.append(
+            f"EXISTS (SELECT 1 FROM alerts AS al WHERE al.article_id = {key}"
+            + "".join(" AND " + c for c in _alert_conditions(f, params, no_ix))
+            + ")"
+        )
+    return where
+
+
+def _alert_conditions(f: Filters, params: dict[str, Any], no_ix: str) -> list[str]:
+    found = []
+    on_match = [(c, v) for c, v in (("watchlist", f.watchlist), ("term", f.term)) if v is not None]
+    if on_match:
+        found.append(
+            "EXISTS (SELECT 1 FROM matches AS m WHERE m.alert_id = al.id"
+            + "".join(f" AND {no_ix}m.{c} = :{c}" for c, _ in on_match)
+            + ")"
+        )
+        params.update(on_match)
+    on_delivery = [(c, v) for c, v in (("channel", f.channel), ("status", f.status)) if v]
+    if on_delivery:
+        found.append(
+            "EXISTS (SELECT 1 FROM deliveries AS d WHERE d.alert_id = al.id"
+            + "".join(f" AND {no_ix}d.{c} = :{c}" for c, _ in on_delivery)
+            + ")"
+        )
+        params.update(on_delivery)
+    return found
