@@ -84,4 +84,7 @@ def run_demo(workdir: Path) -> int:
     click.echo(f"  newsmon --config {config_path} alerts list")
     click.echo(f"  newsmon --config {config_path} alerts show {found[-1].id if found else 1}")
     click.echo(f"  newsmon --config {config_path} feeds list")
+    click.echo(f"  newsmon --config {config_path} alerts search 'NATO AND Ukraine'")
+    click.echo(f"  newsmon --config {config_path} stats --since 7d")
+    click.echo(f"  newsmon --config {config_path} status")
     return 0 if found and again == 0 and hook.received else 1
