@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monitor.app import close_context, open_context, poll_once
 from monitor.cli.output import emit, format_option, listing_options
 from monitor.config import load
 from monitor.store.db import connect
@@ -51,6 +50,8 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
         newsmon poll --once
         newsmon poll --once --feed bbc-world --format json
     """
+    from monitor.app import close_context, open_context, poll_once  # the whole pipeline
+
     settings = obj.settings
     for name in feeds:
         settings.feed_by_name(name)
