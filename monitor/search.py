@@ -12,6 +12,8 @@ declares, else the one detected in its text. A page stops when it is full or aft
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -53,7 +55,9 @@ class Request:
     limit: int = 50
     after: int | None = None  # continue below this article id
     skip: int = 0  # results to pass over first (pages before this one)
-    max_scan: int = 20_000
+    max_scan: int = 5_000  # candidates to check exactly, at most
+    seconds: float = 2.0  # time to spend, at most (then the page says where to go on)
+    span: int = 2_048  # article ids in the first window (see _Walk)
 
 
 @dataclass(frozen=True)
@@ -98,33 +102,10 @@ def run(db: Database, request: Request) -> Page:
     expr = prefilter(compiled)
     if request.source:
         expr = all_of([expr, *(Word(w) for w in words(request.source))])
-    wanted = request.skip + request.limit + 1  # one more tells whether a next page exists
-    kept: list[tuple[found.StoredText, str | None, list[Match]]] = []
-    scanned, is_cut, before = 0, False, request.after
     with db.session() as s:
         filters = _filters(s, request)
-        match = search.resolve(s, expr)
-        floor = search.first_since(s, request.since) if request.since else None
-        if request.since and floor is None:
-            return Page([], None, 0, False)  # nothing stored since then
-        batch = min(max(request.limit + 1, 50), 500)
-        while len(kept) < wanted:
-            if scanned >= request.max_scan:
-                is_cut = True
-                break
-            size = min(batch, request.max_scan - scanned)
-            ids = search.candidates(s, match, filters, before=before, floor=floor, limit=size)
-            for stored in found.texts(s, ids):
-                scanned += 1
-                before = stored.id
-                hit = _check(compiled, stored.article, request)
-                if hit is not None:
-                    kept.append((stored, *hit))
-                    if len(kept) >= wanted:
-                        break
-            if len(ids) < size:
-                break
-            batch = min(batch * 4, 2000)
+        walk = _Walk(s, search.resolve(s, expr), filters, request)
+        kept = walk.collect(lambda stored: _check(compiled, stored.article, request))
         page = kept[request.skip : request.skip + request.limit]
         ids = [stored.id for stored, _, _ in page]
         alerts = found.alerts_of(s, ids)
@@ -136,8 +117,67 @@ def run(db: Database, request: Request) -> Page:
     if len(kept) > request.skip + request.limit and results:
         next_after: int | None = results[-1].stored.id
     else:
-        next_after = before if is_cut else None
-    return Page(results, next_after, scanned, is_cut)
+        next_after = walk.position if walk.is_cut else None
+    return Page(results, next_after, walk.scanned, walk.is_cut)
+
+
+_Kept = tuple[found.StoredText, str | None, list[Match]]
+
+
+class _Walk:
+    """Candidates newest first, in windows of article ids that double in size (the first
+    is ``request.span``), so that a filter the database must check row by row costs in
+    proportion to the window, not to the whole history; stops when the page is full, the
+    range is done, or ``max_scan`` candidates or ``seconds`` are spent. The first window
+    is expected to be dense with matches (a common word fills the page there); when it
+    is not, the words are rare and later windows are looked up in the index instead."""
+
+    def __init__(
+        self, s: Session, match: str | None, filters: search.Filters, request: Request
+    ) -> None:
+        self.s, self.match, self.filters, self.request = s, match, filters, request
+        self.scanned = 0
+        self.is_cut = False
+        self.position: int | None = None  # below this id nothing has been checked yet
+
+    def collect(
+        self, check: Callable[[found.StoredText], tuple[str | None, list[Match]] | None]
+    ) -> list[_Kept]:
+        request, s = self.request, self.s
+        wanted = request.skip + request.limit + 1  # one more tells whether more follow
+        span = search.id_range(s, request.since, request.until)
+        if span is None or search.is_unused(s, self.filters):
+            return []
+        low, high = span
+        high = min(high, request.after) if request.after is not None else high
+        kept: list[_Kept] = []
+        width, batch = request.span, min(max(request.limit + 1, 50), 500)
+        is_dense = True
+        deadline = time.monotonic() + request.seconds
+        while len(kept) < wanted and high > low:
+            size = min(batch, request.max_scan - self.scanned)
+            if size <= 0:
+                self.is_cut, self.position = True, high
+                break
+            floor = max(low, high - width)
+            ids = search.candidates(
+                s, self.match, self.filters, before=high, floor=floor, limit=size, is_dense=is_dense
+            )
+            for stored in found.texts(s, ids):
+                self.scanned += 1
+                hit = check(stored)
+                if hit is not None:
+                    kept.append((stored, *hit))
+                    if len(kept) >= wanted:
+                        break
+            if len(ids) == size:  # more in this window
+                high, batch = ids[-1], min(batch * 4, 2000)
+            else:  # the window is done: the next one, twice as wide
+                high, width, is_dense = floor, width * 2, False
+            if time.monotonic() > deadline and len(kept) < wanted and high > low:
+                self.is_cut, self.position = True, high
+                break
+        return kept
 
 
 def _filters(s: Session, request: Request) -> search.Filters:

@@ -13,6 +13,7 @@ import sys
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
 
 __all__ = [
     "Folded",
@@ -28,15 +29,6 @@ __all__ = [
 # (Russian stress marks: "Рябко́в" is "Рябков")
 _DROP = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300-\u036f]")
 _PARTS = re.compile(r"(\w+)")
-_EXPANDS = re.compile(
-    "["
-    + "".join(
-        re.escape(chr(c))
-        for c in range(sys.maxunicode + 1)
-        if not 0xD800 <= c <= 0xDFFF and len(chr(c).casefold()) != 1
-    )
-    + "]"
-)
 _SEP_FOLD = str.maketrans(
     {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
     | {c: "'" for c in "\u2019\u02bc\u2018`\u00b4"}
@@ -51,6 +43,21 @@ _ABBREVIATION = re.compile(
     r"ca|bzw|z\.b|u\.a|d\.h|usw|ggf|vgl|etc|т\.е|т\.д|г|гг|ул|им|см|e\.g|i\.e|u\.s)\.$",
     re.IGNORECASE,
 )
+
+
+@lru_cache(maxsize=1)
+def _expands() -> re.Pattern[str]:
+    """Characters that casefolding makes longer ("ß" -> "ss"); built on first use (it
+    looks at every code point, which takes a noticeable part of a second)."""
+    return re.compile(
+        "["
+        + "".join(
+            re.escape(chr(c))
+            for c in range(sys.maxunicode + 1)
+            if not 0xD800 <= c <= 0xDFFF and len(chr(c).casefold()) != 1
+        )
+        + "]"
+    )
 
 
 def normalise(text: str) -> str:
@@ -100,7 +107,7 @@ def fold(norm: str) -> Folded:
     grown: list[tuple[int, int, int]] = []
     if len(folded) != len(norm):
         shift = 0
-        for m in _EXPANDS.finditer(norm):
+        for m in _expands().finditer(norm):
             size = len(m.group().casefold())
             grown_at.append(m.start() + shift)
             shift += size - 1

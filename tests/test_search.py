@@ -27,7 +27,7 @@ from monitor.cli.search import SEARCH_FIELDS
 from monitor.cli.watchlists import SHOW_FIELDS
 from monitor.demo.server import Receiver, Site
 from monitor.match import find_matches
-from monitor.search import compile_search
+from monitor.search import Request, compile_search, run
 from monitor.store.backfill import read_articles
 from monitor.store.db import connect
 
@@ -287,3 +287,20 @@ def test_alerts_show_tells_the_story_and_highlights(history: History) -> None:
     assert "»NATO« foreign ministers" in text  # hits marked where colours are lost
     assert "(via world, nachrichten)  [first, this alert]" in text
     assert "pager: failed (attempts 1)  error: " in text
+
+
+def test_windows_and_budgets_change_nothing_but_where_a_page_ends(history: History) -> None:
+    query = "NATO OR Ukraine OR Україна OR OSCE OR ОБСЕ OR Рябков*"
+    db = connect(history.url)
+    try:
+        whole = run(db, Request(query, is_alerted=False, limit=100))
+        narrow = run(db, Request(query, is_alerted=False, limit=100, span=1))
+        hurried = run(db, Request(query, is_alerted=False, limit=100, span=1, seconds=0))
+        rest = run(db, Request(query, is_alerted=False, limit=100, after=hurried.next_after))
+    finally:
+        db.close()
+    ids = [r.stored.id for r in whole.results]
+    assert len(ids) > 5 and not whole.is_cut and whole.next_after is None
+    assert [r.stored.id for r in narrow.results] == ids  # a window of one article at first
+    assert hurried.is_cut and hurried.next_after is not None and len(hurried.results) <= 1
+    assert [r.stored.id for r in hurried.results + rest.results] == ids

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from monitor.cli.output import emit, iso, listing_options
 from monitor.model import DeliveryStatus
-from monitor.pipeline import utcnow
 from monitor.store.db import Database, connect
 from monitor.store.outbox import DeliveryRow, list_deliveries, requeue
 
@@ -134,7 +134,7 @@ def deliveries_retry(obj: Obj, ids: tuple[int, ...], is_dead: bool) -> None:
         raise click.UsageError("give delivery IDs or --dead (one of them)")
     db = _open(obj)
     try:
-        done = requeue(db, utcnow(), ids=ids, is_all_dead=is_dead)
+        done = requeue(db, datetime.now(UTC), ids=ids, is_all_dead=is_dead)
         missing = sorted(set(ids) - set(done))
         known = {d.id: d.status for d in list_deliveries(db, limit=100_000)} if missing else {}
     finally:

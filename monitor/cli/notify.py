@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.output import format_option
-from monitor.notify import send
-from monitor.render import Message
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
@@ -38,6 +36,9 @@ def notify_test(obj: Obj, channel: str, fmt: str) -> None:
     Example:
         newsmon notify test desk
     """
+    from monitor.notify import send  # apprise: loaded only when a message goes out
+    from monitor.render import Message
+
     settings = obj.settings
     if channel not in settings.channel:
         known = ", ".join(sorted(settings.channel)) or "none"

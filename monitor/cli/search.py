@@ -110,7 +110,7 @@ def result_dict(r: Result) -> dict[str, Any]:
 @click.option(
     "--max-scan",
     type=click.IntRange(1),
-    default=20_000,
+    default=5_000,
     show_default=True,
     help="Give up after matching this many candidate articles (then --after continues).",
 )

@@ -13,9 +13,7 @@ from rich.progress import Progress
 
 from monitor.cli.alerts import parse_when
 from monitor.cli.output import emit, format_option, listing_options
-from monitor.cli.source import read_article_source
 from monitor.config import Settings
-from monitor.delivery import drain
 from monitor.errors import ConfigError
 from monitor.lexicon import Form
 from monitor.match import Watchlists, article_language, compile_watchlist, find_matches
@@ -167,6 +165,8 @@ def watchlists_test(
     """
     settings = obj.settings
     compiled = _chosen(settings, name)
+    from monitor.cli.source import read_article_source  # fetching and extraction
+
     article, where = read_article_source(settings, source, title)
     matches = find_matches(compiled, article)
     listed = [_match_dict(m) for m in matches]
@@ -250,6 +250,8 @@ def watchlists_backfill(obj: Obj, name: str, since: str | None, notify: bool, fm
                     progress.advance(task)
                 last = batch[-1].id
         if notify and totals["queued"]:
+            from monitor.delivery import drain  # apprise
+
             drain(db, settings, datetime.now(UTC))
     finally:
         db.close()

@@ -5,10 +5,11 @@ distinct words (monitor.fts.index_text), tokenised by unicode61 with diacritics 
 and ``_`` inside words; it keeps no copy of the words, so an edit removes the old ones by
 naming them (computed again from the old title and text). PostgreSQL: a table
 ``search_index`` (article id, a tsvector of the same words in the 'simple'
-configuration) with a GIN index. The store writes a row in the transaction that stores
-or edits an article; migration 0010 and ``newsmon db reindex`` (``rebuild``) index the
-stored articles in batches. The table is not among the SQLAlchemy models (its shape
-differs by database): alembic/env.py leaves it out of the comparison.
+configuration, stripped of positions, which nothing asks for) with a GIN index. The
+store writes a row in the transaction that stores or edits an article; migration 0010
+and ``newsmon db reindex`` (``rebuild``) index the stored articles in batches. The table
+is not among the SQLAlchemy models (its shape differs by database): alembic/env.py
+leaves it out of the comparison.
 
 Candidates come newest article first (id order), a page at a time, with the filters the
 database can apply (dates, feed, the alert's watchlist, term, channel and status);
@@ -23,12 +24,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
 from monitor.fts import Expr, Word, index_text, render, words_in
 from monitor.store.db import Database
-from monitor.store.tables import Article, UtcDateTime
+from monitor.store.tables import Article, Delivery, MatchRow, UtcDateTime
 
 __all__ = [
     "TABLE",
@@ -39,7 +40,9 @@ __all__ = [
     "create_lookup",
     "drop",
     "first_since",
+    "id_range",
     "index_article",
+    "is_unused",
     "rebuild",
     "reindex",
     "resolve",
@@ -53,7 +56,8 @@ _FORGET = text(f"INSERT INTO {TABLE} ({TABLE}, rowid, terms) VALUES ('delete', :
 _UPSERT = {
     "sqlite": text(f"INSERT INTO {TABLE} (rowid, terms) VALUES (:id, :terms)"),
     "postgresql": text(
-        f"INSERT INTO {TABLE} (article_id, doc) VALUES (:id, to_tsvector('simple', :terms)) "
+        f"INSERT INTO {TABLE} (article_id, doc) "
+        "VALUES (:id, strip(to_tsvector('simple', :terms))) "
         "ON CONFLICT (article_id) DO UPDATE SET doc = excluded.doc"
     ),
 }
@@ -79,9 +83,11 @@ def create(conn: Connection) -> None:
 
 
 def create_lookup(conn: Connection) -> None:
-    """PostgreSQL's GIN index, built once the rows are in (faster than row by row)."""
+    """PostgreSQL's GIN index, built once the rows are in (faster than row by row), and
+    the statistics the planner needs to know common words from rare ones."""
     if conn.dialect.name == "postgresql":
         conn.exec_driver_sql(f"CREATE INDEX ix_{TABLE}_doc ON {TABLE} USING gin (doc)")
+        conn.exec_driver_sql(f"ANALYZE {TABLE}")
 
 
 def drop(conn: Connection) -> None:
@@ -108,7 +114,8 @@ def index_article(
 
 
 def reindex(db: Database, progress: Callable[[int], None] | None = None) -> int:
-    """``rebuild`` in one transaction of its own (searches meanwhile see the old index)."""
+    """``rebuild`` in one transaction of its own: until it commits, SQLite readers see the
+    old index and PostgreSQL ones wait; writers (the daemon storing articles) wait."""
     with db.engine.begin() as conn:
         return rebuild(conn, progress=progress)
 
@@ -194,6 +201,15 @@ def resolve(s: Session, expr: Expr | None) -> str | None:
     return render(expr, word, " & ", " | ")
 
 
+# for this transaction; plans made for one way are not reused for the other (psycopg
+# prepares a statement run often, and a prepared plan outlives a change of settings)
+_PLAN = text(
+    "SELECT set_config('enable_indexscan', :walk, true), "
+    "set_config('enable_bitmapscan', :look, true), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true)"
+)
+
+
 def _fts5_word(w: Word) -> str:
     return '"' + w.text.replace('"', '""') + '"' + (" *" if w.is_prefix else "")
 
@@ -206,6 +222,33 @@ def first_since(s: Session, since: datetime) -> int | None:
     return s.scalar(query)
 
 
+def id_range(s: Session, since: datetime | None, until: datetime | None) -> tuple[int, int] | None:
+    """[low, high): the article ids stored from ``since`` and before ``until``, found
+    through the time index (ids grow with time); None when no article is in between."""
+    top = s.scalar(select(func.max(Article.id)))
+    if top is None:
+        return None
+    low = first_since(s, since) if since is not None else 0
+    high = first_since(s, until) if until is not None else None
+    if low is None:
+        return None
+    high = top + 1 if high is None else high
+    return (low, high) if low < high else None
+
+
+def is_unused(s: Session, f: Filters) -> bool:
+    """Whether a filter names a watchlist, channel or delivery state that no alert has
+    (answered from an index, where walking the candidates would find that out slowly)."""
+    checks = []
+    if f.watchlist is not None:
+        checks.append(select(MatchRow.id).where(MatchRow.watchlist == f.watchlist))
+    if f.channel is not None:
+        checks.append(select(Delivery.id).where(Delivery.channel == f.channel))
+    if f.status is not None:
+        checks.append(select(Delivery.id).where(Delivery.status == f.status))
+    return any(s.scalar(check.limit(1)) is None for check in checks)
+
+
 def candidates(
     s: Session,
     match: str | None,
@@ -214,10 +257,22 @@ def candidates(
     before: int | None,
     floor: int | None,
     limit: int,
+    is_dense: bool = True,
 ) -> list[int]:
     """Ids of articles, newest first, below ``before`` and from ``floor`` on, that the
-    index (``match``, from ``resolve``) and the filters let through."""
+    index (``match``, from ``resolve``) and the filters let through.
+
+    ``is_dense``: many articles in the range are expected to pass. PostgreSQL then walks
+    the ids in order, testing each article's words, which finds the newest few of a
+    common word at once; otherwise it looks the words up in the GIN index, which costs
+    little for a rare word. Its planner cannot tell these apart well enough (it takes a
+    word it has no statistics for to be in 1 article of 200, and testing an article's
+    words to cost nothing), so the caller says which (monitor.search: the first range
+    is walked, the rest are looked up)."""
     dialect = s.get_bind().dialect.name
+    if dialect == "postgresql" and match is not None:
+        walk, look = ("on", "off") if is_dense else ("off", "on")
+        s.execute(_PLAN, {"walk": walk, "look": look})
     params: dict[str, Any] = {"limit": limit}
     if match is None:
         key, source = "a.id", "articles AS a"
@@ -236,6 +291,8 @@ def candidates(
             source += f" {join} articles AS a ON a.id = {key}"
     where += _conditions(key, filters, params, before, floor, "+" if dialect == "sqlite" else "")
     sql = f"SELECT {key} FROM {source}"
+    if dialect == "postgresql" and match is not None:
+        sql = f"/* {'walk' if is_dense else 'look up'} */ " + sql
     if where:
         sql += " WHERE " + " AND ".join(where)
     statement = text(sql + f" ORDER BY {key} DESC LIMIT :limit").bindparams(
