@@ -42,6 +42,7 @@ __all__ = [
     "ChannelSettings",
     "FeedSettings",
     "QuerySettings",
+    "ScaleSettings",
     "Settings",
     "StoriesSettings",
     "TermSettings",
@@ -98,6 +99,16 @@ class DeliverySettings(_Table):
     max_attempts: int = Field(default=12, ge=1)
     max_age: Duration = 3 * 86400.0
     lease: Duration = 300.0
+
+
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+class ScaleSettings(_Table):
+    workers: int = Field(default_factory=_cores, ge=0, le=256)
+    worker_timeout: Duration = 60.0
+    lease: Duration = Field(default=60.0, ge=1.0)
 
 
 class StoriesSettings(_Table):
@@ -230,6 +241,7 @@ class Settings(_Table):
     defaults: DefaultsSettings = DefaultsSettings()
     delivery: DeliverySettings = DeliverySettings()
     stories: StoriesSettings = StoriesSettings()
+    scale: ScaleSettings = ScaleSettings()
     feed: list[FeedSettings] = []
     channel: dict[Annotated[str, Field(pattern=_NAME)], ChannelSettings] = {}
     watchlist: dict[Annotated[str, Field(pattern=_NAME)], WatchlistSettings] = {}

@@ -10,6 +10,7 @@ import logging
 import signal
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from types import FrameType
 
@@ -18,10 +19,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor import config as config_mod
 from monitor import sdnotify
 from monitor.app import close_context, open_context
+from monitor.cycle import run_cycle
 from monitor.delivery import drain
 from monitor.errors import NewsmonError, UnavailableError
 from monitor.match import compile_watchlists
-from monitor.pipeline import Context, run_cycle, utcnow
+from monitor.pipeline import Context, utcnow
 from monitor.store.feeds import sync_feeds
 
 __all__ = ["Daemon"]
@@ -51,7 +53,7 @@ class Daemon:
             return  # the database failed lately: wait out the backoff
         self._busy_since = time.monotonic()
         try:
-            results = run_cycle(self.ctx)
+            results = run_cycle(self.ctx, stop=self._stop)
         except NewsmonError as exc:
             self._database_failed(str(exc))
             return
@@ -85,7 +87,7 @@ class Daemon:
 
     def _drain(self) -> None:
         try:
-            result = drain(self.ctx.db, self.ctx.settings, self.ctx.clock())
+            result = drain(self.ctx.db, self.ctx.settings, self.ctx.clock(), owner=self.ctx.owner)
         except NewsmonError as exc:
             log.warning("delivery pass failed error=%r", str(exc))
             return
@@ -168,7 +170,7 @@ class Daemon:
         except NewsmonError as exc:
             log.error("reload refused, keeping the old config error=%r", str(exc))
         else:
-            self.ctx = Context(self.ctx.db, self.ctx.client, settings, compile_watchlists(settings))
+            self.ctx = replace(self.ctx, settings=settings, watchlists=compile_watchlists(settings))
             log.info("reloaded feeds=%d watchlists=%d", len(settings.feed), len(settings.watchlist))
         sdnotify.notify("READY=1")
 

@@ -29,6 +29,7 @@ from monitor.render import Message, render
 from monitor.store import outbox
 from monitor.store.alerts import AlertView, get_alert
 from monitor.store.db import Database
+from monitor.store.leases import instance_name
 from monitor.store.outbox import Claim, TargetOutcome
 
 __all__ = ["DrainResult", "drain", "retry_delay"]
@@ -55,6 +56,7 @@ class _Pass:
     db: Database
     settings: Settings
     now: datetime
+    owner: str
     started: float = field(default_factory=time.monotonic)
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(("sent", "failed", "dead", "held"), 0)
@@ -66,7 +68,7 @@ class _Pass:
 
     def hold(self, claims: Sequence[Claim], until: datetime | None = None) -> None:
         for c in claims:
-            outbox.release(self.db, [c.id], until or c.next_attempt_at)
+            outbox.release(self.db, [c.id], until or c.next_attempt_at, owner=self.owner)
         self.counts["held"] += len(claims)
 
     def fail(self, claims: Sequence[Claim], error: str, last: Sequence[TargetOutcome] = ()) -> None:
@@ -76,9 +78,18 @@ class _Pass:
             age = (now - c.created_at).total_seconds()
             is_dead = attempts >= cfg.max_attempts or age >= cfg.max_age
             next_at = now + timedelta(seconds=retry_delay(self.settings, attempts))
-            outbox.mark_failed(
-                self.db, [c.id], error, next_attempt_at=next_at, is_dead=is_dead, outcomes=last
+            held = outbox.mark_failed(
+                self.db,
+                [c.id],
+                error,
+                next_attempt_at=next_at,
+                is_dead=is_dead,
+                outcomes=last,
+                owner=self.owner,
             )
+            if not held:
+                _lost(c.channel, 1)
+                continue
             self.counts["dead" if is_dead else "failed"] += 1
             log.warning(
                 "delivery failed alert=%s channel=%s attempts=%d status=%s error=%r",
@@ -90,13 +101,23 @@ class _Pass:
             )
 
 
-def drain(db: Database, settings: Settings, now: datetime, *, limit: int = 1000) -> DrainResult:
-    """Send what is due at ``now``; at most ``limit`` deliveries per pass."""
-    p = _Pass(db, settings, now)
+def drain(
+    db: Database,
+    settings: Settings,
+    now: datetime,
+    *,
+    limit: int = 1000,
+    owner: str | None = None,
+) -> DrainResult:
+    """Send what is due at ``now``; at most ``limit`` deliveries per pass. ``owner`` names
+    this instance in its claims (default: this process)."""
+    p = _Pass(db, settings, now, owner or instance_name())
     held_channels: set[str] = set()
     for _ in range(limit):
         # due at the start of the pass: a delivery that fails is not retried in the same pass
-        claim = outbox.claim_next(db, now, settings.delivery.lease, held_channels, p.clock())
+        claim = outbox.claim_next(
+            db, now, settings.delivery.lease, held_channels, p.clock(), owner=p.owner
+        )
         if claim is None:
             break
         channel = settings.channel.get(claim.channel)
@@ -120,7 +141,9 @@ def _deliver(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:
             p.hold(batch, due_at)
             return False
         lease = p.settings.delivery.lease
-        batch += outbox.claim_channel(p.db, claim.channel, p.now, lease, p.clock())
+        batch += outbox.claim_channel(
+            p.db, claim.channel, p.now, lease, p.clock(), owner=p.owner
+        )
     views: list[tuple[Claim, AlertView]] = []
     for c in batch:
         view = get_alert(p.db, c.alert_id)
@@ -185,7 +208,7 @@ def _send(
         for i, r in enumerate(notify.send_each(todo, message, severity), 1):
             outcome = TargetOutcome(r.key, r.target, r.is_ok, r.error)
             if i < len(todo):  # remembered at once; the last one with the final mark
-                outbox.record_targets(p.db, ids, [outcome], p.clock())
+                outbox.record_targets(p.db, ids, [outcome], p.clock(), owner=p.owner)
             else:
                 last = [outcome]
             if not r.is_ok:
@@ -194,7 +217,17 @@ def _send(
             error = f"{len(failures)} of {len(urls)} target(s) failed: " + "; ".join(failures)
             p.fail(claims, notify.redact(error, urls), last)
             continue
-        outbox.mark_sent(p.db, ids, p.clock(), last)
-        p.counts["sent"] += len(claims)
+        held = outbox.mark_sent(p.db, ids, p.clock(), last, owner=p.owner)
+        p.counts["sent"] += held
         for c in claims:
             log.info("delivered alert=%s channel=%s", c.alert_id, c.channel)
+        if held < len(ids):
+            _lost(claims[0].channel, len(ids) - held)
+
+
+def _lost(channel: str, count: int) -> None:
+    log.warning(
+        "claim expired and another sender took it over; outcome dropped channel=%s count=%d",
+        channel,
+        count,
+    )

@@ -9,6 +9,7 @@
     │   └── BlockedError     the URL resolves to an address newsmon does not fetch from
     ├── ParseError           the bytes are not a usable feed
     ├── ExtractError         no main text could be found on a page
+    ├── WorkerError          a worker process died or overran its time on one feed or page
     └── NotifyError          a channel could not be built or refused a message
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
@@ -27,6 +28,7 @@ __all__ = [
     "ParseError",
     "TooLargeError",
     "UnavailableError",
+    "WorkerError",
 ]
 
 
@@ -43,6 +45,10 @@ class NewsmonError(Exception):
 
     def __str__(self) -> str:
         return f"{self.stage}: {self.message}"
+
+    def __reduce__(self) -> tuple[type[NewsmonError], tuple[str, str]]:
+        # raised in a worker process and re-raised here: keep the hint
+        return (type(self), (self.message, self.hint))
 
 
 class ConfigError(NewsmonError):
@@ -88,3 +94,11 @@ class ExtractError(NewsmonError):
 class NotifyError(NewsmonError):
     stage = "notify"
     default_hint = "check the channel URL with `newsmon notify test CHANNEL`"
+
+
+class WorkerError(NewsmonError):
+    stage = "worker"
+    default_hint = (
+        "newsmon goes on with a fresh worker and retries on the next check; if it repeats "
+        "for the same source, report the feed or page that causes it"
+    )

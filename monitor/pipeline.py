@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -24,20 +23,21 @@ import httpx
 
 from monitor.config import Settings
 from monitor.errors import NewsmonError
-from monitor.extract import extract_page, html_to_text
+from monitor.extract import html_to_text
 from monitor.fetch import fetch
 from monitor.match import Watchlist, find_matches
 from monitor.model import Article, Entry, FeedState, TextSource
-from monitor.parse import parse_feed
 from monitor.store import entries as entry_store
 from monitor.store import feeds as feed_store
 from monitor.store.db import Database
 from monitor.store.entries import KnownArticle, Outcome
+from monitor.store.leases import instance_name
 from monitor.store.stories import Identity
 from monitor.stories import fingerprint, short_diff, story_picker
 from monitor.urls import canonical_key, url_key
+from monitor.workers import Workers
 
-__all__ = ["Context", "FeedResult", "process_entry", "refresh_feed", "run_cycle"]
+__all__ = ["Context", "FeedResult", "process_entry", "refresh_feed"]
 
 log = logging.getLogger("newsmon.pipeline")
 
@@ -60,6 +60,9 @@ class Context:
     settings: Settings
     watchlists: Sequence[Watchlist]
     clock: Callable[[], datetime] = utcnow
+    # parsing and extraction run here (monitor.workers); in this process by default
+    workers: Workers = field(default_factory=lambda: Workers(0))
+    owner: str = field(default_factory=instance_name)  # names this instance in leases
 
 
 @dataclass(frozen=True)
@@ -88,7 +91,7 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
             feed_store.record_success(ctx.db, feed.id, now, is_modified=False)
             log.info("polled feed=%s status=not-modified", feed.name)
             return FeedResult(feed.name, "not-modified")
-        title, entries = parse_feed(
+        title, entries = ctx.workers.parse_feed(
             fetched.body,
             url=fetched.url,
             content_type=fetched.content_type,
@@ -211,7 +214,9 @@ def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
             page = fetch(
                 ctx.client, entry.link, max_bytes=ctx.settings.http.max_bytes, accept=PAGE_ACCEPT
             )
-            text = extract_page(page.body, url=page.url, content_type=page.content_type)
+            text = ctx.workers.extract_page(
+                page.body, url=page.url, content_type=page.content_type
+            )
             return Article(
                 url=entry.link,
                 title=entry.title or text.title,
@@ -236,17 +241,6 @@ def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
         published=entry.published,
         error=error,
     )
-
-
-def run_cycle(
-    ctx: Context, *, names: Sequence[str] | None = None, is_forced: bool = False
-) -> list[FeedResult]:
-    """Refresh every due feed (or every named one when forced), a few at a time."""
-    due = feed_store.due_feeds(ctx.db, ctx.clock(), names=names, is_forced=is_forced)
-    if not due:
-        return []
-    with ThreadPoolExecutor(max_workers=ctx.settings.http.concurrency) as pool:
-        return list(pool.map(lambda f: refresh_feed(ctx, f), due))
 
 
 def _failed(ctx: Context, feed: FeedState, now: datetime, error: str) -> FeedResult:

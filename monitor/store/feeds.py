@@ -17,6 +17,7 @@ __all__ = [
     "FeedRow",
     "add_feed",
     "due_feeds",
+    "feed_state",
     "list_feeds",
     "record_failure",
     "record_success",
@@ -100,12 +101,20 @@ def due_feeds(
     if not is_forced:
         query = query.where(Feed.next_check_at <= now)
     with db.session() as s:
-        return [
-            FeedState(
-                r.id, r.name, r.url, r.etag, r.last_modified, r.is_backlog_absorbed, r.error_count
-            )
-            for r in s.scalars(query)
-        ]
+        return [feed_state(r) for r in s.scalars(query)]
+
+
+def feed_state(row: Feed) -> FeedState:
+    """What the pipeline needs of a feed row."""
+    return FeedState(
+        row.id,
+        row.name,
+        row.url,
+        row.etag,
+        row.last_modified,
+        row.is_backlog_absorbed,
+        row.error_count,
+    )
 
 
 def record_success(

@@ -86,6 +86,9 @@ class Feed(Base):
     etag: Mapped[str | None] = mapped_column(Text)
     last_modified: Mapped[str | None] = mapped_column(Text)
     is_backlog_absorbed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the instance polling it right now, until when (renewed while it works; see leases.py)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Story(Base):
@@ -199,5 +202,6 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # a send in progress: who holds it since when; a crashed holder's claim expires
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(128))  # the instance sending it
     # per target (keyed by a hash of its URL): masked target, ok, error, time
     targets: Mapped[dict[str, dict[str, object]] | None] = mapped_column(JSON)
