@@ -5,7 +5,8 @@ run_cycle:  claim a batch of due feeds under a lease (monitor.store.leases)
                (pipeline.refresh_feed; parsing and extraction go to monitor.workers)
             -> when half are done, release those and claim the next batch, in one
                transaction; renew the leases every third of ``[scale] lease``
-            -> when nothing is due any more, release each feed as it is done
+            -> when nothing is due any more, release done feeds a batch at a time,
+               and the rest at the end (a write per feed would cost a commit each)
 
 Several instances on one database each claim what they can handle, so the feeds spread
 over them; the feeds of an instance that died are claimed again when its leases expire.
@@ -33,6 +34,7 @@ class _Cycle:
     def __init__(self, ctx: Context, names: Sequence[str] | None, is_forced: bool) -> None:
         self.ctx, self.names, self.is_forced = ctx, names, is_forced
         self.lease = ctx.settings.scale.lease
+        self.width = ctx.settings.http.concurrency
         self.started = ctx.clock()
         self.seen: set[int] = set()  # every feed claimed in this cycle
         self.done: list[int] = []  # refreshed, not released yet
@@ -70,7 +72,7 @@ class _Cycle:
         if time.monotonic() - self.renewed >= self.lease / 3:
             renew_leases(c.db, c.owner, c.clock(), self.lease)
             self.renewed = time.monotonic()
-        if not self.is_more and self.done:
+        if not self.is_more and len(self.done) >= self.width:
             release_feeds(c.db, c.owner, self.done)
             self.done = []
 
@@ -85,8 +87,8 @@ def run_cycle(
     """Refresh every due feed (or, forced, every named one) that no other instance holds.
 
     ``stop``: once set, no more feeds are claimed; the ones in hand are finished."""
-    width = ctx.settings.http.concurrency
     cycle = _Cycle(ctx, names, is_forced)
+    width = cycle.width
     results: list[FeedResult] = []
     running: dict[Future[FeedResult], int] = {}
     try:

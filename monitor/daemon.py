@@ -30,7 +30,7 @@ __all__ = ["Daemon"]
 
 log = logging.getLogger("newsmon.daemon")
 
-TICK_SECONDS = 5.0
+TICK_SECONDS = 5.0  # how often due feeds are looked for (more often for shorter intervals)
 STUCK_AFTER = 900.0  # a poll job running longer than this is considered stuck
 MAX_DB_BACKOFF = 300.0
 
@@ -117,10 +117,11 @@ class Daemon:
     # lifecycle --------------------------------------------------------------------
     def run(self) -> None:
         s = self._scheduler
+        intervals = [self.ctx.settings.feed_interval(f) for f in self.ctx.settings.feed]
         s.add_job(
             self._poll_job,
             "interval",
-            seconds=TICK_SECONDS,
+            seconds=max(1.0, min([TICK_SECONDS, *intervals])),
             id="poll",
             max_instances=1,
             coalesce=True,

@@ -16,15 +16,17 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor import noise, notify
 from monitor.config import ChannelSettings, Settings
 from monitor.digest import render_digest
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, NewsmonError
 from monitor.render import Message, render
 from monitor.store import outbox
 from monitor.store.alerts import AlertView, get_alert
@@ -141,9 +143,7 @@ def _deliver(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:
             p.hold(batch, due_at)
             return False
         lease = p.settings.delivery.lease
-        batch += outbox.claim_channel(
-            p.db, claim.channel, p.now, lease, p.clock(), owner=p.owner
-        )
+        batch += outbox.claim_channel(p.db, claim.channel, p.now, lease, p.clock(), owner=p.owner)
     views: list[tuple[Claim, AlertView]] = []
     for c in batch:
         view = get_alert(p.db, c.alert_id)
@@ -205,14 +205,15 @@ def _send(
         ids = [c.id for c in claims]
         todo = [u for u in urls if notify.fingerprint(u) not in done]
         failures, last = [], []
-        for i, r in enumerate(notify.send_each(todo, message, severity), 1):
-            outcome = TargetOutcome(r.key, r.target, r.is_ok, r.error)
-            if i < len(todo):  # remembered at once; the last one with the final mark
-                outbox.record_targets(p.db, ids, [outcome], p.clock(), owner=p.owner)
-            else:
-                last = [outcome]
-            if not r.is_ok:
-                failures.append(f"{r.target}: {r.error}")
+        with _renewing(p, ids):
+            for i, r in enumerate(notify.send_each(todo, message, severity), 1):
+                outcome = TargetOutcome(r.key, r.target, r.is_ok, r.error)
+                if i < len(todo):  # remembered at once; the last one with the final mark
+                    outbox.record_targets(p.db, ids, [outcome], p.clock(), owner=p.owner)
+                else:
+                    last = [outcome]
+                if not r.is_ok:
+                    failures.append(f"{r.target}: {r.error}")
         if failures:
             error = f"{len(failures)} of {len(urls)} target(s) failed: " + "; ".join(failures)
             p.fail(claims, notify.redact(error, urls), last)
@@ -223,6 +224,29 @@ def _send(
             log.info("delivered alert=%s channel=%s", c.alert_id, c.channel)
         if held < len(ids):
             _lost(claims[0].channel, len(ids) - held)
+
+
+@contextmanager
+def _renewing(p: _Pass, ids: Sequence[int]) -> Iterator[None]:
+    """Renew the claims every third of the lease while a send takes its time (a slow
+    server, apprise loading its plugins on a busy machine): only the claims of a sender
+    that died expire, so another instance never sends the same message twice."""
+    is_done = threading.Event()
+
+    def renew() -> None:
+        while not is_done.wait(p.settings.delivery.lease / 3):
+            try:
+                outbox.record_targets(p.db, ids, [], p.clock(), owner=p.owner)
+            except NewsmonError as exc:
+                log.warning("cannot renew a claim error=%r", str(exc))
+
+    renewer = threading.Thread(target=renew, name="newsmon-renew", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        is_done.set()
+        renewer.join()
 
 
 def _lost(channel: str, count: int) -> None:

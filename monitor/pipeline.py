@@ -214,9 +214,7 @@ def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
             page = fetch(
                 ctx.client, entry.link, max_bytes=ctx.settings.http.max_bytes, accept=PAGE_ACCEPT
             )
-            text = ctx.workers.extract_page(
-                page.body, url=page.url, content_type=page.content_type
-            )
+            text = ctx.workers.extract_page(page.body, url=page.url, content_type=page.content_type)
             return Article(
                 url=entry.link,
                 title=entry.title or text.title,

@@ -45,6 +45,7 @@ def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
     """Make the feeds table agree with the config: add, update, disable the removed."""
     wanted = {f.name: f for f in settings.feed}
     with db.session() as s:
+        db.lock_setup(s)  # instances starting together: one at a time
         rows = {row.name: row for row in s.scalars(select(Feed))}
         for name, cfg in wanted.items():
             row = rows.get(name)

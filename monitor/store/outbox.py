@@ -158,9 +158,7 @@ def _rows(s: Session, ids: Sequence[int], owner: str | None) -> list[Delivery]:
     return list(s.scalars(query))
 
 
-def release(
-    db: Database, ids: Sequence[int], until: datetime, *, owner: str | None = None
-) -> None:
+def release(db: Database, ids: Sequence[int], until: datetime, *, owner: str | None = None) -> None:
     """Give claims back untried (quiet hours, rate limit, digest not due yet)."""
     with db.session() as s:
         for row in _rows(s, ids, owner):
