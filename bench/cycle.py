@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -49,6 +50,11 @@ WORDS = (
     "Ministers met on Tuesday to discuss the budget, the harbour and the weather, and "
     "officials said more talks would follow next week in the capital. "
 )
+VOCABULARY = [
+    f"{a}{b}"
+    for a in ("har", "bud", "cap", "win", "rail", "port")
+    for b in ("bour", "get", "ital", "ter", "way", "side", "line", "stone", "field", "wood")
+]
 
 
 # ------------------------------------------------------------------ the site (own process)
@@ -103,9 +109,12 @@ def serve(feeds: int, entries: int, every: int) -> None:
 
 
 def _page(i: int, n: int) -> bytes:
-    topic = ["NATO ministers met in Brussels.", "Grain talks on Ukraine.", "", "", ""][n % 5]
+    """An article of its own: words drawn (deterministically) from a vocabulary, so
+    that articles do not group into one story; one in five mentions a watchlist term."""
+    topic = ["NATO ministers met in Brussels.", "Grain talks on Ukraine.", "", "", ""][(i + n) % 5]
+    pick = random.Random(i * 100_003 + n)
     paragraphs = "".join(
-        f"<p>{topic} Paragraph {k} of report {i}-{n}. {WORDS}</p>" for k in range(6)
+        f"<p>{topic} {' '.join(pick.choices(VOCABULARY, k=60))}.</p>" for _ in range(6)
     )
     return (
         f"<html><head><title>Report {i}-{n}</title></head><body><nav>Home News</nav>"
@@ -118,7 +127,9 @@ def newsmon(config: str) -> None:
     from monitor.app import close_context, open_context
     from monitor.config import load
     from monitor.cycle import run_cycle
+    from monitor.log import setup_logging
 
+    setup_logging()  # info lines to the log file, as the daemon writes them
     ctx = open_context(load(Path(config)))
     print("ready", flush=True)
     for _ in sys.stdin:
@@ -188,6 +199,8 @@ class Run:
     cpu: float
     rss: float
     pss: float
+    main: float  # peak RSS of the process itself, without its workers
+    main_cpu: float  # CPU time of the process itself
     answer: dict[str, float]
 
 
@@ -209,13 +222,15 @@ class Child:
     def measure(self, progress: Progress, task: TaskID, base: str) -> Run:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         pids = tree(self.proc.pid)
-        cpu0, peak, done = cpu_seconds(pids), [0.0, 0.0], threading.Event()
+        cpu0, peak, done = cpu_seconds(pids), [0.0, 0.0, 0.0], threading.Event()
+        main0 = _own_cpu(self.proc.pid)
         hits0 = _hits(base)
 
         def sample() -> None:
             while not done.wait(0.1):
                 rss, pss = memory_mb(tree(self.proc.pid))
-                peak[:] = [max(peak[0], rss), max(peak[1], pss)]
+                main = memory_mb([self.proc.pid])[0]
+                peak[:] = [max(peak[0], rss), max(peak[1], pss), max(peak[2], main)]
                 progress.update(task, completed=_hits(base) - hits0)
 
         sampler = threading.Thread(target=sample, daemon=True)
@@ -226,12 +241,18 @@ class Child:
         done.set()
         sampler.join()
         cpu = cpu_seconds(tree(self.proc.pid)) - cpu0
-        return Run(self.name, answer["seconds"], cpu, peak[0], peak[1], answer)
+        main_cpu = _own_cpu(self.proc.pid) - main0
+        return Run(self.name, answer["seconds"], cpu, peak[0], peak[1], peak[2], main_cpu, answer)
 
     def stop(self) -> None:
         if self.proc.stdin is not None:
             self.proc.stdin.close()
         self.proc.wait(120)
+
+
+def _own_cpu(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _hits(base: str) -> int:
@@ -265,12 +286,12 @@ def report(first: Run, runs: list[Run], args: argparse.Namespace) -> None:
     print(f"newsmon: [scale] workers = {args.workers}, [http] concurrency = {args.concurrency}")
     print(f"first newsmon cycle (backlog): {first.seconds:.1f} s, CPU {first.cpu:.1f} s, ", end="")
     print(f"peak RSS {first.rss:.0f} MB, PSS {first.pss:.0f} MB\n")
-    print("run      cycle   wall s   CPU s   peak RSS MB   peak PSS MB   result")
+    print("run      cycle  wall s  CPU s (itself)  peak RSS MB (itself)  peak PSS MB  result")
     for n, r in enumerate(runs):
         shown = {k: v for k, v in r.answer.items() if k != "seconds"}
         print(
-            f"{r.name:8} {n // 2 + 1:5} {r.seconds:8.1f} {r.cpu:7.1f} {r.rss:13.0f} "
-            f"{r.pss:13.0f}   {json.dumps(shown)}"
+            f"{r.name:8} {n // 2 + 1:5} {r.seconds:7.1f} {r.cpu:6.1f} ({r.main_cpu:5.1f}) "
+            f"{r.rss:11.0f} ({r.main:4.0f}) {r.pss:12.0f}  {json.dumps(shown)}"
         )
     figures = {
         "wall s": (

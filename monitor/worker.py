@@ -26,6 +26,9 @@ def main() -> None:
     # the daemon decides when workers stop (Ctrl-C or SIGTERM reach the whole group)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    # trafilatura imports py3langid (and numpy, ~12 MB) only for filtering by language,
+    # which newsmon does not ask for; the daemon detects languages itself
+    sys.modules.setdefault("py3langid", None)  # type: ignore[arg-type]
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     calls = sys.stdin.buffer
