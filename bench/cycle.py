@@ -111,7 +111,9 @@ def serve(feeds: int, entries: int, every: int) -> None:
 def _page(i: int, n: int) -> bytes:
     """An article of its own: words drawn (deterministically) from a vocabulary, so
     that articles do not group into one story; one in five mentions a watchlist term."""
-    topic = ["NATO ministers met in Brussels.", "Grain talks on Ukraine.", "", "", ""][(i + n) % 5]
+    topic = ["NATO ministers met in Brussels.", "Grain talks on Ukraine.", "", "", ""][
+        (i // 10 + n) % 5
+    ]
     pick = random.Random(i * 100_003 + n)
     paragraphs = "".join(
         f"<p>{topic} {' '.join(pick.choices(VOCABULARY, k=60))}.</p>" for _ in range(6)
