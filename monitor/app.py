@@ -8,17 +8,19 @@ from dataclasses import dataclass, field
 import httpx
 
 from monitor.config import Settings
+from monitor.cycle import run_cycle
 from monitor.delivery import DrainResult, drain
 from monitor.fetch import make_client
 from monitor.health import Change, check_feeds
 from monitor.hosts import HostLimiter
 from monitor.log import hide
 from monitor.match import compile_watchlists
-from monitor.pipeline import Context, FeedResult, run_cycle, utcnow
+from monitor.pipeline import Context, FeedResult, utcnow
 from monitor.secrets import in_url
 from monitor.spikes import check_spikes
 from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
+from monitor.workers import Workers
 
 __all__ = ["CycleReport", "close_context", "hide_feed_secrets", "open_context", "poll_once"]
 
@@ -46,10 +48,12 @@ def open_context(settings: Settings, *, transport: httpx.BaseTransport | None = 
         settings=settings,
         watchlists=compile_watchlists(settings),
         hosts=HostLimiter(settings.http.per_host),
+        workers=Workers(settings.scale.workers, settings.scale.worker_timeout),
     )
 
 
 def close_context(ctx: Context) -> None:
+    ctx.workers.close()
     ctx.client.close()
     ctx.db.close()
 
@@ -67,4 +71,4 @@ def poll_once(ctx: Context, names: Sequence[str] | None = None) -> CycleReport:
     results = run_cycle(ctx, names=names, is_forced=True)
     changes = check_feeds(ctx.db, ctx.settings, ctx.clock(), [r.feed for r in results])
     check_spikes(ctx, results)
-    return CycleReport(results, drain(ctx.db, ctx.settings, ctx.clock()), changes)
+    return CycleReport(results, drain(ctx.db, ctx.settings, ctx.clock(), owner=ctx.owner), changes)

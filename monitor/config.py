@@ -51,6 +51,7 @@ __all__ = [
     "MetricsSettings",
     "QuerySettings",
     "RetentionSettings",
+    "ScaleSettings",
     "Settings",
     "SpikeOverride",
     "SpikeRule",
@@ -125,6 +126,16 @@ class DeliverySettings(_Table):
 
 class DaemonSettings(_Table):
     stuck_after: Duration = 300.0
+
+
+def _cores() -> int:
+    return os.cpu_count() or 1
+
+
+class ScaleSettings(_Table):
+    workers: int = Field(default_factory=_cores, ge=0, le=256)
+    worker_timeout: Duration = 60.0
+    lease: Duration = Field(default=60.0, ge=1.0)
 
 
 class StoriesSettings(_Table):
@@ -320,6 +331,7 @@ class Settings(_Table):
     retention: RetentionSettings = RetentionSettings()
     export: ExportSettings = ExportSettings()
     spikes: SpikesSettings = SpikesSettings()
+    scale: ScaleSettings = ScaleSettings()
     feed: list[FeedSettings] = []
     channel: dict[Annotated[str, Field(pattern=_NAME)], ChannelSettings] = {}
     watchlist: dict[Annotated[str, Field(pattern=_NAME)], WatchlistSettings] = {}

@@ -32,13 +32,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor import config as config_mod
 from monitor import metrics, retention, sdnotify, status
 from monitor.app import close_context, hide_feed_secrets, open_context
+from monitor.cycle import run_cycle
 from monitor.delivery import drain
 from monitor.errors import NewsmonError, UnavailableError
 from monitor.fetch import make_client
 from monitor.health import check_feeds
 from monitor.hosts import HostLimiter
 from monitor.match import compile_watchlists
-from monitor.pipeline import Context, run_cycle, utcnow
+from monitor.pipeline import Context, utcnow
 from monitor.serve import FeedServer
 from monitor.spikes import check_spikes
 from monitor.store.db import connect
@@ -84,7 +85,7 @@ class Daemon:
         self._busy_since = time.monotonic()
         ctx.liveness.beat()
         try:
-            results = run_cycle(ctx)
+            results = run_cycle(ctx, stop=self._stop)
             check_spikes(ctx, results)  # spike alerts go out with the next delivery
         except NewsmonError as exc:
             self._database_failed(str(exc))
@@ -128,7 +129,11 @@ class Daemon:
         ctx = self.ctx
         try:
             result = drain(
-                ctx.db, ctx.settings, ctx.clock(), is_stopping=lambda: ctx.liveness.is_stopping
+                ctx.db,
+                ctx.settings,
+                ctx.clock(),
+                is_stopping=lambda: ctx.liveness.is_stopping,
+                owner=ctx.owner,
             )
         except NewsmonError as exc:
             log.warning("delivery pass failed error=%s", str(exc))
@@ -306,8 +311,10 @@ class Daemon:
 
 
 def _tick(settings: config_mod.Settings) -> float:
-    """How often the database is asked for due feeds: never rarer than min_interval."""
-    return min(TICK_SECONDS, settings.defaults.min_interval)
+    """How often the database is asked for due feeds: never rarer than min_interval or
+    the shortest feed interval, never more often than once a second."""
+    intervals = [settings.feed_interval(f) for f in settings.feed]
+    return max(1.0, min([TICK_SECONDS, settings.defaults.min_interval, *intervals]))
 
 
 def _open_when_ready(settings: config_mod.Settings) -> Context:

@@ -20,21 +20,24 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitor import metrics, noise, notify
 from monitor.config import ChannelSettings, Settings
 from monitor.digest import render_digest
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, NewsmonError
 from monitor.notice import notice_severity, render_notice
 from monitor.render import Message, render, render_spike
 from monitor.store import outbox
 from monitor.store.alerts import AlertView, get_alert
 from monitor.store.db import Database
 from monitor.store.health import get_notice
+from monitor.store.leases import instance_name
 from monitor.store.outbox import Claim, TargetOutcome
 from monitor.store.spikes import get_spike
 
@@ -68,6 +71,7 @@ class _Pass:
     db: Database
     settings: Settings
     now: datetime
+    owner: str
     started: float = field(default_factory=time.monotonic)
     counts: dict[str, int] = field(
         default_factory=lambda: dict.fromkeys(("sent", "failed", "dead", "held"), 0)
@@ -79,7 +83,7 @@ class _Pass:
 
     def hold(self, claims: Sequence[Claim], until: datetime | None = None) -> None:
         for c in claims:
-            outbox.release(self.db, [c.id], until or c.next_attempt_at)
+            outbox.release(self.db, [c.id], until or c.next_attempt_at, owner=self.owner)
             metrics.delivered(c.channel, "held")
         self.counts["held"] += len(claims)
 
@@ -90,9 +94,18 @@ class _Pass:
             age = (now - c.created_at).total_seconds()
             is_dead = attempts >= cfg.max_attempts or age >= cfg.max_age
             next_at = now + timedelta(seconds=retry_delay(self.settings, attempts))
-            outbox.mark_failed(
-                self.db, [c.id], error, next_attempt_at=next_at, is_dead=is_dead, outcomes=last
+            held = outbox.mark_failed(
+                self.db,
+                [c.id],
+                error,
+                next_attempt_at=next_at,
+                is_dead=is_dead,
+                outcomes=last,
+                owner=self.owner,
             )
+            if not held:
+                _lost(c.channel, 1)
+                continue
             self.counts["dead" if is_dead else "failed"] += 1
             metrics.delivered(c.channel, "dead" if is_dead else "failed")
             kind, ref = c.subject
@@ -113,16 +126,20 @@ def drain(
     *,
     limit: int = 1000,
     is_stopping: Callable[[], bool] = lambda: False,
+    owner: str | None = None,
 ) -> DrainResult:
     """Send what is due at ``now``; at most ``limit`` deliveries per pass, and none more
-    once ``is_stopping()`` (the rest stays queued for the next start)."""
-    p = _Pass(db, settings, now)
+    once ``is_stopping()`` (the rest stays queued for the next start). ``owner`` names
+    this instance in its claims (default: this process)."""
+    p = _Pass(db, settings, now, owner or instance_name())
     held_channels: set[str] = set()
     for _ in range(limit):
         if is_stopping():
             break
         # due at the start of the pass: a delivery that fails is not retried in the same pass
-        claim = outbox.claim_next(db, now, settings.delivery.lease, held_channels, p.clock())
+        claim = outbox.claim_next(
+            db, now, settings.delivery.lease, held_channels, p.clock(), owner=p.owner
+        )
         if claim is None:
             break
         channel = settings.channel.get(claim.channel)
@@ -151,7 +168,9 @@ def _deliver(p: _Pass, claim: Claim, channel: ChannelSettings) -> bool:
             return False
         if claim.spike_id is None:
             lease = p.settings.delivery.lease
-            batch += outbox.claim_channel(p.db, claim.channel, p.now, lease, p.clock())
+            batch += outbox.claim_channel(
+                p.db, claim.channel, p.now, lease, p.clock(), owner=p.owner
+            )
     found = _spike(p, claim, channel) if claim.spike_id is not None else _alerts(p, batch, channel)
     if found is None:
         return False
@@ -262,21 +281,55 @@ def _send(
         ids = [c.id for c in claims]
         todo = [u for u in urls if notify.fingerprint(u) not in done]
         failures, last = [], []
-        for i, r in enumerate(notify.send_each(todo, message, severity), 1):
-            outcome = TargetOutcome(r.key, r.target, r.is_ok, r.error)
-            if i < len(todo):  # remembered at once; the last one with the final mark
-                outbox.record_targets(p.db, ids, [outcome], p.clock())
-            else:
-                last = [outcome]
-            if not r.is_ok:
-                failures.append(f"{r.target}: {r.error}")
+        with _renewing(p, ids):
+            for i, r in enumerate(notify.send_each(todo, message, severity), 1):
+                outcome = TargetOutcome(r.key, r.target, r.is_ok, r.error)
+                if i < len(todo):  # remembered at once; the last one with the final mark
+                    outbox.record_targets(p.db, ids, [outcome], p.clock(), owner=p.owner)
+                else:
+                    last = [outcome]
+                if not r.is_ok:
+                    failures.append(f"{r.target}: {r.error}")
         if failures:
             error = f"{len(failures)} of {len(urls)} target(s) failed: " + "; ".join(failures)
             p.fail(claims, notify.redact(error, urls), last)
             continue
-        outbox.mark_sent(p.db, ids, p.clock(), last)
-        p.counts["sent"] += len(claims)
+        held = outbox.mark_sent(p.db, ids, p.clock(), last, owner=p.owner)
+        p.counts["sent"] += held
         for c in claims:
             kind, ref = c.subject
             log.info(_SENT[kind], ref, c.channel)
             metrics.delivered(c.channel, "sent", (p.clock() - c.created_at).total_seconds())
+        if held < len(ids):
+            _lost(claims[0].channel, len(ids) - held)
+
+
+@contextmanager
+def _renewing(p: _Pass, ids: Sequence[int]) -> Iterator[None]:
+    """Renew the claims every third of the lease while a send takes its time (a slow
+    server, apprise loading its plugins on a busy machine): only the claims of a sender
+    that died expire, so another instance never sends the same message twice."""
+    is_done = threading.Event()
+
+    def renew() -> None:
+        while not is_done.wait(p.settings.delivery.lease / 3):
+            try:
+                outbox.record_targets(p.db, ids, [], p.clock(), owner=p.owner)
+            except NewsmonError as exc:
+                log.warning("cannot renew a claim error=%r", str(exc))
+
+    renewer = threading.Thread(target=renew, name="newsmon-renew", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        is_done.set()
+        renewer.join()
+
+
+def _lost(channel: str, count: int) -> None:
+    log.warning(
+        "claim expired and another sender took it over; outcome dropped channel=%s count=%d",
+        channel,
+        count,
+    )

@@ -15,6 +15,8 @@
         └── OpmlError        an OPML file is not usable (with its line and column)
     └── ExportError          an export file could not be written, or the feed not served
     └── SearchError          a search query or filter that cannot work
+    ├── WorkerError          a worker process died or overran its time on one feed or page
+    └── NotifyError          a channel could not be built or refused a message
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
 """
@@ -37,6 +39,7 @@ __all__ = [
     "SearchError",
     "TooLargeError",
     "UnavailableError",
+    "WorkerError",
 ]
 
 
@@ -53,6 +56,10 @@ class NewsmonError(Exception):
 
     def __str__(self) -> str:
         return f"{self.stage}: {self.message}"
+
+    def __reduce__(self) -> tuple[type[NewsmonError], tuple[str, str]]:
+        # raised in a worker process and re-raised here: keep the hint
+        return (type(self), (self.message, self.hint))
 
 
 class ConfigError(NewsmonError):
@@ -130,3 +137,11 @@ class ExportError(NewsmonError):
 class SearchError(NewsmonError):
     stage = "search"
     default_hint = "queries use the watchlist query language: see docs/watchlists.md"
+
+
+class WorkerError(NewsmonError):
+    stage = "worker"
+    default_hint = (
+        "newsmon goes on with a fresh worker and retries on the next check; if it repeats "
+        "for the same source, report the feed or page that causes it"
+    )

@@ -1,4 +1,7 @@
-"""trafilatura (and lxml) behind one module: HTML -> main text and metadata."""
+"""trafilatura (and lxml) behind one module: HTML -> main text and metadata.
+
+trafilatura is imported on first use: a daemon with worker processes (monitor.workers)
+never needs it itself, and a worker that only parses feeds starts sooner without it."""
 
 from __future__ import annotations
 
@@ -9,7 +12,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import lxml.html
-import trafilatura
 from lxml.etree import ParserError
 
 from monitor.errors import ExtractError
@@ -48,6 +50,8 @@ def _decode(page: bytes, content_type: str) -> str | bytes:
 
 def extract_page(page: bytes, *, url: str, content_type: str = "") -> PageText:
     """Main text of an article page, comments and page chrome left out."""
+    import trafilatura  # see the module's docstring
+
     try:
         doc: Any = trafilatura.bare_extraction(
             _decode(page, content_type),

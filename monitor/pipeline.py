@@ -22,7 +22,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -31,24 +30,25 @@ import httpx
 from monitor import metrics, politeness
 from monitor.config import FeedSettings, Settings
 from monitor.errors import NewsmonError, ThrottledError
-from monitor.extract import extract_page, html_to_text
+from monitor.extract import html_to_text
 from monitor.fetch import fetch
 from monitor.hosts import HostLimiter
 from monitor.liveness import Liveness
 from monitor.match import Watchlist, find_matches
 from monitor.model import Article, Entry, FeedState, Fetched, TextSource
-from monitor.parse import parse_document
 from monitor.politeness import Bounds
 from monitor.store import alerts as alert_store
 from monitor.store import entries as entry_store
 from monitor.store import feeds as feed_store
 from monitor.store.db import Database
 from monitor.store.entries import KnownArticle, Outcome
+from monitor.store.leases import instance_name
 from monitor.store.stories import Identity
 from monitor.stories import fingerprint, short_diff, story_picker
 from monitor.urls import canonical_key, url_key
+from monitor.workers import Workers
 
-__all__ = ["Context", "FeedResult", "process_entry", "refresh_feed", "run_cycle"]
+__all__ = ["Context", "FeedResult", "process_entry", "refresh_feed"]
 
 log = logging.getLogger("newsmon.pipeline")
 
@@ -73,6 +73,9 @@ class Context:
     clock: Callable[[], datetime] = utcnow
     hosts: HostLimiter = field(default_factory=HostLimiter)  # [http] per_host
     liveness: Liveness = field(default_factory=Liveness)  # stop requests, heartbeat
+    # parsing and extraction run here (monitor.workers); in this process by default
+    workers: Workers = field(default_factory=lambda: Workers(0))
+    owner: str = field(default_factory=instance_name)  # names this instance in leases
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
         body_hash = hashlib.sha256(fetched.body).hexdigest()
         if not fetched.is_modified or body_hash == feed.body_hash:
             return _unchanged(ctx, feed, now, fetched, max_age, bounds)
-        parsed = parse_document(
+        parsed = ctx.workers.parse_document(
             fetched.body,
             url=fetched.url,
             content_type=fetched.content_type,
@@ -298,7 +301,7 @@ def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
     if entry.link and is_fetching:
         try:
             page = _get(ctx, entry.link, accept=PAGE_ACCEPT)
-            text = extract_page(page.body, url=page.url, content_type=page.content_type)
+            text = ctx.workers.extract_page(page.body, url=page.url, content_type=page.content_type)
             return Article(
                 url=entry.link,
                 title=entry.title or text.title,
@@ -324,17 +327,6 @@ def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
         published=entry.published,
         error=error,
     )
-
-
-def run_cycle(
-    ctx: Context, *, names: Sequence[str] | None = None, is_forced: bool = False
-) -> list[FeedResult]:
-    """Refresh every due feed (or every named one when forced), a few at a time."""
-    due = feed_store.due_feeds(ctx.db, ctx.clock(), names=names, is_forced=is_forced)
-    if not due:
-        return []
-    with ThreadPoolExecutor(max_workers=ctx.settings.http.concurrency) as pool:
-        return list(pool.map(lambda f: refresh_feed(ctx, f), due))
 
 
 def _failed(

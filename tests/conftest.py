@@ -150,11 +150,17 @@ def write_config(
     http: str = "",
     channel_options: dict[str, str] | None = None,
     watchlist_options: dict[str, str] | None = None,
+    scale: str = "workers = 0",
 ) -> Path:
-    """A config for the sample site: its three feeds, four watchlists, given channels."""
+    """A config for the sample site: its three feeds, four watchlists, given channels.
+
+    Parsing and extraction run in-process unless ``scale`` asks for workers: worker
+    processes cost a second of start-up each; test_workers.py and test_instances.py
+    test them."""
     names = list(channels)
     lines = [
         f'[database]\nurl = "{db_url}"\n',
+        f"[scale]\n{scale}\n",
         f"[http]\nallow_networks = {ALLOW_LOCAL}\n{http}\n",
         f"[defaults]\nalert_backlog = {str(alert_backlog).lower()}\n",
         '[delivery]\nretry_base = "1s"\nretry_max = "2s"\nmax_attempts = 3\n',

@@ -37,10 +37,10 @@ from conftest import (
 from monitor.app import close_context, open_context, poll_once
 from monitor.cli import cli
 from monitor.config import load
+from monitor.cycle import run_cycle
 from monitor.daemon import Daemon
 from monitor.delivery import drain
 from monitor.demo.server import Receiver, Reply, Site
-from monitor.pipeline import run_cycle
 from monitor.store.alerts import list_alerts
 from monitor.store.db import connect
 from monitor.store.feeds import list_feeds

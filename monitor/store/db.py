@@ -23,6 +23,8 @@ from monitor.errors import DatabaseError, UnavailableError
 
 __all__ = ["Database", "connect", "migrations_dir", "set_foreign_keys"]
 
+_SETUP_LOCK_KEY = 0x6E65777373657475  # "newssetu": migrations and the feed sync
+
 
 class Database:
     """An engine and its session factory."""
@@ -53,6 +55,13 @@ class Database:
                 _quiet_rollback(session)
                 raise
 
+    def lock_setup(self, tx: Session | Connection) -> None:
+        """Serialise set-up (migrations, the feed sync) among instances that start at
+        once on one PostgreSQL database, until ``tx`` ends. SQLite: its write
+        transactions are serialised already."""
+        if self.engine.dialect.name == "postgresql":
+            tx.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SETUP_LOCK_KEY})
+
     def migrate(self) -> None:
         """Upgrade the schema to the newest revision, in this process.
 
@@ -74,6 +83,7 @@ class Database:
                 set_foreign_keys(conn, is_on=False)  # SQLite batch migrations copy tables
                 try:
                     with conn.begin():
+                        self.lock_setup(conn)  # another instance may be migrating now
                         cfg.attributes["connection"] = conn
                         command.upgrade(cfg, "head")
                 finally:

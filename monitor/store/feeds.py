@@ -21,6 +21,7 @@ __all__ = [
     "FeedRow",
     "add_feed",
     "due_feeds",
+    "feed_state",
     "list_feeds",
     "record_failure",
     "record_success",
@@ -51,6 +52,7 @@ def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
     now declares a feed of the same name: then the config's takes over."""
     wanted = {f.name: f for f in settings.feed}
     with db.session() as s:
+        db.lock_setup(s)  # instances starting together: one at a time
         rows = {row.name: row for row in s.scalars(select(Feed))}
         for name, cfg in wanted.items():
             row = rows.get(name)
@@ -108,19 +110,21 @@ def due_feeds(
     if not is_forced:
         query = query.where(Feed.next_check_at <= now)
     with db.session() as s:
-        return [
-            FeedState(
-                r.id,
-                r.name,
-                r.url,
-                r.etag,
-                r.last_modified,
-                r.is_backlog_absorbed,
-                r.error_count,
-                r.body_hash,
-            )
-            for r in s.scalars(query)
-        ]
+        return [feed_state(r) for r in s.scalars(query)]
+
+
+def feed_state(row: Feed) -> FeedState:
+    """What the pipeline needs of a feed row."""
+    return FeedState(
+        row.id,
+        row.name,
+        row.url,
+        row.etag,
+        row.last_modified,
+        row.is_backlog_absorbed,
+        row.error_count,
+        row.body_hash,
+    )
 
 
 def record_success(

@@ -1,11 +1,16 @@
 """The outbox: one delivery per (alert, channel), or per (feed-health notice, channel),
 claimed before it is sent.
 
-A sender claims a due delivery (status ``sending``, ``claimed_at``) in one short
-transaction, records each target's outcome as soon as it is known, then marks the
-delivery sent or failed. A sender that dies leaves its claim behind; once the claim is
+A sender claims a due delivery (status ``sending``, ``claimed_at``, ``claimed_by``) in
+one short transaction, records each target's outcome as soon as it is known, then marks
+the delivery sent or failed. A sender that dies leaves its claim behind; once the claim is
 older than the lease, the delivery is due again and only the targets that had not
 accepted it are sent to: at most the one in-flight send repeats.
+
+Several instances: a claim skips rows another is claiming (PostgreSQL ``FOR UPDATE SKIP
+LOCKED``; SQLite serialises writes), and a sender writes only to deliveries it still
+holds, so a late outcome after a takeover cannot undo the new holder's (a late "failed"
+would send a sent delivery again).
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database
+from monitor.store.leases import instance_name
 from monitor.store.tables import Alert, Delivery, FeedNotice, Spike
 from monitor.store.tables import Article as ArticleRow
 from monitor.units import exact_duration
@@ -102,10 +108,11 @@ def _due(now: datetime, lease: float) -> Any:
     )
 
 
-def _claim(s: Session, query: Any, now: datetime) -> list[Claim]:
+def _claim(s: Session, query: Any, now: datetime, owner: str | None) -> list[Claim]:
     claims = []
     for row in s.scalars(query.with_for_update(skip_locked=True)):
         row.status, row.claimed_at = DeliveryStatus.SENDING.value, now
+        row.claimed_by = owner or instance_name()
         done = frozenset(k for k, t in (row.targets or {}).items() if t.get("ok"))
         claims.append(
             Claim(
@@ -129,18 +136,26 @@ def claim_next(
     lease: float,
     skip_channels: Iterable[str] = (),
     claimed_at: datetime | None = None,
+    *,
+    owner: str | None = None,
 ) -> Claim | None:
     """Claim the delivery that has waited longest, or None when nothing is due at ``now``."""
     query = select(Delivery).where(_due(now, lease)).order_by(Delivery.next_attempt_at, Delivery.id)
     if skip := list(skip_channels):
         query = query.where(Delivery.channel.not_in(skip))
     with db.session() as s:
-        found = _claim(s, query.limit(1), claimed_at or now)
+        found = _claim(s, query.limit(1), claimed_at or now, owner)
     return found[0] if found else None
 
 
 def claim_channel(
-    db: Database, channel: str, now: datetime, lease: float, claimed_at: datetime | None = None
+    db: Database,
+    channel: str,
+    now: datetime,
+    lease: float,
+    claimed_at: datetime | None = None,
+    *,
+    owner: str | None = None,
 ) -> list[Claim]:
     """Claim every due alert delivery of one channel (a digest), oldest first."""
     query = (
@@ -149,20 +164,26 @@ def claim_channel(
         .order_by(Delivery.created_at, Delivery.id)
     )
     with db.session() as s:
-        return _claim(s, query, claimed_at or now)
+        return _claim(s, query, claimed_at or now, owner)
 
 
-def _rows(s: Session, ids: Sequence[int]) -> list[Delivery]:
-    return list(s.scalars(select(Delivery).where(Delivery.id.in_(list(ids)))))
+def _rows(s: Session, ids: Sequence[int], owner: str | None) -> list[Delivery]:
+    """The deliveries among ``ids`` that ``owner`` still holds."""
+    query = select(Delivery).where(
+        Delivery.id.in_(list(ids)),
+        Delivery.status == DeliveryStatus.SENDING.value,
+        Delivery.claimed_by == (owner or instance_name()),
+    )
+    return list(s.scalars(query))
 
 
-def release(db: Database, ids: Sequence[int], until: datetime) -> None:
+def release(db: Database, ids: Sequence[int], until: datetime, *, owner: str | None = None) -> None:
     """Give claims back untried (quiet hours, rate limit, digest not due yet)."""
     with db.session() as s:
-        for row in _rows(s, ids):
+        for row in _rows(s, ids, owner):
             is_new = row.attempts == 0
             row.status = (DeliveryStatus.PENDING if is_new else DeliveryStatus.FAILED).value
-            row.next_attempt_at, row.claimed_at = until, None
+            row.next_attempt_at, row.claimed_at, row.claimed_by = until, None, None
 
 
 def _remember(row: Delivery, outcomes: Sequence[TargetOutcome]) -> None:
@@ -174,25 +195,38 @@ def _remember(row: Delivery, outcomes: Sequence[TargetOutcome]) -> None:
 
 
 def record_targets(
-    db: Database, ids: Sequence[int], outcomes: Sequence[TargetOutcome], now: datetime
+    db: Database,
+    ids: Sequence[int],
+    outcomes: Sequence[TargetOutcome],
+    now: datetime,
+    *,
+    owner: str | None = None,
 ) -> None:
     """Remember each target's outcome at once, and renew the claim."""
     with db.session() as s:
-        for row in _rows(s, ids):
+        for row in _rows(s, ids, owner):
             _remember(row, outcomes)
             row.claimed_at = now
 
 
 def mark_sent(
-    db: Database, ids: Sequence[int], now: datetime, outcomes: Sequence[TargetOutcome] = ()
-) -> None:
-    """Sent, together with the outcome of the last target (one transaction)."""
+    db: Database,
+    ids: Sequence[int],
+    now: datetime,
+    outcomes: Sequence[TargetOutcome] = (),
+    *,
+    owner: str | None = None,
+) -> int:
+    """Sent, together with the outcome of the last target (one transaction). Returns how
+    many of ``ids`` were still held (the others were taken over after their lease)."""
     with db.session() as s:
-        for row in _rows(s, ids):
+        rows = _rows(s, ids, owner)
+        for row in rows:
             _remember(row, outcomes)
             row.status, row.sent_at, row.last_error = DeliveryStatus.SENT.value, now, None
             row.attempts += 1
-            row.claimed_at = None
+            row.claimed_at, row.claimed_by = None, None
+        return len(rows)
 
 
 def mark_failed(
@@ -203,14 +237,18 @@ def mark_failed(
     next_attempt_at: datetime,
     is_dead: bool,
     outcomes: Sequence[TargetOutcome] = (),
-) -> None:
+    owner: str | None = None,
+) -> int:
+    """Failed (or dead); how many of ``ids`` were still held, as for mark_sent."""
     with db.session() as s:
-        for row in _rows(s, ids):
+        rows = _rows(s, ids, owner)
+        for row in rows:
             _remember(row, outcomes)
             row.attempts += 1
             row.last_error = error[:1000]
-            row.next_attempt_at, row.claimed_at = next_attempt_at, None
+            row.next_attempt_at, row.claimed_at, row.claimed_by = next_attempt_at, None, None
             row.status = (DeliveryStatus.DEAD if is_dead else DeliveryStatus.FAILED).value
+        return len(rows)
 
 
 def recent_sends(db: Database, channel: str, since: datetime, limit: int) -> list[datetime]:
@@ -279,7 +317,7 @@ def requeue(
         rows = list(s.scalars(query.order_by(Delivery.id)))
         for row in rows:
             row.status, row.attempts = DeliveryStatus.PENDING.value, 0
-            row.next_attempt_at, row.claimed_at = now, None
+            row.next_attempt_at, row.claimed_at, row.claimed_by = now, None, None
         return [row.id for row in rows]
 
 

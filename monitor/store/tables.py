@@ -98,6 +98,9 @@ class Feed(Base):
     last_change_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     body_hash: Mapped[str | None] = mapped_column(String(64))  # of the last body parsed
     ttl: Mapped[float | None] = mapped_column(Float)  # the feed's own <ttl>, in seconds
+    # the instance polling it right now, until when (renewed while it works; see leases.py)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class FeedHealth(Base):
@@ -294,5 +297,6 @@ class Delivery(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # a send in progress: who holds it since when; a crashed holder's claim expires
     claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(128))  # the instance sending it
     # per target (keyed by a hash of its URL): masked target, ok, error, time
     targets: Mapped[dict[str, dict[str, object]] | None] = mapped_column(JSON)

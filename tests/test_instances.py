@@ -1,0 +1,211 @@
+"""Several real `newsmon run` processes on one database share 200 feeds from a local site
+through row leases: each feed is polled once a round, every alert reaches a real webhook
+exactly once, and when one instance is killed (SIGKILL) in the middle of a cycle, the
+others take over the feeds and deliveries it held once their leases expire.
+
+A round starts when the test changes the feeds and makes them due (as an hour passing
+would). Three instances on PostgreSQL (the setup this is for); two on SQLite, whose
+write transactions serialise the claims instead of row locks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from conftest import ALLOW_LOCAL, hook_url
+from monitor.demo.server import Receiver, Reply, Site
+from monitor.pipeline import utcnow
+from monitor.store.db import Database, connect
+from monitor.store.tables import Alert, Entry, Feed
+
+FEEDS = 200
+ALERTING = range(0, FEEDS, 4)  # these feeds' new entries mention NATO: 50 alerts a round
+
+
+class Feeds:
+    """The 200 feeds: in round r, feed i carries entries 0..r; round 0 is the backlog."""
+
+    def __init__(self, site: Site) -> None:
+        self.site, self.round, self.delay = site, 0, 0.0
+        self.polled: list[Counter[int]] = [Counter(), Counter()]  # requests in each round
+        self.lock = threading.Lock()
+        for i in range(FEEDS):
+            site.routes[f"/f/{i}.xml"] = lambda i=i: self.reply(i)
+        pulse = '<rss version="2.0"><channel><title>Pulse</title></channel></rss>'
+        site.routes["/pulse.xml"] = Reply(200, pulse.encode(), {"Content-Type": "text/xml"})
+
+    def reply(self, i: int) -> Reply:
+        with self.lock:
+            now, delay = self.round, self.delay
+            self.polled[now][i] += 1
+        time.sleep(delay)
+        items = "".join(
+            f"<item><title>Report {i}-{k}</title><guid>g-{i}-{k}</guid>"
+            f"<link>{self.site.base}/a/{i}/{k}</link><description>"
+            f"{'NATO ministers met' if i in ALERTING and k else 'Harbour news'} {i}-{k}"
+            "</description></item>"
+            for k in range(now, -1, -1)
+        )
+        body = f'<rss version="2.0"><channel><title>Feed {i}</title>{items}</channel></rss>'
+        return Reply(200, body.encode(), {"Content-Type": "application/rss+xml"})
+
+    def next_round(self, db_url: str, delay: float = 0.0) -> None:
+        """New entries in every feed, and every feed due now."""
+        with self.lock:
+            self.round += 1
+            self.delay = delay
+        db = connect(db_url)
+        with db.session() as s:
+            s.execute(update(Feed).where(Feed.name != "pulse").values(next_check_at=utcnow()))
+        db.close()
+
+
+def config(path: Path, db_url: str, site: Site, hook: Receiver) -> Path:
+    lines = [
+        f'[database]\nurl = "{db_url}"\n',
+        f"[http]\nallow_networks = {ALLOW_LOCAL}\nconcurrency = 4\n",
+        '[defaults]\ninterval = "1h"\nalert_backlog = false\nfetch_articles = false\n',
+        '[delivery]\ninterval = "1s"\nlease = "3s"\nretry_base = "1s"\nretry_max = "1s"\n'
+        "max_attempts = 100\n",
+        "[stories]\ngroup = false\n",  # each alert its own story, however alike the texts
+        '[scale]\nworkers = 1\nlease = "4s"\n',
+        f'[channel.hook]\nurls = ["{hook_url(hook)}"]\n',
+        '[watchlist.nato]\nterms = ["NATO"]\nchannels = ["hook"]\n',
+    ]
+    lines += [f'[[feed]]\nname = "f{i}"\nurl = "{site.base}/f/{i}.xml"\n' for i in range(FEEDS)]
+    # its interval sets the daemons' tick to a second: the next round starts at once
+    lines.append(f'[[feed]]\nname = "pulse"\nurl = "{site.base}/pulse.xml"\ninterval = "1s"\n')
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def start(config: Path, tmp_path: Path, name: str) -> tuple[subprocess.Popen[bytes], socket.socket]:
+    """A daemon, and the socket it will say READY=1 on."""
+    address = str(tmp_path / f"{name}.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(address)
+    env = {**os.environ, "NOTIFY_SOCKET": address, "NEWSMON_CONFIG": str(config)}
+    with (tmp_path / f"{name}.log").open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "monitor", "run"], env=env, stderr=log)
+    return proc, sock
+
+
+def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting until {what}")
+        time.sleep(0.02)
+
+
+def descendants(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for child in (task / "children").read_text().split():
+            found |= {int(child)} | descendants(int(child))
+    return found
+
+
+def is_gone(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    except FileNotFoundError:
+        return True
+
+
+def count(db: Database, table: type[Alert | Entry]) -> int:
+    with db.session() as s:
+        return int(s.scalar(select(func.count()).select_from(table)) or 0)
+
+
+def held_by(db: Database, pid: int) -> set[int]:
+    """The feeds (by index) whose lease this process holds."""
+    query = select(Feed.name).where(Feed.lease_owner.like(f"%:{pid}:%"), Feed.name != "pulse")
+    with db.session() as s:
+        return {int(name[1:]) for name in s.scalars(query)}
+
+
+def delivered(hook: Receiver) -> Counter[str]:
+    """Titles of the alerts the webhook received, counted."""
+    with hook.lock:
+        bodies = [json.loads(body)["message"] for _, _, body in hook.received]
+    return Counter(m for b in bodies for m in re.findall(r"Report \d+-\d+", b))
+
+
+def test_instances_share_feeds_and_deliveries_and_take_over_from_a_killed_one(
+    db_url: str, site: Site, hook: Receiver, tmp_path: Path
+) -> None:
+    instances = 3 if db_url.startswith("postgresql") else 2
+    feeds = Feeds(site)
+    path = config(tmp_path / "newsmon.toml", db_url, site, hook)
+    procs: list[subprocess.Popen[bytes]] = []
+    db = connect(db_url, is_read_only=True)
+    try:
+        started = [start(path, tmp_path, f"instance-{n}") for n in range(instances)]
+        for proc, sock in started:
+            procs.append(proc)
+            sock.settimeout(60)
+            with sock:
+                while b"READY=1" not in sock.recv(4096):
+                    pass
+
+        def entries() -> int:
+            return count(db, Entry)
+
+        # round 0: every feed's backlog, recorded silently; each feed polled exactly once
+        wait_until(lambda: entries() == FEEDS, "every feed's backlog is recorded")
+        assert feeds.polled[0] == Counter(range(FEEDS))
+
+        # round 1: a new entry in every feed (a quarter alert), slowly served, and a
+        # refusing webhook; one instance is killed while it holds leases
+        hook.status = 500
+        feeds.next_round(db_url, delay=0.05)
+        victim = procs[0]
+        wait_until(lambda: bool(held_by(db, victim.pid)), "the victim holds leases")
+        workers = descendants(victim.pid)
+        assert workers  # its worker process
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(10)
+        orphaned = held_by(db, victim.pid)  # what it died holding: nobody will release it
+        assert orphaned
+        wait_until(lambda: entries() == 2 * FEEDS, "round 1 is polled by the others")
+        assert set(feeds.polled[1]) == set(range(FEEDS))
+        twice = {i for i, n in feeds.polled[1].items() if n > 1}
+        assert twice <= orphaned  # polled again only what the victim fetched and lost
+        assert held_by(db, victim.pid) == set()  # its leases were taken over
+        hook.status = 200  # the survivors send every alert (and the victim's), each once
+        expected = {f"Report {i}-1" for i in ALERTING}
+        wait_until(lambda: set(delivered(hook)) == expected, "every alert is sent")
+        time.sleep(1.0)  # a repeated send would arrive now
+        wait_until(lambda: all(is_gone(p) for p in workers), "the victim's worker exits")
+        survivors = {p for proc in procs[1:] for p in descendants(proc.pid)}
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in procs:
+            proc.wait(60)
+        db_alerts = count(db, Alert)
+        db.close()
+
+    assert all(is_gone(p) for p in survivors)  # a stopped daemon stops its workers
+    assert delivered(hook) == Counter(expected)  # every alert exactly once
+    assert db_alerts == len(expected)
+    for n in range(1, instances):
+        log = (tmp_path / f"instance-{n}.log").read_text()
+        assert "polled feed=f" in log  # each survivor did its share
+        assert "Traceback" not in log and "level=error" not in log
