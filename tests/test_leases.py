@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
 
-from conftest import hook_url, write_config
+from conftest import SAMPLE_SITE, hook_url, write_config
 from monitor.app import close_context, open_context
 from monitor.config import load
 from monitor.cycle import run_cycle
 from monitor.delivery import drain
-from monitor.demo.server import Receiver, Site
+from monitor.demo.server import Receiver, Reply, Site
 from monitor.store import outbox
 from monitor.store.db import Database, connect
 from monitor.store.feeds import add_feed
@@ -137,5 +138,28 @@ def test_a_late_outcome_cannot_undo_the_instance_that_took_a_delivery_over(
             assert (row.status, row.claimed_by, row.last_error) == ("sent", None, None)
         assert drain(ctx.db, ctx.settings, later + timedelta(days=1), owner="quick").sent == 0
         assert len(hook.received) == 4
+    finally:
+        close_context(ctx)
+
+
+def test_a_stopping_cycle_finishes_the_feeds_in_hand_and_claims_no_more(
+    db_url: str, site: Site, tmp_path: Path
+) -> None:
+    stop = threading.Event()
+    body = (SAMPLE_SITE / "feeds" / "nachrichten.xml").read_bytes().replace(b"{base}", b"x")
+
+    def slow() -> Reply:
+        stop.set()  # the daemon is told to stop while the first feed is being fetched
+        time.sleep(0.3)
+        return Reply(200, body, {"Content-Type": "application/rss+xml"})
+
+    site.routes["/feeds/nachrichten.xml"] = slow
+    config = write_config(tmp_path / "n.toml", db_url, site, {}, http="concurrency = 1")
+    ctx = open_context(load(config))
+    try:
+        results = run_cycle(ctx, stop=stop)  # claims 2 (twice the concurrency) at a time
+        assert [r.feed for r in results] == ["world", "nachrichten"]  # in config order
+        assert site.hits.get("/feeds/novosti.xml", 0) == 0
+        assert {owner for owner, _ in _leases(ctx.db).values()} == {None}
     finally:
         close_context(ctx)
