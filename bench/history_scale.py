@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,9 @@ from sqlalchemy import func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.search import Request, run  # noqa: E402
-from monitor.stats import report  # noqa: E402
+from monitor.stats import Bucket, report  # noqa: E402
 from monitor.store.alerts import list_alerts  # noqa: E402
-from monitor.store.counts import recount  # noqa: E402
+from monitor.store.counts import Dimension, recount  # noqa: E402
 from monitor.store.db import Database, connect  # noqa: E402
 from monitor.store.search import reindex  # noqa: E402
 from monitor.store.tables import (  # noqa: E402
@@ -391,20 +392,19 @@ def queries(db: Database) -> Iterator[tuple[str, str, Callable[[], object]]]:
     yield "search", "alerts search NATO --page 5", search("NATO", skip=200)
     yield "search", "alerts search NATO --status failed", search("NATO", status="failed")
     names = {"watchlist": list(WATCHLISTS), "feed": feeds, "term": []}
-    for by, bucket in (
+    shapes: list[tuple[Dimension, Bucket]] = [
         ("watchlist", "day"),
         ("feed", "day"),
         ("term", "day"),
         ("watchlist", "hour"),
-    ):
+    ]
+    for by, bucket in shapes:
         since = now - (timedelta(days=7) if bucket == "hour" else timedelta(days=30))
         label = f"stats --by {by}" + (" --bucket hour --since 7d" if bucket == "hour" else "")
         yield (
             "stats",
             label,
-            lambda by=by, bucket=bucket, since=since: report(
-                db, by, since, now, bucket, "UTC", names[by]
-            ),
+            partial(report, db, by, since, now, bucket, "UTC", names[by]),
         )
     yield (
         "stats",
