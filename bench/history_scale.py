@@ -296,13 +296,8 @@ def build(db: Database, n_alerts: int, seed: int) -> dict[str, float]:
 
         reindex(db, advance)
     timings["reindex"] = time.perf_counter() - started
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("COMMIT")
-            conn.exec_driver_sql("ANALYZE")
-    else:
-        with db.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
+    with db.engine.begin() as conn:  # planner statistics, as autovacuum or the daemon keep
+        conn.exec_driver_sql("ANALYZE")
     return timings
 
 
