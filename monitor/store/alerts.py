@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from monitor.model import Match
 from monitor.store.db import Database
@@ -126,8 +126,10 @@ def list_alerts(
     """Newest first."""
     query = _base().order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
     if watchlist:
+        # checked per alert, newest first: the page stops after ``limit`` hits instead of
+        # collecting and sorting every alert of the watchlist
         query = query.where(
-            Alert.id.in_(select(MatchRow.alert_id).where(MatchRow.watchlist == watchlist))
+            exists().where(MatchRow.alert_id == Alert.id, MatchRow.watchlist == watchlist)
         )
     if feed:
         query = query.where(Feed.name == feed)
