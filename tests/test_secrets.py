@@ -32,8 +32,12 @@ def dump(db_url: str) -> str:
     db = connect(db_url)
     meta = MetaData()
     meta.reflect(db.engine)
+    # SQLite's contentless full-text table cannot be read back; its shadow tables
+    # (search_index_data, ...) hold what it stores, and are read like any other table.
+    is_sqlite = db.engine.dialect.name == "sqlite"
+    tables = [t for t in meta.sorted_tables if not (is_sqlite and t.name == "search_index")]
     with db.engine.connect() as conn:
-        rows = [repr(row) for table in meta.sorted_tables for row in conn.execute(select(table))]
+        rows = [repr(row) for table in tables for row in conn.execute(select(table))]
     db.close()
     return "\n".join(rows)
 
