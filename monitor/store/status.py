@@ -17,8 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.errors import DatabaseError
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database
+from monitor.store.health import health_by_feed
 from monitor.store.tables import Alert, Delivery, Entry, Feed
-from monitor.store.tables import FeedHealth as FeedHealthRow
 
 __all__ = ["FeedHealth", "FeedSummary", "Outbox", "alerts_since", "feed_summary", "feeds", "outbox"]
 
@@ -93,16 +93,8 @@ def feeds(db: Database) -> list[FeedHealth]:
 
 
 def judged_states(db: Database) -> dict[str, str]:
-    """The feed-health state (ok, failing or silent) of every judged feed, by name."""
-    query = select(Feed.name, FeedHealthRow.state).join(
-        FeedHealthRow, FeedHealthRow.feed_id == Feed.id
-    )
-
-    def run() -> dict[str, str]:
-        with db.session() as s:
-            return {name: state for name, state in s.execute(query).all()}
-
-    return _read(db, run)
+    """The feed-health state (ok, failing or silent) of every feed, by name."""
+    return _read(db, lambda: {name: h.state for name, h in health_by_feed(db).items()})
 
 
 def feed_summary(db: Database) -> FeedSummary:
