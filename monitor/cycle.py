@@ -7,6 +7,8 @@ run_cycle:  claim a batch of due feeds under a lease (monitor.store.leases)
                transaction; renew the leases every third of ``[scale] lease``
             -> when nothing is due any more, release done feeds a batch at a time,
                and the rest at the end (a write per feed would cost a commit each)
+            -> polls that found nothing new (most of them) are written with the
+               release of their feeds, one statement for the batch
 
 Several instances on one database each claim what they can handle, so the feeds spread
 over them; the feeds of an instance that died are claimed again when its leases expire.
@@ -23,6 +25,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from monitor.errors import NewsmonError
 from monitor.model import FeedState
 from monitor.pipeline import Context, FeedResult, refresh_feed
+from monitor.store.feeds import Unchanged
 from monitor.store.leases import claim_feeds, release_feeds, renew_leases
 
 __all__ = ["run_cycle"]
@@ -38,6 +41,7 @@ class _Cycle:
         self.started = ctx.clock()
         self.seen: set[int] = set()  # every feed claimed in this cycle
         self.done: list[int] = []  # refreshed, not released yet
+        self.unchanged: list[Unchanged] = []  # their polls that found nothing new
         self.is_more = True
         self.renewed = time.monotonic()
 
@@ -55,8 +59,9 @@ class _Cycle:
             names=self.names,
             limit=None if self.is_forced else limit,
             release=self.done,
+            unchanged=self.unchanged,
         )
-        self.done = []
+        self.done, self.unchanged = [], []
         self.is_more = not self.is_forced and len(batch) == limit
         again = [f for f in batch if f.id in self.seen]  # its outcome was not recorded
         if again:
@@ -73,8 +78,13 @@ class _Cycle:
             renew_leases(c.db, c.owner, c.clock(), self.lease)
             self.renewed = time.monotonic()
         if not self.is_more and len(self.done) >= self.width:
-            release_feeds(c.db, c.owner, self.done)
-            self.done = []
+            release_feeds(c.db, c.owner, self.done, self.unchanged)
+            self.done, self.unchanged = [], []
+
+    def finished(self, feed_id: int, result: FeedResult) -> None:
+        self.done.append(feed_id)
+        if result.unchanged is not None:
+            self.unchanged.append(result.unchanged)
 
 
 def run_cycle(
@@ -98,17 +108,18 @@ def run_cycle(
                     cycle.is_more = False
                 if cycle.is_more and len(running) < width:
                     for feed in cycle.claim(2 * width - len(running)):
-                        running[pool.submit(refresh_feed, ctx, feed)] = feed.id
+                        running[pool.submit(refresh_feed, ctx, feed, defer=True)] = feed.id
                 if not running:
                     break
                 finished, _ = wait(running, timeout=cycle.lease / 3, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    cycle.done.append(running.pop(future))
-                    results.append(future.result())
+                    result = future.result()
+                    cycle.finished(running.pop(future), result)
+                    results.append(result)
                 cycle.tend()
     finally:
         try:
-            release_feeds(ctx.db, ctx.owner, cycle.seen)
+            release_feeds(ctx.db, ctx.owner, cycle.seen, cycle.unchanged)
         except NewsmonError as exc:  # the leases expire by themselves
             log.warning("cannot release feeds error=%r", str(exc))
     if results:

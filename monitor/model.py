@@ -45,6 +45,11 @@ class FeedState:
     is_backlog_absorbed: bool
     error_count: int
     body_hash: str | None = None  # of the last body parsed: the same bytes are not parsed again
+    # the schedule's inputs (monitor.politeness.next_interval), as they were when claimed
+    interval: float = 0.0
+    change_gap: float | None = None
+    last_change_at: datetime | None = None
+    ttl: float | None = None
 
 
 @dataclass(frozen=True)

@@ -86,11 +86,17 @@ class FeedResult:
     backlog: int = 0
     alerts: list[int] = field(default_factory=list)
     error: str | None = None
+    # nothing new, not written yet: the caller writes it (refresh_feed(..., defer=True))
+    unchanged: feed_store.Unchanged | None = None
 
 
 @metrics.timed_poll
-def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
-    """Poll one feed, start to finish. Never raises: a failure is recorded on the feed."""
+def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedResult:
+    """Poll one feed, start to finish. Never raises: a failure is recorded on the feed.
+
+    ``defer``: a poll that finds nothing new is not written but returned (``unchanged``),
+    for the caller to write with others in one statement (monitor.cycle does, with the
+    lease's release; lost, it costs one more poll of an unchanged feed)."""
     if ctx.liveness.is_stopping:
         return FeedResult(feed.name, "skipped")  # still due: the next start takes it
     now = ctx.clock()
@@ -104,7 +110,7 @@ def refresh_feed(ctx: Context, feed: FeedState) -> FeedResult:
         max_age = politeness.max_age(fetched.cache_control)
         body_hash = hashlib.sha256(fetched.body).hexdigest()
         if not fetched.is_modified or body_hash == feed.body_hash:
-            return _unchanged(ctx, feed, now, fetched, max_age, bounds)
+            return _unchanged(ctx, feed, now, fetched, max_age, bounds, defer)
         parsed = ctx.workers.parse_document(
             fetched.body,
             url=fetched.url,
@@ -169,23 +175,33 @@ def _unchanged(
     fetched: Fetched,
     max_age: float | None,
     bounds: Bounds,
+    defer: bool,
 ) -> FeedResult:
     """304, or a body byte for byte the last one: nothing to parse, just reschedule."""
-    status = "unchanged" if fetched.is_modified else "not-modified"
-    wait = feed_store.record_success(
-        ctx.db,
-        feed.id,
+    poll = feed_store.unchanged(
+        feed,
         now,
         is_modified=fetched.is_modified,
-        status=status,
         etag=fetched.etag,
         last_modified=fetched.last_modified,
         max_age=max_age,
         bounds=bounds,
     )
+    if not defer:
+        feed_store.record_success(
+            ctx.db,
+            feed.id,
+            now,
+            is_modified=fetched.is_modified,
+            status=poll.status,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            max_age=max_age,
+            bounds=bounds,
+        )
     ctx.liveness.beat()
-    log.info("polled feed=%s status=%s next_in=%.0fs", feed.name, status, wait)
-    return FeedResult(feed.name, status)
+    log.info("polled feed=%s status=%s next_in=%.0fs", feed.name, poll.status, poll.wait)
+    return FeedResult(feed.name, poll.status, unchanged=poll if defer else None)
 
 
 def _interrupted(feed: FeedState, alerts: list[int]) -> FeedResult:

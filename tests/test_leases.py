@@ -21,7 +21,7 @@ from monitor.delivery import drain
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.store import outbox
 from monitor.store.db import Database, connect
-from monitor.store.feeds import add_feed
+from monitor.store.feeds import add_feed, unchanged
 from monitor.store.leases import claim_feeds, release_feeds, renew_leases
 from monitor.store.tables import Delivery, Feed
 
@@ -163,3 +163,23 @@ def test_a_stopping_cycle_finishes_the_feeds_in_hand_and_claims_no_more(
         assert {owner for owner, _ in _leases(ctx.db).values()} == {None}
     finally:
         close_context(ctx)
+
+
+def test_polls_written_with_the_release_skip_feeds_another_instance_took(db_url: str) -> None:
+    db = connect(db_url)
+    db.migrate()
+    ids = _feeds(db, 2)
+    claimed = claim_feeds(db, "a", T0, 60, due_by=T0)
+    polls = [unchanged(f, T0, is_modified=False, etag=None, last_modified=None) for f in claimed]
+    # "a" stalls past its lease; "b" takes f0 and is polling it when a's writes arrive
+    later = T0 + timedelta(seconds=61)
+    assert [f.name for f in claim_feeds(db, "b", later, 60, due_by=T0, names=["f0"])] == ["f0"]
+    release_feeds(db, "a", ids, polls)
+    with db.session() as s:
+        rows = {f.id: f for f in s.scalars(select(Feed))}
+        taken, written = rows[ids[0]], rows[ids[1]]
+        assert (taken.lease_owner, taken.last_polled_at, taken.last_status) == ("b", None, "new")
+        assert (written.lease_owner, written.last_polled_at) == (None, T0)
+        assert written.last_status == "not-modified" and written.error_count == 0
+        assert written.next_check_at == T0 + timedelta(seconds=written.interval)
+    db.close()

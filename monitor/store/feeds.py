@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import Session
 
 from monitor.config import Settings
 from monitor.model import FeedState
@@ -19,12 +20,15 @@ from monitor.store.tables import Entry, Feed
 
 __all__ = [
     "FeedRow",
+    "Unchanged",
     "add_feed",
     "due_feeds",
     "feed_state",
     "list_feeds",
     "record_failure",
     "record_success",
+    "record_unchanged",
+    "unchanged",
     "sync_feeds",
 ]
 
@@ -124,6 +128,10 @@ def feed_state(row: Feed) -> FeedState:
         row.is_backlog_absorbed,
         row.error_count,
         row.body_hash,
+        row.interval,
+        row.change_gap,
+        row.last_change_at,
+        row.ttl,
     )
 
 
@@ -144,6 +152,7 @@ def record_success(
     bounds: Bounds = _DEFAULT_BOUNDS,
 ) -> float:
     """Record a poll that worked and schedule the next one; return the wait in seconds.
+    (A poll that found nothing new can be written later, in a batch: ``unchanged``.)
 
     ``status`` is ok (the body was parsed), not-modified (304) or unchanged (the same
     bytes as the last body). ``is_changed``: the poll found new or edited entries,
@@ -170,6 +179,85 @@ def record_success(
             row.is_backlog_absorbed = True
             row.body_hash = body_hash or row.body_hash
         return wait
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A poll that found nothing new (304, or the same bytes as the last body), to be
+    written with others in one statement (``record_unchanged``)."""
+
+    feed_id: int
+    polled_at: datetime
+    next_check_at: datetime
+    status: str  # not-modified or unchanged
+    etag: str | None
+    last_modified: str | None
+
+    @property
+    def wait(self) -> float:
+        return (self.next_check_at - self.polled_at).total_seconds()
+
+
+def unchanged(
+    feed: FeedState,
+    now: datetime,
+    *,
+    is_modified: bool,
+    etag: str | None,
+    last_modified: str | None,
+    max_age: float | None = None,
+    bounds: Bounds = _DEFAULT_BOUNDS,
+) -> Unchanged:
+    """What ``record_success`` would write for a poll that found nothing new, computed
+    from the feed as it was claimed (a claimed feed is polled by nobody else)."""
+    quiet = (now - feed.last_change_at).total_seconds() if feed.last_change_at else 0.0
+    hint = max(max_age or 0.0, feed.ttl or 0.0) or None
+    wait = next_interval(feed.interval, bounds, gap=feed.change_gap, quiet=quiet, hint=hint)
+    return Unchanged(
+        feed.id,
+        now,
+        now + timedelta(seconds=wait),
+        "unchanged" if is_modified else "not-modified",
+        etag if is_modified else feed.etag,
+        last_modified if is_modified else feed.last_modified,
+    )
+
+
+def record_unchanged(s: Session, owner: str, polls: Sequence[Unchanged]) -> None:
+    """Write these polls in the caller's transaction, one statement for all, on the
+    feeds ``owner`` still holds (a lease that expired and was claimed by another
+    instance belongs to its newer poll)."""
+    if not polls:
+        return
+    statement = (  # run on the connection: plain executemany, no ORM bookkeeping
+        update(Feed)
+        .where(Feed.id == bindparam("feed_id"), Feed.lease_owner == bindparam("owner"))
+        .values(
+            last_polled_at=bindparam("polled_at"),
+            last_success_at=bindparam("polled_at"),
+            next_check_at=bindparam("next_check_at"),
+            last_status=bindparam("status"),
+            last_error=None,
+            error_count=0,
+            etag=bindparam("etag"),
+            last_modified=bindparam("last_modified"),
+        )
+    )
+    s.connection().execute(
+        statement,
+        [
+            {
+                "feed_id": p.feed_id,
+                "owner": owner,
+                "polled_at": p.polled_at,
+                "next_check_at": p.next_check_at,
+                "status": p.status,
+                "etag": p.etag,
+                "last_modified": p.last_modified,
+            }
+            for p in polls
+        ],
+    )
 
 
 def record_failure(

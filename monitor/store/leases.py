@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor.model import FeedState
 from monitor.store.db import Database
-from monitor.store.feeds import feed_state
+from monitor.store.feeds import Unchanged, feed_state, record_unchanged
 from monitor.store.tables import Feed
 
 __all__ = ["claim_feeds", "instance_name", "release_feeds", "renew_leases"]
@@ -47,9 +47,11 @@ def claim_feeds(
     names: Sequence[str] | None = None,
     limit: int | None = None,
     release: Collection[int] = (),
+    unchanged: Sequence[Unchanged] = (),
 ) -> list[FeedState]:
     """Claim up to ``limit`` enabled feeds due by ``due_by`` (any, when None), oldest
-    first, that no live lease holds; release ``release`` in the same transaction."""
+    first, that no live lease holds; write the polls in ``unchanged`` and release
+    ``release`` in the same transaction."""
     query = (
         select(Feed)
         .where(Feed.is_enabled.is_(True), or_(Feed.lease_until.is_(None), Feed.lease_until <= now))
@@ -62,6 +64,7 @@ def claim_feeds(
     if limit is not None:
         query = query.limit(limit)
     with db.session() as s:
+        record_unchanged(s, owner, unchanged)
         if release:
             _release(s, owner, release)
         rows = list(s.scalars(query.with_for_update(skip_locked=True)))
@@ -88,11 +91,16 @@ def renew_leases(db: Database, owner: str, now: datetime, lease: float) -> int:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def release_feeds(db: Database, owner: str, feed_ids: Collection[int]) -> None:
-    """Give these feeds back (only those ``owner`` still holds)."""
-    if feed_ids:
+def release_feeds(
+    db: Database, owner: str, feed_ids: Collection[int], unchanged: Sequence[Unchanged] = ()
+) -> None:
+    """Give these feeds back (only those ``owner`` still holds), after writing the polls
+    in ``unchanged``."""
+    if feed_ids or unchanged:
         with db.session() as s:
-            _release(s, owner, feed_ids)
+            record_unchanged(s, owner, unchanged)
+            if feed_ids:
+                _release(s, owner, feed_ids)
 
 
 def _release(s: Session, owner: str, feed_ids: Collection[int]) -> None:
