@@ -5,9 +5,11 @@ Every text here is fictional and was written for newsmon's tests.
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from monitor.neardup import NUM_PERM, sketch_keys
+from monitor.neardup import NUM_PERM, SEED, sketch_keys
 from monitor.stories import (
     MIN_SHINGLES,
     SHINGLE,
@@ -68,6 +70,19 @@ def test_fingerprint_is_stable_and_compact() -> None:
     assert all(0 <= k < 2**63 for k in first.keys)
     assert fingerprint("Too short to tell.").keys == ()
     assert sketch_keys([]) == []
+
+
+@pytest.mark.parametrize("size", [1, 2, 40, 3000])
+def test_sketch_keys_are_datasketchs_minhash_bit_for_bit(size: int) -> None:
+    # keys stored by earlier versions (computed by datasketch) must stay findable
+    from datasketch import MinHash
+
+    rng = random.Random(size)
+    hashes = [rng.getrandbits(32) for _ in range(size)] + [0, 2**32 - 1]
+    reference = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int, scheme="affine32")
+    reference.update_batch(hashes)
+    assert sketch_keys(hashes) == [(i << 32) | int(v) for i, v in enumerate(reference.hashvalues)]
+    assert sketch_keys(hashes[:1]) != sketch_keys(hashes[1:2])
 
 
 def test_shingles_ignore_case_punctuation_and_layout() -> None:
