@@ -129,10 +129,12 @@ def test_kill_9_at_several_points_loses_nothing_and_repeats_only_in_flight_sends
     hook = SlowHook(delay=0.3)
     slow_articles(site, delay=0.3)
     config = write_config(tmp_path / "newsmon.toml", db_url, site, {"chat": [hook.url]})
+    # the killed instance's feed leases ([scale] lease) and delivery claims
+    # ([delivery] lease) expire within seconds, so each restart takes its work over soon
     config.write_text(
-        config.read_text().replace(
-            'retry_base = "1s"', 'interval = "1s"\nlease = "2s"\nretry_base = "1s"'
-        )
+        config.read_text()
+        .replace('retry_base = "1s"', 'interval = "1s"\nlease = "2s"\nretry_base = "1s"')
+        .replace("[scale]\n", '[scale]\nlease = "3s"\n')
     )
     db = connect(db_url)
     daemon = Daemon(config, tmp_path)
