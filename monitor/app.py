@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from monitor.config import Settings
+from monitor.context import Context, utcnow
 from monitor.cycle import run_cycle
 from monitor.delivery import DrainResult, drain
 from monitor.fetch import make_client
@@ -15,7 +16,7 @@ from monitor.health import Change, check_feeds
 from monitor.hosts import HostLimiter
 from monitor.log import hide
 from monitor.match import compile_watchlists
-from monitor.pipeline import Context, FeedResult, utcnow
+from monitor.pipeline import FeedResult
 from monitor.secrets import in_url
 from monitor.spikes import check_spikes
 from monitor.store.db import connect

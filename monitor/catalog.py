@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from monitor.config import Settings
+from monitor.context import FEED_ACCEPT
 from monitor.errors import FeedsError, NewsmonError
 from monitor.fetch import fetch, make_client
 from monitor.parse import parse_feed
-from monitor.pipeline import FEED_ACCEPT
 from monitor.store.catalog import CatalogFeed, NewFeed
 from monitor.translit import to_latin
 from monitor.urls import url_key

@@ -22,9 +22,10 @@ import time
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
+from monitor.context import Context
 from monitor.errors import NewsmonError
 from monitor.model import FeedState
-from monitor.pipeline import Context, FeedResult, refresh_feed
+from monitor.pipeline import FeedResult, refresh_feed
 from monitor.store.feeds import Unchanged
 from monitor.store.leases import claim_feeds, release_feeds, renew_leases
 

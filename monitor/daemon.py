@@ -32,6 +32,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from monitor import config as config_mod
 from monitor import metrics, retention, sdnotify, status
 from monitor.app import close_context, hide_feed_secrets, open_context
+from monitor.context import Context, utcnow
 from monitor.cycle import run_cycle
 from monitor.delivery import drain
 from monitor.errors import NewsmonError, UnavailableError
@@ -39,7 +40,6 @@ from monitor.fetch import make_client
 from monitor.health import check_feeds
 from monitor.hosts import HostLimiter
 from monitor.match import compile_watchlists
-from monitor.pipeline import Context, utcnow
 from monitor.serve import FeedServer
 from monitor.spikes import check_spikes
 from monitor.store.db import connect

@@ -13,7 +13,8 @@ import logging
 from collections import defaultdict
 from collections.abc import Sequence
 
-from monitor.pipeline import Context, FeedResult
+from monitor.context import Context
+from monitor.pipeline import FeedResult
 from monitor.store.spikes import Reading, SpikeView, record_readings, volumes
 from monitor.units import exact_duration
 

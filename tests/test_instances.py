@@ -27,8 +27,8 @@ import pytest
 from sqlalchemy import func, select, update
 
 from conftest import ALLOW_LOCAL, hook_url
+from monitor.context import utcnow
 from monitor.demo.server import Receiver, Reply, Site
-from monitor.pipeline import utcnow
 from monitor.store.db import Database, connect
 from monitor.store.tables import Alert, Entry, Feed
 

@@ -15,9 +15,10 @@ from pydantic import ValidationError
 from conftest import ALLOW_LOCAL
 from monitor.app import close_context, open_context
 from monitor.config import Settings
+from monitor.context import Context
 from monitor.cycle import run_cycle
 from monitor.demo.server import Reply, Site
-from monitor.pipeline import Context, FeedResult
+from monitor.pipeline import FeedResult
 from monitor.store.feeds import FeedRow, list_feeds
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from conftest import SAMPLE_SITE, hook_url, write_config
 from monitor.cli import cli
 from monitor.config import load
+from monitor.context import utcnow
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.errors import ConfigError
-from monitor.pipeline import utcnow
 from monitor.retention import prune
 from monitor.store.alerts import get_alert, list_alerts
 from monitor.store.db import connect

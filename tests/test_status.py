@@ -14,11 +14,11 @@ from conftest import hook_url, write_config
 from monitor.app import close_context, open_context
 from monitor.cli import cli
 from monitor.config import load
+from monitor.context import utcnow
 from monitor.cycle import run_cycle
 from monitor.delivery import drain
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.health import check_feeds
-from monitor.pipeline import utcnow
 
 REFUSED = "json://127.0.0.1:9/nothing-listens"
 

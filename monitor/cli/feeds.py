@@ -9,8 +9,8 @@ import click
 
 from monitor import catalog
 from monitor.cli.output import emit, format_option, iso, listing_options
+from monitor.context import utcnow
 from monitor.errors import FeedsError
-from monitor.pipeline import utcnow
 from monitor.store import catalog as store
 from monitor.store.db import Database, connect
 from monitor.store.feeds import FeedRow, list_feeds

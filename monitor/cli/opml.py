@@ -14,9 +14,9 @@ from rich.progress import Progress
 
 from monitor import catalog
 from monitor.cli.feeds import feeds, open_db, parse_interval
+from monitor.context import utcnow
 from monitor.errors import FeedsError
 from monitor.opml import read_opml, write_opml
-from monitor.pipeline import utcnow
 from monitor.store import catalog as store
 from monitor.store.catalog import NewFeed
 from monitor.store.db import Database

@@ -13,7 +13,7 @@ from rich.progress import Progress
 
 from monitor.cli.admin import db as db_group
 from monitor.cli.output import format_option, iso
-from monitor.pipeline import utcnow
+from monitor.context import utcnow
 from monitor.retention import PruneReport, prune
 from monitor.status import Limits, Status, ago, check
 from monitor.store.db import connect

@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 
 from monitor.config import Settings
+from monitor.context import PAGE_ACCEPT
 from monitor.errors import ConfigError
 from monitor.extract import extract_page
 from monitor.fetch import fetch, make_client
 from monitor.model import Article, TextSource
-from monitor.pipeline import PAGE_ACCEPT
 
 __all__ = ["read_article_source"]
 

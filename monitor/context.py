@@ -1,0 +1,71 @@
+"""What every stage of a poll is handed: the context, and the one way to GET a URL."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+
+from monitor.config import FeedSettings, Settings
+from monitor.fetch import fetch
+from monitor.hosts import HostLimiter
+from monitor.liveness import Liveness
+from monitor.match import Watchlist
+from monitor.model import FeedState, Fetched
+from monitor.store.db import Database
+from monitor.store.leases import instance_name
+from monitor.workers import Workers
+
+__all__ = ["FEED_ACCEPT", "PAGE_ACCEPT", "Context", "feed_settings", "get", "utcnow"]
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"  # noqa: E501
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the stages need, handed in explicitly."""
+
+    db: Database
+    client: httpx.Client
+    settings: Settings
+    watchlists: Sequence[Watchlist]
+    clock: Callable[[], datetime] = utcnow
+    hosts: HostLimiter = field(default_factory=HostLimiter)  # [http] per_host
+    liveness: Liveness = field(default_factory=Liveness)  # stop requests, heartbeat
+    # parsing and extraction run here (monitor.workers); in this process by default
+    workers: Workers = field(default_factory=lambda: Workers(0))
+    owner: str = field(default_factory=instance_name)  # names this instance in leases
+
+
+def get(
+    ctx: Context,
+    url: str,
+    *,
+    accept: str,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> Fetched:
+    """One GET, holding one of the URL's host slots ([http] per_host) while it runs."""
+    with ctx.hosts.slot(url):
+        return fetch(
+            ctx.client,
+            url,
+            max_bytes=ctx.settings.http.max_bytes,
+            etag=etag,
+            last_modified=last_modified,
+            accept=accept,
+        )
+
+
+def feed_settings(ctx: Context, feed: FeedState) -> FeedSettings | None:
+    """The feed's own table in the config; None for a feed added from the command line."""
+    return next((f for f in ctx.settings.feed if f.name == feed.name), None)

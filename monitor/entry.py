@@ -1,0 +1,143 @@
+"""The per-entry order: one new (or edited) entry, from its link to its alerts.
+
+process_entry:  same URL (or canonical link) already stored, entry not edited?
+                  record the entry, alert nothing (unless corrections re-read it)
+                -> read the article (the page through trafilatura in a worker, else
+                   the entry's summary)
+                -> match watchlists -> fingerprint the text (stories.py)
+                -> store entry, article, story, alerts and outbox rows in one
+                   transaction: the story alerts each watchlist once
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import timedelta
+
+from monitor import metrics
+from monitor.context import PAGE_ACCEPT, Context, feed_settings, get
+from monitor.errors import NewsmonError
+from monitor.extract import html_to_text
+from monitor.match import find_matches
+from monitor.model import Article, Entry, FeedState, TextSource
+from monitor.store import alerts as alert_store
+from monitor.store import entries as entry_store
+from monitor.store.entries import KnownArticle, Outcome
+from monitor.store.stories import Identity
+from monitor.stories import fingerprint, short_diff, story_picker
+from monitor.urls import canonical_key, url_key
+
+__all__ = ["process_entry", "read_article"]
+
+log = logging.getLogger("newsmon.pipeline")
+
+
+def process_entry(
+    ctx: Context, feed: FeedState, entry: Entry, *, is_edited: bool = False
+) -> list[int]:
+    """One new (or edited) entry: dedup by URL, read, match, place in a story, store.
+
+    Returns the ids of the alerts it raised.
+    """
+    key = url_key(entry.link) if entry.link else f"entry:{feed.id}:{entry.key}"
+    known = entry_store.find_article(ctx.db, key) if entry.link else None
+    is_correcting = ctx.settings.stories.corrections
+    is_rereading = is_edited or is_correcting
+    if known is not None and (known.url_key != key or not is_rereading or known.is_pruned):
+        # the same URL, or a page that named this URL as its canonical link: a re-read
+        # of another URL is no edit of the stored article, nor one whose text was pruned
+        outcome = Outcome(entry, key, None, known=known, is_edited_entry=is_edited)
+        entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
+        log.info("seen before feed=%s url=%s", feed.name, key)
+        return []
+    article = read_article(ctx, feed, entry)
+    if known is not None and article.text_source.value != known.text_source:
+        article = _as_known(article, known)  # a failed re-read is not an edit
+    outcome = Outcome(
+        entry=entry,
+        url_key=key,
+        article=article,
+        matches=find_matches(ctx.watchlists, article),
+        routes=ctx.settings.routes(),
+        identity=_identity(ctx, article),
+        known=known,
+        diff=short_diff(known.title, known.text, article.title, article.text) if known else None,
+        is_correcting=is_correcting,
+        is_edited_entry=is_edited,
+    )
+    alerts = entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
+    metrics.alerted(alert_store.alerted_watchlists(ctx.db, alerts))
+    for alert in alerts:
+        log.info(
+            "alert alert=%d feed=%s matched=%s url=%s",
+            alert,
+            feed.name,
+            ",".join(sorted({m.watchlist for m in outcome.matches})),
+            entry.link,
+        )
+    return alerts
+
+
+def _identity(ctx: Context, article: Article) -> Identity | None:
+    """What places the article in a story: its canonical link and, if enabled, its text."""
+    canonical = canonical_key(article.canonical_url, article.url) if article.url else None
+    found = fingerprint(article.text) if ctx.settings.stories.group else None
+    if canonical is None and (found is None or not found.keys):
+        return None
+    mine = found.shingles if found is not None else ()
+    since = ctx.clock() - timedelta(seconds=ctx.settings.stories.window)
+    return Identity(
+        canonical_key=canonical,
+        keys=found.keys if found is not None else (),
+        pick=story_picker(mine),
+        since=since,
+    )
+
+
+def _as_known(article: Article, known: KnownArticle) -> Article:
+    """The re-read article with the stored title and text: nothing to compare."""
+    return replace(
+        article, title=known.title, text=known.text, text_source=TextSource(known.text_source)
+    )
+
+
+def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
+    """The linked page's main text, or the entry's summary when the page fails."""
+    summary = html_to_text(entry.summary)
+    error = None
+    configured = feed_settings(ctx, feed)
+    is_fetching = (
+        ctx.settings.defaults.fetch_articles
+        if configured is None
+        else (ctx.settings.feed_fetches_articles(configured))
+    )
+    if entry.link and is_fetching:
+        try:
+            page = get(ctx, entry.link, accept=PAGE_ACCEPT)
+            text = ctx.workers.extract_page(page.body, url=page.url, content_type=page.content_type)
+            return Article(
+                url=entry.link,
+                title=entry.title or text.title,
+                text=text.text,
+                text_source=TextSource.PAGE,
+                language=text.language,
+                sitename=text.sitename,
+                published=entry.published or text.published,
+                canonical_url=text.canonical_url,
+            )
+        except NewsmonError as exc:
+            error = str(exc)
+            metrics.page_failed(feed.name)
+            log.info(
+                "page unusable, using summary feed=%s url=%s error=%r", feed.name, entry.link, error
+            )
+    source = TextSource.SUMMARY if summary else TextSource.TITLE
+    return Article(
+        url=entry.link,
+        title=entry.title,
+        text=summary,
+        text_source=source,
+        published=entry.published,
+        error=error,
+    )
