@@ -267,7 +267,8 @@ def write_config(path: Path, base: str, args: argparse.Namespace) -> None:
     lines = [
         f'[database]\nurl = "{db}"\n',
         f'[http]\nallow_networks = ["127.0.0.1/32"]\nconcurrency = {args.concurrency}\n',
-        '[defaults]\ninterval = "0.001s"\nalert_backlog = false\n',
+        # every feed due at every cycle: no adaptive interval stretching a quiet feed's
+        '[defaults]\ninterval = "0.001s"\nadapt = false\nalert_backlog = false\n',
         f"[scale]\nworkers = {args.workers}\n",
         '[watchlist.nato]\nterms = ["NATO"]\n',
         '[watchlist.ukraine]\nterms = ["Ukraine"]\n',

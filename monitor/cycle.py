@@ -3,7 +3,8 @@
 run_cycle:  claim a batch of due feeds under a lease (monitor.store.leases)
             -> refresh each in a thread, ``[http] concurrency`` at a time
                (pipeline.refresh_feed; parsing and extraction go to monitor.workers)
-            -> when half are done, release those and claim the next batch, in one
+            -> when fewer than ``concurrency`` are left, release the done ones and
+               claim the next batch (up to ``AHEAD`` x concurrency in hand), in one
                transaction; renew the leases every third of ``[scale] lease``
             -> when nothing is due any more, release done feeds a batch at a time,
                and the rest at the end (a write per feed would cost a commit each)
@@ -32,6 +33,11 @@ from monitor.store.leases import claim_feeds, release_feeds, renew_leases
 __all__ = ["run_cycle"]
 
 log = logging.getLogger("newsmon.cycle")
+
+# feeds in hand (running or waiting for a thread), in units of [http] concurrency: a
+# claim costs a transaction, so each should bring several feeds per thread; the waiting
+# ones stay leased (and renewed) until their turn
+AHEAD = 4
 
 
 class _Cycle:
@@ -108,7 +114,7 @@ def run_cycle(
                 if stop is not None and stop.is_set():
                     cycle.is_more = False
                 if cycle.is_more and len(running) < width:
-                    for feed in cycle.claim(2 * width - len(running)):
+                    for feed in cycle.claim(AHEAD * width - len(running)):
                         running[pool.submit(refresh_feed, ctx, feed, defer=True)] = feed.id
                 if not running:
                     break

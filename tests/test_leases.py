@@ -16,7 +16,7 @@ from sqlalchemy import select
 from conftest import SAMPLE_SITE, hook_url, write_config
 from monitor.app import close_context, open_context
 from monitor.config import load
-from monitor.cycle import run_cycle
+from monitor.cycle import AHEAD, run_cycle
 from monitor.delivery import drain
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.store import outbox
@@ -157,9 +157,15 @@ def test_a_stopping_cycle_finishes_the_feeds_in_hand_and_claims_no_more(
     config = write_config(tmp_path / "n.toml", db_url, site, {}, http="concurrency = 1")
     ctx = open_context(load(config))
     try:
-        results = run_cycle(ctx, stop=stop)  # claims 2 (twice the concurrency) at a time
-        assert [r.feed for r in results] == ["world", "nachrichten"]  # in config order
-        assert site.hits.get("/feeds/novosti.xml", 0) == 0
+        # after the config's three feeds, more than one claim holds (AHEAD per thread)
+        extra = [f"extra{i}" for i in range(AHEAD)]
+        for name in extra:
+            site.routes[f"/feeds/{name}.xml"] = Reply(200, body)
+            add_feed(ctx.db, name, f"{site.base}/feeds/{name}.xml", ctx.clock())
+        results = run_cycle(ctx, stop=stop)  # claims AHEAD feeds, then no more
+        in_hand = ["world", "nachrichten", "novosti", *extra][:AHEAD]
+        assert [r.feed for r in results] == in_hand  # in config order, then added ones
+        assert site.hits.get(f"/feeds/{extra[-1]}.xml", 0) == 0
         assert {owner for owner, _ in _leases(ctx.db).values()} == {None}
     finally:
         close_context(ctx)
