@@ -67,7 +67,8 @@ def process_entry(
         is_edited_entry=is_edited,
     )
     alerts = entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
-    metrics.alerted(alert_store.alerted_watchlists(ctx.db, alerts))
+    if alerts:
+        metrics.alerted(alert_store.alerted_watchlists(ctx.db, alerts))
     for alert in alerts:
         log.info(
             "alert alert=%d feed=%s matched=%s url=%s",

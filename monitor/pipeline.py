@@ -72,7 +72,7 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
             content_type=fetched.content_type,
             max_entries=ctx.settings.defaults.max_entries,
         )
-        fresh = entry_store.new_entries(ctx.db, feed.id, parsed.entries)
+        fresh, changed = entry_store.sort_entries(ctx.db, feed.id, parsed.entries)
         backlog, alerts, edited = 0, [], 0
         if not feed.is_backlog_absorbed:
             backlog = entry_store.absorb_backlog(ctx.db, feed.id, fresh, now)
@@ -82,7 +82,7 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
                     return _interrupted(feed, alerts)
                 alerts += process_entry(ctx, feed, entry)
                 ctx.liveness.beat()
-            for entry in entry_store.changed_entries(ctx.db, feed.id, parsed.entries):
+            for entry in changed:
                 if ctx.liveness.is_stopping:
                     return _interrupted(feed, alerts)
                 alerts += process_entry(ctx, feed, entry, is_edited=True)

@@ -32,6 +32,7 @@ __all__ = [
     "changed_entries",
     "find_article",
     "new_entries",
+    "sort_entries",
     "record_entry",
 ]
 _CHUNK = 500
@@ -50,18 +51,34 @@ _INSERT_ENTRY = insert(_ENTRIES)
 
 def new_entries(db: Database, feed_id: int, entries: Sequence[Entry]) -> list[Entry]:
     """The entries this feed has not recorded yet, first occurrence only, in feed order."""
-    keys = list(dict.fromkeys(e.key for e in entries))
+    return sort_entries(db, feed_id, entries)[0]
+
+
+def sort_entries(
+    db: Database, feed_id: int, entries: Sequence[Entry]
+) -> tuple[list[Entry], list[Entry]]:
+    """(new, changed), read in one transaction: the entries this feed has not recorded
+    yet (first occurrence only, in feed order), and those recorded before with an
+    article whose title or summary has changed since."""
+    by_key = {e.key: e for e in entries}
+    keys = list(by_key)
     known: set[str] = set()
+    changed: list[Entry] = []
     with db.session() as s:
         for i in range(0, len(keys), _CHUNK):
-            chunk = keys[i : i + _CHUNK]
-            query = select(EntryRow.key).where(EntryRow.feed_id == feed_id, EntryRow.key.in_(chunk))
-            known.update(s.scalars(query))
+            query = select(EntryRow.key, EntryRow.article_id, EntryRow.digest).where(
+                EntryRow.feed_id == feed_id, EntryRow.key.in_(keys[i : i + _CHUNK])
+            )
+            for key, article_id, digest in s.execute(query):
+                known.add(key)
+                is_read = article_id is not None and digest is not None
+                if is_read and digest != entry_digest(by_key[key]):
+                    changed.append(by_key[key])
     fresh: dict[str, Entry] = {}
     for entry in entries:
         if entry.key not in known and entry.key not in fresh:
             fresh[entry.key] = entry
-    return list(fresh.values())
+    return list(fresh.values()), changed
 
 
 def absorb_backlog(db: Database, feed_id: int, entries: Iterable[Entry], now: datetime) -> int:
@@ -105,21 +122,7 @@ class Outcome:
 
 def changed_entries(db: Database, feed_id: int, entries: Sequence[Entry]) -> list[Entry]:
     """Entries recorded before (with an article) whose title or summary has changed."""
-    by_key = {e.key: e for e in entries}
-    changed: list[Entry] = []
-    keys = list(by_key)
-    with db.session() as s:
-        for i in range(0, len(keys), _CHUNK):
-            query = select(EntryRow.key, EntryRow.digest).where(
-                EntryRow.feed_id == feed_id,
-                EntryRow.key.in_(keys[i : i + _CHUNK]),
-                EntryRow.article_id.is_not(None),
-                EntryRow.digest.is_not(None),
-            )
-            for key, digest in s.execute(query):
-                if digest != entry_digest(by_key[key]):
-                    changed.append(by_key[key])
-    return changed
+    return sort_entries(db, feed_id, entries)[1]
 
 
 def entry_digest(entry: Entry) -> str:
