@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -24,14 +25,23 @@ from monitor.errors import DatabaseError, UnavailableError
 __all__ = ["Database", "connect", "migrations_dir", "set_foreign_keys"]
 
 _SETUP_LOCK_KEY = 0x6E65777373657475  # "newssetu": migrations and the feed sync
+_BUSY_SECONDS = 30.0  # how long a SQLite writer waits for its turn (also busy_timeout)
 
 
 class Database:
-    """An engine and its session factory."""
+    """An engine and its session factory.
 
-    def __init__(self, engine: Engine) -> None:
+    SQLite allows one writer at a time; a writer that finds the lock taken sleeps in
+    SQLite's busy handler (1, 2, 5, 10 ms and longer) before it tries again. The
+    threads of one process therefore take turns on a lock of their own first, which
+    wakes the next one as soon as the last commits; other processes still meet at
+    SQLite's lock, with its busy timeout."""
+
+    def __init__(self, engine: Engine, *, is_writing: bool = True) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        is_sqlite = engine.dialect.name == "sqlite"
+        self._writer = threading.RLock() if is_sqlite and is_writing else None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -40,6 +50,23 @@ class Database:
         A database that is down, restarting, locked or full raises DatabaseError; the
         transaction is rolled back, so nothing is half-stored, and the pool replaces
         broken connections (PostgreSQL: checked before use)."""
+        if self._writer is None:
+            with self._transaction() as session:
+                yield session
+            return
+        if not self._writer.acquire(timeout=_BUSY_SECONDS):
+            raise UnavailableError(
+                f"database is locked: no write turn within {_BUSY_SECONDS:.0f} s",
+                "another part of newsmon holds a long write; newsmon retries",
+            )
+        try:
+            with self._transaction() as session:
+                yield session
+        finally:
+            self._writer.release()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
         with self._sessions() as session:
             try:
                 yield session
@@ -188,7 +215,7 @@ def connect(url: str, *, is_read_only: bool = False, must_exist: bool = False) -
                     "start the daemon, or run `newsmon db upgrade`, to create it",
                 )
             path.parent.mkdir(parents=True, exist_ok=True)
-        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+        kwargs["connect_args"] = {"timeout": _BUSY_SECONDS, "check_same_thread": False}
     elif parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
         kwargs["pool_pre_ping"] = True
@@ -200,7 +227,7 @@ def connect(url: str, *, is_read_only: bool = False, must_exist: bool = False) -
         ) from None
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine, is_read_only=is_read_only)
-    return Database(engine)
+    return Database(engine, is_writing=not is_read_only)
 
 
 def _tune_sqlite(engine: Engine, *, is_read_only: bool) -> None:
@@ -212,7 +239,7 @@ def _tune_sqlite(engine: Engine, *, is_read_only: bool) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={_BUSY_SECONDS * 1000:.0f}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
