@@ -6,8 +6,9 @@ at a time, already narrowed by what the database can tell (dates, feed, the aler
 watchlist, term, channel, delivery status); each is then matched exactly, so a result is
 an article that a watchlist with this query would match, with the hits to show. The
 source and language filters are checked here; an article's language is the one its page
-declares, else the one detected in its text. A page stops when it is full or after
-``max_scan`` candidates, and says where the next one starts (an article id).
+declares, else the one detected in its text. A page stops when it is full, or cut short
+after ``max_scan`` candidates or ``seconds``, and then says where the next one starts
+(an article id) and why it stopped.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ class Page:
     results: list[Result]
     next_after: int | None  # the article id to continue below, when there may be more
     scanned: int  # candidates matched exactly
-    is_cut: bool  # stopped after max_scan candidates, not at the end
+    is_cut: bool  # stopped after max_scan candidates or seconds, not at the end
+    is_out_of_time: bool = False  # cut because the seconds were spent
 
 
 def compile_search(query: str, *, inflect: bool = False, translit: bool = False) -> Watchlists:
@@ -118,7 +120,7 @@ def run(db: Database, request: Request) -> Page:
         next_after: int | None = results[-1].stored.id
     else:
         next_after = walk.position if walk.is_cut else None
-    return Page(results, next_after, walk.scanned, walk.is_cut)
+    return Page(results, next_after, walk.scanned, walk.is_cut, walk.is_out_of_time)
 
 
 _Kept = tuple[found.StoredText, str | None, list[Match]]
@@ -137,7 +139,7 @@ class _Walk:
     ) -> None:
         self.s, self.match, self.filters, self.request = s, match, filters, request
         self.scanned = 0
-        self.is_cut = False
+        self.is_cut = self.is_out_of_time = False
         self.position: int | None = None  # below this id nothing has been checked yet
 
     def collect(
@@ -175,7 +177,8 @@ class _Walk:
             else:  # the window is done: the next one, twice as wide
                 high, width, is_dense = floor, width * 2, False
             if time.monotonic() > deadline and len(kept) < wanted and high > low:
-                self.is_cut, self.position = True, high
+                self.is_cut = self.is_out_of_time = True
+                self.position = high
                 break
         return kept
 

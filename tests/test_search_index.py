@@ -3,7 +3,7 @@ articles (in batches), and ``db reindex``; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +14,7 @@ from monitor.cli import cli
 from monitor.config import Settings
 from monitor.fts import Word, all_of
 from monitor.model import Article, Entry, TextSource
+from monitor.search import Request, run
 from monitor.store import entries as entry_store
 from monitor.store import search
 from monitor.store.db import Database, connect, migrations_dir
@@ -36,7 +37,12 @@ def database(db_url: str) -> Database:
 
 
 def store(
-    db: Database, key: str, title: str, text: str, known: entry_store.KnownArticle | None = None
+    db: Database,
+    key: str,
+    title: str,
+    text: str,
+    known: entry_store.KnownArticle | None = None,
+    now: datetime = NOW,
 ) -> None:
     entry = Entry(key=key, link=f"http://127.0.0.1/{key}", title=title, summary="", published=None)
     article = Article(entry.link, title, text, TextSource.PAGE, sitename="Demo Wire")
@@ -47,7 +53,7 @@ def store(
         known=known,
         is_edited_entry=known is not None,
     )
-    entry_store.record_entry(db, feed_id=1, outcome=outcome, now=NOW)
+    entry_store.record_entry(db, feed_id=1, outcome=outcome, now=now)
 
 
 def indexed_under(db: Database, *words: str) -> list[int]:
@@ -79,6 +85,17 @@ def test_new_and_edited_articles_are_indexed(db_url: str) -> None:
             conn.exec_driver_sql(
                 "INSERT INTO search_index(search_index, rank) VALUES ('integrity-check', 0)"
             )
+    db.close()
+
+
+def test_stored_times_rise_with_article_ids(db_url: str) -> None:
+    """A worker that read its clock before another but stores after it (feeds are read in
+    parallel) stores its article at the other's time: --since finds both."""
+    db = database(db_url)
+    store(db, "three", "Three", TEXTS["three"], now=NOW)
+    store(db, "ferry", "Ferry", TEXTS["ferry"], now=NOW - timedelta(seconds=1))
+    page = run(db, Request("Three OR Ферри", is_alerted=False, since=NOW, seconds=600))
+    assert [(r.stored.id, r.stored.stored_at) for r in page.results] == [(2, NOW), (1, NOW)]
     db.close()
 
 
