@@ -319,3 +319,43 @@ def test_windows_and_budgets_change_nothing_but_where_a_page_ends(history: Histo
     assert hurried.is_cut and hurried.is_out_of_time and hurried.next_after is not None
     assert len(hurried.results) <= 1 and not whole.is_out_of_time
     assert [r.stored.id for r in hurried.results + rest.results] == ids
+
+
+@pytest.mark.parametrize(
+    ("span", "listed", "limit"),
+    [(1, 2_000, 1), (1, 2_000, 3), (1, 2, 2), (1, 0, 1), (3, 1, 100), (2_048, 0, 2)],
+)
+@pytest.mark.parametrize("filters", [{}, {"is_alerted": False}, {"status": "sent"}])
+def test_pages_end_to_end_whichever_way_the_index_is_asked(
+    history: History, span: int, listed: int, limit: int, filters: dict[str, Any]
+) -> None:
+    """Listed at once (PostgreSQL, when the index names few), or in windows walked or
+    looked up: page after page (--after) gives what one page gives."""
+    query = 'NATO OR Ukraine OR Україна OR OSCE OR ОБСЕ OR Рябков* OR "foreign ministers"'
+    db = connect(history.url)
+    try:
+        whole = run(db, Request(query, limit=1000, seconds=600, **filters))
+        ids = [r.stored.id for r in whole.results]
+        paged: list[int] = []
+        after = None
+        for _ in range(100):
+            page = run(
+                db,
+                Request(
+                    query,
+                    limit=limit,
+                    after=after,
+                    span=span,
+                    listed=listed,
+                    seconds=600,
+                    **filters,
+                ),
+            )
+            assert not page.is_cut and len(page.results) <= limit
+            paged += [r.stored.id for r in page.results]
+            if page.next_after is None:
+                break
+            after = page.next_after
+    finally:
+        db.close()
+    assert len(ids) > 5 and paged == ids

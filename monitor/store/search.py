@@ -24,11 +24,14 @@ alembic/env.py leaves it out of the comparison.
 
 Candidates come newest article first (id order), a page at a time, with the filters the
 database can apply (dates, feed, the alert's watchlist, term, channel and status);
-monitor.search checks each exactly.
+monitor.search checks each exactly. On PostgreSQL, a rare word's candidates are named all
+at once by one lookup in the GIN index (``listed``), and the planner's statistics tell
+how many articles to expect (``estimate``); monitor.search chooses how to walk.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -56,7 +59,9 @@ __all__ = [
     "first_since",
     "id_range",
     "index_article",
+    "estimate",
     "is_unused",
+    "listed",
     "rebuild",
     "reindex",
     "resolve",
@@ -259,7 +264,9 @@ def _quoted(lexeme: str) -> str:
 _PLAN = text(
     "SELECT set_config('enable_indexscan', :walk, true), "
     "set_config('enable_bitmapscan', :look, true), "
-    "set_config('plan_cache_mode', 'force_custom_plan', true)"
+    "set_config('plan_cache_mode', 'force_custom_plan', true), "
+    # parallel workers take longer to start than these queries take to run
+    "set_config('max_parallel_workers_per_gather', '0', true)"
 )
 
 
@@ -308,6 +315,47 @@ def is_unused(s: Session, f: Filters) -> bool:
     return any(s.scalar(check.limit(1)) is None for check in checks)
 
 
+def listed(s: Session, match: str, *, before: int, floor: int, cap: int) -> list[int] | None:
+    """Every article id from ``floor`` to below ``before`` that the index (``match``, from
+    ``resolve``) lets through, newest first, when there are at most ``cap`` of them;
+    None when there are more, or on SQLite.
+
+    PostgreSQL answers from one lookup in the GIN index (positions are checked on the
+    rows it names), whatever the range: the way to find the few articles of a rare word
+    or phrase in a long history. Looking each of ``candidates``' windows up costs that
+    lookup again for every window (the id range is checked on the rows, after it), and
+    walking the ids costs in proportion to the range. Past ``cap`` the caller walks."""
+    if s.get_bind().dialect.name != "postgresql":
+        return None
+    s.execute(_PLAN, {"walk": "off", "look": "on"})
+    statement = text(
+        f"/* list */ SELECT x.article_id FROM {TABLE} AS x "
+        "WHERE x.doc @@ CAST(:match AS tsquery) "
+        "AND x.article_id < :before AND x.article_id >= :floor LIMIT :cap"
+    )
+    params = {"match": match, "before": before, "floor": floor, "cap": cap + 1}
+    found = [int(i) for i in s.execute(statement, params).scalars()]
+    return sorted(found, reverse=True) if len(found) <= cap else None
+
+
+def estimate(s: Session, match: str) -> float | None:
+    """How many articles PostgreSQL's planner expects the index to let through, from its
+    statistics of the column (the most common words and their frequencies, gathered by
+    ANALYZE; a word not among them counts as half as common as the rarest that is);
+    None on SQLite."""
+    if s.get_bind().dialect.name != "postgresql":
+        return None
+    plan = s.execute(
+        text(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {TABLE} AS x WHERE x.doc @@ CAST(:m AS tsquery)"
+        ),
+        {"m": match},
+    ).scalar_one()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
 def candidates(
     s: Session,
     match: str | None,
@@ -317,17 +365,18 @@ def candidates(
     floor: int | None,
     limit: int,
     is_dense: bool = True,
+    among: list[int] | None = None,
 ) -> list[int]:
     """Ids of articles, newest first, below ``before`` and from ``floor`` on, that the
-    index (``match``, from ``resolve``) and the filters let through.
+    index (``match``, from ``resolve``) and the filters let through; ``among``: only
+    these (from ``listed``, already through the index: give no ``match``).
 
     ``is_dense``: many articles in the range are expected to pass. PostgreSQL then walks
     the ids in order, testing each article's words, which finds the newest few of a
-    common word at once; otherwise it looks the words up in the GIN index, which costs
-    little for a rare word. Its planner cannot tell these apart well enough (it takes a
-    word it has no statistics for to be in 1 article of 200, and testing an article's
-    words to cost nothing), so the caller says which (monitor.search: the first range
-    is walked, the rest are looked up)."""
+    common word at once; otherwise it looks the words up in the GIN index. Its planner
+    cannot tell these apart well enough (it takes a word it has no statistics for to be
+    in half as many articles as the rarest word it has statistics for, and testing an
+    article's words to cost nothing), so the caller says which (monitor.search)."""
     dialect = s.get_bind().dialect.name
     if dialect == "postgresql" and match is not None:
         walk, look = ("on", "off") if is_dense else ("off", "on")
@@ -348,6 +397,8 @@ def candidates(
         if filters.since or filters.until or filters.language:
             join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"  # keep the index first
             source += f" {join} articles AS a ON a.id = {key}"
+    if among is not None:
+        where.append(f"{key} IN ({', '.join(str(int(i)) for i in among) or 'NULL'})")
     where += _conditions(key, filters, params, before, floor, "+" if dialect == "sqlite" else "")
     sql = f"SELECT {key} FROM {source}"
     if dialect == "postgresql" and match is not None:
