@@ -134,14 +134,15 @@ class _Walk:
     range is done, or ``max_scan`` candidates or ``seconds`` are spent.
 
     On PostgreSQL the first window is walked id by id (a common word fills the page
-    there). When it does not, the index is asked once for every article in the rest of
-    the range (``store.search.listed``): a rare word or phrase has few, which are then
-    checked a batch at a time, newest first. With more than ``request.listed``, the
-    windows go on: walked while a window is smaller than the number of articles that
-    the planner's statistics expect the words in (walking costs in proportion to the
-    window, a lookup in the GIN index in proportion to those articles), looked up
-    after. On SQLite, FTS5 reads its index in id order, and every window is asked of it
-    directly."""
+    there). When it does not, and the planner's statistics do not know the words to be
+    common (``store.search.estimate``), the index is asked once for every article in
+    the rest of the range (``store.search.listed``): a rare word or phrase has few,
+    which are then checked a batch at a time, newest first. Otherwise (or with more
+    than ``request.listed``), the windows go on: walked while a window is smaller than
+    the number of articles the statistics expect the words in (walking costs in
+    proportion to the window, a lookup in the GIN index in proportion to those
+    articles), looked up after. On SQLite, FTS5 reads its index in id order, and every
+    window is asked of it directly."""
 
     def __init__(
         self, s: Session, match: str | None, filters: search.Filters, request: Request
@@ -202,11 +203,12 @@ class _Walk:
             elif listed is None:  # the window is done: the next one, twice as wide
                 high, width = floor, width * 2
                 if is_first and self.match is not None and high > low:
-                    cap = request.listed
-                    listed = search.listed(s, self.match, before=high, floor=low, cap=cap)
-                    if listed is None:
-                        expected = search.estimate(s, self.match)
-                        expected = None if expected is None else max(expected, cap)
+                    guess = search.estimate(s, self.match)
+                    if guess is None or not guess.is_common:
+                        cap = request.listed
+                        listed = search.listed(s, self.match, before=high, floor=low, cap=cap)
+                    if listed is None and guess is not None:
+                        expected = max(guess.articles, request.listed)
                 is_first = False
             if time.monotonic() > deadline and len(kept) < wanted and high > low:
                 self.is_cut = self.is_out_of_time = True

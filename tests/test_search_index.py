@@ -282,3 +282,26 @@ def test_a_phrase_in_a_long_article_is_found(db_url: str, kind: str) -> None:
             ).all()
         assert marked == [2, 3]
     db.close()
+
+
+def test_the_planner_tells_common_words_from_rare_ones(db_url: str) -> None:
+    """PostgreSQL's statistics of the index (after ANALYZE) say which words are common:
+    search walks those and lists the rest (monitor.search._Walk)."""
+    db = database(db_url)
+    for i in range(40):
+        store(db, f"a{i}", f"Story {i}", "Common words here" + (" and a rarity" if i == 7 else ""))
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"ANALYZE {search.TABLE}")
+    with db.session() as s:
+        common = search.estimate(s, "'common'")
+        rare = search.estimate(s, "'rarity'")
+        listed = search.listed(s, "'rarity'", before=100, floor=0, cap=5)
+        too_many = search.listed(s, "'common'", before=100, floor=0, cap=5)
+    if db.engine.dialect.name == "sqlite":
+        assert common is None and rare is None and listed is None and too_many is None
+    else:
+        assert common is not None and common.is_common
+        assert rare is not None and not rare.is_common
+        assert listed == [8] and too_many is None
+    db.close()

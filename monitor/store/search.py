@@ -59,6 +59,7 @@ __all__ = [
     "first_since",
     "id_range",
     "index_article",
+    "Estimate",
     "estimate",
     "is_unused",
     "listed",
@@ -338,11 +339,32 @@ def listed(s: Session, match: str, *, before: int, floor: int, cap: int) -> list
     return sorted(found, reverse=True) if len(found) <= cap else None
 
 
-def estimate(s: Session, match: str) -> float | None:
-    """How many articles PostgreSQL's planner expects the index to let through, from its
-    statistics of the column (the most common words and their frequencies, gathered by
-    ANALYZE; a word not among them counts as half as common as the rarest that is);
-    None on SQLite."""
+@dataclass(frozen=True)
+class Estimate:
+    """What PostgreSQL's planner expects, from its statistics of the column (ANALYZE: the
+    most common words and their frequencies): how many articles the index lets through,
+    and how many it assumes for a word it has no statistics for (half as many as the
+    rarest word it has them for, at most 1 in 200)."""
+
+    articles: float
+    unknown: float
+
+    @property
+    def is_common(self) -> bool:
+        """The statistics know these words to be common (not merely not rare)."""
+        return self.articles >= 10 * self.unknown
+
+
+_STATS = text(
+    "SELECT c.reltuples, s.most_common_elem_freqs FROM pg_class AS c "
+    "LEFT JOIN pg_stats AS s ON s.schemaname = current_schema() "
+    f"AND s.tablename = '{TABLE}' AND s.attname = 'doc' "
+    f"WHERE c.oid = CAST('{TABLE}' AS regclass)"
+)
+
+
+def estimate(s: Session, match: str) -> Estimate | None:
+    """The planner's expectations for ``match`` (from ``resolve``); None on SQLite."""
     if s.get_bind().dialect.name != "postgresql":
         return None
     plan = s.execute(
@@ -353,7 +375,11 @@ def estimate(s: Session, match: str) -> float | None:
     ).scalar_one()
     if isinstance(plan, str):
         plan = json.loads(plan)
-    return float(plan[0]["Plan"]["Plan Rows"])
+    rows, freqs = s.execute(_STATS).one()
+    # a tsvector's word frequencies end with the lowest and the highest of them
+    lowest = float(freqs[-2]) if freqs and len(freqs) > 2 else 0.01
+    unknown = max(float(rows), 1.0) * min(0.005, lowest / 2)
+    return Estimate(float(plan[0]["Plan"]["Plan Rows"]), unknown)
 
 
 def candidates(
