@@ -202,7 +202,7 @@ class _Walk:
                 high, batch = ids[-1], min(batch * 4, 2000)
             elif listed is None:  # the window is done: the next one, twice as wide
                 high, width = floor, width * 2
-                if is_first and self.match is not None and high > low:
+                if is_first and self.match is not None and high > low and len(kept) < wanted:
                     guess = search.estimate(s, self.match)
                     if guess is None or not guess.is_common:
                         cap = request.listed
