@@ -119,7 +119,7 @@ def result_dict(r: Result) -> dict[str, Any]:
     type=click.FloatRange(0, min_open=True),
     default=2.0,
     show_default=True,
-    help="Give up after this long (then --after continues).",
+    help="Give up after this many seconds (then --after continues).",
 )
 @listing_options(SEARCH_FIELDS)
 @click.pass_obj
