@@ -1,21 +1,28 @@
 """Full-text search: the words an article is indexed under, and a query as a pre-filter.
 
-The index holds, per article, the distinct words of its title, text and source after the
-normalisation that matching uses (NFKC, invisible characters dropped, casefolded; a word
-is a run of letters, digits and ``_``, as in monitor.match). A compiled query becomes a
-boolean expression over those words that holds for every article the query matches: a
-superset, which the exact check (monitor.match) then narrows, so search agrees with what
-a watchlist with the same query would match.
+The index holds, per article, the words of its title, source (site name, host) and text,
+in that order and with their positions, after the normalisation that matching uses (NFKC,
+invisible characters dropped, casefolded; a word is a run of letters, digits and ``_``,
+as in monitor.match). A compiled query becomes a boolean expression over those words
+that holds for every article the query matches: a superset, which the exact check
+(monitor.match) then narrows, so search agrees with what a watchlist with the same query
+would match.
 
-    word, "phrase"        every word (in any order: the exact check wants them adjacent)
+    word                  the word
+    "a phrase"            the words next to each other, in order (a Phrase)
     word*                 a prefix
     word~ (inflected)     the prefix every accepted form shares (the lexicon's anchor)
+    a phrase with a prefix or an inflected word: its words (in any order)
     a AND b, a NEAR b     both
     a OR b                either
     NOT a, /regex/        no condition: the exact check decides
     Chinese, Japanese     no condition (written without spaces between words)
 
-``None`` stands for "no condition" throughout.
+A phrase that matching finds is a run of consecutive words of the text (monitor.lexicon
+checks word by word, each a whole run of word characters), so it is a run of consecutive
+words of the index too; a database that splits a word into pieces splits the phrase's
+words alike, so the pieces stay next to each other. ``None`` stands for "no condition"
+throughout.
 """
 
 from __future__ import annotations
@@ -34,19 +41,19 @@ __all__ = [
     "AllOf",
     "AnyOf",
     "Expr",
-    "MAX_INDEX_BYTES",
+    "Leaf",
+    "Phrase",
     "Word",
     "all_of",
     "any_of",
+    "distinct",
     "index_text",
+    "leaves_in",
     "prefilter",
     "render",
     "words",
-    "words_in",
 ]
 
-# PostgreSQL refuses a tsvector whose distinct words exceed 1 MB; no news page comes close
-MAX_INDEX_BYTES = 900_000
 _WORD = re.compile(r"\w+")
 
 
@@ -54,6 +61,15 @@ _WORD = re.compile(r"\w+")
 class Word:
     text: str  # normalised, casefolded
     is_prefix: bool = False
+
+
+@dataclass(frozen=True)
+class Phrase:
+    words: tuple[str, ...]  # normalised, casefolded; two or more
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
 
 
 @dataclass(frozen=True)
@@ -66,7 +82,8 @@ class AnyOf:
     parts: tuple[Expr, ...]
 
 
-Expr = Word | AllOf | AnyOf
+Leaf = Word | Phrase
+Expr = Word | Phrase | AllOf | AnyOf
 
 
 def words(text: str) -> list[str]:
@@ -75,22 +92,29 @@ def words(text: str) -> list[str]:
 
 
 def index_text(title: str, text: str, sitename: str | None, url: str | None) -> str:
-    """The distinct words of an article's title, text and source, space-separated."""
+    """The words of an article's title, source (site name, then host) and text, in
+    order, space-separated. The source comes as matching reads it (monitor.match: site
+    name and host, so a phrase across them is next to each other here too)."""
     host = ""
     if url:
         try:
             host = urlsplit(url).hostname or ""
         except ValueError:
             host = ""
+    return " ".join(w for field in (title, sitename or "", host, text) for w in words(field))
+
+
+def distinct(terms: str, max_bytes: int) -> str:
+    """The distinct words of ``terms`` (from ``index_text``), first come first, as many
+    as fit in ``max_bytes`` (UTF-8, with the spaces)."""
     seen: dict[str, None] = {}
-    size = 0
-    for field in (title, sitename or "", host, text):
-        for word in words(field):
-            if word not in seen:
-                size += len(word.encode()) + 1
-                if size > MAX_INDEX_BYTES:
-                    return " ".join(seen)
-                seen[word] = None
+    size = -1
+    for word in terms.split():
+        if word not in seen:
+            size += len(word.encode()) + 1
+            if size > max_bytes:
+                break
+            seen[word] = None
     return " ".join(seen)
 
 
@@ -137,6 +161,8 @@ def _node(node: Node, forms: dict[Term | Regex, tuple[Form, ...]], lexicon: Lexi
 def _form(form: Form, lexicon: Lexicon) -> Expr | None:
     if form.is_cjk:
         return None
+    if len(form.slots) > 1 and all(kind == "x" for kind, _ in form.slots):
+        return Phrase(tuple(word for _, word in form.slots))
     parts: list[Expr | None] = []
     for i, (kind, word) in enumerate(form.slots):
         if kind == "x":
@@ -148,24 +174,25 @@ def _form(form: Form, lexicon: Lexicon) -> Expr | None:
     return all_of(parts)
 
 
-def words_in(expr: Expr | None) -> list[Word]:
+def leaves_in(expr: Expr | None) -> list[Leaf]:
+    """The words and phrases of an expression, each once."""
     if expr is None:
         return []
-    if isinstance(expr, Word):
+    if isinstance(expr, Word | Phrase):
         return [expr]
-    return list(dict.fromkeys(w for p in expr.parts for w in words_in(p)))
+    return list(dict.fromkeys(w for p in expr.parts for w in leaves_in(p)))
 
 
 def render(
-    expr: Expr | None, word: Callable[[Word], str | None], and_: str, or_: str
+    expr: Expr | None, leaf: Callable[[Leaf], str | None], and_: str, or_: str
 ) -> str | None:
-    """The expression in an engine's syntax; ``word`` gives None for a word the engine
-    cannot look up (which then imposes no condition)."""
+    """The expression in an engine's syntax; ``leaf`` gives None for a word or phrase the
+    engine cannot look up (which then imposes no condition)."""
     if expr is None:
         return None
-    if isinstance(expr, Word):
-        return word(expr)
-    parts = [render(p, word, and_, or_) for p in expr.parts]
+    if isinstance(expr, Word | Phrase):
+        return leaf(expr)
+    parts = [render(p, leaf, and_, or_) for p in expr.parts]
     if isinstance(expr, AllOf):
         kept = [p for p in parts if p is not None]
         return None if not kept else kept[0] if len(kept) == 1 else f"({and_.join(kept)})"

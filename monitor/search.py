@@ -6,8 +6,9 @@ at a time, already narrowed by what the database can tell (dates, feed, the aler
 watchlist, term, channel, delivery status); each is then matched exactly, so a result is
 an article that a watchlist with this query would match, with the hits to show. The
 source and language filters are checked here; an article's language is the one its page
-declares, else the one detected in its text. A page stops when it is full or after
-``max_scan`` candidates, and says where the next one starts (an article id).
+declares, else the one detected in its text. A page stops when it is full, or cut short
+after ``max_scan`` candidates or ``seconds``, and then says where the next one starts
+(an article id) and why it stopped.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class Request:
     max_scan: int = 5_000  # candidates to check exactly, at most
     seconds: float = 2.0  # time to spend, at most (then the page says where to go on)
     span: int = 2_048  # article ids in the first window (see _Walk)
+    listed: int = 2_000  # candidates the index may name at once (see _Walk)
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ class Page:
     results: list[Result]
     next_after: int | None  # the article id to continue below, when there may be more
     scanned: int  # candidates matched exactly
-    is_cut: bool  # stopped after max_scan candidates, not at the end
+    is_cut: bool  # stopped after max_scan candidates or seconds, not at the end
+    is_out_of_time: bool = False  # cut because the seconds were spent
 
 
 def compile_search(query: str, *, inflect: bool = False, translit: bool = False) -> Watchlists:
@@ -118,7 +121,7 @@ def run(db: Database, request: Request) -> Page:
         next_after: int | None = results[-1].stored.id
     else:
         next_after = walk.position if walk.is_cut else None
-    return Page(results, next_after, walk.scanned, walk.is_cut)
+    return Page(results, next_after, walk.scanned, walk.is_cut, walk.is_out_of_time)
 
 
 _Kept = tuple[found.StoredText, str | None, list[Match]]
@@ -128,16 +131,25 @@ class _Walk:
     """Candidates newest first, in windows of article ids that double in size (the first
     is ``request.span``), so that a filter the database must check row by row costs in
     proportion to the window, not to the whole history; stops when the page is full, the
-    range is done, or ``max_scan`` candidates or ``seconds`` are spent. The first window
-    is expected to be dense with matches (a common word fills the page there); when it
-    is not, the words are rare and later windows are looked up in the index instead."""
+    range is done, or ``max_scan`` candidates or ``seconds`` are spent.
+
+    On PostgreSQL the first window is walked id by id (a common word fills the page
+    there). When it does not, and the planner's statistics do not know the words to be
+    common (``store.search.estimate``), the index is asked once for every article in
+    the rest of the range (``store.search.listed``): a rare word or phrase has few,
+    which are then checked a batch at a time, newest first. Otherwise (or with more
+    than ``request.listed``), the windows go on: walked while a window is smaller than
+    the number of articles the statistics expect the words in (walking costs in
+    proportion to the window, a lookup in the GIN index in proportion to those
+    articles), looked up after. On SQLite, FTS5 reads its index in id order, and every
+    window is asked of it directly."""
 
     def __init__(
         self, s: Session, match: str | None, filters: search.Filters, request: Request
     ) -> None:
         self.s, self.match, self.filters, self.request = s, match, filters, request
         self.scanned = 0
-        self.is_cut = False
+        self.is_cut = self.is_out_of_time = False
         self.position: int | None = None  # below this id nothing has been checked yet
 
     def collect(
@@ -152,17 +164,33 @@ class _Walk:
         high = min(high, request.after) if request.after is not None else high
         kept: list[_Kept] = []
         width, batch = request.span, min(max(request.limit + 1, 50), 500)
-        is_dense = True
+        listed: list[int] | None = None  # every candidate left, once the index named them
+        expected: float | None = None  # articles with the words, as the planner expects
+        is_first = True
         deadline = time.monotonic() + request.seconds
         while len(kept) < wanted and high > low:
             size = min(batch, request.max_scan - self.scanned)
             if size <= 0:
                 self.is_cut, self.position = True, high
                 break
-            floor = max(low, high - width)
-            ids = search.candidates(
-                s, self.match, self.filters, before=high, floor=floor, limit=size, is_dense=is_dense
-            )
+            if listed is not None:
+                chunk, listed = listed[:size], listed[size:]
+                ids = chunk and search.candidates(
+                    s, None, self.filters, before=high, floor=low, limit=size, among=chunk
+                )
+                high, batch = (listed[0] + 1 if listed else low), min(batch * 4, 2000)
+            else:
+                floor = max(low, high - width)
+                is_dense = expected is None or width < expected
+                ids = search.candidates(
+                    s,
+                    self.match,
+                    self.filters,
+                    before=high,
+                    floor=floor,
+                    limit=size,
+                    is_dense=is_dense,
+                )
             for stored in found.texts(s, ids):
                 self.scanned += 1
                 hit = check(stored)
@@ -170,12 +198,21 @@ class _Walk:
                     kept.append((stored, *hit))
                     if len(kept) >= wanted:
                         break
-            if len(ids) == size:  # more in this window
+            if listed is None and len(ids) == size:  # more in this window
                 high, batch = ids[-1], min(batch * 4, 2000)
-            else:  # the window is done: the next one, twice as wide
-                high, width, is_dense = floor, width * 2, False
+            elif listed is None:  # the window is done: the next one, twice as wide
+                high, width = floor, width * 2
+                if is_first and self.match is not None and high > low and len(kept) < wanted:
+                    guess = search.estimate(s, self.match)
+                    if guess is None or not guess.is_common:
+                        cap = request.listed
+                        listed = search.listed(s, self.match, before=high, floor=low, cap=cap)
+                    if listed is None and guess is not None:
+                        expected = max(guess.articles, request.listed)
+                is_first = False
             if time.monotonic() > deadline and len(kept) < wanted and high > low:
-                self.is_cut, self.position = True, high
+                self.is_cut = self.is_out_of_time = True
+                self.position = high
                 break
         return kept
 

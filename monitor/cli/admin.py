@@ -187,7 +187,8 @@ def db_reindex(obj: Obj) -> None:
 
     newsmon keeps the index up to date as it stores articles; rebuild it after loading
     articles by other means. It runs in one transaction, at roughly a million articles
-    in 15 minutes: meanwhile the daemon waits to store articles (better stop it).
+    in one minute (SQLite) to three (PostgreSQL) on two cores: meanwhile the daemon
+    waits to store articles (better stop it).
 
     \b
     Example:

@@ -114,6 +114,13 @@ def result_dict(r: Result) -> dict[str, Any]:
     show_default=True,
     help="Give up after matching this many candidate articles (then --after continues).",
 )
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(0, min_open=True),
+    default=2.0,
+    show_default=True,
+    help="Give up after this many seconds (then --after continues).",
+)
 @listing_options(SEARCH_FIELDS)
 @click.pass_obj
 def alerts_search(obj: Obj, /, query: str, **options: Any) -> None:
@@ -160,6 +167,7 @@ def alerts_search(obj: Obj, /, query: str, **options: Any) -> None:
         after=after,
         skip=skip,
         max_scan=options["max_scan"],
+        seconds=options["max_seconds"],
     )
     db = open_read_only(obj)
     try:
@@ -168,7 +176,14 @@ def alerts_search(obj: Obj, /, query: str, **options: Any) -> None:
         db.close()
     rows = [result_dict(r) for r in found.results]
     emit(rows, options["fmt"], _COLUMNS, f"search: {query}", fields=options["fields"])
-    if found.is_cut:
+    if found.is_out_of_time:
+        click.echo(
+            f"stopped after {options['max_seconds']:g} s, having checked {found.scanned} "
+            f"articles; narrow the search (--since), allow more time (--max-seconds) or "
+            f"continue with --after {found.next_after}",
+            err=True,
+        )
+    elif found.is_cut:
         click.echo(
             f"stopped after checking {found.scanned} articles; narrow the search "
             f"(--since) or continue with --after {found.next_after}",

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.model import Article, Entry, Match
@@ -46,6 +46,7 @@ _ARTICLE_BY_KEY = select(ArticleRow.id, ArticleRow.story_id).where(
     ArticleRow.url_key == bindparam("url_key")
 )
 _INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
+_NEWEST_ARTICLE = select(func.max(ArticleRow.created_at))
 _INSERT_ENTRY = insert(_ENTRIES)
 
 
@@ -157,7 +158,12 @@ def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: dateti
     """Store the entry, its article and story and, for newly matched watchlists, an alert
     with its outbox rows (and a correction alert when asked). Returns the new alert ids:
     none when nothing matched, or the story had already alerted those watchlists (through
-    another feed, another copy or another instance)."""
+    another feed, another copy or another instance).
+
+    A new article is stored at ``now`` or, when an article already stored has a later
+    time (a worker that read its clock earlier but took the lock later, another
+    instance's clock), at that time: article ids and stored times rise together, which
+    ``alerts search --since/--until`` relies on (monitor.store.search.id_range)."""
     with db.session() as s:
         stories.lock_stories(s)  # first, so racing instances queue here and never deadlock
         if not _claim_entry(s, feed_id, outcome, now):
@@ -167,6 +173,8 @@ def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: dateti
             _link_entry(s, feed_id, outcome, known.id if known else None, now)
             return []
         if known is None:
+            newest = s.connection().execute(_NEWEST_ARTICLE).scalar()
+            now = now if newest is None or newest <= now else newest
             article_id, story_id = _new_article(s, outcome, article, now)
         else:
             edited = _apply_edit(s, outcome, known, article, now)

@@ -1,24 +1,39 @@
 """The full-text index of stored articles: written with each article, read by search.
 
-SQLite: a contentless FTS5 table ``search_index`` (rowid = article id) of each article's
-distinct words (monitor.fts.index_text), tokenised by unicode61 with diacritics removed
-and ``_`` inside words; it keeps no copy of the words, so an edit removes the old ones by
-naming them (computed again from the old title and text). PostgreSQL: a table
-``search_index`` (article id, a tsvector of the same words in the 'simple'
-configuration, stripped of positions, which nothing asks for) with a GIN index. The
-store writes a row in the transaction that stores or edits an article; migration 0010
-and ``newsmon db reindex`` (``rebuild``) index the stored articles in batches. The table
-is not among the SQLAlchemy models (its shape differs by database): alembic/env.py
-leaves it out of the comparison.
+Both databases keep an article's words in order with their positions
+(monitor.fts.index_text), so that a phrase is asked of the index as a phrase.
+
+SQLite: a contentless FTS5 table ``search_index`` (rowid = article id), tokenised by
+unicode61 with diacritics removed and ``_`` inside words; a phrase is ``"a b"``. It keeps
+no copy of the words, so an edit removes the old ones by naming them (computed again
+from the old title and text). Every word is kept, however long the article.
+
+PostgreSQL: a table ``search_index`` (article id, a tsvector of the same words in the
+'simple' configuration) with a GIN index; a phrase is ``'a' <-> 'b'``. A tsvector keeps
+at most 255 positions of a word and no position past 16,383, and must stay under 1 MB:
+an article beyond those limits (or of more than ``PG_MAX_BYTES`` of words) is kept as
+its distinct words without positions (the first ``PG_MAX_BYTES`` of them), marked with
+the lexeme ``#long``, which no word can produce; a phrase is asked as
+``('a' <-> 'b' | '#long' & 'a' & 'b')``, so such an article is checked exactly instead of
+being missed.
+
+The store writes a row in the transaction that stores or edits an article; migrations
+0010 and 0012 and ``newsmon db reindex`` (``rebuild``) index the stored articles in
+batches. The table is not among the SQLAlchemy models (its shape differs by database):
+alembic/env.py leaves it out of the comparison.
 
 Candidates come newest article first (id order), a page at a time, with the filters the
 database can apply (dates, feed, the alert's watchlist, term, channel and status);
-monitor.search checks each exactly.
+monitor.search checks each exactly. On PostgreSQL, a rare word's candidates are named all
+at once by one lookup in the GIN index (``listed``), and the planner's statistics tell
+how many articles to expect (``estimate``); monitor.search chooses how to walk.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,11 +42,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
-from monitor.fts import Expr, Word, index_text, render, words_in
+from monitor.fts import Expr, Leaf, Word, distinct, index_text, leaves_in, render
 from monitor.store.db import Database
 from monitor.store.tables import Article, Delivery, MatchRow, UtcDateTime
 
 __all__ = [
+    "LONG",
+    "PG_MAX_BYTES",
     "TABLE",
     "Filters",
     "build",
@@ -42,7 +59,10 @@ __all__ = [
     "first_since",
     "id_range",
     "index_article",
+    "Estimate",
+    "estimate",
     "is_unused",
+    "listed",
     "rebuild",
     "reindex",
     "resolve",
@@ -51,13 +71,26 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 TABLE = "search_index"
+LONG = "#long"  # PostgreSQL: the lexeme of an article kept without positions
+# PostgreSQL: the most text given to to_tsvector; its tsvector then holds at most 3 bytes
+# per byte of text (positions included), under PostgreSQL's limit of 1 MB
+PG_MAX_BYTES = 300_000
 _TOKENIZE = "unicode61 remove_diacritics 2 tokenchars '_'"
+# word characters to Python that unicode61 (SQLite 3.40) takes for separators; a word of
+# only these is no token at all, and FTS5 finds nothing for an empty phrase
+_UNICODE61_SPLITS = re.compile("[\u19b0-\u19c0\u19c8\u19c9\u1cf2\u1cf3]")
 _FORGET = text(f"INSERT INTO {TABLE} ({TABLE}, rowid, terms) VALUES ('delete', :id, :terms)")
 _UPSERT = {
     "sqlite": text(f"INSERT INTO {TABLE} (rowid, terms) VALUES (:id, :terms)"),
+    # positions kept unless PostgreSQL had to drop some (a word's 256th occurrence, any
+    # past position 16,383): then the words alone, marked
     "postgresql": text(
         f"INSERT INTO {TABLE} (article_id, doc) "
-        "VALUES (:id, strip(to_tsvector('simple', :terms))) "
+        "SELECT :id, CASE WHEN :positioned AND NOT EXISTS ("
+        "SELECT 1 FROM unnest(v.doc) AS u WHERE cardinality(u.positions) >= 255 "
+        "OR u.positions[cardinality(u.positions)] >= 16383) "
+        f"THEN v.doc ELSE strip(v.doc) || '{LONG}'::tsvector END "
+        "FROM (SELECT to_tsvector('simple', :terms) AS doc) AS v "
         "ON CONFLICT (article_id) DO UPDATE SET doc = excluded.doc"
     ),
 }
@@ -110,7 +143,15 @@ def index_article(
         old = index_text(was[0], was[1], sitename, url)
         conn.execute(_FORGET, {"id": article_id, "terms": old})
     terms = index_text(title, body, sitename, url)
-    conn.execute(_UPSERT[conn.dialect.name], {"id": article_id, "terms": terms})
+    conn.execute(_UPSERT[conn.dialect.name], _row(conn.dialect.name, article_id, terms))
+
+
+def _row(dialect: str, article_id: int, terms: str) -> dict[str, Any]:
+    if dialect == "sqlite":
+        return {"id": article_id, "terms": terms}
+    if len(terms) <= PG_MAX_BYTES and len(terms.encode()) <= PG_MAX_BYTES:
+        return {"id": article_id, "terms": terms, "positioned": True}
+    return {"id": article_id, "terms": distinct(terms, PG_MAX_BYTES), "positioned": False}
 
 
 def reindex(db: Database, progress: Callable[[int], None] | None = None) -> int:
@@ -134,7 +175,8 @@ def build(
 ) -> int:
     """Index every stored article into an empty index, ``batch`` at a time."""
     done = last = 0
-    statement = _UPSERT[conn.dialect.name]
+    dialect = conn.dialect.name
+    statement = _UPSERT[dialect]
     while True:
         rows = conn.execute(
             select(Article.id, Article.title, Article.text, Article.sitename, Article.url)
@@ -146,7 +188,7 @@ def build(
             return done
         conn.execute(
             statement,
-            [{"id": r.id, "terms": index_text(r.title, r.text, r.sitename, r.url)} for r in rows],
+            [_row(dialect, r.id, index_text(r.title, r.text, r.sitename, r.url)) for r in rows],
         )
         done += len(rows)
         last = rows[-1].id
@@ -182,23 +224,40 @@ class Filters:
 def resolve(s: Session, expr: Expr | None) -> str | None:
     """The expression in the database's query syntax; None when nothing narrows it."""
     if s.get_bind().dialect.name == "sqlite":
-        return render(expr, _fts5_word, " AND ", " OR ")
-    found = words_in(expr)
+        return render(expr, _fts5_leaf, " AND ", " OR ")
+    found = leaves_in(expr)
     if not found:
         return None
+    # the words as PostgreSQL's parser splits them (foo_bar: foo, bar), and as a phrase
     probe = text(
-        "SELECT u.w, tsvector_to_array(to_tsvector('simple', u.w)) "
-        "FROM unnest(CAST(:words AS text[])) AS u(w)"
+        "SELECT u.w, tsvector_to_array(v.doc), q.phrase::text, numnode(q.phrase) "
+        "FROM unnest(CAST(:words AS text[])) AS u(w) "
+        "CROSS JOIN LATERAL (SELECT to_tsvector('simple', u.w) AS doc) AS v "
+        "CROSS JOIN LATERAL (SELECT CASE WHEN length(v.doc) > 0 "
+        "THEN phraseto_tsquery('simple', u.w) END AS phrase) AS q"
     )
-    lexemes = {w: list(lx) for w, lx in s.execute(probe, {"words": [w.text for w in found]})}
+    probed = {
+        w: (list(lexemes), phrase, nodes)
+        for w, lexemes, phrase, nodes in s.execute(probe, {"words": [x.text for x in found]})
+    }
 
-    def word(w: Word) -> str | None:
-        pieces = lexemes.get(w.text) or []  # none: PostgreSQL cannot look this word up
-        quoted = ["'" + p.replace("\\", "\\\\").replace("'", "''") + "'" for p in pieces]
-        terms = [q + (":*" if w.is_prefix else "") for q in quoted]
-        return None if not terms else terms[0] if len(terms) == 1 else f"({' & '.join(terms)})"
+    def leaf(x: Leaf) -> str | None:
+        lexemes, phrase, nodes = probed.get(x.text) or ([], None, 0)
+        quoted = [_quoted(p) for p in lexemes]  # none: PostgreSQL cannot look this up
+        if not quoted:
+            return None
+        if isinstance(x, Word) and x.is_prefix:
+            terms = [q + ":*" for q in quoted]
+            return terms[0] if len(terms) == 1 else f"({' & '.join(terms)})"
+        if nodes == 1:
+            return quoted[0]
+        return f"({phrase} | {_quoted(LONG)} & {' & '.join(quoted)})"
 
-    return render(expr, word, " & ", " | ")
+    return render(expr, leaf, " & ", " | ")
+
+
+def _quoted(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 # for this transaction; plans made for one way are not reused for the other (psycopg
@@ -206,16 +265,24 @@ def resolve(s: Session, expr: Expr | None) -> str | None:
 _PLAN = text(
     "SELECT set_config('enable_indexscan', :walk, true), "
     "set_config('enable_bitmapscan', :look, true), "
-    "set_config('plan_cache_mode', 'force_custom_plan', true)"
+    "set_config('plan_cache_mode', 'force_custom_plan', true), "
+    # parallel workers take longer to start than these queries take to run
+    "set_config('max_parallel_workers_per_gather', '0', true)"
 )
 
 
-def _fts5_word(w: Word) -> str:
-    return '"' + w.text.replace('"', '""') + '"' + (" *" if w.is_prefix else "")
+def _fts5_leaf(x: Leaf) -> str | None:
+    """A word or phrase as an FTS5 phrase, which unicode61 splits as it split the text
+    (so a word split into pieces is a phrase of its pieces)."""
+    if not _UNICODE61_SPLITS.sub(" ", x.text).strip():
+        return None
+    quoted = '"' + x.text.replace('"', '""') + '"'
+    return quoted + " *" if isinstance(x, Word) and x.is_prefix else quoted
 
 
 def first_since(s: Session, since: datetime) -> int | None:
-    """The id of the first article stored at or after ``since`` (ids grow with time)."""
+    """The id of the first article stored at or after ``since`` (ids and stored times rise
+    together: monitor.store.entries.record_entry)."""
     query = (
         select(Article.id).where(Article.created_at >= since).order_by(Article.created_at).limit(1)
     )
@@ -249,6 +316,72 @@ def is_unused(s: Session, f: Filters) -> bool:
     return any(s.scalar(check.limit(1)) is None for check in checks)
 
 
+def listed(s: Session, match: str, *, before: int, floor: int, cap: int) -> list[int] | None:
+    """Every article id from ``floor`` to below ``before`` that the index (``match``, from
+    ``resolve``) lets through, newest first, when there are at most ``cap`` of them;
+    None when there are more, or on SQLite.
+
+    PostgreSQL answers from one lookup in the GIN index (positions are checked on the
+    rows it names), whatever the range: the way to find the few articles of a rare word
+    or phrase in a long history. Looking each of ``candidates``' windows up costs that
+    lookup again for every window (the id range is checked on the rows, after it), and
+    walking the ids costs in proportion to the range. Past ``cap`` the caller walks."""
+    if s.get_bind().dialect.name != "postgresql":
+        return None
+    s.execute(_PLAN, {"walk": "off", "look": "on"})
+    statement = text(
+        f"/* list */ SELECT x.article_id FROM {TABLE} AS x "
+        "WHERE x.doc @@ CAST(:match AS tsquery) "
+        "AND x.article_id < :before AND x.article_id >= :floor LIMIT :cap"
+    )
+    params = {"match": match, "before": before, "floor": floor, "cap": cap + 1}
+    found = [int(i) for i in s.execute(statement, params).scalars()]
+    return sorted(found, reverse=True) if len(found) <= cap else None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What PostgreSQL's planner expects, from its statistics of the column (ANALYZE: the
+    most common words and their frequencies): how many articles the index lets through,
+    and how many it assumes for a word it has no statistics for (half as many as the
+    rarest word it has them for, at most 1 in 200)."""
+
+    articles: float
+    unknown: float
+
+    @property
+    def is_common(self) -> bool:
+        """The statistics know these words to be common (not merely not rare)."""
+        return self.articles >= 10 * self.unknown
+
+
+_STATS = text(
+    "SELECT c.reltuples, s.most_common_elem_freqs FROM pg_class AS c "
+    "LEFT JOIN pg_stats AS s ON s.schemaname = current_schema() "
+    f"AND s.tablename = '{TABLE}' AND s.attname = 'doc' "
+    f"WHERE c.oid = CAST('{TABLE}' AS regclass)"
+)
+
+
+def estimate(s: Session, match: str) -> Estimate | None:
+    """The planner's expectations for ``match`` (from ``resolve``); None on SQLite."""
+    if s.get_bind().dialect.name != "postgresql":
+        return None
+    plan = s.execute(
+        text(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM {TABLE} AS x WHERE x.doc @@ CAST(:m AS tsquery)"
+        ),
+        {"m": match},
+    ).scalar_one()
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    rows, freqs = s.execute(_STATS).one()
+    # a tsvector's word frequencies end with the lowest and the highest of them
+    lowest = float(freqs[-2]) if freqs and len(freqs) > 2 else 0.01
+    unknown = max(float(rows), 1.0) * min(0.005, lowest / 2)
+    return Estimate(float(plan[0]["Plan"]["Plan Rows"]), unknown)
+
+
 def candidates(
     s: Session,
     match: str | None,
@@ -258,17 +391,18 @@ def candidates(
     floor: int | None,
     limit: int,
     is_dense: bool = True,
+    among: list[int] | None = None,
 ) -> list[int]:
     """Ids of articles, newest first, below ``before`` and from ``floor`` on, that the
-    index (``match``, from ``resolve``) and the filters let through.
+    index (``match``, from ``resolve``) and the filters let through; ``among``: only
+    these (from ``listed``, already through the index: give no ``match``).
 
     ``is_dense``: many articles in the range are expected to pass. PostgreSQL then walks
     the ids in order, testing each article's words, which finds the newest few of a
-    common word at once; otherwise it looks the words up in the GIN index, which costs
-    little for a rare word. Its planner cannot tell these apart well enough (it takes a
-    word it has no statistics for to be in 1 article of 200, and testing an article's
-    words to cost nothing), so the caller says which (monitor.search: the first range
-    is walked, the rest are looked up)."""
+    common word at once; otherwise it looks the words up in the GIN index. Its planner
+    cannot tell these apart well enough (it takes a word it has no statistics for to be
+    in half as many articles as the rarest word it has statistics for, and testing an
+    article's words to cost nothing), so the caller says which (monitor.search)."""
     dialect = s.get_bind().dialect.name
     if dialect == "postgresql" and match is not None:
         walk, look = ("on", "off") if is_dense else ("off", "on")
@@ -289,6 +423,8 @@ def candidates(
         if filters.since or filters.until or filters.language:
             join = "CROSS JOIN" if dialect == "sqlite" else "JOIN"  # keep the index first
             source += f" {join} articles AS a ON a.id = {key}"
+    if among is not None:
+        where.append(f"{key} IN ({', '.join(str(int(i)) for i in among) or 'NULL'})")
     where += _conditions(key, filters, params, before, floor, "+" if dialect == "sqlite" else "")
     sql = f"SELECT {key} FROM {source}"
     if dialect == "postgresql" and match is not None:
