@@ -18,7 +18,8 @@ new entry. Then, in the same run and against the same feeds:
 
 For each: wall time, CPU time and peak memory of the process tree (the process and its
 worker processes: the sum of their RSS, and of their PSS, which counts shared pages
-once), sampled from /proc every 0.1 s. The first newsmon cycle records every feed's
+once), sampled from /proc every 0.1 s, and the CPU time the local site spent serving
+it (it shares the machine's cores with the measured process). The first newsmon cycle records every feed's
 backlog (100,000 entries at the defaults) and is reported apart. Progress goes to stderr.
 """
 
@@ -204,6 +205,7 @@ class Run:
     main: float  # peak RSS of the process itself, without its workers
     main_cpu: float  # CPU time of the process itself
     answer: dict[str, float]
+    server_cpu: float = 0.0  # CPU time of the local site serving this run
 
 
 class Child:
@@ -221,12 +223,13 @@ class Child:
             )
         assert self.proc.stdout is not None and self.proc.stdout.readline().strip() == "ready"
 
-    def measure(self, progress: Progress, task: TaskID, base: str) -> Run:
+    def measure(self, progress: Progress, task: TaskID, base: str, server: int) -> Run:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         pids = tree(self.proc.pid)
         cpu0, peak, done = cpu_seconds(pids), [0.0, 0.0, 0.0], threading.Event()
         main0 = _own_cpu(self.proc.pid)
         hits0 = _hits(base)
+        served0 = _own_cpu(server)
 
         def sample() -> None:
             while not done.wait(0.1):
@@ -244,7 +247,9 @@ class Child:
         sampler.join()
         cpu = cpu_seconds(tree(self.proc.pid)) - cpu0
         main_cpu = _own_cpu(self.proc.pid) - main0
-        return Run(self.name, answer["seconds"], cpu, peak[0], peak[1], peak[2], main_cpu, answer)
+        served = _own_cpu(server) - served0
+        figures = (cpu, peak[0], peak[1], peak[2], main_cpu, answer, served)
+        return Run(self.name, answer["seconds"], *figures)
 
     def stop(self) -> None:
         if self.proc.stdin is not None:
@@ -292,12 +297,13 @@ def report(first: Run, runs: list[Run], args: argparse.Namespace) -> None:
     print(f"newsmon: [scale] workers = {args.workers}, [http] concurrency = {args.concurrency}")
     print(f"first newsmon cycle (backlog): {first.seconds:.1f} s, CPU {first.cpu:.1f} s, ", end="")
     print(f"peak RSS {first.rss:.0f} MB, PSS {first.pss:.0f} MB\n")
-    print("run      cycle  wall s  CPU s (itself)  peak RSS MB (itself)  peak PSS MB  result")
+    print("run      cycle  wall s  CPU s (itself)  peak RSS MB (itself)  peak PSS MB", end="")
+    print("  site CPU s  result")
     for n, r in enumerate(runs):
         shown = {k: v for k, v in r.answer.items() if k != "seconds"}
         print(
             f"{r.name:8} {n // 2 + 1:5} {r.seconds:7.1f} {r.cpu:6.1f} ({r.main_cpu:5.1f}) "
-            f"{r.rss:11.0f} ({r.main:4.0f}) {r.pss:12.0f}  {json.dumps(shown)}"
+            f"{r.rss:11.0f} ({r.main:4.0f}) {r.pss:12.0f} {r.server_cpu:11.1f}  {json.dumps(shown)}"
         )
     figures = {
         "wall s": (
@@ -354,14 +360,14 @@ def main() -> None:
             plain = Child("naive", ["naive", base, str(args.feeds)], work / "naive.log")
             progress.remove_task(start)
             task = progress.add_task("newsmon, first cycle (backlog)", total=args.feeds)
-            first = ours.measure(progress, task, base)
+            first = ours.measure(progress, task, base, server.pid)
             runs = []
             for cycle in range(1, args.cycles + 1):
                 OPENER.open(f"{base}/next", timeout=30).read()
                 for child in (ours, plain):
                     label = f"{child.name}, cycle {cycle} of {args.cycles}"
                     task = progress.add_task(label, total=args.feeds)
-                    runs.append(child.measure(progress, task, base))
+                    runs.append(child.measure(progress, task, base, server.pid))
             ours.stop()
             plain.stop()
     finally:
