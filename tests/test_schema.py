@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 
 from conftest import REPO
-from monitor.store.db import connect, migrations_dir
+from monitor.store.db import SCHEMA_HEAD, connect, migrations_dir
 
 
 def test_models_match_migrations(db_url: str) -> None:
@@ -24,6 +24,24 @@ def test_models_match_migrations(db_url: str) -> None:
     with db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.check(cfg)  # raises when autogenerate would find a difference
+    db.close()
+
+
+def test_the_known_head_is_the_newest_migration(db_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    assert ScriptDirectory.from_config(cfg).get_heads() == [SCHEMA_HEAD]
+    db = connect(db_url)
+    db.migrate()
+    assert db.schema_revisions() == ([SCHEMA_HEAD], [SCHEMA_HEAD])
+    with db.engine.begin() as conn:  # one migration behind: no longer current
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "-1")
+    assert db.schema_revisions()[0] != [SCHEMA_HEAD]
+    db.migrate()  # the long way, through alembic
+    assert db.schema_revisions() == ([SCHEMA_HEAD], [SCHEMA_HEAD])
     db.close()
 
 

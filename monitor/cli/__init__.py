@@ -4,31 +4,38 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from monitor import __version__
-from monitor.cli import (
-    admin,
-    alerts,
-    completion,
-    deliveries,
-    export,
-    feeds,
-    notify,
-    opml,
-    ops,
-    search,
-    show,
-    stats,
-    watchlists,
-)
-from monitor.config import Settings, default_config_path, load
+from monitor.cli.lazy import LazyGroup
 from monitor.errors import NewsmonError
 from monitor.log import setup_logging
 
+if TYPE_CHECKING:
+    from monitor.config import Settings
+
 __all__ = ["main"]
+
+# each command, and the modules of monitor.cli that define it or add subcommands to it
+# (their ``register``), imported when the command is used: `newsmon alerts list` does not
+# import the daemon, the fetcher or the scheduler, and starts in a fraction of the time
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "alerts": ("alerts",),  # its subcommands load lazily too (monitor.cli.alerts)
+    "completion": ("completion",),
+    "config": ("admin",),
+    "db": ("admin", "ops"),
+    "deliveries": ("deliveries",),
+    "demo": ("admin",),
+    "feeds": ("feeds", "opml"),
+    "notify": ("notify",),
+    "poll": ("admin",),
+    "run": ("admin",),
+    "stats": ("stats",),
+    "status": ("ops",),
+    "watchlists": ("watchlists",),
+}
 
 
 class Obj:
@@ -40,12 +47,17 @@ class Obj:
 
     @property
     def settings(self) -> Settings:
+        from monitor.config import load
+
         if self._settings is None:
             self._settings = load(self.config_path)
         return self._settings
 
 
-class Group(click.Group):
+class Group(LazyGroup):
+    """The ``newsmon`` group: commands load on first use (``COMMANDS``); an error from
+    the tree in monitor.errors is printed with its hint, and exits 1."""
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -55,7 +67,7 @@ class Group(click.Group):
             sys.exit(1)
 
 
-@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
@@ -83,26 +95,10 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
         newsmon deliveries list --status failed
         newsmon alerts export --format atom -o alerts.atom
     """
+    from monitor.config import default_config_path
+
     setup_logging(log_level)
     ctx.obj = Obj(config_path or default_config_path())
-
-
-for module in (
-    admin,
-    ops,
-    feeds,
-    opml,
-    alerts,
-    search,
-    show,
-    export,
-    deliveries,
-    notify,
-    watchlists,
-    stats,
-    completion,
-):
-    module.register(cli)
 
 
 def _config_first(args: list[str]) -> list[str]:

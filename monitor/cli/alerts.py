@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from monitor.cli.lazy import LazyGroup
 from monitor.cli.output import emit, iso, listing_options
 from monitor.highlight import spans
 from monitor.store.alerts import AlertView, list_alerts
@@ -100,7 +101,10 @@ ALERT_FIELDS = [
 ]
 
 
-@click.group()
+@click.group(
+    cls=LazyGroup,
+    lazy={"search": ("search",), "show": ("show",), "export": ("export",), "serve": ("export",)},
+)
 def alerts() -> None:
     """Alert history: list, show, export as Atom, CSV or JSON, serve as a feed.
 

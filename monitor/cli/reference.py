@@ -28,8 +28,11 @@ def commands(
         command = cli
     yield path, command
     if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            yield from commands(command.commands[name], (*path, name))
+        ctx = click.Context(command)
+        for name in sorted(command.list_commands(ctx)):
+            found = command.get_command(ctx, name)
+            assert found is not None, name
+            yield from commands(found, (*path, name))
 
 
 def help_text(path: tuple[str, ...]) -> str:
@@ -46,7 +49,9 @@ def help_text(path: tuple[str, ...]) -> str:
     command: click.Command = cli
     for name in path:
         assert isinstance(command, click.Group)
-        command = command.commands[name]
+        found = command.get_command(ctx, name)
+        assert found is not None, name
+        command = found
         ctx = click.Context(command, info_name=name, parent=ctx)
     return command.get_help(ctx)
 
