@@ -19,8 +19,9 @@ new entry. Then, in the same run and against the same feeds:
 For each: wall time, CPU time and peak memory of the process tree (the process and its
 worker processes: the sum of their RSS, and of their PSS, which counts shared pages
 once), sampled from /proc every 0.1 s, and the CPU time the local site spent serving
-it (it shares the machine's cores with the measured process). The first newsmon cycle records every feed's
-backlog (100,000 entries at the defaults) and is reported apart. Progress goes to stderr.
+it (it shares the machine's cores with the measured process). The first newsmon cycle
+records every feed's backlog (100,000 entries at the defaults) and is reported apart.
+Progress goes to stderr.
 """
 
 from __future__ import annotations
