@@ -8,8 +8,8 @@ run_cycle:  claim a batch of due feeds under a lease (monitor.store.leases)
                transaction; renew the leases every third of ``[scale] lease``
             -> when nothing is due any more, release done feeds a batch at a time,
                and the rest at the end (a write per feed would cost a commit each)
-            -> polls that found nothing new (most of them) are written with the
-               release of their feeds, one statement for the batch
+            -> each feed's record of its poll (when it worked, after the first) is
+               written with the release of the feed, one statement per batch
 
 Several instances on one database each claim what they can handle, so the feeds spread
 over them; the feeds of an instance that died are claimed again when its leases expire.
@@ -27,7 +27,7 @@ from monitor.context import Context
 from monitor.errors import NewsmonError
 from monitor.model import FeedState
 from monitor.pipeline import FeedResult, refresh_feed
-from monitor.store.feeds import Unchanged
+from monitor.store.feeds import Poll
 from monitor.store.leases import claim_feeds, release_feeds, renew_leases
 
 __all__ = ["run_cycle"]
@@ -48,7 +48,7 @@ class _Cycle:
         self.started = ctx.clock()
         self.seen: set[int] = set()  # every feed claimed in this cycle
         self.done: list[int] = []  # refreshed, not released yet
-        self.unchanged: list[Unchanged] = []  # their polls that found nothing new
+        self.polls: list[Poll] = []  # their polls, to write with their release
         self.is_more = True
         self.renewed = time.monotonic()
 
@@ -66,9 +66,9 @@ class _Cycle:
             names=self.names,
             limit=None if self.is_forced else limit,
             release=self.done,
-            unchanged=self.unchanged,
+            polls=self.polls,
         )
-        self.done, self.unchanged = [], []
+        self.done, self.polls = [], []
         self.is_more = not self.is_forced and len(batch) == limit
         again = [f for f in batch if f.id in self.seen]  # its outcome was not recorded
         if again:
@@ -85,13 +85,13 @@ class _Cycle:
             renew_leases(c.db, c.owner, c.clock(), self.lease)
             self.renewed = time.monotonic()
         if not self.is_more and len(self.done) >= self.width:
-            release_feeds(c.db, c.owner, self.done, self.unchanged)
-            self.done, self.unchanged = [], []
+            release_feeds(c.db, c.owner, self.done, self.polls)
+            self.done, self.polls = [], []
 
     def finished(self, feed_id: int, result: FeedResult) -> None:
         self.done.append(feed_id)
-        if result.unchanged is not None:
-            self.unchanged.append(result.unchanged)
+        if result.pending is not None:
+            self.polls.append(result.pending)
 
 
 def run_cycle(
@@ -126,7 +126,7 @@ def run_cycle(
                 cycle.tend()
     finally:
         try:
-            release_feeds(ctx.db, ctx.owner, cycle.seen, cycle.unchanged)
+            release_feeds(ctx.db, ctx.owner, cycle.seen, cycle.polls)
         except NewsmonError as exc:  # the leases expire by themselves
             log.warning("cannot release feeds error=%r", str(exc))
     if results:

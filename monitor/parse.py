@@ -67,7 +67,11 @@ def parse_document(
     if content_type:
         headers["content-type"] = content_type
     try:
-        parsed: Any = feedparser.parse(data, response_headers=headers, sanitize_html=True)
+        # entry links resolve against the feed's URL either way; links inside summaries
+        # would be rewritten too (a quarter of the parse), but only their text is used
+        parsed: Any = feedparser.parse(
+            data, response_headers=headers, sanitize_html=True, resolve_relative_uris=False
+        )
     except (ValueError, LookupError, TypeError, IndexError, AssertionError, RecursionError) as exc:
         # feedparser's loose parser has bugs on hostile input (e.g. "&#xD800;")
         raise ParseError(f"{shown} is not a feed newsmon can read: {type(exc).__name__}") from None

@@ -41,17 +41,18 @@ class FeedResult:
     backlog: int = 0
     alerts: list[int] = field(default_factory=list)
     error: str | None = None
-    # nothing new, not written yet: the caller writes it (refresh_feed(..., defer=True))
-    unchanged: feed_store.Unchanged | None = None
+    # the poll's record, not written yet: the caller writes it (refresh_feed(..., defer=True))
+    pending: feed_store.Poll | None = None
 
 
 @metrics.timed_poll
 def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedResult:
     """Poll one feed, start to finish. Never raises: a failure is recorded on the feed.
 
-    ``defer``: a poll that finds nothing new is not written but returned (``unchanged``),
-    for the caller to write with others in one statement (monitor.cycle does, with the
-    lease's release; lost, it costs one more poll of an unchanged feed)."""
+    ``defer``: the feed's record of a poll that worked (but not of a feed's first poll)
+    is not written but returned (``pending``), for the caller to write with others in
+    one statement (monitor.cycle does, with the lease's release). Lost in a crash, it
+    costs one more poll: the entries and alerts were stored as they came."""
     if ctx.liveness.is_stopping:
         return FeedResult(feed.name, "skipped")  # still due: the next start takes it
     now = ctx.clock()
@@ -88,11 +89,9 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
                 alerts += process_entry(ctx, feed, entry, is_edited=True)
                 edited += 1
                 ctx.liveness.beat()
-        wait = feed_store.record_success(
-            ctx.db,
-            feed.id,
+        poll = feed_store.parsed(
+            feed,
             now,
-            is_modified=True,
             title=parsed.title,
             etag=fetched.etag,
             last_modified=fetched.last_modified,
@@ -102,6 +101,25 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
             ttl=politeness.feed_ttl(parsed.ttl),
             bounds=bounds,
         )
+        # a first poll's record (the backlog is absorbed) is written at once: lost, the
+        # next poll would take entries that arrived since for backlog too
+        is_deferred = defer and feed.is_backlog_absorbed
+        wait = poll.wait
+        if not is_deferred:
+            wait = feed_store.record_success(
+                ctx.db,
+                feed.id,
+                now,
+                is_modified=True,
+                title=parsed.title,
+                etag=fetched.etag,
+                last_modified=fetched.last_modified,
+                body_hash=body_hash,
+                is_changed=bool(fresh) or edited > 0,
+                max_age=max_age,
+                ttl=politeness.feed_ttl(parsed.ttl),
+                bounds=bounds,
+            )
     except ThrottledError as exc:
         return _failed(ctx, feed, now, str(exc), politeness.retry_after(exc.retry_after, now))
     except NewsmonError as exc:
@@ -120,7 +138,9 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
         len(alerts),
         wait,
     )
-    return FeedResult(feed.name, "ok", len(fresh), backlog, alerts)
+    return FeedResult(
+        feed.name, "ok", len(fresh), backlog, alerts, pending=poll if is_deferred else None
+    )
 
 
 def _unchanged(
@@ -156,7 +176,7 @@ def _unchanged(
         )
     ctx.liveness.beat()
     log.info("polled feed=%s status=%s next_in=%.0fs", feed.name, poll.status, poll.wait)
-    return FeedResult(feed.name, poll.status, unchanged=poll if defer else None)
+    return FeedResult(feed.name, poll.status, pending=poll if defer else None)
 
 
 def _interrupted(feed: FeedState, alerts: list[int]) -> FeedResult:

@@ -21,7 +21,7 @@ from monitor.delivery import drain
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.store import outbox
 from monitor.store.db import Database, connect
-from monitor.store.feeds import add_feed, unchanged
+from monitor.store.feeds import add_feed, parsed, unchanged
 from monitor.store.leases import claim_feeds, release_feeds, renew_leases
 from monitor.store.tables import Delivery, Feed
 
@@ -188,4 +188,43 @@ def test_polls_written_with_the_release_skip_feeds_another_instance_took(db_url:
         assert (written.lease_owner, written.last_polled_at) == (None, T0)
         assert written.last_status == "not-modified" and written.error_count == 0
         assert written.next_check_at == T0 + timedelta(seconds=written.interval)
+    db.close()
+
+
+def test_a_parsed_poll_written_with_the_release_keeps_what_it_does_not_know(
+    db_url: str,
+) -> None:
+    db = connect(db_url)
+    db.migrate()
+    ids = _feeds(db, 2)
+    with db.session() as s:
+        for row in s.scalars(select(Feed)):
+            row.title, row.body_hash = "Old title", "old-hash"
+    claimed = claim_feeds(db, "a", T0, 60, due_by=T0)
+    later = T0 + timedelta(minutes=30)
+    polls = [
+        parsed(
+            f,
+            later,
+            title=title,
+            etag='"e2"',
+            last_modified=None,
+            body_hash="new-hash",
+            is_changed=is_changed,
+            ttl=1200.0,
+        )
+        for f, title, is_changed in zip(claimed, ["New title", ""], [True, False], strict=True)
+    ]
+    release_feeds(db, "a", ids, polls)
+    with db.session() as s:
+        rows = {f.id: f for f in s.scalars(select(Feed))}
+        first, second = rows[ids[0]], rows[ids[1]]
+        assert (first.title, second.title) == ("New title", "Old title")  # "" keeps it
+        assert {first.body_hash, second.body_hash} == {"new-hash"}
+        assert first.etag == second.etag == '"e2"' and first.ttl == second.ttl == 1200.0
+        assert first.last_change_at == later and second.last_change_at is None
+        assert first.last_status == second.last_status == "ok"
+        assert first.is_backlog_absorbed and first.lease_owner is None
+        # the wait honours the feed's <ttl> (20 minutes) over its 10-minute interval
+        assert second.next_check_at == later + timedelta(minutes=20)
     db.close()

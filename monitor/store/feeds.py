@@ -20,14 +20,16 @@ from monitor.store.tables import Entry, Feed
 
 __all__ = [
     "FeedRow",
-    "Unchanged",
+    "Parsed",
+    "Poll",
     "add_feed",
     "due_feeds",
     "feed_state",
     "list_feeds",
     "record_failure",
     "record_success",
-    "record_unchanged",
+    "parsed",
+    "record_polls",
     "unchanged",
     "sync_feeds",
 ]
@@ -182,20 +184,33 @@ def record_success(
 
 
 @dataclass(frozen=True)
-class Unchanged:
-    """A poll that found nothing new (304, or the same bytes as the last body), to be
-    written with others in one statement (``record_unchanged``)."""
+class Poll:
+    """A poll that worked, to be written with others (``record_polls``): one that
+    found nothing new (304, or the same bytes as the last body), or, with ``parsed``,
+    one whose body was parsed."""
 
     feed_id: int
     polled_at: datetime
     next_check_at: datetime
-    status: str  # not-modified or unchanged
+    status: str  # not-modified, unchanged, or ok (parsed)
     etag: str | None
     last_modified: str | None
+    parsed: Parsed | None = None
 
     @property
     def wait(self) -> float:
         return (self.next_check_at - self.polled_at).total_seconds()
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What a parsed body adds to a poll's record."""
+
+    title: str | None  # None: keep the one stored
+    body_hash: str | None
+    ttl: float | None
+    change_gap: float | None
+    last_change_at: datetime | None
 
 
 def unchanged(
@@ -207,13 +222,13 @@ def unchanged(
     last_modified: str | None,
     max_age: float | None = None,
     bounds: Bounds = _DEFAULT_BOUNDS,
-) -> Unchanged:
+) -> Poll:
     """What ``record_success`` would write for a poll that found nothing new, computed
     from the feed as it was claimed (a claimed feed is polled by nobody else)."""
     quiet = (now - feed.last_change_at).total_seconds() if feed.last_change_at else 0.0
     hint = max(max_age or 0.0, feed.ttl or 0.0) or None
     wait = next_interval(feed.interval, bounds, gap=feed.change_gap, quiet=quiet, hint=hint)
-    return Unchanged(
+    return Poll(
         feed.id,
         now,
         now + timedelta(seconds=wait),
@@ -223,41 +238,94 @@ def unchanged(
     )
 
 
-def record_unchanged(s: Session, owner: str, polls: Sequence[Unchanged]) -> None:
-    """Write these polls in the caller's transaction, one statement for all, on the
+def parsed(
+    feed: FeedState,
+    now: datetime,
+    *,
+    title: str | None,
+    etag: str | None,
+    last_modified: str | None,
+    body_hash: str,
+    is_changed: bool,
+    max_age: float | None = None,
+    ttl: float | None = None,
+    bounds: Bounds = _DEFAULT_BOUNDS,
+) -> Poll:
+    """What ``record_success`` would write for a parsed body (``is_changed``: it had new
+    or edited entries), computed from the feed as it was claimed."""
+    gap, changed_at = feed.change_gap, feed.last_change_at
+    if is_changed:
+        gap, changed_at = learn_gap(gap, changed_at, now), now
+    quiet = (now - changed_at).total_seconds() if changed_at else 0.0
+    hint = max(max_age or 0.0, ttl or 0.0) or None
+    wait = next_interval(feed.interval, bounds, gap=gap, quiet=quiet, hint=hint)
+    return Poll(
+        feed.id,
+        now,
+        now + timedelta(seconds=wait),
+        "ok",
+        etag,
+        last_modified,
+        Parsed(title or None, body_hash, ttl, gap, changed_at),
+    )
+
+
+def record_polls(s: Session, owner: str, polls: Sequence[Poll]) -> None:
+    """Write these polls in the caller's transaction, one statement per kind, on the
     feeds ``owner`` still holds (a lease that expired and was claimed by another
     instance belongs to its newer poll)."""
-    if not polls:
-        return
-    statement = (  # run on the connection: plain executemany, no ORM bookkeeping
-        update(Feed)
-        .where(Feed.id == bindparam("feed_id"), Feed.lease_owner == bindparam("owner"))
-        .values(
-            last_polled_at=bindparam("polled_at"),
-            last_success_at=bindparam("polled_at"),
-            next_check_at=bindparam("next_check_at"),
-            last_status=bindparam("status"),
-            last_error=None,
-            error_count=0,
-            etag=bindparam("etag"),
-            last_modified=bindparam("last_modified"),
+    plain = [_poll_values(p, owner) for p in polls if p.parsed is None]
+    if plain:
+        s.connection().execute(_RECORD_POLL, plain)
+    bodies = [_poll_values(p, owner) for p in polls if p.parsed is not None]
+    if bodies:
+        s.connection().execute(_RECORD_PARSED, bodies)
+
+
+def _poll_values(p: Poll, owner: str) -> dict[str, object]:
+    values: dict[str, object] = {
+        "feed_id": p.feed_id,
+        "owner": owner,
+        "polled_at": p.polled_at,
+        "next_check_at": p.next_check_at,
+        "status": p.status,
+        "etag": p.etag,
+        "last_modified": p.last_modified,
+    }
+    if p.parsed is not None:
+        values.update(
+            new_title=p.parsed.title,
+            body_hash=p.parsed.body_hash,
+            ttl=p.parsed.ttl,
+            change_gap=p.parsed.change_gap,
+            last_change_at=p.parsed.last_change_at,
         )
+    return values
+
+
+# run on the connection: a plain executemany, no ORM bookkeeping
+_RECORD_POLL = (
+    update(Feed)
+    .where(Feed.id == bindparam("feed_id"), Feed.lease_owner == bindparam("owner"))
+    .values(
+        last_polled_at=bindparam("polled_at"),
+        last_success_at=bindparam("polled_at"),
+        next_check_at=bindparam("next_check_at"),
+        last_status=bindparam("status"),
+        last_error=None,
+        error_count=0,
+        etag=bindparam("etag"),
+        last_modified=bindparam("last_modified"),
     )
-    s.connection().execute(
-        statement,
-        [
-            {
-                "feed_id": p.feed_id,
-                "owner": owner,
-                "polled_at": p.polled_at,
-                "next_check_at": p.next_check_at,
-                "status": p.status,
-                "etag": p.etag,
-                "last_modified": p.last_modified,
-            }
-            for p in polls
-        ],
-    )
+)
+_RECORD_PARSED = _RECORD_POLL.values(
+    title=func.coalesce(bindparam("new_title", type_=Feed.title.type), Feed.title),
+    is_backlog_absorbed=True,
+    body_hash=bindparam("body_hash"),
+    ttl=bindparam("ttl"),
+    change_gap=bindparam("change_gap"),
+    last_change_at=bindparam("last_change_at"),
+)
 
 
 def record_failure(

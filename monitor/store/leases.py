@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from monitor.model import FeedState
 from monitor.store.db import Database
-from monitor.store.feeds import Unchanged, feed_state, record_unchanged
+from monitor.store.feeds import Poll, feed_state, record_polls
 from monitor.store.tables import Feed
 
 __all__ = ["claim_feeds", "instance_name", "release_feeds", "renew_leases"]
@@ -47,10 +47,10 @@ def claim_feeds(
     names: Sequence[str] | None = None,
     limit: int | None = None,
     release: Collection[int] = (),
-    unchanged: Sequence[Unchanged] = (),
+    polls: Sequence[Poll] = (),
 ) -> list[FeedState]:
     """Claim up to ``limit`` enabled feeds due by ``due_by`` (any, when None), oldest
-    first, that no live lease holds; write the polls in ``unchanged`` and release
+    first, that no live lease holds; write ``polls`` (monitor.store.feeds) and release
     ``release`` in the same transaction."""
     query = (
         select(Feed)
@@ -64,7 +64,7 @@ def claim_feeds(
     if limit is not None:
         query = query.limit(limit)
     with db.session() as s:
-        record_unchanged(s, owner, unchanged)
+        record_polls(s, owner, polls)
         if release:
             _release(s, owner, release)
         rows = list(s.scalars(query.with_for_update(skip_locked=True)))
@@ -92,13 +92,13 @@ def renew_leases(db: Database, owner: str, now: datetime, lease: float) -> int:
 
 
 def release_feeds(
-    db: Database, owner: str, feed_ids: Collection[int], unchanged: Sequence[Unchanged] = ()
+    db: Database, owner: str, feed_ids: Collection[int], polls: Sequence[Poll] = ()
 ) -> None:
     """Give these feeds back (only those ``owner`` still holds), after writing the polls
-    in ``unchanged``."""
-    if feed_ids or unchanged:
+    in ``polls``."""
+    if feed_ids or polls:
         with db.session() as s:
-            record_unchanged(s, owner, unchanged)
+            record_polls(s, owner, polls)
             if feed_ids:
                 _release(s, owner, feed_ids)
 
