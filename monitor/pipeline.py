@@ -175,7 +175,8 @@ def _unchanged(
             bounds=bounds,
         )
     ctx.liveness.beat()
-    log.info("polled feed=%s status=%s next_in=%.0fs", feed.name, poll.status, poll.wait)
+    # debug: most polls find nothing new, and a line each would flood the journal
+    log.debug("polled feed=%s status=%s next_in=%.0fs", feed.name, poll.status, poll.wait)
     return FeedResult(feed.name, poll.status, pending=poll if defer else None)
 
 
