@@ -104,22 +104,8 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
         # a first poll's record (the backlog is absorbed) is written at once: lost, the
         # next poll would take entries that arrived since for backlog too
         is_deferred = defer and feed.is_backlog_absorbed
-        wait = poll.wait
         if not is_deferred:
-            wait = feed_store.record_success(
-                ctx.db,
-                feed.id,
-                now,
-                is_modified=True,
-                title=parsed.title,
-                etag=fetched.etag,
-                last_modified=fetched.last_modified,
-                body_hash=body_hash,
-                is_changed=bool(fresh) or edited > 0,
-                max_age=max_age,
-                ttl=politeness.feed_ttl(parsed.ttl),
-                bounds=bounds,
-            )
+            feed_store.write_poll(ctx.db, poll)
     except ThrottledError as exc:
         return _failed(ctx, feed, now, str(exc), politeness.retry_after(exc.retry_after, now))
     except NewsmonError as exc:
@@ -136,7 +122,7 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
         edited,
         backlog,
         len(alerts),
-        wait,
+        poll.wait,
     )
     return FeedResult(
         feed.name, "ok", len(fresh), backlog, alerts, pending=poll if is_deferred else None
@@ -163,17 +149,7 @@ def _unchanged(
         bounds=bounds,
     )
     if not defer:
-        feed_store.record_success(
-            ctx.db,
-            feed.id,
-            now,
-            is_modified=fetched.is_modified,
-            status=poll.status,
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            max_age=max_age,
-            bounds=bounds,
-        )
+        feed_store.write_poll(ctx.db, poll)
     ctx.liveness.beat()
     # debug: most polls find nothing new, and a line each would flood the journal
     log.debug("polled feed=%s status=%s next_in=%.0fs", feed.name, poll.status, poll.wait)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.orm import Session
 
 from monitor.config import Settings
@@ -26,11 +26,11 @@ __all__ = [
     "due_feeds",
     "feed_state",
     "list_feeds",
-    "record_failure",
-    "record_success",
     "parsed",
+    "record_failure",
     "record_polls",
     "unchanged",
+    "write_poll",
     "sync_feeds",
 ]
 
@@ -137,57 +137,12 @@ def feed_state(row: Feed) -> FeedState:
     )
 
 
-def record_success(
-    db: Database,
-    feed_id: int,
-    now: datetime,
-    *,
-    is_modified: bool,
-    title: str | None = None,
-    etag: str | None = None,
-    last_modified: str | None = None,
-    status: str | None = None,
-    body_hash: str | None = None,
-    is_changed: bool = False,
-    max_age: float | None = None,
-    ttl: float | None = None,
-    bounds: Bounds = _DEFAULT_BOUNDS,
-) -> float:
-    """Record a poll that worked and schedule the next one; return the wait in seconds.
-    (A poll that found nothing new can be written later, in a batch: ``unchanged``.)
-
-    ``status`` is ok (the body was parsed), not-modified (304) or unchanged (the same
-    bytes as the last body). ``is_changed``: the poll found new or edited entries,
-    which teaches the feed's rhythm. ``max_age`` (Cache-Control) and ``ttl`` (the
-    feed's <ttl>, kept from the last parsed body) are the waits the server asks for."""
-    status = status or ("ok" if is_modified else "not-modified")
-    with db.session() as s:
-        row = s.get_one(Feed, feed_id)
-        if is_changed:
-            row.change_gap = learn_gap(row.change_gap, row.last_change_at, now)
-            row.last_change_at = now
-        if status == "ok":
-            row.ttl = ttl
-        quiet = (now - row.last_change_at).total_seconds() if row.last_change_at else 0.0
-        hint = max(max_age or 0.0, row.ttl or 0.0) or None
-        wait = next_interval(row.interval, bounds, gap=row.change_gap, quiet=quiet, hint=hint)
-        row.last_polled_at = row.last_success_at = now
-        row.next_check_at = now + timedelta(seconds=wait)
-        row.last_status = status
-        row.last_error, row.error_count = None, 0
-        if is_modified:
-            row.etag, row.last_modified = etag, last_modified
-            row.title = title or row.title
-            row.is_backlog_absorbed = True
-            row.body_hash = body_hash or row.body_hash
-        return wait
-
-
 @dataclass(frozen=True)
 class Poll:
-    """A poll that worked, to be written with others (``record_polls``): one that
-    found nothing new (304, or the same bytes as the last body), or, with ``parsed``,
-    one whose body was parsed."""
+    """A poll that worked and the next check it schedules, computed from the feed as
+    it was claimed (``unchanged``, ``parsed``): one that found nothing new (304, or the
+    same bytes as the last body), or, with ``parsed``, one whose body was parsed.
+    Written at once (``write_poll``) or with others (``record_polls``)."""
 
     feed_id: int
     polled_at: datetime
@@ -223,8 +178,8 @@ def unchanged(
     max_age: float | None = None,
     bounds: Bounds = _DEFAULT_BOUNDS,
 ) -> Poll:
-    """What ``record_success`` would write for a poll that found nothing new, computed
-    from the feed as it was claimed (a claimed feed is polled by nobody else)."""
+    """The record of a poll that found nothing new (a claimed feed is polled by nobody
+    else, so the feed as claimed is the feed as it is)."""
     quiet = (now - feed.last_change_at).total_seconds() if feed.last_change_at else 0.0
     hint = max(max_age or 0.0, feed.ttl or 0.0) or None
     wait = next_interval(feed.interval, bounds, gap=feed.change_gap, quiet=quiet, hint=hint)
@@ -251,8 +206,9 @@ def parsed(
     ttl: float | None = None,
     bounds: Bounds = _DEFAULT_BOUNDS,
 ) -> Poll:
-    """What ``record_success`` would write for a parsed body (``is_changed``: it had new
-    or edited entries), computed from the feed as it was claimed."""
+    """The record of a poll whose body was parsed (``is_changed``: it had new or edited
+    entries, which teaches the feed's rhythm). ``max_age`` (Cache-Control) and ``ttl``
+    (the feed's <ttl>) are the waits the server asks for."""
     gap, changed_at = feed.change_gap, feed.last_change_at
     if is_changed:
         gap, changed_at = learn_gap(gap, changed_at, now), now
@@ -270,19 +226,24 @@ def parsed(
     )
 
 
-def record_polls(s: Session, owner: str, polls: Sequence[Poll]) -> None:
-    """Write these polls in the caller's transaction, one statement per kind, on the
-    feeds ``owner`` still holds (a lease that expired and was claimed by another
-    instance belongs to its newer poll)."""
-    plain = [_poll_values(p, owner) for p in polls if p.parsed is None]
-    if plain:
-        s.connection().execute(_RECORD_POLL, plain)
-    bodies = [_poll_values(p, owner) for p in polls if p.parsed is not None]
-    if bodies:
-        s.connection().execute(_RECORD_PARSED, bodies)
+def record_polls(s: Session, owner: str | None, polls: Sequence[Poll]) -> None:
+    """Write these polls in the caller's transaction, one statement per kind. With an
+    ``owner``, only on the feeds it still holds (a lease that expired and was claimed
+    by another instance belongs to that instance's newer poll)."""
+    for statement, kind in ((_RECORD_POLL, False), (_RECORD_PARSED, True)):
+        rows = [_poll_values(p, owner) for p in polls if (p.parsed is not None) == kind]
+        if rows:
+            held = Feed.lease_owner == bindparam("owner") if owner else true()
+            s.connection().execute(statement.where(Feed.id == bindparam("feed_id"), held), rows)
 
 
-def _poll_values(p: Poll, owner: str) -> dict[str, object]:
+def write_poll(db: Database, poll: Poll) -> None:
+    """Write one poll now, in a transaction of its own."""
+    with db.session() as s:
+        record_polls(s, None, [poll])
+
+
+def _poll_values(p: Poll, owner: str | None) -> dict[str, object]:
     values: dict[str, object] = {
         "feed_id": p.feed_id,
         "owner": owner,
@@ -303,20 +264,17 @@ def _poll_values(p: Poll, owner: str) -> dict[str, object]:
     return values
 
 
-# run on the connection: a plain executemany, no ORM bookkeeping
-_RECORD_POLL = (
-    update(Feed)
-    .where(Feed.id == bindparam("feed_id"), Feed.lease_owner == bindparam("owner"))
-    .values(
-        last_polled_at=bindparam("polled_at"),
-        last_success_at=bindparam("polled_at"),
-        next_check_at=bindparam("next_check_at"),
-        last_status=bindparam("status"),
-        last_error=None,
-        error_count=0,
-        etag=bindparam("etag"),
-        last_modified=bindparam("last_modified"),
-    )
+# run on the connection: a plain executemany, no ORM bookkeeping (``record_polls`` adds
+# which rows)
+_RECORD_POLL = update(Feed).values(
+    last_polled_at=bindparam("polled_at"),
+    last_success_at=bindparam("polled_at"),
+    next_check_at=bindparam("next_check_at"),
+    last_status=bindparam("status"),
+    last_error=None,
+    error_count=0,
+    etag=bindparam("etag"),
+    last_modified=bindparam("last_modified"),
 )
 _RECORD_PARSED = _RECORD_POLL.values(
     title=func.coalesce(bindparam("new_title", type_=Feed.title.type), Feed.title),
