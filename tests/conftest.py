@@ -64,17 +64,19 @@ def _reset_postgres(url: str) -> None:
     engine.dispose()
 
 
-@pytest.fixture(
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                not PG_URL, reason="set NEWSMON_TEST_DATABASE_URL to also run on PostgreSQL"
-            ),
+# the databases every database test runs on (fixtures' ``params``)
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=pytest.mark.skipif(
+            not PG_URL, reason="set NEWSMON_TEST_DATABASE_URL to also run on PostgreSQL"
         ),
-    ]
-)
+    ),
+]
+
+
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database URL for an empty database; every database test runs once per backend."""
     if request.param == "sqlite":

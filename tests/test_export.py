@@ -22,7 +22,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from conftest import PG_URL, SAMPLE_SITE, _reset_postgres, free_port, write_config
+from conftest import BACKENDS, PG_URL, SAMPLE_SITE, _reset_postgres, free_port, write_config
 from monitor.atom import FeedInfo, write_atom
 from monitor.cli import cli
 from monitor.config import ExportSettings, load
@@ -47,18 +47,7 @@ class History:
     alerts: list[AlertView]  # as the alert listing reads them, newest first
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(
-                not PG_URL, reason="set NEWSMON_TEST_DATABASE_URL to also run on PostgreSQL"
-            ),
-        ),
-    ],
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def history(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[History]:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, insert
 from sqlalchemy.orm import Session
 
-from conftest import PG_URL, _reset_postgres
+from conftest import BACKENDS, PG_URL, _reset_postgres
 from monitor.errors import SearchError
 from monitor.fts import AllOf, AnyOf, Phrase, Word, distinct, index_text, prefilter
 from monitor.match import find_matches
@@ -78,16 +78,7 @@ WORDS = [
 SEPARATORS = [" ", " ", " ", "-", "'", ", ", "\u200b", ". ", "\n", "_"]
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(not PG_URL, reason="set NEWSMON_TEST_DATABASE_URL"),
-        ),
-    ],
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def index(request: pytest.FixtureRequest) -> Iterator[Session]:
     """The store's own index: in-memory SQLite (contentless FTS5), or PostgreSQL's table
     (with the one article row its foreign key wants)."""

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import PG_URL, SAMPLE_SITE, _reset_postgres, hook_url, write_config
+from conftest import BACKENDS, PG_URL, SAMPLE_SITE, _reset_postgres, hook_url, write_config
 from monitor.cli import cli
 from monitor.cli.alerts import ALERT_FIELDS
 from monitor.cli.deliveries import DELIVERY_FIELDS
@@ -57,16 +57,7 @@ class History:
         return list(json.loads(out))
 
 
-@pytest.fixture(
-    scope="module",
-    params=[
-        "sqlite",
-        pytest.param(
-            "postgresql",
-            marks=pytest.mark.skipif(not PG_URL, reason="set NEWSMON_TEST_DATABASE_URL"),
-        ),
-    ],
-)
+@pytest.fixture(scope="module", params=BACKENDS)
 def history(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[History]:
