@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, make_url, text
 
 from monitor.demo.server import Receiver, Site
+from monitor.store.db import Database, migrations_dir, set_foreign_keys
 from monitor.store.tables import Base
 from servers import mail, mqtt, synapse, tls_context  # noqa: F401  (delivery fixtures)
 
@@ -74,6 +75,22 @@ BACKENDS = [
         ),
     ),
 ]
+
+
+def migrate_to(db: Database, revision: str, *, is_down: bool = False) -> None:
+    """Move the schema to ``revision`` (alembic's upgrade, or downgrade), run as
+    Database.migrate runs alembic."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    with db.engine.connect() as conn:
+        set_foreign_keys(conn, is_on=False)  # SQLite batch migrations copy tables
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            (command.downgrade if is_down else command.upgrade)(cfg, revision)
+        set_foreign_keys(conn, is_on=True)
 
 
 @pytest.fixture(params=BACKENDS)

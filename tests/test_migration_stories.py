@@ -4,31 +4,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import text
 
+from conftest import migrate_to
 from monitor.model import Article, Entry, Match, TextSource
 from monitor.store import entries as entry_store
 from monitor.store.alerts import list_alerts
-from monitor.store.db import Database, connect, migrations_dir, set_foreign_keys
+from monitor.store.db import connect
 from monitor.store.entries import Outcome, find_article
-
-
-def _alembic(db: Database, revision: str, *, is_down: bool = False) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(migrations_dir()))
-    with db.engine.connect() as conn:
-        set_foreign_keys(conn, is_on=False)  # as Database.migrate does
-        with conn.begin():
-            cfg.attributes["connection"] = conn
-            (command.downgrade if is_down else command.upgrade)(cfg, revision)
-        set_foreign_keys(conn, is_on=True)
 
 
 def test_upgrade_gives_old_alerts_their_stories_and_claims(db_url: str) -> None:
     db = connect(db_url)
-    _alembic(db, "0001")
+    migrate_to(db, "0001")
     now = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
     with db.engine.begin() as conn:
         conn.execute(
@@ -108,7 +96,7 @@ def test_upgrade_gives_old_alerts_their_stories_and_claims(db_url: str) -> None:
     )
     assert len(entry_store.record_entry(db, feed_id=1, outcome=fresh, now=datetime.now(UTC))) == 1
 
-    _alembic(db, "0001", is_down=True)  # and back: one alert per article again
+    migrate_to(db, "0001", is_down=True)  # and back: one alert per article again
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM alerts")).scalar_one() == 3
     db.close()

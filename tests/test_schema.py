@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from conftest import REPO
+from conftest import REPO, migrate_to
 from monitor.store.db import SCHEMA_HEAD, connect, migrations_dir
 
 
@@ -36,9 +36,7 @@ def test_the_known_head_is_the_newest_migration(db_url: str) -> None:
     db = connect(db_url)
     db.migrate()
     assert db.schema_revisions() == ([SCHEMA_HEAD], [SCHEMA_HEAD])
-    with db.engine.begin() as conn:  # one migration behind: no longer current
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "-1")
+    migrate_to(db, "-1", is_down=True)  # one migration behind: no longer current
     assert db.schema_revisions()[0] != [SCHEMA_HEAD]
     db.migrate()  # the long way, through alembic
     assert db.schema_revisions() == ([SCHEMA_HEAD], [SCHEMA_HEAD])

@@ -9,11 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from click.testing import CliRunner
 from sqlalchemy import text as sql
 
+from conftest import migrate_to
 from monitor.cli import cli
 from monitor.config import Settings
 from monitor.fts import Expr, Phrase, Word, all_of, prefilter
@@ -23,7 +22,7 @@ from monitor.search import Request, compile_search, run
 from monitor.store import entries as entry_store
 from monitor.store import search
 from monitor.store.backfill import read_articles
-from monitor.store.db import Database, connect, migrations_dir
+from monitor.store.db import Database, connect
 from monitor.store.feeds import sync_feeds
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -134,11 +133,7 @@ def test_the_migration_and_reindex_index_stored_articles(db_url: str, tmp_path: 
     db = database(db_url)
     for key, text in TEXTS.items():
         store(db, key, key.title(), text)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(migrations_dir()))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0005")
+    migrate_to(db, "0005", is_down=True)
     with db.engine.begin() as conn:
         assert not db.engine.dialect.has_table(conn, search.TABLE)
     db.migrate()  # migrations 0010 and 0012 index what is stored
@@ -169,11 +164,7 @@ def test_migration_0012_keeps_positions_and_goes_back(db_url: str) -> None:
     db = database(db_url)
     for key, body in TEXTS.items():
         store(db, key, key.title(), body)
-    cfg = Config()
-    cfg.set_main_option("script_location", str(migrations_dir()))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0009_leases")
+    migrate_to(db, "0009_leases", is_down=True)
     assert indexed_as(db, phrase("the border")) == []
     assert indexed_under(db, "паромщиков", "обсе") == [2]
     if db.engine.dialect.name == "sqlite":

@@ -12,17 +12,16 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from click.testing import CliRunner
 
+from conftest import migrate_to
 from history import add_alert
 from monitor.charts import EMPTY, bar, fold, sparkline
 from monitor.cli import cli
 from monitor.config import Settings
 from monitor.stats import Report, boundaries, report, runs
 from monitor.store.counts import recount
-from monitor.store.db import Database, connect, migrations_dir
+from monitor.store.db import Database, connect
 from monitor.store.feeds import sync_feeds
 
 DAY0 = datetime(2026, 11, 16, tzinfo=UTC)  # a Monday
@@ -170,15 +169,6 @@ def test_counts_per_watchlist_feed_and_term_with_empty_buckets(db_url: str) -> N
     db.close()
 
 
-def _alembic(db: Database, *steps: str) -> None:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(migrations_dir()))
-    with db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        for step in steps:
-            (command.downgrade if step == "0005" else command.upgrade)(cfg, step)
-
-
 def test_the_migration_counts_alerts_stored_before_it_as_new_ones_are_counted(
     db_url: str,
 ) -> None:
@@ -191,7 +181,8 @@ def test_the_migration_counts_alerts_stored_before_it_as_new_ones_are_counted(
         }
 
     before = everything()
-    _alembic(db, "0008_retention", "head")  # drops the counts, then counts the stored alerts again
+    migrate_to(db, "0008_retention", is_down=True)  # drops the counts,
+    migrate_to(db, "head")  # then counts the stored alerts again
     after = everything()
     assert after == before and after["watchlist"]["ukraine"] == [3, 0, 0, 0]
     assert recount(db) == 14  # the same again, for history imported around the write path
