@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from email.message import Message
 from pathlib import Path
@@ -75,6 +76,17 @@ BACKENDS = [
         ),
     ),
 ]
+
+
+def wait_until(
+    condition: Callable[[], bool], what: str, timeout: float = 60, every: float = 0.02
+) -> None:
+    """Poll ``condition`` until it holds; fail the test, naming ``what``, after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting until {what}")
+        time.sleep(every)
 
 
 def migrate_to(db: Database, revision: str, *, is_down: bool = False) -> None:

@@ -12,14 +12,11 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from conftest import REPO, SAMPLE_SITE, write_config
+from conftest import REPO, SAMPLE_SITE, wait_until, write_config
 from monitor.demo.server import Reply, Site
 from monitor.store.alerts import list_alerts
 from monitor.store.db import connect
@@ -113,14 +110,6 @@ class Daemon:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             self.proc.wait(60)
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting until {what}")
-        time.sleep(0.02)
 
 
 def test_kill_9_at_several_points_loses_nothing_and_repeats_only_in_flight_sends(

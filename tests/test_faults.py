@@ -32,6 +32,7 @@ from conftest import (
     _reset_postgres,
     free_port,
     hook_url,
+    wait_until,
     write_config,
 )
 from monitor.app import close_context, open_context, poll_once
@@ -389,14 +390,6 @@ def test_unresolvable_feed_is_an_error_and_others_poll(
 # ------------------------------------------------------------------ the daemon itself
 
 
-def _wait(check: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.2)
-
-
 @needs_pg
 def test_daemon_waits_for_postgres_and_rides_out_an_outage(
     site: Site, hook: Receiver, pg_url: str, tmp_path: Path
@@ -433,14 +426,14 @@ def test_daemon_waits_for_postgres_and_rides_out_an_outage(
             [sys.executable, "-m", "monitor", "run"], env=env, cwd=REPO, stderr=stderr
         )
     try:
-        _wait(lambda: heard("STATUS=waiting for the database"), "the daemon to wait")
+        wait_until(lambda: heard("STATUS=waiting for the database"), "the daemon to wait")
         assert proc.poll() is None and not heard("READY=1")
         proxy.is_up = True
-        _wait(lambda: heard("READY=1"), "READY once the database answers")
-        _wait(lambda: len(hook.received) == EXPECTED_ALERTS, "the first alerts")
+        wait_until(lambda: heard("READY=1"), "READY once the database answers")
+        wait_until(lambda: len(hook.received) == EXPECTED_ALERTS, "the first alerts")
 
         proxy.cut()  # the database goes away under the running daemon
-        _wait(lambda: "poll skipped" in log.read_text(), "a failed poll")
+        wait_until(lambda: "poll skipped" in log.read_text(), "a failed poll")
         world = (SAMPLE_SITE / "feeds" / "world.xml").read_text().replace("{base}", site.base)
         fresh = (
             "<item><title>NATO envoy in Kyiv</title><guid>outage-1</guid>"
@@ -452,7 +445,9 @@ def test_daemon_waits_for_postgres_and_rides_out_an_outage(
         time.sleep(2)
         assert proc.poll() is None
         proxy.is_up = True
-        _wait(lambda: len(hook.received) == EXPECTED_ALERTS + 1, "the alert after the outage", 90)
+        wait_until(
+            lambda: len(hook.received) == EXPECTED_ALERTS + 1, "the alert after the outage", 90
+        )
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:

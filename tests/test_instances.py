@@ -20,13 +20,11 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select, update
 
-from conftest import ALLOW_LOCAL, hook_url
+from conftest import ALLOW_LOCAL, hook_url, wait_until
 from monitor.context import utcnow
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.store.db import Database, connect
@@ -104,14 +102,6 @@ def start(config: Path, tmp_path: Path, name: str) -> tuple[subprocess.Popen[byt
     with (tmp_path / f"{name}.log").open("w") as log:
         proc = subprocess.Popen([sys.executable, "-m", "monitor", "run"], env=env, stderr=log)
     return proc, sock
-
-
-def wait_until(condition: Callable[[], bool], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting until {what}")
-        time.sleep(0.02)
 
 
 def descendants(pid: int) -> set[int]:

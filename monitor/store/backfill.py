@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -20,7 +21,14 @@ from monitor.store.tables import Article as ArticleRow
 from monitor.store.tables import Delivery, MatchRow
 from monitor.store.tables import Entry as EntryRow
 
-__all__ = ["Backfilled", "StoredArticle", "count_articles", "read_articles", "record_backfill"]
+__all__ = [
+    "Backfilled",
+    "StoredArticle",
+    "as_article",
+    "count_articles",
+    "read_articles",
+    "record_backfill",
+]
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,19 @@ class Backfilled:
     is_new_alert: bool
     added: int  # match rows added
     queued: int  # outbox rows added
+
+
+def as_article(row: Any) -> Article:
+    """The article of a stored row: an ``articles`` row, or a result with its columns."""
+    return Article(
+        url=row.url,
+        title=row.title,
+        text=row.text,
+        text_source=TextSource(row.text_source),
+        language=row.language,
+        sitename=row.sitename,
+        published=row.published_at,
+    )
 
 
 def count_articles(db: Database, since: datetime | None = None) -> int:
@@ -53,21 +74,7 @@ def read_articles(
     if since is not None:
         query = query.where(ArticleRow.created_at >= since)
     with db.session() as s:
-        return [
-            StoredArticle(
-                row.id,
-                Article(
-                    url=row.url,
-                    title=row.title,
-                    text=row.text,
-                    text_source=TextSource(row.text_source),
-                    language=row.language,
-                    sitename=row.sitename,
-                    published=row.published_at,
-                ),
-            )
-            for row in s.scalars(query)
-        ]
+        return [StoredArticle(row.id, as_article(row)) for row in s.scalars(query)]
 
 
 def record_backfill(

@@ -11,7 +11,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from monitor.model import Article, TextSource
+from monitor.model import Article
+from monitor.store.backfill import as_article
 from monitor.store.tables import Alert, Delivery, Entry, Feed, MatchRow
 from monitor.store.tables import Article as ArticleRow
 
@@ -57,23 +58,7 @@ def texts(s: Session, ids: Sequence[int]) -> list[StoredText]:
             ArticleRow.story_id,
         ).where(ArticleRow.id.in_(list(ids)))
     ).all()
-    by_id = {
-        r.id: StoredText(
-            r.id,
-            Article(
-                url=r.url,
-                title=r.title,
-                text=r.text,
-                text_source=TextSource(r.text_source),
-                language=r.language,
-                sitename=r.sitename,
-                published=r.published_at,
-            ),
-            r.created_at,
-            r.story_id,
-        )
-        for r in rows
-    }
+    by_id = {r.id: StoredText(r.id, as_article(r), r.created_at, r.story_id) for r in rows}
     return [by_id[i] for i in ids if i in by_id]
 
 
