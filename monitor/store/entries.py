@@ -29,9 +29,7 @@ __all__ = [
     "KnownArticle",
     "Outcome",
     "absorb_backlog",
-    "changed_entries",
     "find_article",
-    "new_entries",
     "sort_entries",
     "record_entry",
 ]
@@ -48,11 +46,6 @@ _ARTICLE_BY_KEY = select(ArticleRow.id, ArticleRow.story_id).where(
 _INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
 _NEWEST_ARTICLE = select(func.max(ArticleRow.created_at))
 _INSERT_ENTRY = insert(_ENTRIES)
-
-
-def new_entries(db: Database, feed_id: int, entries: Sequence[Entry]) -> list[Entry]:
-    """The entries this feed has not recorded yet, first occurrence only, in feed order."""
-    return sort_entries(db, feed_id, entries)[0]
 
 
 def sort_entries(
@@ -119,11 +112,6 @@ class Outcome:
     diff: str | None = None  # what changed in the headline or lead of ``known``
     is_correcting: bool = False  # send a correction alert for ``diff``
     is_edited_entry: bool = False  # the entry was recorded before; its title/summary changed
-
-
-def changed_entries(db: Database, feed_id: int, entries: Sequence[Entry]) -> list[Entry]:
-    """Entries recorded before (with an article) whose title or summary has changed."""
-    return sort_entries(db, feed_id, entries)[1]
 
 
 def entry_digest(entry: Entry) -> str:
