@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from monitor.errors import ExtractError
 from monitor.extract import PageText, extract_page, html_to_text
 
+ROOT = Path(__file__).resolve().parent.parent
 URL = "https://rundschau.example/politik/gipfel?ref=rss"
 
 ARTICLE = """<!doctype html>
@@ -199,3 +204,27 @@ def test_html_to_text(fragment: str, text: str) -> None:
 
 def test_html_to_text_decodes_entities_without_tags() -> None:
     assert html_to_text("AT&amp;T and the OSCE&#8217;s mission") == "AT&T and the OSCE’s mission"
+
+
+def test_dates_from_markup_and_urls_without_loading_dateparser() -> None:
+    """Words that merely look like a date (a report number with a year in it) are not
+    handed to dateparser, whose locale tables cost each worker process 35 MB and 2 s; a
+    date the page marks up, or its address carries, is still found."""
+    words = "".join(f"<p>Report 1995-50 on the talks, part {i} of the text.</p>" for i in range(6))
+    timed = words.replace("<p>", '<p><time datetime="2026-10-05">5 October</time> ', 1)
+    pages = [
+        (_page("<html>", timed), "http://novosti.example/a/1"),
+        (_page("<html>", words), "http://novosti.example/2026/10/07/a"),
+        (_page("<html>", words), "http://novosti.example/a/2"),
+    ]
+    script = (
+        "import sys\n"
+        "from monitor.extract import extract_page\n"
+        f"for page, url in {pages!r}:\n"
+        "    print(extract_page(page, url=url).published)\n"
+        "print('dateparser' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.splitlines()
+    assert [line[:10] for line in out] == ["2026-10-05", "2026-10-07", "None", "False"]
