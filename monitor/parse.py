@@ -5,6 +5,10 @@ detection: HTTP charset, XML declaration, BOM, then guesses), stripped of charac
 XML forbids, and checked for entity declarations (monitor.xmlsafety). What comes out
 is cleaned again: no control characters or lone surrogates (PostgreSQL refuses them),
 only http(s) links, bounded titles, and at most ``max_entries`` entries, the newest.
+
+Given the digests of the items the last poll handled (``known``), the items of the
+document that are byte for byte the same are left out before feedparser reads it
+(monitor.feeditems): only the new and edited entries come out, at a fraction of the cost.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 import feedparser
 from feedparser.encodings import convert_to_utf8
 
+from monitor import feeditems
 from monitor.errors import ParseError
 from monitor.model import Entry
 from monitor.xmlsafety import entity_problem, strip_control_chars
@@ -39,8 +44,12 @@ _CHARSET = re.compile(r";\s*charset\s*=\s*[^;]*", re.IGNORECASE)
 @dataclass(frozen=True)
 class ParsedFeed:
     title: str
-    entries: list[Entry]  # in document order
+    entries: list[Entry]  # in document order; with ``known``, of the items not known
     ttl: str | None = None  # RSS <ttl> as written: minutes the feed may be cached
+    # of every item of the document, to pass as the next poll's ``known`` (None: the
+    # document could not be split, or holds more than ``max_entries``)
+    digests: bytes | None = None
+    items: int = 0  # entries in the whole document
 
 
 def parse_feed(
@@ -52,9 +61,15 @@ def parse_feed(
 
 
 def parse_document(
-    body: bytes, *, url: str, content_type: str = "", max_entries: int | None = None
+    body: bytes,
+    *,
+    url: str,
+    content_type: str = "",
+    max_entries: int | None = None,
+    known: bytes | None = None,
 ) -> ParsedFeed:
-    """The feed's title, its entries and its own caching hint."""
+    """The feed's title, its entries and its own caching hint. ``known``: the digests
+    (``ParsedFeed.digests``) of the last body, whose items are left out when unchanged."""
     shown = _shown(url)
     data, content_type = _as_utf8(body, url, content_type)
     problem = entity_problem(data)
@@ -63,19 +78,18 @@ def parse_document(
             f"{shown} {problem}; newsmon refuses such feeds",
             "entity declarations are a known attack on XML parsers; ask the publisher",
         )
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
-    try:
-        # entry links resolve against the feed's URL either way; links inside summaries
-        # would be rewritten too (a quarter of the parse), but only their text is used
-        parsed: Any = feedparser.parse(
-            data, response_headers=headers, sanitize_html=True, resolve_relative_uris=False
-        )
-    except (ValueError, LookupError, TypeError, IndexError, AssertionError, RecursionError) as exc:
-        # feedparser's loose parser has bugs on hostile input (e.g. "&#xD800;")
-        raise ParseError(f"{shown} is not a feed newsmon can read: {type(exc).__name__}") from None
-    if not parsed.entries and not parsed.feed.get("title"):
+    split = feeditems.split(data, known)
+    if split is not None and max_entries is not None and split.items > max_entries:
+        split = None  # the newest are kept of all of them: no digests, nothing left out
+    parsed = _feedparser(split.document if split else data, shown, url, content_type)
+    if split is not None and len(parsed.entries) != split.kept:
+        # feedparser's entries are not the items found: no digests for this document
+        if split.kept != split.items:  # and some were left out: read it all
+            log.warning("cannot leave known items out url=%s", shown)
+            parsed = _feedparser(data, shown, url, content_type)
+        split = None
+    is_all_known = split is not None and split.items > 0 and split.kept == 0
+    if not parsed.entries and not parsed.feed.get("title") and not is_all_known:
         if parsed.get("bozo"):
             reason = _clean(str(parsed.get("bozo_exception", "unknown problem")))[:200]
             raise ParseError(f"{shown} is not an RSS or Atom feed: {reason}")
@@ -92,7 +106,24 @@ def parse_document(
         )
         entries = _newest(entries, max_entries)
     ttl = _clean(str(parsed.feed.get("ttl") or "")).strip()[:16] or None
-    return ParsedFeed(title, entries, ttl)
+    if split is None:
+        return ParsedFeed(title, entries, ttl, None, len(parsed.entries))
+    return ParsedFeed(title, entries, ttl, split.digests, split.items)
+
+
+def _feedparser(data: bytes, shown: str, url: str, content_type: str) -> Any:
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    try:
+        # entry links resolve against the feed's URL either way; links inside summaries
+        # would be rewritten too (a quarter of the parse), but only their text is used
+        return feedparser.parse(
+            data, response_headers=headers, sanitize_html=True, resolve_relative_uris=False
+        )
+    except (ValueError, LookupError, TypeError, IndexError, AssertionError, RecursionError) as exc:
+        # feedparser's loose parser has bugs on hostile input (e.g. "&#xD800;")
+        raise ParseError(f"{shown} is not a feed newsmon can read: {type(exc).__name__}") from None
 
 
 def _shown(url: str) -> str:

@@ -72,6 +72,8 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
             url=fetched.url,
             content_type=fetched.content_type,
             max_entries=ctx.settings.defaults.max_entries,
+            # a first poll takes every entry for backlog: none may be left out
+            known=feed.item_digests if feed.is_backlog_absorbed else None,
         )
         fresh, changed = entry_store.sort_entries(ctx.db, feed.id, parsed.entries)
         backlog, alerts, edited = 0, [], 0
@@ -96,6 +98,7 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
             etag=fetched.etag,
             last_modified=fetched.last_modified,
             body_hash=body_hash,
+            item_digests=parsed.digests,
             is_changed=bool(fresh) or edited > 0,
             max_age=max_age,
             ttl=politeness.feed_ttl(parsed.ttl),
@@ -117,7 +120,7 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
     log.info(
         "polled feed=%s status=ok entries=%d new=%d edited=%d backlog=%d alerts=%d next_in=%.0fs",
         feed.name,
-        len(parsed.entries),
+        parsed.items,
         len(fresh),
         edited,
         backlog,

@@ -148,7 +148,13 @@ class Workers:
         )
 
     def parse_document(
-        self, body: bytes, *, url: str, content_type: str = "", max_entries: int | None = None
+        self,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str = "",
+        max_entries: int | None = None,
+        known: bytes | None = None,
     ) -> parse.ParsedFeed:
         """monitor.parse.parse_document, in a worker."""
         return self.run(
@@ -158,6 +164,7 @@ class Workers:
             url=url,
             content_type=content_type,
             max_entries=max_entries,
+            known=known,
         )
 
     def extract_page(self, page: bytes, *, url: str, content_type: str = "") -> PageText:

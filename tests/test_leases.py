@@ -210,6 +210,7 @@ def test_a_parsed_poll_written_with_the_release_keeps_what_it_does_not_know(
             etag='"e2"',
             last_modified=None,
             body_hash="new-hash",
+            item_digests=b"\x00\xff" * 8,
             is_changed=is_changed,
             ttl=1200.0,
         )
@@ -221,6 +222,7 @@ def test_a_parsed_poll_written_with_the_release_keeps_what_it_does_not_know(
         first, second = rows[ids[0]], rows[ids[1]]
         assert (first.title, second.title) == ("New title", "Old title")  # "" keeps it
         assert {first.body_hash, second.body_hash} == {"new-hash"}
+        assert first.item_digests == second.item_digests == b"\x00\xff" * 8
         assert first.etag == second.etag == '"e2"' and first.ttl == second.ttl == 1200.0
         assert first.last_change_at == later and second.last_change_at is None
         assert first.last_status == second.last_status == "ok"

@@ -1,5 +1,6 @@
 """Polite polling end to end against a local server: Retry-After on 429 and 503, max-age and
-<ttl>, backoff, the rhythm a feed learns, identical bodies left unparsed, the per-host limit."""
+<ttl>, backoff, the rhythm a feed learns, identical bodies and known items left unparsed, the
+per-host limit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import select
 
 from conftest import ALLOW_LOCAL
 from monitor.app import close_context, open_context
@@ -18,8 +20,11 @@ from monitor.config import Settings
 from monitor.context import Context
 from monitor.cycle import run_cycle
 from monitor.demo.server import Reply, Site
+from monitor.feeditems import DIGEST
+from monitor.liveness import Liveness
 from monitor.pipeline import FeedResult
 from monitor.store.feeds import FeedRow, list_feeds
+from monitor.store.tables import Feed
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -179,6 +184,43 @@ def test_an_identical_body_is_not_parsed_again(poller: Any, site: Site) -> None:
     assert poll(ctx)["same"].status == "error"
     assert poll(ctx)["same"].status == "error"  # only a body that was stored is skipped
     assert site.hits["/feeds/same.xml"] == 5
+
+
+def _digests(ctx: Context, name: str) -> bytes | None:
+    with ctx.db.session() as s:
+        return s.scalar(select(Feed.item_digests).where(Feed.name == name))
+
+
+class StopAfter(Liveness):
+    """Asks to stop after ``beats`` beats (the pipeline beats after each entry)."""
+
+    def __init__(self, beats: int) -> None:
+        super().__init__()
+        self.left = beats
+
+    def beat(self) -> None:
+        super().beat()
+        self.left -= 1
+        if self.left <= 0:
+            self.stop()
+
+
+def test_known_items_are_left_out_only_after_a_poll_that_finished(poller: Any, site: Site) -> None:
+    """The items of the last finished poll are left out of the next parse; a poll that
+    stopped halfway records nothing, so the entries it did not reach are still new."""
+    site.routes["/feeds/a.xml"] = Reply(200, rss(2), etag=False)
+    ctx, _ = poller([{"name": "a"}])
+    assert poll(ctx)["a"].backlog == 2
+    assert len(_digests(ctx, "a") or b"") == 2 * DIGEST
+    site.routes["/feeds/a.xml"] = Reply(200, rss(5), etag=False)  # stories 2, 3 and 4 are new
+    stopping = replace(ctx, liveness=StopAfter(1))
+    assert poll(stopping)["a"].status == "interrupted"
+    assert len(_digests(ctx, "a") or b"") == 2 * DIGEST  # still the first poll's
+    result = poll(ctx)["a"]
+    assert (result.status, result.new_entries) == ("ok", 2)
+    assert len(_digests(ctx, "a") or b"") == 5 * DIGEST
+    site.routes["/feeds/a.xml"] = Reply(200, rss(6), etag=False)
+    assert poll(ctx)["a"].new_entries == 1
 
 
 @pytest.mark.parametrize("per_host", [2, 6])

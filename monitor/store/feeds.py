@@ -72,6 +72,7 @@ def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
                 continue
             if row.url != cfg.url:  # another document: forget what the old one taught
                 row.url, row.etag, row.last_modified, row.body_hash = cfg.url, None, None, None
+                row.item_digests = None
                 row.change_gap = row.last_change_at = None
             row.interval, row.is_enabled, row.origin = interval, cfg.enabled, "config"
         for name, row in rows.items():
@@ -130,6 +131,7 @@ def feed_state(row: Feed) -> FeedState:
         row.is_backlog_absorbed,
         row.error_count,
         row.body_hash,
+        row.item_digests,
         row.interval,
         row.change_gap,
         row.last_change_at,
@@ -163,6 +165,7 @@ class Parsed:
 
     title: str | None  # None: keep the one stored
     body_hash: str | None
+    item_digests: bytes | None
     ttl: float | None
     change_gap: float | None
     last_change_at: datetime | None
@@ -201,6 +204,7 @@ def parsed(
     etag: str | None,
     last_modified: str | None,
     body_hash: str,
+    item_digests: bytes | None = None,
     is_changed: bool,
     max_age: float | None = None,
     ttl: float | None = None,
@@ -222,7 +226,7 @@ def parsed(
         "ok",
         etag,
         last_modified,
-        Parsed(title or None, body_hash, ttl, gap, changed_at),
+        Parsed(title or None, body_hash, item_digests, ttl, gap, changed_at),
     )
 
 
@@ -257,6 +261,7 @@ def _poll_values(p: Poll, owner: str | None) -> dict[str, object]:
         values.update(
             new_title=p.parsed.title,
             body_hash=p.parsed.body_hash,
+            item_digests=p.parsed.item_digests,
             ttl=p.parsed.ttl,
             change_gap=p.parsed.change_gap,
             last_change_at=p.parsed.last_change_at,
@@ -280,6 +285,7 @@ _RECORD_PARSED = _RECORD_POLL.values(
     title=func.coalesce(bindparam("new_title", type_=Feed.title.type), Feed.title),
     is_backlog_absorbed=True,
     body_hash=bindparam("body_hash"),
+    item_digests=bindparam("item_digests", type_=Feed.item_digests.type),
     ttl=bindparam("ttl"),
     change_gap=bindparam("change_gap"),
     last_change_at=bindparam("last_change_at"),

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -97,6 +98,8 @@ class Feed(Base):
     change_gap: Mapped[float | None] = mapped_column(Float)
     last_change_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     body_hash: Mapped[str | None] = mapped_column(String(64))  # of the last body parsed
+    # a digest of each of its items (monitor.feeditems), written with body_hash
+    item_digests: Mapped[bytes | None] = mapped_column(LargeBinary)
     ttl: Mapped[float | None] = mapped_column(Float)  # the feed's own <ttl>, in seconds
     # the instance polling it right now, until when (renewed while it works; see leases.py)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
