@@ -71,14 +71,15 @@ def parse_document(
     """The feed's title, its entries and its own caching hint. ``known``: the digests
     (``ParsedFeed.digests``) of the last body, whose items are left out when unchanged."""
     shown = _shown(url)
-    data, content_type = _as_utf8(body, url, content_type)
+    data, content_type, is_utf8 = _as_utf8(body, url, content_type)
     problem = entity_problem(data)
     if problem is not None:
         raise ParseError(
             f"{shown} {problem}; newsmon refuses such feeds",
             "entity declarations are a known attack on XML parsers; ask the publisher",
         )
-    split = feeditems.split(data, known)
+    # left out only of UTF-8 that says so: lxml and feedparser must read the same text
+    split = feeditems.split(data, known) if is_utf8 else None
     if split is not None and max_entries is not None and split.items > max_entries:
         split = None  # the newest are kept of all of them: no digests, nothing left out
     parsed = _feedparser(split.document if split else data, shown, url, content_type)
@@ -137,8 +138,9 @@ def _shown(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def _as_utf8(body: bytes, url: str, content_type: str) -> tuple[bytes, str]:
-    """The body as UTF-8 without forbidden characters, and a content type that says so."""
+def _as_utf8(body: bytes, url: str, content_type: str) -> tuple[bytes, str, bool]:
+    """The body as UTF-8 without forbidden characters, and a content type that says so
+    (and True); the body as it came when its encoding could not be made out (False)."""
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
@@ -146,12 +148,12 @@ def _as_utf8(body: bytes, url: str, content_type: str) -> tuple[bytes, str]:
     try:
         data = convert_to_utf8(headers, body, scratch)
     except Exception:  # feedparser's detection on bytes it cannot make sense of
-        return body, content_type
+        return body, content_type, False
     if not scratch.get("encoding"):
-        return body, content_type
+        return body, content_type, False
     if content_type:
         content_type = _CHARSET.sub("", content_type) + "; charset=utf-8"
-    return strip_control_chars(data), content_type
+    return strip_control_chars(data), content_type, True
 
 
 def _newest(entries: list[Entry], count: int) -> list[Entry]:

@@ -205,3 +205,24 @@ def test_nothing_new_is_ever_left_out(kind: str) -> None:
         expected = [e for e in whole.entries if e not in previous.entries]
         assert trimmed.entries == expected, f"step {step}: {items}"
         previous = whole
+
+
+@pytest.mark.parametrize("content_type", ["application/rss+xml; charset=windows-1251", ""])
+def test_a_feed_in_another_encoding_is_left_out_of_as_text_not_bytes(content_type: str) -> None:
+    def cp1251(titles: list[str]) -> bytes:
+        items = "".join(f"<item><title>{t}</title><guid>{t}</guid></item>" for t in titles)
+        return (
+            '<?xml version="1.0" encoding="windows-1251"?><rss version="2.0"><channel>'
+            f"<title>Лента</title>{items}</channel></rss>"
+        ).encode("cp1251")
+
+    known = parse_document(cp1251(["Рябков заявил"]), url=URL, content_type=content_type)
+    assert known.digests is not None
+    out = parse_document(
+        cp1251(["Новое о ОБСЕ", "Рябков заявил"]),
+        url=URL,
+        content_type=content_type,
+        known=known.digests,
+    )
+    assert [e.title for e in out.entries] == ["Новое о ОБСЕ"]
+    assert (out.title, out.items) == ("Лента", 2)
