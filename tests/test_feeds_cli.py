@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -17,6 +17,9 @@ from monitor.config import load
 from monitor.daemon import Daemon
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.store.catalog import catalog
+from monitor.store.db import connect
+from monitor.store.feeds import due_feeds, sync_feeds
+from monitor.store.leases import claim_feeds, release_feeds
 
 
 def invoke(config: Path, *args: str) -> tuple[int, str, str]:
@@ -131,3 +134,28 @@ def test_daemon_polls_an_added_feed_at_its_next_tick(
         ]
     finally:
         close_context(daemon.ctx)
+
+
+def test_list_shows_which_instance_polls_a_feed_under_a_live_lease(
+    db_url: str, site: Site, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "newsmon.toml", db_url, site, {})
+    settings = load(config)
+    db = connect(db_url)
+    try:
+        db.migrate()
+        now = datetime.now(UTC)
+        sync_feeds(db, settings, now)
+        names = [f.name for f in settings.feed]
+        assert len(names) >= 2
+        claim_feeds(db, "box-a:101:x", now, 60, due_by=None, names=names[:1])
+        claim_feeds(db, "box-b:202:y", now - timedelta(hours=2), 60, due_by=None, names=names[1:2])
+        rows = listed(config)
+        assert rows[names[0]]["polled_by"] == "box-a:101:x"
+        assert str(rows[names[0]]["lease_until"]) > now.isoformat()[:19]
+        # box-b's lease ran out two hours ago: nobody polls that feed now
+        assert rows[names[1]]["polled_by"] is None and rows[names[1]]["lease_until"] is None
+        release_feeds(db, "box-a:101:x", [f.id for f in due_feeds(db, now, is_forced=True)])
+        assert all(row["polled_by"] is None for row in listed(config).values())
+    finally:
+        db.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -49,6 +50,8 @@ FEED_FIELDS = [
     "last_error",
     "entries",
     "next_check",
+    "polled_by",
+    "lease_until",
 ]
 
 
@@ -75,8 +78,9 @@ def _health(f: FeedRow, h: HealthView | None) -> tuple[str, str | None]:
     return "ok", None
 
 
-def _row(f: FeedRow, h: HealthView | None) -> dict[str, Any]:
+def _row(f: FeedRow, h: HealthView | None, now: datetime) -> dict[str, Any]:
     health, since = _health(f, h)
+    is_held = f.lease_owner is not None and f.lease_until is not None and f.lease_until > now
     shown = f"{health} since {since}" if since else health
     if health == "ok" and f.error_count:
         shown = f"ok, {f.error_count} failed poll(s)"
@@ -96,6 +100,9 @@ def _row(f: FeedRow, h: HealthView | None) -> dict[str, Any]:
         "last_error": f.last_error,
         "entries": f.entry_count,
         "next_check": iso(f.next_check_at) if f.is_enabled else None,
+        # the instance (host:pid:tag) polling it right now, under a lease until then
+        "polled_by": f.lease_owner if is_held else None,
+        "lease_until": iso(f.lease_until) if is_held else None,
         "shown": shown,
     }
 
@@ -111,11 +118,16 @@ def feeds_list(obj: Obj, fmt: str, fields: list[str] | None) -> None:
         newsmon feeds list
         newsmon feeds list --format json | jq '.[] | select(.health != "ok")'
         newsmon feeds list --format ndjson --fields name,health,last_error
+        newsmon feeds list --format json --fields name,polled_by,lease_until
+
+    polled_by: the instance (host:pid:tag) polling the feed right now, under a lease;
+    several instances on one PostgreSQL database share the feeds this way.
     """
     db = open_db(obj, is_read_only=True)
     try:
         health = health_by_feed(db)
-        rows = [_row(f, health.get(f.name)) for f in list_feeds(db)]
+        now = utcnow()
+        rows = [_row(f, health.get(f.name), now) for f in list_feeds(db)]
     finally:
         db.close()
     if fmt == "table":

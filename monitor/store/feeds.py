@@ -49,6 +49,8 @@ class FeedRow:
     error_count: int
     entry_count: int
     next_check_at: datetime
+    lease_owner: str | None = None  # the instance polling it (or that last held it)
+    lease_until: datetime | None = None
 
 
 def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
@@ -335,6 +337,8 @@ def list_feeds(db: Database) -> list[FeedRow]:
                 r.error_count,
                 int(n),
                 r.next_check_at,
+                r.lease_owner,
+                r.lease_until,
             )
             for r, n in s.execute(query)
         ]
