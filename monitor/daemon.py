@@ -44,6 +44,7 @@ from monitor.serve import FeedServer
 from monitor.spikes import check_spikes
 from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
+from monitor.workers import Workers
 
 __all__ = ["Daemon", "validate"]
 
@@ -71,7 +72,8 @@ class Daemon:
         self._failures = 0  # polls in a row that failed on the database
         self._retry_at = 0.0
         self._delivering = threading.Lock()
-        self._retired: list[httpx.Client] = []  # replaced on reload; closed after their poll
+        # replaced on reload (HTTP clients, worker processes); closed after their poll
+        self._retired: list[httpx.Client | Workers] = []
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._feed: FeedServer | None = None
         self._listen = settings.export.listen  # the feed's address stays until a restart
@@ -265,6 +267,14 @@ class Daemon:
             self._retired.append(old.client)
         if settings.http.per_host != old.settings.http.per_host:
             ctx = replace(ctx, hosts=HostLimiter(settings.http.per_host))
+        if settings.scale.workers != old.settings.scale.workers or (
+            settings.scale.worker_timeout != old.settings.scale.worker_timeout
+        ):
+            ctx = replace(
+                ctx, workers=Workers(settings.scale.workers, settings.scale.worker_timeout)
+            )
+            self._retired.append(old.workers)
+            log.info("worker processes replaced workers=%d", settings.scale.workers)
         if self._scheduler.running:
             if _tick(settings) != _tick(old.settings):
                 self._scheduler.reschedule_job("poll", trigger="interval", seconds=_tick(settings))
@@ -277,7 +287,8 @@ class Daemon:
         return ctx
 
     def _close_retired(self) -> None:
-        """Close the HTTP clients a reload replaced, once no poll can be using them."""
+        """Close the HTTP clients and workers a reload replaced, once no poll can be
+        using them."""
         while self._retired and self._busy_since is None:
             self._retired.pop().close()
 

@@ -150,6 +150,37 @@ def test_reload_with_a_bad_config_keeps_the_old_one(
         close_context(daemon.ctx)
 
 
+def test_reload_replaces_the_worker_processes_when_their_settings_change(
+    daemon: Daemon,
+) -> None:
+    path = daemon.config_path
+    config = path.read_text()
+    assert "workers = 0" in config and daemon.ctx.workers.processes == 0
+    old_workers = daemon.ctx.workers
+    try:
+        path.write_text(config.replace("workers = 0", "workers = 1"))
+        daemon.reload()
+        one = daemon.ctx.workers
+        assert one is not old_workers and one.processes == 1
+        # a parse in a worker process of the new kind
+        body = b'<rss version="2.0"><channel><title>T</title><item><title>x</title></item>'
+        body += b"</channel></rss>"
+        assert one.parse_document(body, url="http://x.org/rss").title == "T"
+        (process,) = [w.proc for w in one._idle]
+        path.write_text(config.replace("workers = 0", 'workers = 2\nworker_timeout = "5s"'))
+        daemon.reload()
+        assert (daemon.ctx.workers.processes, daemon.ctx.workers.timeout) == (2, 5.0)
+        assert process.poll() is None  # retired, but a poll might still be using it
+        daemon._close_retired()  # what the end of a poll does
+        assert process.wait(10) == 0
+        path.write_text(config.replace("workers = 0", 'workers = 2\nworker_timeout = "5s"'))
+        kept = daemon.ctx.workers
+        daemon.reload()
+        assert daemon.ctx.workers is kept  # unchanged settings: the same processes
+    finally:
+        close_context(daemon.ctx)
+
+
 def test_reload_with_a_good_config_applies_it(daemon: Daemon) -> None:
     path = daemon.config_path
     path.write_text(path.read_text() + '\n[[feed]]\nname = "extra"\nurl = "http://x.org/rss"\n')
