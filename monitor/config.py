@@ -396,17 +396,14 @@ class Settings(_Table):
         return feed.fetch_articles
 
     @cached_property
-    def _feeds_by_name(self) -> dict[str, FeedSettings]:
+    def feeds_by_name(self) -> dict[str, FeedSettings]:
+        """Name -> the feed's table (each poll looks its feed up: no scan of 2,000 feeds)."""
         return {f.name: f for f in self.feed}
 
-    def feeds_by_name(self) -> dict[str, FeedSettings]:
-        """Name -> the feed's table (a poll looks its feed up: no scan of 2,000 feeds)."""
-        return self._feeds_by_name
-
     def feed_by_name(self, name: str) -> FeedSettings:
-        for feed in self.feed:
-            if feed.name == name:
-                return feed
+        feed = self.feeds_by_name.get(name)
+        if feed is not None:
+            return feed
         known = ", ".join(f.name for f in self.feed) or "none"
         raise ConfigError(f"no feed named {name!r}", f"known feeds: {known}")
 

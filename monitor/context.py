@@ -68,4 +68,4 @@ def get(
 
 def feed_settings(ctx: Context, feed: FeedState) -> FeedSettings | None:
     """The feed's own table in the config; None for a feed added from the command line."""
-    return ctx.settings.feeds_by_name().get(feed.name)
+    return ctx.settings.feeds_by_name.get(feed.name)

@@ -112,10 +112,16 @@ def parse_document(
     return ParsedFeed(title, entries, ttl, split.digests, split.items)
 
 
-def _feedparser(data: bytes, shown: str, url: str, content_type: str) -> Any:
+def _headers(url: str, content_type: str) -> dict[str, str]:
+    """The response headers feedparser reads: where the document is from, its type."""
     headers = {"content-location": url}
     if content_type:
         headers["content-type"] = content_type
+    return headers
+
+
+def _feedparser(data: bytes, shown: str, url: str, content_type: str) -> Any:
+    headers = _headers(url, content_type)
     try:
         # entry links resolve against the feed's URL either way; links inside summaries
         # would be rewritten too (a quarter of the parse), but only their text is used
@@ -141,12 +147,9 @@ def _shown(url: str) -> str:
 def _as_utf8(body: bytes, url: str, content_type: str) -> tuple[bytes, str, bool]:
     """The body as UTF-8 without forbidden characters, and a content type that says so
     (and True); the body as it came when its encoding could not be made out (False)."""
-    headers = {"content-location": url}
-    if content_type:
-        headers["content-type"] = content_type
     scratch: dict[str, Any] = {}
     try:
-        data = convert_to_utf8(headers, body, scratch)
+        data = convert_to_utf8(_headers(url, content_type), body, scratch)
     except Exception:  # feedparser's detection on bytes it cannot make sense of
         return body, content_type, False
     if not scratch.get("encoding"):
