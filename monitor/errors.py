@@ -16,6 +16,7 @@
     └── ExportError          an export file could not be written, or the feed not served
     └── SearchError          a search query or filter that cannot work
     ├── WorkerError          a worker process died or overran its time on one feed or page
+    ├── MatchTimeoutError    matching one article took longer than [scale] match_timeout
     └── NotifyError          a channel could not be built or refused a message
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
@@ -29,6 +30,7 @@ __all__ = [
     "DatabaseError",
     "ExportError",
     "ExtractError",
+    "MatchTimeoutError",
     "FeedsError",
     "FetchError",
     "NewsmonError",
@@ -137,6 +139,14 @@ class ExportError(NewsmonError):
 class SearchError(NewsmonError):
     stage = "search"
     default_hint = "queries use the watchlist query language: see docs/watchlists.md"
+
+
+class MatchTimeoutError(NewsmonError):
+    stage = "match"
+    default_hint = (
+        "the entry is kept without alerts; look for a slow /regex/ or a very long query in "
+        "the watchlists, or raise [scale] match_timeout"
+    )
 
 
 class WorkerError(NewsmonError):

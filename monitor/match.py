@@ -5,17 +5,18 @@ A watchlist holds plain ``terms`` (each a whole word or phrase; any one is enoug
 (transliterations, prefixes, inflections), and all forms of all watchlists go into one
 index (monitor.lexicon), searched once per article field. Queries are then evaluated on
 the hits. Text and terms are compared after NFKC normalisation and casefolding
-(monitor.textnorm); offsets refer to the normalised text.
+(monitor.textnorm); offsets refer to the normalised text. `/regex/` parts run on RE2
+(monitor.regex), in linear time; a ``budget`` bounds the time spent on one article.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from monitor.config import QuerySettings, Settings, TermSettings, WatchlistSettings
+from monitor.deadline import Deadline
 from monitor.evaluate import Hit, evaluate
 from monitor.forms import Options, term_forms
 from monitor.inflect import fallback_languages
@@ -32,6 +33,7 @@ from monitor.query import (
     parse_query,
     term_node,
 )
+from monitor.regex import UserRegex
 from monitor.textnorm import fold, normalise, sentence_around
 
 __all__ = [
@@ -57,7 +59,7 @@ class Leaf:
     node: Term | Regex
     fields: tuple[str, ...]
     forms: tuple[Form, ...]
-    regex: re.Pattern[str] | None = None
+    regex: UserRegex | None = None
 
 
 @dataclass(frozen=True)
@@ -174,11 +176,17 @@ def _compile_query(text: str, node: Node, options: Options, fields: tuple[str, .
     return Query(text, node, tuple(compiled), options, has_near(node))
 
 
-def find_matches(watchlists: Iterable[Watchlist], article: Article) -> list[Match]:
-    """Every watchlist that matches the article, with at most a few hits per field."""
+def find_matches(
+    watchlists: Iterable[Watchlist], article: Article, *, budget: float | None = None
+) -> list[Match]:
+    """Every watchlist that matches the article, with at most a few hits per field.
+
+    ``budget``: seconds this may take; past it, MatchTimeoutError (checked between the
+    steps: fields, queries, regex matches)."""
     compiled = watchlists if isinstance(watchlists, Watchlists) else Watchlists(watchlists)
     if not compiled:
         return []
+    deadline = Deadline(budget)
     texts = {
         "title": normalise(article.title),
         "text": normalise(article.text),
@@ -190,6 +198,7 @@ def find_matches(watchlists: Iterable[Watchlist], article: Article) -> list[Matc
     for field, norm in texts.items():
         if not norm:
             continue
+        deadline.check()
         folded = fold(norm)
         for hit in compiled.lexicon.find(folded.text, languages):
             start, end = folded.to_normalised(hit.start), folded.to_normalised(hit.end)
@@ -204,7 +213,8 @@ def find_matches(watchlists: Iterable[Watchlist], article: Article) -> list[Matc
     for (w, q), forms in sorted(touched.items(), key=lambda item: item[0]):
         by_watchlist.setdefault(w, []).append((compiled[w].queries[q], forms))
     for w, queries in by_watchlist.items():
-        found += _watchlist_matches(compiled[w].name, queries, by_form, texts)
+        deadline.where = f"watchlist {compiled[w].name}"
+        found += _watchlist_matches(compiled[w].name, queries, by_form, texts, deadline)
     return found
 
 
@@ -231,20 +241,23 @@ def _case_ok(form: Form, found: str) -> bool:
 
 
 def _query_hits(
-    query: Query, forms: list[Form], by_form: dict[Form, list[_Spot]], texts: dict[str, str]
+    query: Query,
+    forms: list[Form],
+    by_form: dict[Form, list[_Spot]],
+    texts: dict[str, str],
+    deadline: Deadline,
 ) -> dict[Term | Regex, list[Hit]]:
     """Term -> its hits, for the terms of this query that hit."""
     hits: dict[Term | Regex, list[Hit]] = {}
     for leaf in query.regex_leaves:
         assert leaf.regex is not None
         for field in leaf.fields:
-            for n, m in enumerate(leaf.regex.finditer(texts[field])):
+            for n, (start, end) in enumerate(leaf.regex.spans(texts[field], deadline.check)):
                 if n >= _HITS_PER_LEAF:
                     break
-                if m.end() > m.start():
-                    hits.setdefault(leaf.node, []).append(
-                        Hit(field, m.start(), m.end(), leaf.node.source, "regex")
-                    )
+                hits.setdefault(leaf.node, []).append(
+                    Hit(field, start, end, leaf.node.source, "regex")
+                )
     # without NEAR, the first few hits per field are all that can be reported
     cap = _HITS_PER_LEAF if query.has_near else 2 * _HITS_PER_FIELD
     mine = query.by_form
@@ -265,10 +278,12 @@ def _watchlist_matches(
     queries: list[tuple[Query, list[Form]]],
     by_form: dict[Form, list[_Spot]],
     texts: dict[str, str],
+    deadline: Deadline,
 ) -> list[Match]:
     chosen: list[Hit] = []
     for query, forms in queries:
-        hits = _query_hits(query, forms, by_form, texts)
+        deadline.check()
+        hits = _query_hits(query, forms, by_form, texts, deadline)
         if not any(hits.values()):
             continue
         is_match, found = evaluate(query.node, hits, texts)

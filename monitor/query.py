@@ -10,21 +10,26 @@
     a NEAR/10 b            a and b in the same field with at most 10 words between them
     title:a  text:a        only in the title, only in the main text
     source:tass            the article's source (site name and web address)
-    /regex/                a Python regular expression over the normalised text, ignoring case
+    /regex/                a regular expression over the normalised text, ignoring case, run
+                           by RE2 in linear time (monitor.regex says what it refuses)
 
 Operators are upper case (``AND``, ``OR``, ``NOT``, ``NEAR``); quote a word to search for
 it literally ("OR"). A query must be able to match through a term that is not negated.
+A query is at most MAX_CHARS long, nests at most MAX_PARENS parentheses and chains at most
+MAX_NEAR NEARs and MAX_PREFIXES NOT/-/field: in a row: the tree stays shallow enough for
+every walk over it.
 """
 
 from __future__ import annotations
 
 import re
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer
+from lark import Lark, Token, Transformer_NonRecursive
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+from monitor.regex import RegexError, UserRegex, compile_user_regex
 
 __all__ = [
     "And",
@@ -46,6 +51,11 @@ __all__ = [
 FIELDS = ("title", "text", "source")
 DEFAULT_NEAR = 10
 MIN_PREFIX = 3
+MAX_CHARS = 10_000
+MAX_PARENS = 16
+MAX_NEAR = 64
+MAX_PREFIXES = 4
+MAX_DEPTH = 200
 
 _GRAMMAR = r"""
 ?start: or_expr
@@ -96,7 +106,8 @@ class QueryError(ValueError):
         self.query = query
         self.position = position
         self.problem = problem
-        super().__init__(f"{query!r}: at character {position}: {problem}")
+        shown = query if len(query) <= 100 else f"{query[:80]}…({len(query)} characters)"
+        super().__init__(f"{shown!r}: at character {position}: {problem}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,7 +155,7 @@ class Near:
 Node = Term | Regex | Not | And | Or | Near
 
 
-class _Build(Transformer[Token, Node]):
+class _Build(Transformer_NonRecursive[Token, Node]):
     def __init__(self, query: str) -> None:
         super().__init__()
         self.query = query
@@ -165,8 +176,9 @@ class _Build(Transformer[Token, Node]):
         pattern = str(tok)[1:-1].replace("\\/", "/")
         try:
             compile_regex(pattern)
-        except re.error as exc:
-            raise QueryError(self.query, _pos(tok), f"not a valid regex: {exc}") from None
+        except RegexError as exc:
+            at = _pos(tok) + exc.position  # the pattern starts after the "/"
+            raise QueryError(self.query, at, f"{exc.problem}: {exc.hint}") from None
         return Regex(pattern, str(tok))
 
     def negation(self, items: list[Node | Token]) -> Node:
@@ -226,27 +238,74 @@ def parse_query(query: str) -> Node:
     """Parse one query; raise QueryError naming the position and what was expected."""
     if not query.strip():
         raise QueryError(query, 1, "the query is empty")
+    _check_size(query)
     try:
         tree = _parser().parse(query)
     except UnexpectedInput as exc:
         raise _explain(query, exc) from None
     try:
-        node = _Build(query).transform(tree)
+        node: Node = _Build(query).transform(tree)
     except Exception as exc:  # lark wraps errors raised in callbacks
         inner = getattr(exc, "orig_exc", exc)
         if isinstance(inner, QueryError):
             raise inner from None
         raise
+    if _depth(node) > MAX_DEPTH:
+        raise QueryError(query, 1, f"the query nests deeper than {MAX_DEPTH} levels: split it")
     _check(query, node)
     return node
 
 
-def compile_regex(pattern: str) -> re.Pattern[str]:
-    """A `/regex/` query part, case-insensitive. Python's warnings about patterns that may
-    change meaning in a future version ("possible nested set") are not errors here."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        return re.compile(pattern, re.IGNORECASE)
+def _depth(node: Node) -> int:
+    """The depth of the tree, walked without recursion."""
+    deepest, todo = 0, [(node, 1)]
+    while todo:
+        item, depth = todo.pop()
+        deepest = max(deepest, depth)
+        if isinstance(item, Not):
+            todo.append((item.child, depth + 1))
+        elif isinstance(item, Near):
+            todo += [(item.left, depth + 1), (item.right, depth + 1)]
+        elif isinstance(item, And | Or):
+            todo += [(c, depth + 1) for c in item.children]
+    return deepest
+
+
+def compile_regex(pattern: str) -> UserRegex:
+    """A `/regex/` query part, case-insensitive, run by RE2; RegexError if it cannot run."""
+    return compile_user_regex(pattern)
+
+
+def _check_size(query: str) -> None:
+    """Refuse, before parsing, a query whose tree would be too deep to walk: long chains
+    of NEAR or NOT, deep parentheses, or sheer length. The lexer does not recurse."""
+    if len(query) > MAX_CHARS:
+        raise QueryError(
+            query, MAX_CHARS + 1, f"the query is longer than {MAX_CHARS} characters: split it"
+        )
+    depth = nears = prefixes = 0
+    try:
+        for tok in _parser().lex(query):
+            if tok.type == "LPAR":
+                depth += 1
+            elif tok.type == "RPAR":
+                depth -= 1
+            if depth > MAX_PARENS:
+                raise QueryError(
+                    query, _pos(tok), f"parentheses nest deeper than {MAX_PARENS} levels"
+                )
+            nears += tok.type == "NEAR"
+            if nears > MAX_NEAR:
+                raise QueryError(
+                    query, _pos(tok), f"more than {MAX_NEAR} NEAR in one query: split it"
+                )
+            prefixes = prefixes + 1 if tok.type in ("NOT", "MINUS", "FIELD") else 0
+            if prefixes > MAX_PREFIXES:
+                raise QueryError(
+                    query, _pos(tok), f"more than {MAX_PREFIXES} NOT, - or field: in a row"
+                )
+    except UnexpectedInput:
+        return  # the parser names the mistake
 
 
 def term_node(term: str) -> Term:

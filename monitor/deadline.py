@@ -1,0 +1,29 @@
+"""A time budget for one piece of work, checked between its steps (monotonic clock)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from monitor.errors import MatchTimeoutError
+
+__all__ = ["Deadline"]
+
+
+class Deadline:
+    """``check()`` raises MatchTimeoutError once ``seconds`` have passed since creation;
+    with ``seconds=None`` it never does."""
+
+    def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._until = None if seconds is None else clock() + seconds
+        self.where = ""  # what was being done, for the error
+
+    def check(self) -> None:
+        if self._until is not None and self._clock() > self._until:
+            where = f" (at {self.where})" if self.where else ""
+            raise MatchTimeoutError(
+                f"matching the article took longer than {self.seconds:g}s{where}; "
+                "it was stored without alerts"
+            )
