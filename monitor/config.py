@@ -136,6 +136,7 @@ def _cores() -> int:
 class ScaleSettings(_Table):
     workers: int = Field(default_factory=_cores, ge=0, le=256)
     worker_timeout: Duration = 60.0
+    match_timeout: Duration = 2.0  # matching one article against every watchlist
     lease: Duration = Field(default=60.0, ge=1.0)
 
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from monitor import metrics
 from monitor.context import PAGE_ACCEPT, Context, feed_settings, get
-from monitor.errors import NewsmonError
+from monitor.errors import MatchTimeoutError, NewsmonError
 from monitor.extract import html_to_text
 from monitor.match import find_matches
 from monitor.model import Article, Entry, FeedState, TextSource
@@ -34,11 +34,18 @@ log = logging.getLogger("newsmon.pipeline")
 
 
 def process_entry(
-    ctx: Context, feed: FeedState, entry: Entry, *, is_edited: bool = False
+    ctx: Context,
+    feed: FeedState,
+    entry: Entry,
+    *,
+    is_edited: bool = False,
+    problems: list[str] | None = None,
 ) -> list[int]:
     """One new (or edited) entry: dedup by URL, read, match, place in a story, store.
 
-    Returns the ids of the alerts it raised.
+    Returns the ids of the alerts it raised. An article whose matching runs over
+    [scale] match_timeout is stored without alerts, with the error; the error is also
+    added to ``problems`` (for the feed's record).
     """
     key = url_key(entry.link) if entry.link else f"entry:{feed.id}:{entry.key}"
     known = entry_store.find_article(ctx.db, key) if entry.link else None
@@ -54,11 +61,20 @@ def process_entry(
     article = read_article(ctx, feed, entry)
     if known is not None and article.text_source.value != known.text_source:
         article = _as_known(article, known)  # a failed re-read is not an edit
+    try:
+        matches = find_matches(ctx.watchlists, article, budget=ctx.settings.scale.match_timeout)
+    except MatchTimeoutError as exc:
+        # stored as handled: the next poll must not spend the same time on it again
+        matches, article = [], replace(article, error=str(exc))
+        metrics.match_timed_out(feed.name)
+        log.warning("match over time feed=%s url=%s error=%s", feed.name, entry.link, exc)
+        if problems is not None:
+            problems.append(f"{exc} (entry {entry.link or entry.key})")
     outcome = Outcome(
         entry=entry,
         url_key=key,
         article=article,
-        matches=find_matches(ctx.watchlists, article),
+        matches=matches,
         routes=ctx.settings.routes(),
         identity=_identity(ctx, article),
         known=known,

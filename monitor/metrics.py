@@ -31,6 +31,7 @@ __all__ = [
     "alerted",
     "delivered",
     "fetch_seconds",
+    "match_timed_out",
     "page_failed",
     "polled",
     "pruned",
@@ -52,6 +53,12 @@ _FETCH_ERRORS = Counter(
     "Failed fetches: kind=feed (the poll failed to fetch the feed) or page (an article "
     "page, replaced by the feed's summary).",
     ["feed", "kind"],
+    registry=REGISTRY,
+)
+_MATCH_TIMEOUTS = Counter(
+    "newsmon_match_timeouts",
+    "Articles stored without alerts: matching them took longer than [scale] match_timeout.",
+    ["feed"],
     registry=REGISTRY,
 )
 _NEW_ENTRIES = Counter(
@@ -132,6 +139,10 @@ def fetch_seconds(seconds: float) -> None:
 
 def page_failed(feed: str) -> None:
     _FETCH_ERRORS.labels(feed, "page").inc()
+
+
+def match_timed_out(feed: str) -> None:
+    _MATCH_TIMEOUTS.labels(feed).inc()
 
 
 def alerted(watchlists: Iterable[str]) -> None:

@@ -77,18 +77,19 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
         )
         fresh, changed = entry_store.sort_entries(ctx.db, feed.id, parsed.entries)
         backlog, alerts, edited = 0, [], 0
+        problems: list[str] = []  # entries stored without matching (over match_timeout)
         if not feed.is_backlog_absorbed:
             backlog = entry_store.absorb_backlog(ctx.db, feed.id, fresh, now)
         else:
             for entry in fresh:
                 if ctx.liveness.is_stopping:
                     return _interrupted(feed, alerts)
-                alerts += process_entry(ctx, feed, entry)
+                alerts += process_entry(ctx, feed, entry, problems=problems)
                 ctx.liveness.beat()
             for entry in changed:
                 if ctx.liveness.is_stopping:
                     return _interrupted(feed, alerts)
-                alerts += process_entry(ctx, feed, entry, is_edited=True)
+                alerts += process_entry(ctx, feed, entry, is_edited=True, problems=problems)
                 edited += 1
                 ctx.liveness.beat()
         poll = feed_store.parsed(
@@ -103,6 +104,7 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
             max_age=max_age,
             ttl=politeness.feed_ttl(parsed.ttl),
             bounds=bounds,
+            note=problems[-1] if problems else None,
         )
         # a first poll's record (the backlog is absorbed) is written at once: lost, the
         # next poll would take entries that arrived since for backlog too

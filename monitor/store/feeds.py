@@ -155,6 +155,7 @@ class Poll:
     etag: str | None
     last_modified: str | None
     parsed: Parsed | None = None
+    note: str | None = None  # a problem with an entry that did not fail the poll
 
     @property
     def wait(self) -> float:
@@ -211,10 +212,12 @@ def parsed(
     max_age: float | None = None,
     ttl: float | None = None,
     bounds: Bounds = _DEFAULT_BOUNDS,
+    note: str | None = None,
 ) -> Poll:
     """The record of a poll whose body was parsed (``is_changed``: it had new or edited
     entries, which teaches the feed's rhythm). ``max_age`` (Cache-Control) and ``ttl``
-    (the feed's <ttl>) are the waits the server asks for."""
+    (the feed's <ttl>) are the waits the server asks for. ``note``: kept as the feed's
+    last error although the poll worked (an entry that could not be matched in time)."""
     gap, changed_at = feed.change_gap, feed.last_change_at
     if is_changed:
         gap, changed_at = learn_gap(gap, changed_at, now), now
@@ -229,6 +232,7 @@ def parsed(
         etag,
         last_modified,
         Parsed(title or None, body_hash, item_digests, ttl, gap, changed_at),
+        note,
     )
 
 
@@ -258,6 +262,7 @@ def _poll_values(p: Poll, owner: str | None) -> dict[str, object]:
         "status": p.status,
         "etag": p.etag,
         "last_modified": p.last_modified,
+        "note": p.note[:1000] if p.note else None,
     }
     if p.parsed is not None:
         values.update(
@@ -278,7 +283,7 @@ _RECORD_POLL = update(Feed).values(
     last_success_at=bindparam("polled_at"),
     next_check_at=bindparam("next_check_at"),
     last_status=bindparam("status"),
-    last_error=None,
+    last_error=bindparam("note"),
     error_count=0,
     etag=bindparam("etag"),
     last_modified=bindparam("last_modified"),
