@@ -127,6 +127,7 @@ class DeliverySettings(_Table):
 
 class DaemonSettings(_Table):
     stuck_after: Duration = 300.0
+    stop_timeout: Duration = 80.0  # then exit hard: below systemd's TimeoutStopSec=90s
 
 
 def _cores() -> int:

@@ -12,7 +12,8 @@ systemd's notify protocol, in order:
   RELOADING=1, READY=1    on SIGHUP; a bad new config is refused and logged, the old
                           one stays in force
   STOPPING=1              on SIGTERM or SIGINT; work in flight finishes (each fetch is
-                          bounded by [http] deadline), nothing new starts
+                          bounded by [http] deadline), nothing new starts; past
+                          [daemon] stop_timeout the process exits hard (hardstop.py)
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from monitor.cycle import run_cycle
 from monitor.delivery import drain
 from monitor.errors import NewsmonError, UnavailableError
 from monitor.fetch import make_client
+from monitor.hardstop import HardStop
 from monitor.health import check_feeds
 from monitor.hosts import HostLimiter
 from monitor.match import compile_watchlists
@@ -44,7 +46,7 @@ from monitor.serve import FeedServer
 from monitor.spikes import check_spikes
 from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
-from monitor.workers import Workers
+from monitor.workers import Workers, kill_all
 
 __all__ = ["Daemon", "validate"]
 
@@ -77,6 +79,7 @@ class Daemon:
         self._scheduler = BackgroundScheduler(timezone="UTC")
         self._feed: FeedServer | None = None
         self._listen = settings.export.listen  # the feed's address stays until a restart
+        self._hard_stop = HardStop(settings.daemon.stop_timeout, kill_all)
 
     # jobs -------------------------------------------------------------------------
     def _poll_job(self) -> None:
@@ -206,6 +209,7 @@ class Daemon:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
+        self._hard_stop.install()
         s.start()
         self._serve_feed()
         sdnotify.notify("READY=1", f"STATUS={self._status()}")
@@ -224,6 +228,7 @@ class Daemon:
                     self._reload.clear()
                     self.reload()
         finally:
+            self._hard_stop.arm()  # also when the loop ended for another reason
             self.ctx.liveness.stop()
             sdnotify.notify("STOPPING=1", "STATUS=stopping: finishing the work in flight")
             log.info("stopping, finishing the work in flight")
@@ -235,6 +240,7 @@ class Daemon:
                 self._feed.db.close()
             self._close_retired()
             close_context(self.ctx)
+            self._hard_stop.finished()
             log.info("stopped")
 
     def reload(self) -> None:
@@ -249,6 +255,10 @@ class Daemon:
             log.error("reload refused, keeping the old config error=%s", str(exc))
             sdnotify.notify("READY=1", "STATUS=reload refused, see the log; old config in force")
             return
+        except Exception as exc:  # a bug must refuse the reload, not end the daemon
+            log.exception("reload refused, keeping the old config error=%r", repr(exc))
+            sdnotify.notify("READY=1", "STATUS=reload refused, see the log; old config in force")
+            return
         self.ctx = self._apply(old, settings)
         if self._feed is not None:
             self._feed.configure(settings.export, settings.watchlist)
@@ -261,6 +271,7 @@ class Daemon:
 
     def _apply(self, old: Context, settings: config_mod.Settings) -> Context:
         hide_feed_secrets(settings)
+        self._hard_stop.grace = settings.daemon.stop_timeout
         ctx = replace(old, settings=settings, watchlists=compile_watchlists(settings))
         if settings.http != old.settings.http:
             ctx = replace(ctx, client=make_client(settings.http))
@@ -314,6 +325,7 @@ class Daemon:
 
     def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
         log.info("signal received signal=%s", signal.Signals(signum).name)
+        self._hard_stop.arm()
         self.ctx.liveness.stop()  # the cycle in flight stops taking new feeds at once
         self._stop.set()
 

@@ -34,7 +34,7 @@ from monitor.errors import WorkerError
 from monitor.extract import PageText
 from monitor.model import Entry
 
-__all__ = ["RECYCLE_AFTER", "Workers"]
+__all__ = ["RECYCLE_AFTER", "Workers", "kill_all"]
 
 log = logging.getLogger("newsmon.workers")
 
@@ -45,8 +45,21 @@ RECYCLE_AFTER = 2000  # calls before a worker is replaced
 START_TIMEOUT = 120.0  # for a worker to import the parsers, on a busy machine
 
 
+_LIVE: set[_Worker] = set()  # every worker process not stopped yet, for kill_all
+_LIVE_LOCK = threading.Lock()
+
+
 class _Died(Exception):
     pass
+
+
+def kill_all() -> None:
+    """Kill every worker process at once, busy or idle (a stop that ran out of time)."""
+    with _LIVE_LOCK:
+        workers = list(_LIVE)
+    for worker in workers:
+        with contextlib.suppress(OSError):
+            worker.proc.kill()
 
 
 class _Worker:
@@ -59,6 +72,8 @@ class _Worker:
             stdout=subprocess.PIPE,
             start_new_session=True,  # Ctrl-C in a terminal is for the daemon, not for us
         )
+        with _LIVE_LOCK:
+            _LIVE.add(self)
         self.calls = 0
         try:
             if _read(self._out, 1, time.monotonic() + START_TIMEOUT) != b"R":
@@ -92,6 +107,8 @@ class _Worker:
 
     def stop(self, *, is_killing: bool = False) -> str:
         """End the process; how it ended, for messages."""
+        with _LIVE_LOCK:
+            _LIVE.discard(self)
         if is_killing:
             self.proc.kill()
         for pipe in (self.proc.stdin, self.proc.stdout):
