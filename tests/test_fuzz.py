@@ -273,3 +273,24 @@ def test_query_parser_returns_a_query_or_a_query_error(query: str) -> None:
     except QueryError as exc:
         assert 1 <= exc.position <= max(1, len(query) + 1)
         assert exc.problem
+
+
+DEEP_PARTS = ["(", ")", "NOT ", "-", "title:", " NEAR/5 ", " OR ", " ", "a", '"b c"', "/d+/"]
+
+
+@given(
+    st.lists(st.sampled_from(DEEP_PARTS), min_size=1, max_size=40),
+    st.integers(min_value=1, max_value=3000),
+)
+@example(["a", " NEAR/5 "], 1000)
+@example(["("], 1000)
+@example(["NOT "], 1000)
+@example(["-", "title:"], 500)
+def test_query_parser_survives_any_depth(parts: list[str], repeat: int) -> None:
+    """Long runs of nesting, NOT and NEAR: a query or a QueryError, never RecursionError."""
+    query = "".join(parts) * repeat + " a"
+    try:
+        parse_query(query)
+    except QueryError as exc:
+        assert 1 <= exc.position <= len(query) + 1
+        assert len(str(exc)) < 400
