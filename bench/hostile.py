@@ -4,6 +4,10 @@ and polled once, in a fresh process, with the default limits (max_bytes 5 MB) an
 
     python bench/hostile.py                 # every case
     python bench/hostile.py --case gzip-bomb
+    python bench/hostile.py --case regex-bomb --case regex-bomb-4mb
+
+Every case is matched against the watchlist `nato` and against `bomb`, whose regexes
+backtrack exponentially in Python's re (/^Ukraine (a+)+$/ against "Ukraine aaa…a!").
 
 Prints, per case: the outcome, seconds, the process's peak RSS and how far it rose over
 the RSS just before the poll, and the tracemalloc peak of the poll (a second run, since
@@ -28,7 +32,22 @@ from monitor.demo.hostile import CASES, PAGE_CASES, Case, item, rss
 from monitor.demo.server import Reply, Site
 
 BASELINE = Case("baseline (a normal feed)", lambda _: Reply(200, rss(item(1) + item(2))), "ok")
-ALL = [BASELINE, *CASES, *PAGE_CASES]
+BOMB_QUERIES = ["/^Ukraine (a+)+$/", "/(a|aa)+$/"]
+REGEX_BOMBS = [
+    Case(
+        "regex-bomb",
+        lambda _: Reply(200, rss(item(1, "Ukraine " + "a" * 40 + "!"))),
+        "ok",
+        note="40 letters: 2^40 steps in Python's re",
+    ),
+    Case(
+        "regex-bomb-4mb",
+        lambda _: Reply(200, rss(item(1, "Ukraine " + "a " * 2_000_000 + "!"))),
+        "ok",
+        note="a 4 MB title for the regexes to scan",
+    ),
+]
+ALL = [BASELINE, *CASES, *PAGE_CASES, *REGEX_BOMBS]
 
 
 def rss_mb() -> float:
@@ -56,6 +75,7 @@ def run_case(name: str, *, is_traced: bool) -> dict[str, object]:
             f'[[feed]]\nname = "case"\nurl = "{site.base}/feed.xml"\nalert_backlog = true\n'
             '[channel.none]\nurls = ["json://127.0.0.1:9/none"]\n'
             '[watchlist.nato]\nterms = ["NATO"]\n'
+            f"[watchlist.bomb]\nqueries = {BOMB_QUERIES!r}\n"
         )
         ctx = open_context(load(config))
         try:
