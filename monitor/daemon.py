@@ -229,19 +229,25 @@ class Daemon:
                     self.reload()
         finally:
             self._hard_stop.arm()  # also when the loop ended for another reason
-            self.ctx.liveness.stop()
-            sdnotify.notify("STOPPING=1", "STATUS=stopping: finishing the work in flight")
-            log.info("stopping, finishing the work in flight")
-            s.shutdown(wait=True)
-            if exporter is not None:
-                exporter.close()
-            if self._feed is not None:
-                self._feed.close()
-                self._feed.db.close()
-            self._close_retired()
-            close_context(self.ctx)
-            self._hard_stop.finished()
+            try:
+                self._finish(exporter)
+            finally:
+                self._hard_stop.finished()
             log.info("stopped")
+
+    def _finish(self, exporter: metrics.Exporter | None) -> None:
+        """The orderly stop: the work in flight finishes, then everything is closed."""
+        self.ctx.liveness.stop()
+        sdnotify.notify("STOPPING=1", "STATUS=stopping: finishing the work in flight")
+        log.info("stopping, finishing the work in flight")
+        self._scheduler.shutdown(wait=True)
+        if exporter is not None:
+            exporter.close()
+        if self._feed is not None:
+            self._feed.close()
+            self._feed.db.close()
+        self._close_retired()
+        close_context(self.ctx)
 
     def reload(self) -> None:
         """Re-read the config; keep the old one in force when the new one is bad."""

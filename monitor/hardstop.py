@@ -36,13 +36,14 @@ class HardStop:
         self._done = threading.Event()
         self._armed = threading.Lock()
         self._is_armed = False
-        self._read_fd = -1
+        self._read_fd = self._write_fd = -1
+        self._old_fd = -1
 
     def install(self) -> None:
         """Call from the main thread, after the Python signal handlers are set."""
-        self._read_fd, write_fd = os.pipe()
-        os.set_blocking(write_fd, False)
-        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        self._read_fd, self._write_fd = os.pipe()
+        os.set_blocking(self._write_fd, False)
+        self._old_fd = signal.set_wakeup_fd(self._write_fd, warn_on_full_buffer=False)
         threading.Thread(target=self._watch, name="newsmon-stop", daemon=True).start()
 
     def arm(self) -> None:
@@ -56,10 +57,15 @@ class HardStop:
         threading.Thread(target=self._expire, name="newsmon-stop-timer", daemon=True).start()
 
     def finished(self) -> None:
-        """The orderly stop is done: nothing more to enforce."""
+        """The orderly stop is done: nothing more to enforce. From the main thread."""
         self._done.set()
         with contextlib.suppress(RuntimeError, ValueError, OSError):
             faulthandler.cancel_dump_traceback_later()
+        if self._write_fd >= 0:
+            with contextlib.suppress(ValueError, OSError):
+                signal.set_wakeup_fd(self._old_fd)
+            os.close(self._write_fd)  # the watcher reads the end and returns
+            self._write_fd = -1
 
     def _watch(self) -> None:
         stopping = {signal.SIGTERM.value, signal.SIGINT.value}
@@ -69,9 +75,11 @@ class HardStop:
             except OSError:
                 return
             if not data:
-                return
+                break
             if stopping & set(data):
                 self.arm()
+        with contextlib.suppress(OSError):
+            os.close(self._read_fd)
 
     def _expire(self) -> None:
         if self._done.wait(self.grace):
