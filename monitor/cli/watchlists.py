@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.progress import Progress
 
 from monitor.cli.alerts import parse_when
-from monitor.cli.output import emit, format_option, listing_options
+from monitor.cli.output import echo_json, emit, format_option, listing_options
 from monitor.config import Settings
+from monitor.display import clean
 from monitor.errors import ConfigError
 from monitor.lexicon import Form
 from monitor.match import Watchlists, article_language, compile_watchlist, find_matches
@@ -179,12 +180,12 @@ def watchlists_test(
         "matches": [{k: m[k] for k in fields} for m in listed] if fields else listed,
     }
     if fmt == "json":
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        echo_json(report)
         return
     if fmt in ("ndjson", "csv"):
         emit(listed, fmt, MATCH_FIELDS, fields=fields)
         return
-    click.echo(f"{where}: {article.title or '(no title)'}")
+    click.echo(clean(f"{where}: {article.title or '(no title)'}"))
     click.echo(f"language {report['language'] or 'unknown'}, {len(article.text)} characters")
     if not matches:
         click.echo("no watchlist matched")
