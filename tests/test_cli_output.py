@@ -43,8 +43,8 @@ def invoke(config: Path, *args: str) -> str:
 
 @pytest.fixture
 def polled(db_url: str, site: Site, hook: Receiver, tmp_path: Path) -> Path:
-    """The sample feeds and a hostile one, polled once: its two items alert (Ukraine) and
-    are delivered to a webhook."""
+    """The sample feeds and a hostile one, polled once: the hostile feed's two items alert
+    (Ukraine) beside the sample's, and all are delivered to a webhook."""
     site.routes["/feeds/hostile.xml"] = Reply(
         200,
         rss(
@@ -60,7 +60,7 @@ def polled(db_url: str, site: Site, hook: Receiver, tmp_path: Path) -> Path:
     config = write_config(
         tmp_path / "n.toml", db_url, site, {"chat": [hook_url(hook)]}, extra=extra
     )
-    invoke(config, "poll", "--once", "--feed", "hostile")
+    invoke(config, "poll", "--once")
     return config
 
 

@@ -76,7 +76,7 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
         }
         for r in report.feeds
     ]
-    emit(rows, fmt, POLL_FIELDS, "poll", fields=fields)
+    emit(rows, fmt, POLL_FIELDS, "poll", fields=fields, drop=["backlog", "new"], main="error")
     if fmt == "table":
         d = report.deliveries
         click.echo(

@@ -111,7 +111,14 @@ def deliveries_list(
     finally:
         db.close()
     columns = ["id", "alert", "channel", "status", "attempts", "next_attempt_at", "sent_at"]
-    emit(rows, fmt, [*columns, "last_error", "title"], "deliveries", fields=fields)
+    emit(
+        rows,
+        fmt,
+        [*columns, "last_error", "title"],
+        "deliveries",
+        fields=fields,
+        drop=["sent_at", "attempts", "next_attempt_at", "alert", "title"],
+    )
 
 
 @deliveries.command("retry")

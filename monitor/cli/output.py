@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
+from monitor.cli.tables import print_table, to_minutes
 from monitor.csvsafe import CsvWriter
 from monitor.display import clean_data
 
@@ -129,9 +127,13 @@ def emit(
     title: str = "",
     *,
     fields: Sequence[str] | None = None,
+    drop: Sequence[str] = (),
+    main: str = "title",
 ) -> None:
     """Print rows as JSON, NDJSON (every field, or ``fields``), CSV or a table (``columns``,
-    or ``fields``)."""
+    or ``fields``). A table fits the terminal (``monitor.cli.tables``): the columns of
+    ``drop`` are left out, first to last, while it would not fit (never ``fields``), and
+    ``main`` gets the most room."""
     rows = clean_data(list(rows))  # before --fields drops the marks spans refer to
     if fmt in ("json", "ndjson"):
         chosen = [{k: row.get(k) for k in fields} for row in rows] if fields else rows
@@ -149,9 +151,11 @@ def emit(
         writer.rows([row.get(k) for k in shown] for row in rows)
         click.echo(buffer.getvalue(), nl=False)
         return
-    table = Table(title=title or None, show_lines=False)
-    for column in shown:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(styled(_cell(row.get(c)), row.get(f"{c}_marks")) for c in shown))
-    Console(file=sys.stdout, width=max(120, Console().width)).print(table)
+    cells = [[_table_cell(row, c) for c in shown] for row in rows]
+    print_table(title, shown, cells, drop=() if fields else drop, main=main)
+
+
+def _table_cell(row: dict[str, Any], column: str) -> Text:
+    marks = row.get(f"{column}_marks")
+    text = _cell(row.get(column))
+    return styled(text, marks) if marks else Text(to_minutes(text))

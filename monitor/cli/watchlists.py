@@ -123,7 +123,7 @@ def watchlists_show(obj: Obj, name: str | None, fmt: str, fields: list[str] | No
         if fmt == "table":
             row["forms"] = "\n".join(row["forms"])
     columns = ["watchlist", "reads_as", "term", "fields", "case", "forms"]
-    emit(rows, fmt, columns, "watchlists", fields=fields)
+    emit(rows, fmt, columns, "watchlists", fields=fields, drop=["case", "fields", "term"])
 
 
 # ------------------------------------------------------------------ test
@@ -201,6 +201,8 @@ def watchlists_test(
         ["watchlist", "term", "how", "found", "where", "snippet"],
         "matches (not stored, not sent)",
         fields=fields,
+        drop=["how", "where", "term"],
+        main="snippet",
     )
 
 
