@@ -29,6 +29,7 @@ from monitor.display import clean_data
 __all__ = [
     "FORMATS",
     "HIGHLIGHT",
+    "counted",
     "echo_json",
     "emit",
     "fields_option",
@@ -89,6 +90,11 @@ def listing_options(available: Sequence[str]) -> Callable[[F], F]:
         return format_option(*FORMATS)(fields_option(available)(command))
 
     return decorate
+
+
+def counted(count: int, word: str, words: str | None = None) -> str:
+    """``1 channel``, ``2 channels``, ``0 deliveries`` (``words``: an irregular plural)."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
 
 
 def iso(value: datetime | None) -> str | None:

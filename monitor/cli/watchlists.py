@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import Progress
 
 from monitor.cli.alerts import parse_when
-from monitor.cli.output import echo_json, emit, format_option, listing_options
+from monitor.cli.output import counted, echo_json, emit, format_option, listing_options
 from monitor.config import Settings
 from monitor.display import clean
 from monitor.errors import ConfigError
@@ -265,7 +265,11 @@ def watchlists_backfill(obj: Obj, name: str, since: str | None, notify: bool, fm
         f"{name}: {totals['scanned']} articles scanned, {totals['matched']} matched; "
         f"{totals['new_alerts']} new alerts, {totals['updated_alerts']} alerts with new "
         f"matches, {totals['matches']} matches recorded"
-        + (f", {totals['queued']} deliveries queued" if notify else " (nothing sent)")
+        + (
+            f", {counted(totals['queued'], 'delivery', 'deliveries')} queued"
+            if notify
+            else " (nothing sent)"
+        )
     )
 
 
