@@ -201,3 +201,9 @@ def test_clean_data_keeps_marks_beside_their_text() -> None:
         "hits": [{"found": "NATO", "start": 1, "end": 5}],
         "id": 3,
     }
+
+
+def test_counts_agree_with_their_nouns(site: Site, hook: Receiver, tmp_path: Path) -> None:
+    config = write_config(tmp_path / "n.toml", "sqlite:///x.db", site, {"chat": [hook_url(hook)]})
+    out = invoke(config, "config", "check")
+    assert out.endswith(": 3 feeds, 4 watchlists, 1 channel\n")
