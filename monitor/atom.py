@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from typing import TextIO
 from xml.sax.saxutils import escape
 
-from monitor import __version__
+from monitor import __version__, display
 from monitor.store.export import ExportRow
 
 __all__ = ["EPOCH", "FeedInfo", "clean", "entry_id", "feed_id", "summary", "write_atom"]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the `updated` of a feed with no entry yet
-_FORBIDDEN = re.compile(  # not XML 1.0 characters, and bidirectional overrides
-    "[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[\u202a-\u202e\u2066-\u2069]"
+_FORBIDDEN = re.compile(  # not XML 1.0 characters, and bidirectional controls
+    f"[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|[{display.BIDI}]"
 )
 _LINKABLE = re.compile(r"(?i)^https?://[^\s]+$")
 _ATTR = {'"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}

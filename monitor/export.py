@@ -1,14 +1,12 @@
 """Alerts exported as Atom, CSV or JSON, streamed row by row, to a file replaced
 atomically (readers of the file see the old export or the new one, never half of one).
 
-CSV cells that a spreadsheet would run as a formula (starting with = + - @) get a
-leading apostrophe: a headline from a feed must not become a formula on an analyst's
-machine.
+CSV goes through the one CSV writer (``monitor.csvsafe``): a headline from a feed must
+not become a formula on an analyst's machine.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import tempfile
@@ -19,6 +17,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from monitor.atom import FeedInfo, clean, write_atom
+from monitor.csvsafe import CsvWriter
+from monitor.display import clean_data
 from monitor.errors import ExportError
 from monitor.store.export import ExportRow
 
@@ -39,7 +39,6 @@ COLUMNS = (
     "story_id",
     "snippet",
 )
-_FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -63,22 +62,13 @@ def row_dict(row: ExportRow) -> dict[str, Any]:
     }
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = ", ".join(value)
-    text = clean(str(value))
-    return "'" + text if text.startswith(_FORMULA) else text
-
-
 def _write_csv(rows: Iterable[ExportRow], out: TextIO) -> int:
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS)
+    writer = CsvWriter(out)
+    writer.row(COLUMNS)
     count = 0
     for row in rows:
         data = row_dict(row)
-        writer.writerow([_cell(data[c]) for c in COLUMNS])
+        writer.row(data[c] for c in COLUMNS)
         count += 1
     return count
 
@@ -88,7 +78,7 @@ def _write_json(rows: Iterable[ExportRow], out: TextIO) -> int:
     count = 0
     for row in rows:
         out.write("[\n" if count == 0 else ",\n")
-        out.write(json.dumps(row_dict(row), ensure_ascii=False))
+        out.write(json.dumps(clean_data(row_dict(row)), ensure_ascii=False))
         count += 1
     out.write("\n]\n" if count else "[]\n")
     return count

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from string import Template
 
+from monitor import display
 from monitor.store.alerts import AlertView
 from monitor.store.spikes import SpikeView
 from monitor.units import exact_duration
@@ -21,7 +22,6 @@ __all__ = ["DEFAULT_TEMPLATES", "Message", "escape", "fields", "render", "render
 
 _MENTION = re.compile(r"@(?=(everyone|here|channel|all|room)\b)", re.IGNORECASE)
 _SLACK_SPECIAL = re.compile(r"<(?=[!@#])")  # <!channel>, <@U123>, <@&role>, <#C123>
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")  # and bidi
 _LINKABLE = re.compile(r"(?i)^https?://")
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 
@@ -47,7 +47,7 @@ class Message:
 def _defuse(text: str) -> str:
     """Break chat mentions and Slack's special sequences with a zero-width space, and drop
     control and bidirectional-override characters."""
-    text = _INVISIBLE.sub("", text)
+    text = display.clean(text)
     return _SLACK_SPECIAL.sub("<\u200b", _MENTION.sub("@\u200b", text))
 
 

@@ -63,7 +63,7 @@ def test_list_filters_and_retry_brings_dead_deliveries_back(
             code, out, err = invoke(
                 config, "deliveries", "retry", str(dead["id"]), str(sent_id), "99999"
             )
-            assert code == 1 and f"queued 1 deliveries: {dead['id']}" in out
+            assert code == 1 and f"queued 1 delivery: {dead['id']}" in out
             assert f"{sent_id} (sent)" in err and "99999 (no such delivery)" in err
             code, out, _ = invoke(config, "deliveries", "retry", "--dead")
             assert code == 0 and f"queued {NOVOSTI_ALERTS - 1} deliveries" in out

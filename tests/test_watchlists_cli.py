@@ -168,7 +168,7 @@ def test_backfill_records_without_notifying(polled: Path, hook: Receiver) -> Non
 
 def test_backfill_notify_sends(polled: Path, hook: Receiver) -> None:
     code, out, _ = invoke(polled, "watchlists", "backfill", "sailing", "--notify")
-    assert code == 0 and "1 deliveries queued" in out
+    assert code == 0 and "1 delivery queued" in out
     assert len(hook.received) == 1 and b"regatta" in hook.received[0][2]
 
 

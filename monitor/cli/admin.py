@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from monitor.cli.output import emit, format_option, listing_options
+from monitor.cli.output import counted, emit, format_option, listing_options
 from monitor.config import load
 from monitor.errors import FeedsError
 from monitor.store.catalog import catalog
@@ -76,7 +76,7 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
         }
         for r in report.feeds
     ]
-    emit(rows, fmt, POLL_FIELDS, "poll", fields=fields)
+    emit(rows, fmt, POLL_FIELDS, "poll", fields=fields, drop=["backlog", "new"], main="error")
     if fmt == "table":
         d = report.deliveries
         click.echo(
@@ -148,8 +148,9 @@ def config_check(obj: Obj, fmt: str) -> None:
         click.echo(json.dumps({"ok": True, **summary}))
     else:
         click.echo(
-            "config OK: {config}: {feeds} feeds, {watchlists} watchlists, "
-            "{channels} channels".format(**summary)
+            f"config OK: {obj.config_path}: {counted(len(settings.feed), 'feed')}, "
+            f"{counted(len(settings.watchlist), 'watchlist')}, "
+            f"{counted(len(settings.channel), 'channel')}"
         )
 
 

@@ -171,6 +171,7 @@ def alerts_list(
         ],
         "alerts",
         fields=fields,
+        drop=["also_reported_by", "story_id", "deliveries", "kind", "terms", "feed"],
     )
 
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.cli.output import emit, iso, listing_options
+from monitor.cli.output import counted, emit, iso, listing_options
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database, connect
 from monitor.store.outbox import DeliveryRow, list_deliveries, requeue
@@ -111,7 +111,14 @@ def deliveries_list(
     finally:
         db.close()
     columns = ["id", "alert", "channel", "status", "attempts", "next_attempt_at", "sent_at"]
-    emit(rows, fmt, [*columns, "last_error", "title"], "deliveries", fields=fields)
+    emit(
+        rows,
+        fmt,
+        [*columns, "last_error", "title"],
+        "deliveries",
+        fields=fields,
+        drop=["sent_at", "attempts", "next_attempt_at", "alert", "title"],
+    )
 
 
 @deliveries.command("retry")
@@ -140,7 +147,9 @@ def deliveries_retry(obj: Obj, ids: tuple[int, ...], is_dead: bool) -> None:
     finally:
         db.close()
     if done:
-        click.echo(f"queued {len(done)} deliveries: " + ", ".join(map(str, done)))
+        click.echo(
+            f"queued {counted(len(done), 'delivery', 'deliveries')}: " + ", ".join(map(str, done))
+        )
     else:
         click.echo("nothing to retry")
     if missing:

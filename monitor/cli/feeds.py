@@ -143,6 +143,7 @@ def feeds_list(obj: Obj, fmt: str, fields: list[str] | None) -> None:
         columns if fmt != "csv" else [*columns, "origin", "status"],
         "feeds",
         fields=fields,
+        drop=["url", "entries", "next_check", "last_poll"],
     )
 
 

@@ -4,26 +4,33 @@ A listing builds one dict per row and hands it to ``emit``. JSON and NDJSON carr
 field unless ``--fields`` names some; the table and CSV show the command's default
 columns unless ``--fields`` names others. A row may carry ``<field>_marks``, a list of
 [start, end) spans of its ``<field>`` text to highlight in the table (search hits).
+
+Every format is for people as much as for scripts: text from feeds reaches the terminal,
+a file or a spreadsheet without control and bidirectional-control characters
+(``monitor.display``), its highlight spans moved to match; JSON too (``echo_json``). CSV
+is written by the one CSV writer, ``monitor.csvsafe``, which defuses formulas.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 import json
-import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
+
+from monitor.cli.tables import print_table, to_minutes
+from monitor.csvsafe import CsvWriter
+from monitor.display import clean_data
 
 __all__ = [
     "FORMATS",
     "HIGHLIGHT",
+    "counted",
+    "echo_json",
     "emit",
     "fields_option",
     "format_option",
@@ -85,8 +92,20 @@ def listing_options(available: Sequence[str]) -> Callable[[F], F]:
     return decorate
 
 
+def counted(count: int, word: str, words: str | None = None) -> str:
+    """``1 channel``, ``2 channels``, ``0 deliveries`` (``words``: an irregular plural)."""
+    return f"{count} {word if count == 1 else words or word + 's'}"
+
+
 def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+def echo_json(value: Any, *, is_one_line: bool = False) -> None:
+    """``value`` as JSON on stdout, its text cleaned (``monitor.display.clean_data``):
+    indented, or on one line (for NDJSON)."""
+    data = clean_data(value)
+    click.echo(json.dumps(data, ensure_ascii=False, indent=None if is_one_line else 2))
 
 
 def _cell(value: Any) -> str:
@@ -114,28 +133,35 @@ def emit(
     title: str = "",
     *,
     fields: Sequence[str] | None = None,
+    drop: Sequence[str] = (),
+    main: str = "title",
 ) -> None:
     """Print rows as JSON, NDJSON (every field, or ``fields``), CSV or a table (``columns``,
-    or ``fields``)."""
+    or ``fields``). A table fits the terminal (``monitor.cli.tables``): the columns of
+    ``drop`` are left out, first to last, while it would not fit (never ``fields``), and
+    ``main`` gets the most room."""
+    rows = clean_data(list(rows))  # before --fields drops the marks spans refer to
     if fmt in ("json", "ndjson"):
-        chosen = [{k: row.get(k) for k in fields} for row in rows] if fields else list(rows)
+        chosen = [{k: row.get(k) for k in fields} for row in rows] if fields else rows
         if fmt == "json":
-            click.echo(json.dumps(chosen, ensure_ascii=False, indent=2))
+            echo_json(chosen)
         else:
             for row in chosen:
-                click.echo(json.dumps(row, ensure_ascii=False))
+                echo_json(row, is_one_line=True)
         return
     shown = list(fields or columns)
     if fmt == "csv":
         buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(shown)
-        writer.writerows([_cell(row.get(k)) for k in shown] for row in rows)
+        writer = CsvWriter(buffer)
+        writer.row(shown)
+        writer.rows([row.get(k) for k in shown] for row in rows)
         click.echo(buffer.getvalue(), nl=False)
         return
-    table = Table(title=title or None, show_lines=False)
-    for column in shown:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(styled(_cell(row.get(c)), row.get(f"{c}_marks")) for c in shown))
-    Console(file=sys.stdout, width=max(120, Console().width)).print(table)
+    cells = [[_table_cell(row, c) for c in shown] for row in rows]
+    print_table(title, shown, cells, drop=() if fields else drop, main=main)
+
+
+def _table_cell(row: dict[str, Any], column: str) -> Text:
+    marks = row.get(f"{column}_marks")
+    text = _cell(row.get(column))
+    return styled(text, marks) if marks else Text(to_minutes(text))

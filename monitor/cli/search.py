@@ -175,7 +175,14 @@ def alerts_search(obj: Obj, /, query: str, **options: Any) -> None:
     finally:
         db.close()
     rows = [result_dict(r) for r in found.results]
-    emit(rows, options["fmt"], _COLUMNS, f"search: {query}", fields=options["fields"])
+    emit(
+        rows,
+        options["fmt"],
+        _COLUMNS,
+        f"search: {query}",
+        fields=options["fields"],
+        drop=["language", "source", "watchlists", "stored_at", "snippet"],
+    )
     if found.is_out_of_time:
         click.echo(
             f"stopped after {options['max_seconds']:g} s, having checked {found.scanned} "

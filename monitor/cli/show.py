@@ -3,7 +3,6 @@ story (which source carried it first, through which feeds), every match, the del
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -12,8 +11,9 @@ from rich.console import Console
 from rich.text import Text
 
 from monitor.cli.alerts import alert_dict, alerts, open_read_only
-from monitor.cli.output import format_option, iso, styled
+from monitor.cli.output import echo_json, format_option, iso, styled
 from monitor.config import Settings
+from monitor.display import clean_data
 from monitor.errors import NewsmonError
 from monitor.highlight import Span, excerpt, marked, spans
 from monitor.store.alerts import AlertView, get_alert
@@ -118,12 +118,15 @@ def alerts_show(obj: Obj, alert_id: int, fmt: str) -> None:
     data = show_dict(alert, obj.settings)
     if fmt == "json":
         data["text"] = alert.text
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        echo_json(data)
         return
-    _print(Console(file=sys.stdout, highlight=False, soft_wrap=True), alert, data)
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    _print(console, alert, clean_data(data))
 
 
 def _print(console: Console, alert: AlertView, data: dict[str, Any]) -> None:
+    """The alert as text; every text from the feed or page comes from ``data``, cleaned."""
+
     def hl(text: str, marks: list[list[int]]) -> Text:
         if console.is_terminal:
             return styled(text, marks)
@@ -132,15 +135,17 @@ def _print(console: Console, alert: AlertView, data: dict[str, Any]) -> None:
     def head(text: str) -> None:
         console.print(Text("\n" + text, style="bold"))
 
-    console.print(Text(f"Alert {alert.id}: ", style="bold") + hl(alert.title, data["title_marks"]))
+    console.print(
+        Text(f"Alert {alert.id}: ", style="bold") + hl(data["title"], data["title_marks"])
+    )
     for key in ("url", "feed", "source", "published_at", "created_at", "text_source"):
         console.print(Text(f"  {key:<13} {data[key] or '-'}"))
-    console.print(Text(f"  {'watchlists':<13} {', '.join(alert.watchlists)}"))
+    console.print(Text(f"  {'watchlists':<13} {', '.join(data['watchlists'])}"))
     head("Excerpt")
     console.print(Text("  ") + hl(data["excerpt"]["text"], data["excerpt"]["marks"]))
     if alert.kind == "correction":
         head("Correction")
-        for line in (alert.diff or "").splitlines():
+        for line in (data["diff"] or "").splitlines():
             console.print(Text(f"  {line}"))
     if alert.story is not None:
         n = alert.also_reported_by

@@ -16,6 +16,7 @@ from rich.text import Text
 from monitor.charts import EMPTY, bar, fold, per_mark, sparkline
 from monitor.cli.alerts import parse_when
 from monitor.cli.output import iso
+from monitor.cli.tables import terminal_width
 from monitor.stats import Report, report
 from monitor.store.counts import DIMENSIONS, Dimension
 from monitor.store.db import connect
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = ["register", "report_dict"]
 
 _BAR = 24
+_WIDE = 100  # the chart's width when not printed on a terminal
 
 
 def report_dict(r: Report) -> dict[str, Any]:
@@ -126,17 +128,18 @@ def _label(r: Report, moment: datetime) -> str:
 
 def _chart(r: Report, top: int) -> None:
     """One row per group: a sparkline of its buckets, its peak and total, a bar."""
-    console = Console(file=sys.stdout, width=max(100, Console().width))
+    console = Console(file=sys.stdout, width=terminal_width(wide=_WIDE))
     shown = r.series[:top]
-    name_width = min(32, max([len(r.by), *(len(s.name) for s in shown)]))
-    room = max(20, console.width - name_width - _BAR - 24)
+    name_width = min(32, console.width // 4, max([len(r.by), *(len(s.name) for s in shown)]))
+    bar_width = _BAR if console.width >= _WIDE else _BAR // 2
+    room = max(10, console.width - name_width - bar_width - 24)
     sums = [fold(s.counts, room) for s in shown]
     per = per_mark(len(r.starts), room)
-    unit = f"{per} {r.bucket}s" if per > 1 else f"1 {r.bucket}"
+    unit = f"{per} {r.bucket}s" if per > 1 else r.bucket
     largest = max((s.total for s in shown), default=0)
     table = Table(box=None, pad_edge=False, show_edge=False)
     table.add_column(r.by, no_wrap=True, max_width=name_width, overflow="ellipsis")
-    table.add_column(f"per {unit}" if per > 1 else f"per {r.bucket}", no_wrap=True)
+    table.add_column(f"per {unit}", no_wrap=True)
     table.add_column("peak", justify="right")
     table.add_column("total", justify="right")
     table.add_column("", no_wrap=True)
@@ -148,10 +151,10 @@ def _chart(r: Report, top: int) -> None:
             line,
             f"{max(values, default=0):,}",
             f"{series.total:,}",
-            Text(bar(series.total, largest, _BAR), style="green"),
+            Text(bar(series.total, largest, bar_width), style="green"),
         )
     console.print(
-        f"[bold]Alerts per {r.bucket} by {r.by}[/bold], {_label(r, r.starts[0])} to "
+        f"[bold]Alerts per {unit} by {r.by}[/bold], {_label(r, r.starts[0])} to "
         f"{_label(r, r.end)} ({r.zone}): {r.total:,} in all",
         highlight=False,
     )
@@ -159,7 +162,7 @@ def _chart(r: Report, top: int) -> None:
         console.print(table)
     else:
         console.print(f"no {r.by}s with alerts in this time")
-    note = f"one mark = {unit}, {EMPTY} = none; bar = total"
+    note = f"one mark = {unit if per > 1 else '1 ' + r.bucket}, {EMPTY} = none; bar = total"
     if len(r.series) > len(shown):
         more = len(r.series) - len(shown)
         note += f"; {more} quieter {r.by}{'s' if more > 1 else ''} not shown (--top)"

@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.progress import Progress
 
 from monitor.cli.alerts import parse_when
-from monitor.cli.output import emit, format_option, listing_options
+from monitor.cli.output import counted, echo_json, emit, format_option, listing_options
 from monitor.config import Settings
+from monitor.display import clean
 from monitor.errors import ConfigError
 from monitor.lexicon import Form
 from monitor.match import Watchlists, article_language, compile_watchlist, find_matches
@@ -122,7 +123,7 @@ def watchlists_show(obj: Obj, name: str | None, fmt: str, fields: list[str] | No
         if fmt == "table":
             row["forms"] = "\n".join(row["forms"])
     columns = ["watchlist", "reads_as", "term", "fields", "case", "forms"]
-    emit(rows, fmt, columns, "watchlists", fields=fields)
+    emit(rows, fmt, columns, "watchlists", fields=fields, drop=["case", "fields", "term"])
 
 
 # ------------------------------------------------------------------ test
@@ -179,12 +180,12 @@ def watchlists_test(
         "matches": [{k: m[k] for k in fields} for m in listed] if fields else listed,
     }
     if fmt == "json":
-        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        echo_json(report)
         return
     if fmt in ("ndjson", "csv"):
         emit(listed, fmt, MATCH_FIELDS, fields=fields)
         return
-    click.echo(f"{where}: {article.title or '(no title)'}")
+    click.echo(clean(f"{where}: {article.title or '(no title)'}"))
     click.echo(f"language {report['language'] or 'unknown'}, {len(article.text)} characters")
     if not matches:
         click.echo("no watchlist matched")
@@ -200,6 +201,8 @@ def watchlists_test(
         ["watchlist", "term", "how", "found", "where", "snippet"],
         "matches (not stored, not sent)",
         fields=fields,
+        drop=["how", "where", "term"],
+        main="snippet",
     )
 
 
@@ -262,7 +265,11 @@ def watchlists_backfill(obj: Obj, name: str, since: str | None, notify: bool, fm
         f"{name}: {totals['scanned']} articles scanned, {totals['matched']} matched; "
         f"{totals['new_alerts']} new alerts, {totals['updated_alerts']} alerts with new "
         f"matches, {totals['matches']} matches recorded"
-        + (f", {totals['queued']} deliveries queued" if notify else " (nothing sent)")
+        + (
+            f", {counted(totals['queued'], 'delivery', 'deliveries')} queued"
+            if notify
+            else " (nothing sent)"
+        )
     )
 
 

@@ -61,12 +61,13 @@ def run_demo(workdir: Path) -> int:
         }
         for r in first.feeds
     ]
-    emit(rows, "table", ["feed", "status", "new", "alerts", "error"], "first poll")
+    emit(rows, "table", ["feed", "status", "new", "alerts", "error"], "first poll", main="error")
     emit(
         [alert_dict(a) for a in sorted(found, key=lambda a: a.id)],
         "table",
         ["id", "watchlists", "terms", "title", "feed", "deliveries"],
         "alerts",
+        drop=["deliveries", "terms", "feed"],
     )
     again = sum(len(r.alerts) for r in second.feeds)
     click.echo(
