@@ -44,6 +44,7 @@ from monitor.hosts import HostLimiter
 from monitor.match import compile_watchlists
 from monitor.serve import FeedServer
 from monitor.spikes import check_spikes
+from monitor.store.catalog import catalog
 from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
 from monitor.workers import Workers, kill_all
@@ -257,6 +258,7 @@ class Daemon:
             settings = config_mod.load(self.config_path)
             validate(settings)
             sync_feeds(old.db, settings, old.clock())
+            feeds = sum(f.is_enabled for f in catalog(old.db))  # `feeds add` ones too
         except NewsmonError as exc:
             log.error("reload refused, keeping the old config error=%s", str(exc))
             sdnotify.notify("READY=1", "STATUS=reload refused, see the log; old config in force")
@@ -272,7 +274,7 @@ class Daemon:
             log.warning("[export] listen changed; it takes effect at the next restart")
         if self._scheduler.running and self._busy_since is None:
             self._scheduler.modify_job("poll", next_run_time=utcnow())  # new feeds at once
-        log.info("reloaded feeds=%d watchlists=%d", len(settings.feed), len(settings.watchlist))
+        log.info("reloaded feeds=%d watchlists=%d", feeds, len(settings.watchlist))
         sdnotify.notify("READY=1", f"STATUS={self._status()}")
 
     def _apply(self, old: Context, settings: config_mod.Settings) -> Context:

@@ -3,7 +3,9 @@
 After each poll pass (the daemon's and ``poll --once``), every polled feed is judged:
 
     failing  its last ``[health] failures`` polls failed, or it has failed for
-             ``[health] failing_for`` without a success in between
+             ``[health] failing_for`` without a success in between, or it has never
+             been polled successfully (a 404, an HTML page, a refused or blocked
+             address): then from its first failure
     silent   its polls work, but no new entry came for ``silence_factor`` times its
              rhythm (never less than ``silence_floor``)
     ok       otherwise
@@ -33,7 +35,7 @@ from monitor.store.db import Database
 from monitor.store.health import FeedFacts, NoticeDraft
 from monitor.units import format_duration
 
-__all__ = ["Change", "Verdict", "check_feeds", "judge", "rhythm"]
+__all__ = ["Change", "Verdict", "check_feeds", "has_never_worked", "judge", "rhythm"]
 
 log = logging.getLogger("newsmon.health")
 
@@ -75,6 +77,12 @@ def rhythm(feed: FeedFacts) -> float | None:
     return float(statistics.median(gaps)) if len(gaps) >= MIN_GAPS else None
 
 
+def has_never_worked(last_status: str, last_success_at: datetime | None) -> bool:
+    """Every poll of the feed failed: it is failing from the first failure on, since
+    there is no working feed to wait for."""
+    return last_status == "error" and last_success_at is None
+
+
 def _failing_since(feed: FeedFacts, now: datetime) -> datetime | None:
     if not feed.error_count:
         return None
@@ -90,7 +98,8 @@ def judge(feed: FeedFacts, cfg: HealthSettings, now: datetime) -> Verdict:
     usual = rhythm(feed)
     if failing_since is not None:
         age = (now - failing_since).total_seconds()
-        if feed.error_count >= cfg.failures or age >= cfg.failing_for:
+        is_never_ok = has_never_worked(feed.last_status, feed.last_success_at)
+        if is_never_ok or feed.error_count >= cfg.failures or age >= cfg.failing_for:
             return Verdict("failing", failing_since, failing_since, usual)
         return Verdict(feed.state, feed.since, failing_since, usual)  # too early to say
     if usual is not None and cfg.silence_factor > 0 and feed.last_seen is not None:
@@ -106,8 +115,9 @@ def _iso(value: datetime | None) -> str:
 
 def _draft(feed: FeedFacts, verdict: Verdict) -> NoticeDraft:
     if verdict.state == "failing":
+        never = "" if feed.last_success_at else " (it has never worked)"
         detail = (
-            f"{feed.error_count} failed poll(s) in a row since {_iso(verdict.since)}; "
+            f"{feed.error_count} failed poll(s) in a row since {_iso(verdict.since)}{never}; "
             f"last error: {feed.last_error or 'unknown'}. newsmon keeps polling it with "
             f"backoff (next check {_iso(feed.next_check_at)}) and tells you when it works again."
         )

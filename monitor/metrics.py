@@ -64,6 +64,12 @@ _MATCH_TIMEOUTS = Counter(
 _NEW_ENTRIES = Counter(
     "newsmon_new_entries", "Entries seen for the first time.", ["feed"], registry=REGISTRY
 )
+_DROPPED_ENTRIES = Counter(
+    "newsmon_dropped_entries",
+    "Entries read from a feed and dropped: no title, no link and no text.",
+    ["feed"],
+    registry=REGISTRY,
+)
 _ALERTS = Counter(
     "newsmon_alerts", "Alerts raised, per watchlist.", ["watchlist"], registry=REGISTRY
 )
@@ -104,6 +110,8 @@ class PollResult(Protocol):
     @property
     def new_entries(self) -> int: ...
     @property
+    def dropped(self) -> int: ...
+    @property
     def error(self) -> str | None: ...
 
 
@@ -129,6 +137,8 @@ def polled(result: PollResult, seconds: float) -> None:
     _FEED_SECONDS.observe(seconds)
     if result.new_entries:
         _NEW_ENTRIES.labels(result.feed).inc(result.new_entries)
+    if result.dropped:
+        _DROPPED_ENTRIES.labels(result.feed).inc(result.dropped)
     if result.status == "error" and (result.error or "").startswith("fetch:"):
         _FETCH_ERRORS.labels(result.feed, "feed").inc()
 

@@ -50,6 +50,7 @@ class ParsedFeed:
     # document could not be split, or holds more than ``max_entries``)
     digests: bytes | None = None
     items: int = 0  # entries in the whole document
+    dropped: int = 0  # entries read but dropped: no title, no link and no text
 
 
 def parse_feed(
@@ -98,6 +99,7 @@ def parse_document(
             raise ParseError(f"{shown} is not an RSS or Atom feed (no channel or feed element)")
     title = _clean(str(parsed.feed.get("title", ""))).strip()[:_MAX_TITLE]
     entries = [e for e in (_entry(raw) for raw in parsed.entries) if e is not None]
+    dropped = len(parsed.entries) - len(entries)
     if max_entries is not None and len(entries) > max_entries:
         log.warning(
             "feed too long, keeping the newest url=%s entries=%d kept=%d",
@@ -108,8 +110,8 @@ def parse_document(
         entries = _newest(entries, max_entries)
     ttl = _clean(str(parsed.feed.get("ttl") or "")).strip()[:16] or None
     if split is None:
-        return ParsedFeed(title, entries, ttl, None, len(parsed.entries))
-    return ParsedFeed(title, entries, ttl, split.digests, split.items)
+        return ParsedFeed(title, entries, ttl, None, len(parsed.entries), dropped)
+    return ParsedFeed(title, entries, ttl, split.digests, split.items, dropped)
 
 
 def _headers(url: str, content_type: str) -> dict[str, str]:

@@ -41,6 +41,7 @@ class FeedResult:
     backlog: int = 0
     alerts: list[int] = field(default_factory=list)
     error: str | None = None
+    dropped: int = 0  # entries read but dropped: no title, no link and no text
     # the poll's record, not written yet: the caller writes it (refresh_feed(..., defer=True))
     pending: feed_store.Poll | None = None
 
@@ -120,17 +121,20 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
         return _failed(ctx, feed, now, f"internal error: {type(exc).__name__}: {exc}")
     ctx.liveness.beat()
     log.info(
-        "polled feed=%s status=ok entries=%d new=%d edited=%d backlog=%d alerts=%d next_in=%.0fs",
+        "polled feed=%s status=ok entries=%d new=%d edited=%d backlog=%d dropped=%d alerts=%d "
+        "next_in=%.0fs",
         feed.name,
         parsed.items,
         len(fresh),
         edited,
         backlog,
+        parsed.dropped,
         len(alerts),
         poll.wait,
     )
+    pending = poll if is_deferred else None
     return FeedResult(
-        feed.name, "ok", len(fresh), backlog, alerts, pending=poll if is_deferred else None
+        feed.name, "ok", len(fresh), backlog, alerts, dropped=parsed.dropped, pending=pending
     )
 
 

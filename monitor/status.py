@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.config import Settings
 from monitor.errors import NewsmonError
+from monitor.health import has_never_worked
 from monitor.metrics import Gauges
 from monitor.store import status as store
 from monitor.store.db import Database, connect
@@ -24,7 +25,7 @@ __all__ = ["Limits", "Status", "ago", "check", "gauges"]
 class Limits:
     """How old is too old, in seconds."""
 
-    poll_age: float  # no feed polled successfully for this long
+    poll_age: float  # a due feed not polled, or no poll successful, for this long
     queue_age: float  # a due delivery has waited this long
     silent_after: float  # a feed has had no new entry for this long
 
@@ -43,6 +44,7 @@ class Status:
     checked_at: datetime
     database: dict[str, Any] = field(default_factory=dict)
     feeds: dict[str, Any] = field(default_factory=dict)
+    last_poll_at: datetime | None = None  # the last poll, whatever its outcome
     last_success_at: datetime | None = None
     outbox: dict[str, Any] = field(default_factory=dict)
     alerts_24h: int | None = None
@@ -100,7 +102,11 @@ def _check(db: Database, found: Status, now: datetime, limits: Limits) -> None:
 def _feeds(db: Database, found: Status, now: datetime, limits: Limits) -> None:
     feeds = store.feeds(db)
     judged = store.judged_states(db)  # the feed-health judgement (monitor/health.py)
-    failing = [f.name for f in feeds if judged.get(f.name) == "failing"]
+    failing = [
+        f.name
+        for f in feeds
+        if judged.get(f.name) == "failing" or has_never_worked(f.status, f.last_success_at)
+    ]
     erroring = [f.name for f in feeds if f.status == "error" and f.name not in failing]
     silent_since = now - timedelta(seconds=limits.silent_after)
     silent = [
@@ -121,6 +127,7 @@ def _feeds(db: Database, found: Status, now: datetime, limits: Limits) -> None:
         "erroring_names": erroring,  # the last poll failed; not failing for long yet
         "silent_names": silent,
     }
+    found.last_poll_at = max((f.last_polled_at for f in feeds if f.last_polled_at), default=None)
     found.last_success_at = max(
         (f.last_success_at for f in feeds if f.last_success_at), default=None
     )
@@ -131,10 +138,29 @@ def _feeds(db: Database, found: Status, now: datetime, limits: Limits) -> None:
             f"{len(silent)} feed(s) without a new entry for {ago(limits.silent_after)}: "
             + ", ".join(silent)
         )
-    last = found.last_success_at
-    if feeds and (last is None or (now - last).total_seconds() > limits.poll_age):
+    if feeds:
+        _polls(feeds, found, now, limits.poll_age)
+
+
+def _polls(feeds: list[store.FeedHealth], found: Status, now: datetime, limit: float) -> None:
+    """Is anything polling? Judged by the polls made and the feeds left due, not by
+    their outcome: a daemon whose every poll fails is running."""
+    last, success = found.last_poll_at, found.last_success_at
+    overdue = [
+        f.name
+        for f in feeds
+        if f.next_check_at is not None and (now - f.next_check_at).total_seconds() > limit
+    ]
+    if last is None or overdue:
         when = "ever" if last is None else f"for {ago((now - last).total_seconds())}"
-        found.problems.append(f"no feed polled successfully {when}: is the daemon running?")
+        late = f" ({len(overdue)} feed(s) due for over {ago(limit)})" if overdue else ""
+        found.problems.append(f"no feed polled {when}{late}: is the daemon running?")
+    elif success is None or (now - success).total_seconds() > limit:
+        when = "ever" if success is None else f"for {ago((now - success).total_seconds())}"
+        found.problems.append(
+            f"no feed polled successfully {when}, though polls run (the last "
+            f"{ago((now - last).total_seconds())} ago): see `newsmon feeds list`"
+        )
 
 
 def ago(seconds: float) -> str:

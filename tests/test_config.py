@@ -225,6 +225,12 @@ url = "http://example.org/two.xml"
             ["baseline", "twice"],
         ),
         ("[spikes]\nfactor = 0.5\n", "factor", "spikes.factor", ["greater than or equal to 1"]),
+        (
+            '[watchlist.nato]\nterms = ["NATO"]\nspike = { min_history = "8d" }\n',
+            "spike",
+            "watchlist.nato.spike",
+            ["min_history", "baseline"],
+        ),
     ],
     ids=[
         "unknown-key",
@@ -241,6 +247,7 @@ url = "http://example.org/two.xml"
         "bad-tag-authority",
         "spike-window-longer-than-baseline",
         "spike-factor-below-one",
+        "spike-history-longer-than-baseline",
     ],
 )
 def test_bad_value_names_file_line_and_key(
@@ -277,11 +284,15 @@ spike = { factor = 5, baseline = "2d" }
     assert set(rules) == {"on", "own"}  # [spikes] is off: only those that ask
     assert (rules["on"].window, rules["on"].factor, rules["on"].min_count) == (1800, 3.0, 4)
     assert (rules["own"].factor, rules["own"].baseline, rules["own"].window) == (5, 172800, 1800)
+    assert (rules["on"].min_history, rules["own"].min_history) == (7 * 86400, 172800)  # all
     assert isinstance(settings.watchlist["own"].spike, SpikeOverride)
     enabled = load(write(tmp_path / "on.toml", text.replace("enabled = false", "enabled = true")))
     assert set(enabled.spike_rules()) == {"quiet", "on", "own"}
     off = text.replace("enabled = false", "enabled = true").replace("spike = true", "spike = false")
     assert set(load(write(tmp_path / "off.toml", off)).spike_rules()) == {"quiet", "own"}
+    short = text.replace("min_count = 4", 'min_count = 4\nmin_history = "3d"')
+    rules = load(write(tmp_path / "short.toml", short)).spike_rules()
+    assert (rules["on"].min_history, rules["own"].min_history) == (3 * 86400, 172800)  # at most
 
 
 def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:

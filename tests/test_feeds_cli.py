@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from conftest import hook_url, write_config
@@ -99,7 +101,7 @@ def test_add_list_remove_and_add_back(
 
 
 def test_daemon_polls_an_added_feed_at_its_next_tick(
-    db_url: str, site: Site, hook: Receiver, tmp_path: Path
+    db_url: str, site: Site, hook: Receiver, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = write_config(
         tmp_path / "newsmon.toml", db_url, site, {"chat": [hook_url(hook)]}, alert_backlog=False
@@ -114,7 +116,13 @@ def test_daemon_polls_an_added_feed_at_its_next_tick(
         daemon._poll_job()  # the next tick: only the added feed is due
         assert site.hits["/late.xml"] == 1 and site.hits["/feeds/world.xml"] == 1
 
-        daemon.reload()  # the config does not declare it: kept
+        root = logging.getLogger()
+        root.addHandler(caplog.handler)  # the commands above set the root's handlers anew
+        try:
+            daemon.reload()  # the config does not declare it: kept
+        finally:
+            root.removeHandler(caplog.handler)
+        assert "reloaded feeds=4 watchlists=4" in caplog.text  # the three and the added one
         assert [(f.origin, f.is_enabled) for f in catalog(daemon.ctx.db) if f.name == "late"] == [
             ("cli", True)
         ]

@@ -114,7 +114,7 @@ def test_a_real_poll_logs_stable_keys_and_no_secrets(
     runner = CliRunner()
     result = runner.invoke(cli, ["--config", str(config), "poll", "--once"])
     feeds = runner.invoke(cli, ["--config", str(config), "feeds", "list", "--format", "json"])
-    assert result.exit_code == 0 and feeds.exit_code == 0
+    assert result.exit_code == 3 and feeds.exit_code == 0  # 3: the private feed failed
     stored = {f["name"]: f["last_error"] for f in json.loads(feeds.output)}
     assert stored["private"] and "Zq8wK3pL" not in stored["private"]
     assert "Zq8wK3pL" not in result.stderr and "pw-Vx93kd" not in result.output + result.stderr

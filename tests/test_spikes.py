@@ -12,6 +12,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from conftest import hook_url, write_config
 from history import add_alert
 from monitor.app import close_context, open_context, poll_once
@@ -81,7 +83,9 @@ def posts(hook: Receiver) -> list[dict[str, str]]:
 
 def usual_day(ctx: Context) -> None:
     """The day before T: a ukraine alert every 4 hours, so 0.25 an hour is usual and the
-    threshold is min_count (3); and nato alerts, which are never watched for spikes."""
+    threshold is min_count (3); and nato alerts, which are never watched for spikes. The
+    history begins two days before T, so it covers the day of the baseline."""
+    add_alert(ctx.db, T - 48 * H, ["nato"])
     for k in range(6):
         add_alert(ctx.db, T - 2 * H - k * 4 * H, ["ukraine"])
     for minutes in range(5):
@@ -170,22 +174,25 @@ def test_instances_checking_at_once_record_and_send_one_spike(
     assert len(hook.received) == 1 and len(opened) == 1
 
 
+@pytest.mark.parametrize("has_history", [True, False], ids=["history", "new-database"])
 def test_poll_once_raises_a_spike_after_the_poll_and_sends_it_with_the_alerts(
-    db_url: str, site: Site, hook: Receiver, tmp_path: Path
+    db_url: str, site: Site, hook: Receiver, tmp_path: Path, has_history: bool
 ) -> None:
     extra = '[spikes]\nenabled = true\nwindow = "1h"\nbaseline = "2h"\nmin_count = 2\n'
     config = write_config(tmp_path / "n.toml", db_url, site, {"chat": [hook_url(hook)]}, extra)
     with instance(config) as ctx:
+        if has_history:  # the history covers the baseline; a new database has none
+            add_alert(ctx.db, ctx.clock() - 4 * H, ["nato"])
         first = poll_once(ctx, ["novosti"])
         alerts = sum(len(r.alerts) for r in first.feeds)
         assert alerts == 4  # two for ukraine; one each for nato, osce and ryabkov
-        assert first.deliveries.sent == alerts + 1
+        assert first.deliveries.sent == alerts + has_history
         assert poll_once(ctx, ["novosti"]).deliveries.sent == 0  # the spike goes on
-        (spike,) = list_spikes(ctx.db)
-    assert (spike.watchlist, spike.count) == ("ukraine", 2)
-    spikes = [p for p in posts(hook) if "spike" in p["title"]]
-    assert [p["title"] for p in spikes] == ["[newsmon] spike: ukraine, 2 alerts in 1h"]
-    assert len(posts(hook)) == alerts + 1
+        found = [(s.watchlist, s.count) for s in list_spikes(ctx.db)]
+    assert found == ([("ukraine", 2)] if has_history else [])
+    spikes = [p["title"] for p in posts(hook) if "spike" in p["title"]]
+    assert spikes == ["[newsmon] spike: ukraine, 2 alerts in 1h"] * has_history
+    assert len(posts(hook)) == alerts + has_history
 
 
 def test_a_spike_on_a_digest_channel_waits_for_the_digest_and_goes_as_its_own_message(
@@ -210,3 +217,29 @@ def test_a_spike_on_a_digest_channel_waits_for_the_digest_and_goes_as_its_own_me
     assert len(titles) == 2
     assert titles[0].startswith("[newsmon] digest: 3 alert(s)")
     assert titles[1] == "[newsmon] spike: ukraine, 3 alerts in 1h"
+
+
+def test_no_spike_before_the_history_covers_the_baseline(
+    db_url: str, hook: Receiver, tmp_path: Path
+) -> None:
+    """A burst on a new database is no spike: there is no usual yet. Once the history
+    covers ``min_history``, the usual is the average over the part it covers."""
+    config = tmp_path / "n.toml"
+    text = CONFIG.format(url=db_url, hook=hook_url(hook))
+    config.write_text(text, encoding="utf-8")
+    with instance(config) as ctx:
+        for minutes in range(8):  # the first alerts of a new database, in one hour
+            add_alert(ctx.db, T - 50 * M + minutes * M, ["ukraine"])
+        assert check_spikes(at(ctx, T), POLLED) == []  # 8 in 1h, where 0.0 would be usual
+        for minutes in (20, 15, 10, 5):
+            add_alert(ctx.db, T + 6 * H - minutes * M, ["ukraine"])
+        assert check_spikes(at(ctx, T + 6 * H + 15 * M), POLLED) == []  # 6h5m of the 1d
+        assert list_spikes(ctx.db) == [] and drain(ctx.db, ctx.settings, T + 7 * H).sent == 0
+    config.write_text(text.replace("min_count = 3", 'min_count = 3\nmin_history = "6h"'))
+    with instance(config) as ctx:
+        assert check_spikes(at(ctx, T + 6 * H), POLLED) == []  # 5h50m of history: too short
+        (spike,) = check_spikes(at(ctx, T + 6 * H + 15 * M), POLLED)  # 6h5m: enough
+        assert spike.count == 4
+        # the 8 of the burst over the 6h5m covered, not over the whole day (8 / 24)
+        assert spike.expected == pytest.approx(8 / (6 + 5 / 60))
+        assert drain(ctx.db, ctx.settings, T + 7 * H).sent == 1

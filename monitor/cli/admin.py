@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,6 +38,7 @@ def run(obj: Obj) -> None:
 
 
 POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error"]
+FEEDS_FAILED = 3  # poll --once: the exit code when a feed's poll failed
 
 
 @click.command()
@@ -46,6 +48,10 @@ POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error"]
 @click.pass_obj
 def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[str] | None) -> None:
     """Poll every feed once, whatever its schedule, deliver alerts, and exit.
+
+    Exits 0 when every poll worked, 3 when a feed's poll failed (its error is in the
+    output and the log; the other feeds were polled), 1 on an error that stopped it
+    (a bad config, a database that does not answer), 2 on a bad command line.
 
     \b
     Example:
@@ -87,6 +93,8 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
             click.echo(
                 f"feed health: {change.feed} is now {change.state} (notice {change.notice_id})"
             )
+    if any(r.status == "error" for r in report.feeds):
+        sys.exit(FEEDS_FAILED)
 
 
 @click.command()

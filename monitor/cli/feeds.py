@@ -12,6 +12,7 @@ from monitor import catalog
 from monitor.cli.output import emit, format_option, iso, listing_options
 from monitor.context import utcnow
 from monitor.errors import FeedsError
+from monitor.health import has_never_worked
 from monitor.store import catalog as store
 from monitor.store.db import Database, connect
 from monitor.store.feeds import FeedRow, list_feeds
@@ -45,6 +46,7 @@ FEED_FIELDS = [
     "failing_since",
     "rhythm_seconds",
     "last_poll",
+    "last_success",
     "status",
     "errors",
     "last_error",
@@ -75,6 +77,8 @@ def _health(f: FeedRow, h: HealthView | None) -> tuple[str, str | None]:
         return "new", None
     if h is not None and h.state != "ok":
         return h.state, iso(h.since)
+    if has_never_worked(f.last_status, f.last_success_at):  # not judged since it failed
+        return "failing", None
     return "ok", None
 
 
@@ -84,6 +88,8 @@ def _row(f: FeedRow, h: HealthView | None, now: datetime) -> dict[str, Any]:
     shown = f"{health} since {since}" if since else health
     if health == "ok" and f.error_count:
         shown = f"ok, {f.error_count} failed poll(s)"
+    elif health == "failing" and f.last_success_at is None:
+        shown += ", never worked"
     return {
         "name": f.name,
         "url": f.url,
@@ -95,6 +101,7 @@ def _row(f: FeedRow, h: HealthView | None, now: datetime) -> dict[str, Any]:
         "failing_since": iso(h.failing_since) if h else None,
         "rhythm_seconds": round(h.rhythm) if h and h.rhythm is not None else None,
         "last_poll": iso(f.last_polled_at),
+        "last_success": iso(f.last_success_at),
         "status": f.last_status,
         "errors": f.error_count,
         "last_error": f.last_error,

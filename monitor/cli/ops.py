@@ -40,8 +40,8 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
 @click.option(
     "--poll-age",
     callback=_duration,
-    help="Attention when no feed was polled successfully for this long "
-    "[default: 3 × the shortest feed interval, at least 30m].",
+    help="Attention when a due feed waited this long to be polled, or no poll "
+    "succeeded for this long [default: 3 × the shortest feed interval, at least 30m].",
 )
 @click.option(
     "--queue-age", callback=_duration, help="Attention when a due delivery waited this long [15m]."
@@ -63,7 +63,8 @@ def status(
     """Summarise health; exit 2 when something needs attention, 0 when all is well.
 
     Checks that the database answers and has the newest schema; counts the feeds that
-    are ok, failing or silent (naming them), the last successful poll, the deliveries
+    are ok, failing (a feed that never worked from its first failure) or silent (naming
+    them), the last poll and the last successful one, the deliveries
     waiting (and how long the oldest due one has), the dead ones, and the alerts of the
     last 24 hours. Reads only. A bad config exits 1.
 
@@ -110,7 +111,11 @@ def _readable(found: Status) -> str:
         if feeds["not_polled_yet"]:
             named.append(f"{feeds['not_polled_yet']} not polled yet")
         lines.append(f"  feeds      {feeds['enabled']} enabled: " + ", ".join(named))
-        lines.append(f"  last poll  {iso(found.last_success_at) or 'never'}")
+        last, success = found.last_poll_at, found.last_success_at
+        shown = iso(last) or "never"
+        if last is not None and success != last:
+            shown += f" (last success: {iso(success) or 'never'})"
+        lines.append(f"  last poll  {shown}")
     if box:
         age = box["oldest_due_age"]
         oldest = f" (oldest due for {ago(age)})" if age is not None else ""

@@ -51,6 +51,7 @@ class FeedRow:
     next_check_at: datetime
     lease_owner: str | None = None  # the instance polling it (or that last held it)
     lease_until: datetime | None = None
+    last_success_at: datetime | None = None
 
 
 def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
@@ -344,6 +345,7 @@ def list_feeds(db: Database) -> list[FeedRow]:
                 r.next_check_at,
                 r.lease_owner,
                 r.lease_until,
+                r.last_success_at,
             )
             for r, n in s.execute(query)
         ]

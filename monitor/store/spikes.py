@@ -20,9 +20,17 @@ from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database
-from monitor.store.tables import Delivery, Spike, StoryClaim
+from monitor.store.tables import Delivery, Entry, Spike, StoryClaim
 
-__all__ = ["Reading", "SpikeView", "get_spike", "list_spikes", "record_readings", "volumes"]
+__all__ = [
+    "Reading",
+    "SpikeView",
+    "get_spike",
+    "history_start",
+    "list_spikes",
+    "record_readings",
+    "volumes",
+]
 
 _SPIKES = cast(Table, Spike.__table__)
 
@@ -78,6 +86,13 @@ def volumes(
     )
     with db.session() as s:
         return {w: (int(r or 0), int(n) - int(r or 0)) for w, r, n in s.execute(query)}
+
+
+def history_start(db: Database) -> datetime | None:
+    """When newsmon's history begins: the first entry it stored was seen then (entries
+    are never deleted; read by the primary key, so it costs one index step)."""
+    with db.session() as s:
+        return s.scalar(select(Entry.seen_at).order_by(Entry.id).limit(1))
 
 
 def record_readings(

@@ -33,6 +33,8 @@ class FeedHealth:
     created_at: datetime
     last_success_at: datetime | None
     newest_entry_at: datetime | None  # when its newest entry was first seen
+    last_polled_at: datetime | None = None  # the last poll, whatever its outcome
+    next_check_at: datetime | None = None  # when it is due
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,8 @@ def feeds(db: Database) -> list[FeedHealth]:
                     f.created_at,
                     f.last_success_at,
                     at,
+                    f.last_polled_at,
+                    f.next_check_at,
                 )
                 for f, at in s.execute(query)
             ]
