@@ -104,6 +104,14 @@ ALERT_FIELDS = [
 @click.group(
     cls=LazyGroup,
     lazy={"search": ("search",), "show": ("show",), "export": ("export",), "serve": ("export",)},
+    summaries={
+        "export": "Export alerts, newest first, as an Atom feed, CSV or JSON.",
+        "search": "Search stored articles and their alerts, newest first, in the watchlist "
+        "query language.",
+        "serve": "Serve the alerts as Atom feeds over HTTP until stopped (Ctrl-C or SIGTERM).",
+        "show": "Show one alert: the article with the hits highlighted, its story, matches, "
+        "deliveries.",
+    },
 )
 def alerts() -> None:
     """Alert history: list, show, export as Atom, CSV or JSON, serve as a feed.
