@@ -50,7 +50,7 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
     \b
     Example:
         newsmon poll --once
-        newsmon poll --once --feed bbc-world --format json
+        newsmon poll --once --feed demo-world-wire --format json
     """
     from monitor.app import close_context, open_context, poll_once  # the whole pipeline
 
