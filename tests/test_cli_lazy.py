@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -77,3 +78,45 @@ def test_an_unknown_command_far_from_any_gets_no_guess() -> None:
     )
     assert done.returncode == 2 and "No such command 'frobnicate'." in done.stderr
     assert "Did you mean" not in done.stderr
+
+
+# runs `alerts list` in-process, then prints which of the heavier libraries it imported
+LIST_AND_MODULES = """
+import json, sys
+from monitor.cli import cli
+try:
+    cli(["--config", sys.argv[1], "alerts", "list", "--format", "json"])
+except SystemExit as exc:
+    code = exc.code
+heavy = ("pydantic", "lark", "apscheduler", "alembic", "httpx", "apprise", "trafilatura",
+         "numpy", "sqlalchemy.dialects.postgresql", "monitor.config")
+print(json.dumps({"code": code, "heavy": [m for m in heavy if m in sys.modules]}))
+"""
+
+
+def test_alerts_list_reads_only_the_database_url(tmp_path: Path) -> None:
+    """A current database is listed without the config's validation and its libraries;
+    a mistake elsewhere in the config is left to `config check`."""
+    config = tmp_path / "newsmon.toml"
+    url = f"sqlite:///{tmp_path / 'newsmon.db'}"
+    config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
+    upgrade = [sys.executable, "-m", "monitor", "--config", str(config), "db", "upgrade"]
+    subprocess.run(upgrade, check=True, capture_output=True)
+    with config.open("a", encoding="utf-8") as out:
+        out.write('[http]\ntimeout = "soon"\n')  # wrong, and not needed to list
+    done = subprocess.run(
+        [sys.executable, "-c", LIST_AND_MODULES, str(config)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    found = json.loads(done.stdout.splitlines()[-1])
+    assert found == {"code": 0, "heavy": []}
+    assert done.stdout.splitlines()[0] == "[]"  # the empty list, as JSON
+    check = subprocess.run(
+        [sys.executable, "-m", "monitor", "--config", str(config), "config", "check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 1 and "timeout" in check.stderr

@@ -63,6 +63,18 @@ class Obj:
         self._settings: Settings | None = None
 
     @property
+    def database_url(self) -> str:
+        """``[database] url``, read without validating the rest of the config: a command
+        that only reads the history starts sooner, and works while another part of the
+        config has a mistake (``config check`` lists those)."""
+        if self._settings is None:
+            from monitor.configfiles import database_url
+
+            if (url := database_url(self.config_path)) is not None:
+                return url
+        return self.settings.database.url
+
+    @property
     def settings(self) -> Settings:
         from monitor.config import load
 
@@ -117,7 +129,7 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
         newsmon deliveries list --status failed
         newsmon alerts export --format atom -o alerts.atom
     """
-    from monitor.config import default_config_path
+    from monitor.configfiles import default_config_path
 
     setup_logging(log_level)
     ctx.obj = Obj(config_path or default_config_path())

@@ -38,7 +38,7 @@ def parse_when(value: str | None) -> datetime | None:
 
 
 def open_read_only(obj: Obj) -> Database:
-    db = connect(obj.settings.database.url, is_read_only=True)
+    db = connect(obj.database_url, is_read_only=True)
     db.migrate()
     return db
 
