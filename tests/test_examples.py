@@ -163,3 +163,22 @@ def test_the_demo_messages_name_a_command_that_runs(demo: tuple[Path, str]) -> N
     assert footer, printed
     done = run(footer[0], folder)
     assert done.returncode == 0 and "Matched" in done.stdout, done
+
+
+def test_the_demo_names_the_newsmon_that_was_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.demo.run import invocation
+
+    script = tmp_path / ".venv" / "bin" / "newsmon"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    monkeypatch.setattr(sys, "argv", [str(script), "demo"])
+    assert invocation() == ".venv/bin/newsmon"  # as after `make demo`
+    monkeypatch.setenv("PATH", f"{script.parent}:/usr/bin:/bin")
+    assert invocation() == "newsmon"  # the one on PATH
+    monkeypatch.setattr(sys, "argv", ["/elsewhere/monitor/__main__.py", "demo"])
+    assert invocation() == f"{sys.executable} -m monitor"

@@ -37,7 +37,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "watchlists": ("watchlists",),
 }
 # each command's one-line help, so that `newsmon --help` imports no command module
-# (tests/test_cli.py checks each against the command's own help)
+# (tests/test_cli_lazy.py checks each against the command's own help)
 SUMMARIES: dict[str, str] = {
     "alerts": "Alert history: list, show, export as Atom, CSV or JSON, serve as a feed.",
     "completion": "Print the completion script for bash, zsh or fish.",

@@ -3,7 +3,7 @@
 A command that reads the history should not pay for importing the daemon, the fetcher
 and the scheduler: ``newsmon alerts list`` imports what listing needs and no more, and
 ``newsmon --help`` imports no command module at all: the group knows each command's
-one-line help (``summaries``; tests/test_cli.py checks them against the commands).
+one-line help (``summaries``; tests/test_cli_lazy.py checks them against the commands).
 Each module named has a ``register(group)`` that adds its commands (to the group given,
 or to the group it extends)."""
 
