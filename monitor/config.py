@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -26,6 +25,13 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from monitor import secrets
+from monitor.configfiles import (
+    DATABASE_URL_ENV,
+    config_files,
+    default_config_path,
+    merge_into,
+    read_toml,
+)
 from monitor.cron import check_crontab, zone
 from monitor.errors import ConfigError
 from monitor.politeness import Bounds
@@ -419,24 +425,17 @@ class Settings(_Table):
         return {name: list(wl.channels) for name, wl in self.watchlist.items()}
 
 
-def default_config_path() -> Path:
-    return Path(os.environ.get("NEWSMON_CONFIG", "config/newsmon.toml"))
-
-
 def load(path: Path) -> Settings:
     """Read, merge and validate; raise one ConfigError listing every problem."""
-    files = sorted(path.glob("*.toml")) if path.is_dir() else [path]
-    if not files:
-        raise ConfigError(f"{path}: no *.toml files in this folder", "point --config at a file")
     merged: dict[str, Any] = {}
     origins: list[Origin] = []
-    for file in files:
-        data, text = _read(file)
+    for file in config_files(path):
+        data, text = read_toml(file)
         feeds = data.get("feed")
         count = len(feeds) if isinstance(feeds, list) else 0
         origins.append(Origin(file, text, len(merged.get("feed", [])), count))
-        _merge(merged, data, file)
-    url = os.environ.get("NEWSMON_DATABASE_URL")
+        merge_into(merged, data, file)
+    url = os.environ.get(DATABASE_URL_ENV)
     if url:
         merged.setdefault("database", {})["url"] = url
     try:
@@ -447,37 +446,6 @@ def load(path: Path) -> Settings:
             f"{len(lines)} problem(s) in {path}:\n  " + "\n  ".join(lines),
             "fix these, then run `newsmon config check`",
         ) from None
-
-
-def _read(file: Path) -> tuple[dict[str, Any], str]:
-    try:
-        text = file.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            f"{file}: no such file",
-            "pass --config PATH or set NEWSMON_CONFIG; config/newsmon.toml is an example",
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{file}: cannot read: {exc}") from None
-    try:
-        return tomllib.loads(text), text
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
-
-
-def _merge(into: dict[str, Any], data: dict[str, Any], file: Path) -> None:
-    for key, value in data.items():
-        if key == "feed" and isinstance(value, list):
-            into.setdefault("feed", []).extend(value)
-        elif isinstance(value, dict) and isinstance(into.get(key), dict):
-            for sub, subvalue in value.items():
-                if sub in into[key]:
-                    raise ConfigError(f"{file}: [{key}] {sub} is defined in two files")
-                into[key][sub] = subvalue
-        elif key in into:
-            raise ConfigError(f"{file}: {key} is defined in two files")
-        else:
-            into[key] = value
 
 
 def _describe(err: Any, origins: list[Origin]) -> list[str]:

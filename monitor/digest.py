@@ -70,9 +70,10 @@ def render_digest(
             parts.append(f"### {heading} ({len(stories)})\n\n" + "\n".join(items))
         else:
             parts.append(f"{heading} ({len(stories)})\n" + "\n".join(items))
-    ids = ", ".join(str(a.id) for a in sorted(alerts, key=lambda a: a.id))
-    footer = f"newsmon alerts {ids}"
-    footer = f"<p><small>{footer}</small></p>" if fmt == "html" else footer
+    ids = sorted(a.id for a in alerts)
+    # the ids, then a command that runs as printed
+    lines = [f"alerts {', '.join(map(str, ids))}", f"newsmon alerts show {ids[0]}"]
+    footer = f"<p><small>{'<br>'.join(lines)}</small></p>" if fmt == "html" else "\n".join(lines)
     return Message(
         title=escape(title, "text")[:250], body="\n\n".join([*parts, footer]), format=fmt
     )

@@ -28,11 +28,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 DEFAULT_TITLE = "[newsmon$tag] $watchlists: $title"
 DEFAULT_TEMPLATES = {
     "text": "$title\n$source · $time\n$link\n\nMatched: $matched\n\n$snippet\n\n"
-    "newsmon alert $alert",
+    "newsmon alerts show $alert",
     "markdown": "**$title**\n$source · $time\n$link\n\nMatched: $matched\n\n> $snippet\n\n"
-    "newsmon alert $alert",
+    "newsmon alerts show $alert",
     "html": "<p><b>$title</b></p>\n<p>$source · $time<br>$link</p>\n<p>Matched: $matched</p>\n"
-    "<blockquote>$snippet</blockquote>\n<p><small>newsmon alert $alert</small></p>",
+    "<blockquote>$snippet</blockquote>\n<p><small>newsmon alerts show $alert</small></p>",
 }
 _TAGS = {"info": "", "warning": " warning", "critical": " CRITICAL"}
 

@@ -94,7 +94,7 @@ def test_mqtt_to_the_local_mosquitto_broker(
         ids = {a.id for a in list_alerts(ctx.db)}
     assert result.sent == NOVOSTI_ALERTS
     wait_for(lambda: len(mqtt.received) >= NOVOSTI_ALERTS)
-    found = {int(m) for p in mqtt.received for m in re.findall(rb"newsmon alert (\d+)", p)}
+    found = {int(m) for p in mqtt.received for m in re.findall(rb"newsmon alerts show (\d+)", p)}
     assert found == ids and len(mqtt.received) == NOVOSTI_ALERTS
 
 
@@ -142,7 +142,8 @@ def test_matrix_room_on_a_real_synapse(
     assert result.sent == NOVOSTI_ALERTS
     messages = synapse.messages()[before:]
     assert len(messages) == NOVOSTI_ALERTS
-    assert {int(m) for c in messages for m in re.findall(r"newsmon alert (\d+)", c["body"])} == ids
+    footers = (re.findall(r"newsmon alerts show (\d+)", c["body"]) for c in messages)
+    assert {int(m) for found in footers for m in found} == ids
     assert all(c["format"] == "org.matrix.custom.html" for c in messages)
     assert all("<blockquote>" in c["formatted_body"] for c in messages)  # markdown rendered
 

@@ -39,7 +39,7 @@ class SlowHook:
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 message = json.loads(body)["message"]
-                alert = int(re.findall(r"newsmon alert (\d+)", message)[0])
+                alert = int(re.findall(r"newsmon alerts show (\d+)", message)[0])
                 with hook.lock:
                     hook.received.append(alert)
                     hook.in_flight.add(alert)

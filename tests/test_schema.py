@@ -43,6 +43,29 @@ def test_the_known_head_is_the_newest_migration(db_url: str) -> None:
     db.close()
 
 
+def test_db_upgrade_says_what_it_did(db_url: str, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from monitor.cli import cli
+
+    config = tmp_path / "newsmon.toml"
+    config.write_text(f'[database]\nurl = "{db_url}"\n', encoding="utf-8")
+
+    def upgrade() -> str:
+        result = CliRunner().invoke(cli, ["--config", str(config), "db", "upgrade"])
+        assert result.exit_code == 0, result.output
+        return result.stdout.strip()
+
+    assert upgrade() == f"database schema created at revision {SCHEMA_HEAD}"
+    assert upgrade() == f"database schema already at revision {SCHEMA_HEAD}, the newest"
+    db = connect(db_url)
+    migrate_to(db, "-1", is_down=True)
+    (behind,), _ = db.schema_revisions()
+    db.close()
+    assert behind != SCHEMA_HEAD
+    assert upgrade() == f"database schema upgraded from revision {behind} to {SCHEMA_HEAD}"
+
+
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze not installed")
 def test_systemd_unit_verifies_and_is_hardened(tmp_path: Path) -> None:
     newsmon = Path(sys.executable).with_name("newsmon")

@@ -120,6 +120,7 @@ def test_dry_run_errors_say_what_to_do(config: Path, site: Site, tmp_path: Path)
     site.routes["/gone.html"] = Reply(404, b"gone")
     code, _, err = invoke(config, "watchlists", "test", f"{site.base}/gone.html")
     assert code == 1 and "fetch: not found (404)" in err
+    assert "does not retry" in err and "next check" not in err  # a dry run is not polled
 
 
 # ------------------------------------------------------------------ backfill

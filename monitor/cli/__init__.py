@@ -36,6 +36,23 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "status": ("ops",),
     "watchlists": ("watchlists",),
 }
+# each command's one-line help, so that `newsmon --help` imports no command module
+# (tests/test_cli_lazy.py checks each against the command's own help)
+SUMMARIES: dict[str, str] = {
+    "alerts": "Alert history: list, show, export as Atom, CSV or JSON, serve as a feed.",
+    "completion": "Print the completion script for bash, zsh or fish.",
+    "config": "Check the configuration.",
+    "db": "Manage the database.",
+    "deliveries": "The outbox: one delivery per alert and channel.",
+    "demo": "Run the whole pipeline on bundled sample feeds served from 127.0.0.1.",
+    "feeds": "Feeds, their health, adding and removing them, OPML import and export.",
+    "notify": "Notification channels.",
+    "poll": "Poll every feed once, whatever its schedule, deliver alerts, and exit.",
+    "run": "Run the daemon: poll feeds on their schedule and deliver alerts until stopped.",
+    "stats": "Alert volume per watchlist, feed or term over time, as charts or JSON.",
+    "status": "Summarise health; exit 2 when something needs attention, 0 when all is well.",
+    "watchlists": "Watchlists: what they match, dry runs, and runs over stored articles.",
+}
 
 
 class Obj:
@@ -44,6 +61,18 @@ class Obj:
     def __init__(self, config_path: Path) -> None:
         self.config_path = config_path
         self._settings: Settings | None = None
+
+    @property
+    def database_url(self) -> str:
+        """``[database] url``, read without validating the rest of the config: a command
+        that only reads the history starts sooner, and works while another part of the
+        config has a mistake (``config check`` lists those)."""
+        if self._settings is None:
+            from monitor.configfiles import database_url
+
+            if (url := database_url(self.config_path)) is not None:
+                return url
+        return self.settings.database.url
 
     @property
     def settings(self) -> Settings:
@@ -67,7 +96,12 @@ class Group(LazyGroup):
             sys.exit(1)
 
 
-@click.group(cls=Group, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=Group,
+    lazy=COMMANDS,
+    summaries=SUMMARIES,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.option(
     "--config",
     "config_path",
@@ -95,7 +129,7 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
         newsmon deliveries list --status failed
         newsmon alerts export --format atom -o alerts.atom
     """
-    from monitor.config import default_config_path
+    from monitor.configfiles import default_config_path
 
     setup_logging(log_level)
     ctx.obj = Obj(config_path or default_config_path())

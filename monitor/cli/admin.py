@@ -56,7 +56,7 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
     \b
     Example:
         newsmon poll --once
-        newsmon poll --once --feed bbc-world --format json
+        newsmon poll --once --feed demo-world-wire --format json
     """
     from monitor.app import close_context, open_context, poll_once  # the whole pipeline
 
@@ -177,16 +177,25 @@ def db() -> None:
 def db_upgrade(obj: Obj) -> None:
     """Upgrade the database schema to the newest version (the daemon also does this on start).
 
+    Creates the database (SQLite) and its tables when there are none, and says what it did.
+
     \b
     Example:
-        NEWSMON_DATABASE_URL=postgresql://newsmon@localhost/newsmon newsmon db upgrade
+        newsmon --config /etc/newsmon/newsmon.toml db upgrade
     """
+    from monitor.store.db import SCHEMA_HEAD
+
     database = connect(obj.settings.database.url)
     try:
-        database.migrate()
+        before = database.migrate()
     finally:
         database.close()
-    click.echo("database is at the newest schema")
+    if not before:
+        click.echo(f"database schema created at revision {SCHEMA_HEAD}")
+    elif before == [SCHEMA_HEAD]:
+        click.echo(f"database schema already at revision {SCHEMA_HEAD}, the newest")
+    else:
+        click.echo(f"database schema upgraded from revision {', '.join(before)} to {SCHEMA_HEAD}")
 
 
 @db.command("reindex")

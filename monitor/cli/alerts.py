@@ -38,7 +38,7 @@ def parse_when(value: str | None) -> datetime | None:
 
 
 def open_read_only(obj: Obj) -> Database:
-    db = connect(obj.settings.database.url, is_read_only=True)
+    db = connect(obj.database_url, is_read_only=True)
     db.migrate()
     return db
 
@@ -104,6 +104,14 @@ ALERT_FIELDS = [
 @click.group(
     cls=LazyGroup,
     lazy={"search": ("search",), "show": ("show",), "export": ("export",), "serve": ("export",)},
+    summaries={
+        "export": "Export alerts, newest first, as an Atom feed, CSV or JSON.",
+        "search": "Search stored articles and their alerts, newest first, in the watchlist "
+        "query language.",
+        "serve": "Serve the alerts as Atom feeds over HTTP until stopped (Ctrl-C or SIGTERM).",
+        "show": "Show one alert: the article with the hits highlighted, its story, matches, "
+        "deliveries.",
+    },
 )
 def alerts() -> None:
     """Alert history: list, show, export as Atom, CSV or JSON, serve as a feed.

@@ -27,8 +27,9 @@ def completion(ctx: click.Context, shell: str) -> None:
 
     \b
     Example:
+        mkdir -p ~/.local/share/bash-completion/completions
         newsmon completion bash > ~/.local/share/bash-completion/completions/newsmon
-        eval "$(newsmon completion zsh)"
+        eval "$(newsmon completion bash)"
     """
     script = get_completion_class(shell)
     assert script is not None  # every choice is a shell click knows

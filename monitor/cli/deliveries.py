@@ -130,11 +130,12 @@ def deliveries_retry(obj: Obj, ids: tuple[int, ...], is_dead: bool) -> None:
 
     The running daemon sends them at its next delivery pass (or run `newsmon poll
     --once`). Attempts start again from zero; targets that already accepted the
-    message are not sent it again.
+    message are not sent it again. An ID that is not failed or dead (sent, say) is
+    listed with its status, and the command exits 1.
 
     \b
     Example:
-        newsmon deliveries retry 17 18
+        newsmon deliveries retry 1 2
         newsmon deliveries retry --dead
     """
     if bool(ids) == is_dead:

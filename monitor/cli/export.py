@@ -82,7 +82,7 @@ def alerts_export(
 
     \b
     Example:
-        newsmon alerts export -o /var/www/html/alerts.atom
+        newsmon alerts export --watchlist osce -o osce.atom
         newsmon alerts export --format csv --watchlist osce --since 7d -o osce.csv
         newsmon alerts export --format json --limit 100 | jq '.[].title'
     """

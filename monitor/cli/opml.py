@@ -106,7 +106,7 @@ def feeds_export(obj: Obj, output: Path | None) -> None:
     \b
     Example:
         newsmon feeds export -o newsmon-feeds.opml
-        newsmon feeds export | xmllint --noout -
+        newsmon feeds export | grep -c '<outline'
     """
     db = open_db(obj, is_read_only=True)
     try:

@@ -105,8 +105,8 @@ def alerts_show(obj: Obj, alert_id: int, fmt: str) -> None:
 
     \b
     Example:
-        newsmon alerts show 42
-        newsmon alerts show 42 --format json | jq '.excerpt'
+        newsmon alerts show 1
+        newsmon alerts show 1 --format json | jq '.excerpt'
     """
     db = open_read_only(obj)
     try:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from monitor.config import Settings
 from monitor.context import PAGE_ACCEPT
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, FetchError
 from monitor.extract import extract_page
 from monitor.fetch import fetch, make_client
 from monitor.model import Article, TextSource
@@ -27,8 +27,16 @@ def read_article_source(settings: Settings, source: str, title: str | None) -> t
 def _read_source(settings: Settings, source: str) -> tuple[bytes, str, str]:
     """(body, content type, URL or path) of a URL, a file or ``-`` (standard input)."""
     if re.match(r"^https?://", source):
-        with make_client(settings.http) as client:
-            page = fetch(client, source, max_bytes=settings.http.max_bytes, accept=PAGE_ACCEPT)
+        try:
+            with make_client(settings.http) as client:
+                page = fetch(client, source, max_bytes=settings.http.max_bytes, accept=PAGE_ACCEPT)
+        except FetchError as exc:
+            if exc.hint == type(exc).default_hint and "newsmon" in exc.hint:  # retries, waits
+                exc.hint = (
+                    "a dry run fetches once and does not retry: check the URL in a browser, "
+                    "or save the page and give its file"
+                )
+            raise
         return page.body, page.content_type, page.url
     if source == "-":
         return sys.stdin.buffer.read(), "", "-"

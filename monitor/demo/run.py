@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shlex
+import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -34,6 +37,29 @@ def write_config(workdir: Path, site: Site, hook: Receiver) -> Path:
     path = workdir / "newsmon.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def invocation() -> str:
+    """How to run newsmon again, as this process was started: ``newsmon`` when that is
+    the one on PATH, else the path that was run (``.venv/bin/newsmon``), or the
+    interpreter with ``-m monitor``."""
+    started = Path(sys.argv[0])
+    if started.name != "newsmon":  # python -m monitor, or newsmon's code called in-process
+        return f"{shlex.quote(_shown(Path(sys.executable)))} -m monitor"
+    on_path = shutil.which("newsmon")
+    if on_path and Path(on_path).resolve() == started.resolve():
+        return "newsmon"
+    return shlex.quote(_shown(started))
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working folder when it lies inside it, else absolute."""
+    absolute = path.absolute()
+    try:
+        shown = str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+    return shown if "/" in shown else f"./{shown}"  # never looked up on PATH
 
 
 def run_demo(workdir: Path) -> int:
@@ -82,10 +108,15 @@ def run_demo(workdir: Path) -> int:
     click.secho(
         f"\ndemo finished in {time.monotonic() - started:.1f}s. Explore the result:", fg="cyan"
     )
-    click.echo(f"  newsmon --config {config_path} alerts list")
-    click.echo(f"  newsmon --config {config_path} alerts show {found[-1].id if found else 1}")
-    click.echo(f"  newsmon --config {config_path} feeds list")
-    click.echo(f"  newsmon --config {config_path} alerts search 'NATO AND Ukraine'")
-    click.echo(f"  newsmon --config {config_path} stats --since 7d")
-    click.echo(f"  newsmon --config {config_path} status")
+    command = f"{invocation()} --config {shlex.quote(str(config_path))}"
+    first_id = found[-1].id if found else 1
+    for words in (
+        "alerts list",
+        f"alerts show {first_id}",
+        "feeds list",
+        "alerts search 'NATO AND Ukraine'",
+        "stats --since 7d",
+        "status",
+    ):
+        click.echo(f"  {command} {words}")
     return 0 if found and again == 0 and hook.received else 1

@@ -27,7 +27,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor.store.db import Database
@@ -92,6 +91,10 @@ def count_alert(
 
 
 def _upsert(dialect: str) -> Any:
+    # imported here: the dialects' modules cost a command that only reads a noticeable
+    # part of its start-up
+    from sqlalchemy.dialects import postgresql, sqlite
+
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = insert(_COUNTS)
     return statement.on_conflict_do_update(

@@ -92,13 +92,14 @@ class Database:
         if self.engine.dialect.name == "postgresql":
             tx.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SETUP_LOCK_KEY})
 
-    def migrate(self) -> None:
-        """Upgrade the schema to the newest revision, in this process.
+    def migrate(self) -> list[str]:
+        """Upgrade the schema to the newest revision (``SCHEMA_HEAD``), in this process;
+        return the revisions the database was at before (none: the schema was created).
 
         Nothing is written (no write lock taken) when the schema is already current,
         so a command that only reads never waits for the daemon's writes."""
         if self._is_current():
-            return
+            return [SCHEMA_HEAD]
         from alembic import command
         from alembic.config import Config
         from alembic.runtime.migration import MigrationContext
@@ -109,8 +110,9 @@ class Database:
         try:
             heads = set(ScriptDirectory.from_config(cfg).get_heads())
             with self.engine.connect() as conn:
-                if set(MigrationContext.configure(conn).get_current_heads()) == heads:
-                    return
+                before = sorted(MigrationContext.configure(conn).get_current_heads())
+            if set(before) == heads:
+                return before
             with self.engine.connect() as conn:
                 set_foreign_keys(conn, is_on=False)  # SQLite batch migrations copy tables
                 try:
@@ -124,6 +126,7 @@ class Database:
             raise _unavailable(exc) from None
         except SQLAlchemyError as exc:
             raise DatabaseError(f"migration failed: {exc}"[:400]) from None
+        return before
 
     def _is_current(self) -> bool:
         """Whether the database is at ``SCHEMA_HEAD``: one read, no alembic."""

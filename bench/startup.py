@@ -1,0 +1,107 @@
+"""Start-up time of the command line: wall time of whole processes, and who imports what.
+
+    .venv/bin/python bench/startup.py [--runs 10] [--config PATH]
+
+Times ``newsmon --help`` and ``newsmon alerts list --limit 20`` (against the config
+given, or a demo database made first in a temporary folder), and ``python -c pass`` as
+the interpreter's own floor: one warm-up run each, then the minimum, median and maximum
+of ``--runs`` runs. Then, from one ``-X importtime`` run of each, the packages whose
+modules took the most import time (their own time, summed per top-level package).
+
+Python's bytecode caches are written and used (PYTHONDONTWRITEBYTECODE is dropped), as
+in an installed newsmon. On a shared machine, quote the median and the minimum.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \| (\s*)(\S+)")
+
+
+def newsmon() -> list[str]:
+    script = Path(sys.executable).parent / "newsmon"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "monitor"]
+
+
+def environment() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["COLUMNS"] = "120"
+    return env
+
+
+def timed(command: list[str], runs: int) -> list[float]:
+    env = environment()
+    subprocess.run(command, env=env, capture_output=True, check=True)  # warm-up, caches
+    found = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, env=env, capture_output=True, check=True)
+        found.append(time.perf_counter() - started)
+    return found
+
+
+def importers(command: list[str], top: int) -> list[tuple[str, float]]:
+    """(top-level package, milliseconds of its modules' own import time), largest first."""
+    if command[0] != sys.executable:  # the newsmon script: run its module instead
+        command = [sys.executable, "-m", "monitor", *command[1:]]
+    done = subprocess.run(
+        [command[0], "-X", "importtime", *command[1:]],
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    spent: Counter[str] = Counter()
+    for m in _LINE.finditer(done.stderr):
+        spent[m.group(4).split(".")[0]] += int(m.group(1)) / 1000
+    return spent.most_common(top)
+
+
+def demo_config(folder: Path) -> Path:
+    subprocess.run(
+        [*newsmon(), "demo", "--dir", str(folder / "newsmon-demo")],
+        env=environment(),
+        capture_output=True,
+        check=True,
+    )
+    return folder / "newsmon-demo" / "newsmon.toml"
+
+
+def report(name: str, command: list[str], runs: int, top: int) -> None:
+    times = timed(command, runs)
+    print(
+        f"{name:<28} min {min(times):.3f} s  median {statistics.median(times):.3f} s  "
+        f"max {max(times):.3f} s  ({runs} runs)"
+    )
+    if top:
+        shown = ", ".join(f"{p} {ms:.0f}" for p, ms in importers(command, top))
+        print(f"{'':<28} imports (ms, own time per package): {shown}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--top", type=int, default=8, help="packages listed per command")
+    parser.add_argument("--config", type=Path, help="default: a demo database made first")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        config = args.config or demo_config(Path(folder))
+        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+        report("python -c pass", [sys.executable, "-c", "pass"], args.runs, 0)
+        report("newsmon --help", [*newsmon(), "--help"], args.runs, args.top)
+        listing = [*newsmon(), "--config", str(config), "alerts", "list", "--limit", "20"]
+        report("newsmon alerts list", listing, args.runs, args.top)
+
+
+if __name__ == "__main__":
+    main()
