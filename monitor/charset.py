@@ -123,7 +123,7 @@ def _declared(body: bytes, content_type: str, *, is_html: bool) -> list[tuple[st
     head = body[:4096]
     inner = _META.search(head) if is_html else _XML.match(head)
     if inner:
-        where = "the page's meta tag" if is_html else "the XML declaration"
+        where = "a meta tag" if is_html else "the XML declaration"
         found.append((where, inner.group(1).decode("ascii", "replace")))
     return found
 
