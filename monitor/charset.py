@@ -19,13 +19,18 @@ Plain ASCII, the usual English feed, never reaches the detector.
 from __future__ import annotations
 
 import codecs
+import functools
 import re
+import unicodedata
+from collections import Counter
 from dataclasses import dataclass
+from encodings.aliases import aliases
 
 __all__ = ["Decoded", "decode"]
 
-# the single-byte code pages the WHATWG Encoding Standard (what browsers read) names, the
-# commonest first: a near tie goes to the earlier one
+# the single-byte code pages the detector chooses among, the commonest first (a near tie
+# goes to the earlier one): Latin, Cyrillic and Greek. The other Latin ones (Baltic,
+# Turkish) are left out: on a few accented letters they tie with windows-1252 and win.
 _SINGLE_BYTE = (
     "cp1252",
     "cp1251",
@@ -36,27 +41,16 @@ _SINGLE_BYTE = (
     "koi8_u",
     "cp866",
     "mac_cyrillic",
-    "iso8859_15",
     "cp1253",
-    "cp1254",
-    "cp1257",
     "iso8859_7",
-    "iso8859_13",
-    "iso8859_4",
-    "iso8859_16",
-    "cp1255",
-    "cp1256",
-    "iso8859_8",
-    "iso8859_6",
-    "cp1258",
-    "cp874",
-    "mac_roman",
 )
 _MULTI_BYTE = ("gb18030", "big5", "euc_jp", "shift_jis", "euc_kr")
 _TIE = 0.005  # chaos (charset-normalizer's measure of mess, 0 to 1) within this is a tie
-_SAME_LANGUAGE = 0.1  # and coherence (how like a language the text reads, 0 to 1) too
 _WORSE = 0.05  # a declared code page reading this much messier than another is contradicted
-_CLEARER = 0.2  # as is one as messy but this much less like a language
+# Cyrillic code pages all read Cyrillic bytes as letters, so mess cannot tell them apart:
+# one is contradicted too by another as clean whose letters are this much more like a
+# language (charset-normalizer's coherence, 0 to 1: letter frequencies)
+_CLEARER = 0.2
 _STRAY = 2  # UTF-8 with one bad byte to this many good characters or more is still UTF-8
 _SAMPLE = 64 * 1024  # the detector reads at most this much (from the start and the end)
 _BOMS = (
@@ -141,32 +135,35 @@ def _detected(body: bytes, why: str) -> Decoded:
 
 
 def _best(body: bytes) -> str | None:
-    """The encoding charset-normalizer reads ``body`` in best: the least mess, then the
-    likeliest language; a near tie going to the encoding listed first. None when none
-    reads cleanly."""
+    """The encoding charset-normalizer reads ``body`` in with the least mess, a near tie
+    going to the one listed first; None when none reads cleanly."""
     scores = _scores(body, [*_SINGLE_BYTE, *_MULTI_BYTE])
     if not scores:
         return None
     least = min(chaos for chaos, _ in scores.values())
-    tied = {n: s for n, s in scores.items() if s[0] <= least + _TIE}
-    likeliest = max(coherence for _, coherence in tied.values())
-    return next(n for n, (_, coherence) in tied.items() if coherence >= likeliest - _SAME_LANGUAGE)
+    return next(name for name, (chaos, _) in scores.items() if chaos <= least + _TIE)
 
 
 def _contradicts(body: bytes, declared: str, text: str) -> bool:
     """Whether the bytes contradict a declared single-byte code page: they are UTF-8
-    (which no real text in a code page is), or another code page reads them clearly
-    better and differently."""
+    (which no real text in a code page is), or a code page of another script reads them
+    clearly better, or, for Cyrillic, another Cyrillic one reads them as clean and far
+    more like a language. One Latin code page never contradicts another: on the few
+    accented letters of most Latin text the detector cannot tell them apart."""
     if _strict(body, "utf-8") is not None:
         return True
-    mine_name = declared.replace("-", "_")
+    mine_name = _module(declared)
     scores = _scores(body, [mine_name, *(n for n in _SINGLE_BYTE if n != mine_name)])
     mess, coherence = scores.get(mine_name, (1.0, 0.0))
     better = [
         name
         for name, (other_mess, other_coherence) in scores.items()
-        if other_mess <= mess - _WORSE
-        or (other_mess <= mess + _TIE and other_coherence >= coherence + _CLEARER)
+        if (other_mess <= mess - _WORSE and _script(name) != _script(mine_name))
+        or (
+            _script(name) == _script(mine_name) == "CYRILLIC"
+            and other_mess <= mess + _TIE
+            and other_coherence >= coherence + _CLEARER
+        )
     ]
     return any(_strict(body, n) != text for n in better)
 
@@ -198,6 +195,20 @@ def _utf16(body: bytes) -> Decoded | None:
             if text is not None:
                 return Decoded(text, _web(name), "detected; UTF-16 by its first bytes")
     return None
+
+
+def _module(name: str) -> str:
+    """The name of a codec's module, which charset-normalizer names it by: latin_1."""
+    name = codecs.lookup(name).name.replace("-", "_")
+    return aliases.get(name, name)
+
+
+@functools.cache
+def _script(name: str) -> str:
+    """The script most of a code page's upper half is letters of: LATIN, CYRILLIC..."""
+    upper = bytes(range(0x80, 0x100)).decode(name, "replace")
+    scripts = Counter(unicodedata.name(c, "?").split()[0] for c in upper if c.isalpha())
+    return scripts.most_common(1)[0][0] if scripts else "?"
 
 
 def _mostly_utf8(body: bytes) -> str | None:

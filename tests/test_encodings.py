@@ -201,7 +201,12 @@ PAGES = {
         "",
         "koi8-r (detected; declared windows-1251 contradicted",
     ),
-    "koi8r-meta": ("koi8_r", "text/html", '<meta charset="koi8-r">', "koi8-r (declared in a meta tag)"),
+    "koi8r-meta": (
+        "koi8_r",
+        "text/html",
+        '<meta charset="koi8-r">',
+        "koi8-r (declared in a meta tag)",
+    ),
 }
 
 
