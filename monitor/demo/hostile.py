@@ -117,14 +117,15 @@ def _undeclared_utf16(_: str) -> Reply:
 
 
 def _undeclared(codec: str) -> Callable[[str], Reply]:
-    """1,000 Russian items in a code page, no charset in the header or the declaration:
-    the detector's whole cost, on a body of about 300 KB."""
+    """500 Russian items in a code page, no charset in the header or the declaration:
+    what the detector costs on a body of about 200 KB (none of them alerts)."""
 
     def reply(_: str) -> Reply:
-        words = "Замминистра иностранных дел заявил, что Москва готова к диалогу"
         items = "".join(
-            item(n, "Рябков: НАТО и ОБСЕ обсудили положение", f"<category>{words}</category>")
-            for n in range(1000)
+            f"<item><title>Рябков: Москва готова к диалогу {n}</title><guid>u-{n}</guid>"
+            "<description>Замминистра иностранных дел заявил, что Москва готова к "
+            "диалогу по стратегической стабильности.</description></item>"
+            for n in range(500)
         )
         body = rss(items, head='<?xml version="1.0"?>').decode().encode(codec)
         return Reply(200, body, {"Content-Type": "application/rss+xml"})
