@@ -11,7 +11,8 @@ backtrack exponentially in Python's re (/^Ukraine (a+)+$/ against "Ukraine aaaâ€
 
 Prints, per case: the outcome, seconds, the process's peak RSS and how far it rose over
 the RSS just before the poll, and the tracemalloc peak of the poll (a second run, since
-tracing slows parsing several times over).
+tracing slows parsing several times over); last, the error, or for a feed that was read
+the encoding it was read in and why (the undeclared-* cases: the detector's cost).
 """
 
 from __future__ import annotations
@@ -89,6 +90,9 @@ def run_case(name: str, *, is_traced: bool) -> dict[str, object]:
             tracemalloc.stop()
             with ctx.db.engine.connect() as conn:
                 error = conn.exec_driver_sql("SELECT fetch_error FROM articles").scalar()
+                read_as = conn.exec_driver_sql(
+                    "SELECT encoding || ' (' || encoding_reason || ')' FROM feeds"
+                ).scalar()
         finally:
             close_context(ctx)
     result = report.feeds[0]
@@ -96,7 +100,7 @@ def run_case(name: str, *, is_traced: bool) -> dict[str, object]:
     return {
         "case": name,
         "outcome": result.status if not is_page else f"{result.status}, page: summary",
-        "error": (result.error or error or "") if is_page else (result.error or ""),
+        "error": (result.error or error or "") if is_page else (result.error or read_as or ""),
         "seconds": round(seconds, 2),
         "rss_before": round(before, 1),
         "rss_peak": round(peak, 1),

@@ -133,6 +133,7 @@ def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
         try:
             page = get(ctx, entry.link, accept=PAGE_ACCEPT)
             text = ctx.workers.extract_page(page.body, url=page.url, content_type=page.content_type)
+            log.debug("page read feed=%s url=%s encoding=%r", feed.name, page.url, text.encoding)
             return Article(
                 url=entry.link,
                 title=entry.title or text.title,

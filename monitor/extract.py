@@ -14,12 +14,11 @@ from typing import Any
 import lxml.html
 from lxml.etree import ParserError
 
+from monitor import charset
 from monitor.errors import ExtractError
 
 __all__ = ["PageText", "extract_page", "html_to_text"]
 
-_HEADER_CHARSET = re.compile(r"charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
-_META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")  # PostgreSQL refuses NUL
 _LANG = re.compile(rb"<html[^>]*?\blang\s*=\s*[\"']?([A-Za-z]{2,3})", re.IGNORECASE)
 
@@ -32,20 +31,7 @@ class PageText:
     sitename: str | None
     published: datetime | None
     canonical_url: str | None
-
-
-def _decode(page: bytes, content_type: str) -> str | bytes:
-    """Text by the charset the server or the page declares; bytes (for trafilatura to
-    guess) when neither declares one or the declared one is unknown."""
-    declared = _HEADER_CHARSET.search(content_type) or _META_CHARSET.search(page[:4096])
-    if declared is None:
-        return page
-    name = declared.group(1)
-    charset = name.decode("ascii", "replace") if isinstance(name, bytes) else name
-    try:
-        return page.decode(charset, errors="replace")
-    except LookupError:
-        return page
+    encoding: str = ""  # the encoding the page was read in, and why (monitor.charset)
 
 
 # htmldate's extensive search reads the page's free text with dateparser: in a worker,
@@ -59,9 +45,10 @@ def extract_page(page: bytes, *, url: str, content_type: str = "") -> PageText:
     """Main text of an article page, comments and page chrome left out."""
     import trafilatura  # see the module's docstring
 
+    decoded = charset.decode(page, content_type, is_html=True)
     try:
         doc: Any = trafilatura.bare_extraction(
-            _decode(page, content_type),
+            decoded.text,
             url=url,
             include_comments=False,
             include_tables=True,
@@ -85,6 +72,7 @@ def extract_page(page: bytes, *, url: str, content_type: str = "") -> PageText:
         sitename=_UNSAFE.sub("", str(data.get("sitename") or ""))[:200] or None,
         published=_date(data.get("date")),
         canonical_url=data.get("url") or None,
+        encoding=str(decoded),
     )
 
 

@@ -1,8 +1,9 @@
 """feedparser behind one module: bytes we fetched -> entries with stable identities.
 
-Before feedparser sees them, the bytes are converted to UTF-8 (feedparser's own
-detection: HTTP charset, XML declaration, BOM, then guesses), stripped of characters
-XML forbids, and checked for entity declarations (monitor.xmlsafety). What comes out
+Before feedparser sees them, the bytes are converted to UTF-8 (monitor.charset decides
+from the BOM, the declared charsets and the bytes themselves which encoding they are
+in), stripped of characters XML forbids, and checked for entity declarations
+(monitor.xmlsafety). What comes out
 is cleaned again: no control characters or lone surrogates (PostgreSQL refuses them),
 only http(s) links, bounded titles, and at most ``max_entries`` entries, the newest.
 
@@ -23,9 +24,8 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
-from feedparser.encodings import convert_to_utf8
 
-from monitor import feeditems
+from monitor import charset, feeditems
 from monitor.errors import ParseError
 from monitor.model import Entry
 from monitor.xmlsafety import entity_problem, strip_control_chars
@@ -39,6 +39,8 @@ _MAX_TITLE = 1000
 _MAX_LINK = 2048
 _UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _CHARSET = re.compile(r";\s*charset\s*=\s*[^;]*", re.IGNORECASE)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml\s[^>]*>")
+_AS_UTF8 = "<?xml version='1.0' encoding='utf-8'?>"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class ParsedFeed:
     digests: bytes | None = None
     items: int = 0  # entries in the whole document
     dropped: int = 0  # entries read but dropped: no title, no link and no text
+    encoding: str = ""  # the encoding the body was read in (monitor.charset) ...
+    encoding_reason: str = ""  # ... and why: "detected; no charset declared"
 
 
 def parse_feed(
@@ -72,15 +76,15 @@ def parse_document(
     """The feed's title, its entries and its own caching hint. ``known``: the digests
     (``ParsedFeed.digests``) of the last body, whose items are left out when unchanged."""
     shown = _shown(url)
-    data, content_type, is_utf8 = _as_utf8(body, url, content_type)
+    data, content_type, decoded = _as_utf8(body, content_type)
     problem = entity_problem(data)
     if problem is not None:
         raise ParseError(
             f"{shown} {problem}; newsmon refuses such feeds",
             "entity declarations are a known attack on XML parsers; ask the publisher",
         )
-    # left out only of UTF-8 that says so: lxml and feedparser must read the same text
-    split = feeditems.split(data, known) if is_utf8 else None
+    # lxml and feedparser read the same text: UTF-8 that says so
+    split = feeditems.split(data, known)
     if split is not None and max_entries is not None and split.items > max_entries:
         split = None  # the newest are kept of all of them: no digests, nothing left out
     parsed = _feedparser(split.document if split else data, shown, url, content_type)
@@ -109,9 +113,10 @@ def parse_document(
         )
         entries = _newest(entries, max_entries)
     ttl = _clean(str(parsed.feed.get("ttl") or "")).strip()[:16] or None
-    if split is None:
-        return ParsedFeed(title, entries, ttl, None, len(parsed.entries), dropped)
-    return ParsedFeed(title, entries, ttl, split.digests, split.items, dropped)
+    digests, items = (split.digests, split.items) if split else (None, len(parsed.entries))
+    return ParsedFeed(
+        title, entries, ttl, digests, items, dropped, decoded.encoding, decoded.reason
+    )
 
 
 def _headers(url: str, content_type: str) -> dict[str, str]:
@@ -146,19 +151,16 @@ def _shown(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def _as_utf8(body: bytes, url: str, content_type: str) -> tuple[bytes, str, bool]:
-    """The body as UTF-8 without forbidden characters, and a content type that says so
-    (and True); the body as it came when its encoding could not be made out (False)."""
-    scratch: dict[str, Any] = {}
-    try:
-        data = convert_to_utf8(_headers(url, content_type), body, scratch)
-    except Exception:  # feedparser's detection on bytes it cannot make sense of
-        return body, content_type, False
-    if not scratch.get("encoding"):
-        return body, content_type, False
+def _as_utf8(body: bytes, content_type: str) -> tuple[bytes, str, charset.Decoded]:
+    """The body as UTF-8 that says so, without characters XML forbids; a content type
+    that says so too; and the encoding it was read in, and why."""
+    decoded = charset.decode(body, content_type)
+    text, count = _XML_DECLARATION.subn(_AS_UTF8, decoded.text, count=1)
+    if not count:
+        text = f"{_AS_UTF8}\n{text}"
     if content_type:
         content_type = _CHARSET.sub("", content_type) + "; charset=utf-8"
-    return strip_control_chars(data), content_type, True
+    return strip_control_chars(text.encode("utf-8", "replace")), content_type, decoded
 
 
 def _newest(entries: list[Entry], count: int) -> list[Entry]:

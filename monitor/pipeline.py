@@ -76,6 +76,12 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
             # a first poll takes every entry for backlog: none may be left out
             known=feed.item_digests if feed.is_backlog_absorbed else None,
         )
+        log.debug(
+            "feed read feed=%s encoding=%s reason=%r",
+            feed.name,
+            parsed.encoding,
+            parsed.encoding_reason,
+        )
         fresh, changed = entry_store.sort_entries(ctx.db, feed.id, parsed.entries)
         backlog, alerts, edited = 0, [], 0
         problems: list[str] = []  # entries stored without matching (over match_timeout)
@@ -106,6 +112,7 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
             ttl=politeness.feed_ttl(parsed.ttl),
             bounds=bounds,
             note=problems[-1] if problems else None,
+            encoding=(parsed.encoding, parsed.encoding_reason),
         )
         # a first poll's record (the backlog is absorbed) is written at once: lost, the
         # next poll would take entries that arrived since for backlog too

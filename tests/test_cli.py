@@ -169,6 +169,7 @@ HELP_COMMANDS = [
     ["status"],
     ["feeds"],
     ["feeds", "list"],
+    ["feeds", "show"],
     ["feeds", "add"],
     ["feeds", "remove"],
     ["feeds", "import"],

@@ -54,6 +54,8 @@ FEED_FIELDS = [
     "next_check",
     "polled_by",
     "lease_until",
+    "encoding",
+    "encoding_reason",
 ]
 
 
@@ -110,6 +112,9 @@ def _row(f: FeedRow, h: HealthView | None, now: datetime) -> dict[str, Any]:
         # the instance (host:pid:tag) polling it right now, under a lease until then
         "polled_by": f.lease_owner if is_held else None,
         "lease_until": iso(f.lease_until) if is_held else None,
+        # what its last body was read in, and why: "detected; no charset declared"
+        "encoding": f.encoding,
+        "encoding_reason": f.encoding_reason,
         "shown": shown,
     }
 
@@ -152,6 +157,39 @@ def feeds_list(obj: Obj, fmt: str, fields: list[str] | None) -> None:
         fields=fields,
         drop=["url", "entries", "next_check", "last_poll"],
     )
+
+
+@feeds.command("show")
+@click.argument("name")
+@format_option("text", "json", default="text")
+@click.pass_obj
+def feeds_show(obj: Obj, name: str, fmt: str) -> None:
+    """One feed in full: health, polls, last error, and the encoding its last body was
+    read in and why (declared, detected, or a declaration the bytes contradicted).
+
+    \b
+    Example:
+        newsmon feeds show novosti
+        newsmon feeds show novosti --format json
+    """
+    db = open_db(obj, is_read_only=True)
+    try:
+        found = next((f for f in list_feeds(db) if f.name == name), None)
+        row = _row(found, health_by_feed(db).get(name), utcnow()) if found else None
+    finally:
+        db.close()
+    if row is None:
+        raise FeedsError(f"no feed named {name!r}", "`newsmon feeds list` shows every feed")
+    shown = row.pop("shown")
+    if fmt == "json":
+        click.echo(json.dumps(row, ensure_ascii=False, indent=2))
+        return
+    row["health"] = shown
+    reason = row.pop("encoding_reason")
+    row["encoding"] = f"{row['encoding']} ({reason})" if row["encoding"] else "not read yet"
+    width = max(map(len, row))
+    for key, value in row.items():
+        click.echo(f"{key + ':':{width + 1}} {'' if value is None else value}")
 
 
 def parse_interval(value: str | None, obj: Obj) -> float:

@@ -52,6 +52,8 @@ class FeedRow:
     lease_owner: str | None = None  # the instance polling it (or that last held it)
     lease_until: datetime | None = None
     last_success_at: datetime | None = None
+    encoding: str | None = None  # its last body's, and why (monitor.charset)
+    encoding_reason: str | None = None
 
 
 def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
@@ -75,7 +77,7 @@ def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
                 continue
             if row.url != cfg.url:  # another document: forget what the old one taught
                 row.url, row.etag, row.last_modified, row.body_hash = cfg.url, None, None, None
-                row.item_digests = None
+                row.item_digests = row.encoding = row.encoding_reason = None
                 row.change_gap = row.last_change_at = None
             row.interval, row.is_enabled, row.origin = interval, cfg.enabled, "config"
         for name, row in rows.items():
@@ -173,6 +175,7 @@ class Parsed:
     ttl: float | None
     change_gap: float | None
     last_change_at: datetime | None
+    encoding: tuple[str, str] | None = None  # the body's encoding and why
 
 
 def unchanged(
@@ -214,11 +217,13 @@ def parsed(
     ttl: float | None = None,
     bounds: Bounds = _DEFAULT_BOUNDS,
     note: str | None = None,
+    encoding: tuple[str, str] | None = None,
 ) -> Poll:
     """The record of a poll whose body was parsed (``is_changed``: it had new or edited
     entries, which teaches the feed's rhythm). ``max_age`` (Cache-Control) and ``ttl``
     (the feed's <ttl>) are the waits the server asks for. ``note``: kept as the feed's
-    last error although the poll worked (an entry that could not be matched in time)."""
+    last error although the poll worked (an entry that could not be matched in time).
+    ``encoding``: the body's (monitor.charset), and why."""
     gap, changed_at = feed.change_gap, feed.last_change_at
     if is_changed:
         gap, changed_at = learn_gap(gap, changed_at, now), now
@@ -232,7 +237,7 @@ def parsed(
         "ok",
         etag,
         last_modified,
-        Parsed(title or None, body_hash, item_digests, ttl, gap, changed_at),
+        Parsed(title or None, body_hash, item_digests, ttl, gap, changed_at, encoding),
         note,
     )
 
@@ -273,6 +278,8 @@ def _poll_values(p: Poll, owner: str | None) -> dict[str, object]:
             ttl=p.parsed.ttl,
             change_gap=p.parsed.change_gap,
             last_change_at=p.parsed.last_change_at,
+            encoding=p.parsed.encoding[0][:32] if p.parsed.encoding else None,
+            encoding_reason=p.parsed.encoding[1][:200] if p.parsed.encoding else None,
         )
     return values
 
@@ -297,6 +304,8 @@ _RECORD_PARSED = _RECORD_POLL.values(
     ttl=bindparam("ttl"),
     change_gap=bindparam("change_gap"),
     last_change_at=bindparam("last_change_at"),
+    encoding=bindparam("encoding"),
+    encoding_reason=bindparam("encoding_reason"),
 )
 
 
@@ -346,6 +355,8 @@ def list_feeds(db: Database) -> list[FeedRow]:
                 r.lease_owner,
                 r.lease_until,
                 r.last_success_at,
+                r.encoding,
+                r.encoding_reason,
             )
             for r, n in s.execute(query)
         ]

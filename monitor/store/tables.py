@@ -101,6 +101,9 @@ class Feed(Base):
     # a digest of each of its items (monitor.feeditems), written with body_hash
     item_digests: Mapped[bytes | None] = mapped_column(LargeBinary)
     ttl: Mapped[float | None] = mapped_column(Float)  # the feed's own <ttl>, in seconds
+    # the encoding its last body parsed was read in, and why (monitor.charset)
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    encoding_reason: Mapped[str | None] = mapped_column(String(200))
     # the instance polling it right now, until when (renewed while it works; see leases.py)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
