@@ -1,4 +1,5 @@
-"""A time budget for one piece of work, checked between its steps (monotonic clock)."""
+"""A time budget for one piece of work, checked between its steps. The clock is the
+monotonic one unless given: ``time.thread_time`` counts only this thread's CPU time."""
 
 from __future__ import annotations
 

@@ -115,6 +115,10 @@ class Lexicon:
     def size(self) -> int:
         return sum(len(forms) for forms in self._anchors.values())
 
+    def prepare(self) -> None:
+        """Build the automaton now rather than on the first ``find``."""
+        self._built()
+
     def _built(self) -> tuple[Any, list[tuple[tuple[Form, bool], ...]]]:
         if self._automaton is None:
             automaton = ahocorasick_rs.AhoCorasick(
