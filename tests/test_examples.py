@@ -159,10 +159,11 @@ def test_the_demo_hints_run_as_printed(demo: tuple[Path, str]) -> None:
 
 def test_the_demo_messages_name_a_command_that_runs(demo: tuple[Path, str]) -> None:
     folder, printed = demo
-    footer = re.findall(r"^\s*(newsmon alerts show \d+)$", printed, re.MULTILINE)
+    footer = re.findall(r"^\s*(newsmon alerts show (\d+))$", printed, re.MULTILINE)
     assert footer, printed
-    done = run(footer[0], folder)
-    assert done.returncode == 0 and "Matched" in done.stdout, done
+    command, alert = footer[0]
+    done = run(command, folder)
+    assert done.returncode == 0 and done.stdout.startswith(f"Alert {alert}: "), done
 
 
 def test_the_demo_names_the_newsmon_that_was_run(
