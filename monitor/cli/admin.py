@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.output import emit, format_option, listing_options
+from monitor.cli.where import config_reason
 from monitor.config import load
 from monitor.errors import FeedsError
 from monitor.store.catalog import catalog
@@ -131,15 +132,20 @@ def config() -> None:
 def config_check(obj: Obj, fmt: str) -> None:
     """Validate the config; exit 1 with every problem listed, by file, line and key.
 
+    Every channel's secrets are read as the daemon reads them (urls_file, urls_env,
+    urls_credential), and example placeholders (CHANGE-ME, <token>, example.org hosts)
+    are refused. The first line names the file read and why that one: --config,
+    NEWSMON_CONFIG, ./config/newsmon.toml (a checkout) or the default
+    /etc/newsmon/newsmon.toml.
+
     \b
     Example:
         newsmon --config /etc/newsmon/newsmon.toml config check
     """
-    settings = load(obj.config_path)
-    for channel in settings.channel.values():
-        channel.targets()
+    settings = load(obj.config_path, with_secrets=True)
     summary = {
-        "config": str(obj.config_path),
+        "config": str(obj.config_path.resolve()),
+        "config_from": obj.config_from,
         "feeds": len(settings.feed),
         "watchlists": len(settings.watchlist),
         "channels": len(settings.channel),
@@ -148,8 +154,8 @@ def config_check(obj: Obj, fmt: str) -> None:
         click.echo(json.dumps({"ok": True, **summary}))
     else:
         click.echo(
-            "config OK: {config}: {feeds} feeds, {watchlists} watchlists, "
-            "{channels} channels".format(**summary)
+            "config OK: {config} ({why}): {feeds} feeds, {watchlists} watchlists, "
+            "{channels} channels".format(why=config_reason(obj.config_from), **summary)
         )
 
 
