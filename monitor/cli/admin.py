@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,14 +12,16 @@ import click
 from monitor.cli.output import emit, format_option, listing_options
 from monitor.cli.where import config_reason
 from monitor.config import load
-from monitor.errors import FeedsError
+from monitor.errors import ConfigError, FeedsError
 from monitor.store.catalog import catalog
 from monitor.store.db import connect
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
 
-__all__ = ["register"]
+__all__ = ["EX_CONFIG", "register"]
+
+EX_CONFIG = 78  # sysexits.h: `newsmon run` on a bad config; the unit does not restart it
 
 
 @click.command()
@@ -26,7 +29,9 @@ __all__ = ["register"]
 def run(obj: Obj) -> None:
     """Run the daemon: poll feeds on their schedule and deliver alerts until stopped.
 
-    SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the config.
+    SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the config. A config that is
+    not valid (secrets included) exits with 78 (EX_CONFIG), which the unit does not
+    restart: the error stays at the end of `systemctl status newsmon`.
 
     \b
     Example:
@@ -34,7 +39,13 @@ def run(obj: Obj) -> None:
     """
     from monitor.daemon import Daemon
 
-    Daemon(obj.config_path, obj.settings).run()
+    try:
+        daemon = Daemon(obj.config_path, obj.settings)
+    except ConfigError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        click.echo(f"hint: {exc.hint}", err=True)
+        sys.exit(EX_CONFIG)
+    daemon.run()
 
 
 POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error"]
