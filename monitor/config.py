@@ -434,7 +434,15 @@ def default_config_path() -> Path:
     named = os.environ.get("NEWSMON_CONFIG")
     if named:
         return Path(named)
-    return CHECKOUT_CONFIG if CHECKOUT_CONFIG.is_file() else SYSTEM_CONFIG
+    return CHECKOUT_CONFIG if _is_file(CHECKOUT_CONFIG) else SYSTEM_CONFIG
+
+
+def _is_file(path: Path) -> bool:
+    """False also where the current folder cannot be read (``sudo -u newsmon`` in /root)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def load(path: Path, *, with_secrets: bool = False) -> Settings:

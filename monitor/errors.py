@@ -16,6 +16,7 @@
     └── ExportError          an export file could not be written, or the feed not served
     └── SearchError          a search query or filter that cannot work
     ├── WorkerError          a worker process died or overran its time on one feed or page
+    ├── InstallError         `newsmon init` cannot write the config, state folder or unit
     └── NotifyError          a channel could not be built or refused a message
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
@@ -31,6 +32,7 @@ __all__ = [
     "ExtractError",
     "FeedsError",
     "FetchError",
+    "InstallError",
     "NewsmonError",
     "NotifyError",
     "OpmlError",
@@ -145,3 +147,8 @@ class WorkerError(NewsmonError):
         "newsmon goes on with a fresh worker and retries on the next check; if it repeats "
         "for the same source, report the feed or page that causes it"
     )
+
+
+class InstallError(NewsmonError):
+    stage = "init"
+    default_hint = "see `newsmon init --help` for where each file goes"

@@ -173,6 +173,7 @@ HELP_COMMANDS = [
     ["feeds", "remove"],
     ["feeds", "import"],
     ["feeds", "export"],
+    ["init"],
     ["alerts"],
     ["alerts", "list"],
     ["alerts", "show"],

@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "deliveries": ("deliveries",),
     "demo": ("admin",),
     "feeds": ("feeds", "opml"),
+    "init": ("init",),
     "notify": ("notify",),
     "poll": ("admin",),
     "run": ("admin",),
@@ -106,14 +107,14 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
 
 def _config_from(ctx: click.Context, config_path: Path | None) -> str:
     """Which rule chose the config file, for ``config check`` and ``status`` to say."""
-    from monitor.config import CHECKOUT_CONFIG
+    from monitor.config import SYSTEM_CONFIG, default_config_path
 
     source = ctx.get_parameter_source("config_path")
     if config_path is not None and source == click.core.ParameterSource.ENVIRONMENT:
         return "NEWSMON_CONFIG"
     if config_path is not None:
         return "--config"
-    return "./config/newsmon.toml" if CHECKOUT_CONFIG.is_file() else "default"
+    return "default" if default_config_path() == SYSTEM_CONFIG else "./config/newsmon.toml"
 
 
 def _config_first(args: list[str]) -> list[str]:
