@@ -9,14 +9,11 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import sysconfig
 import tempfile
-import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +24,7 @@ from monitor import install
 from monitor.cli import cli
 from monitor.config import load
 from monitor.demo.server import Site
+from test_service import Notifications
 
 IS_ROOT = os.geteuid() == 0
 USER = ["--user", "root", "--group", "root"] if IS_ROOT else []
@@ -198,30 +196,9 @@ def _sh(line: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def notify_socket(tmp_path: Path) -> Iterator[socket.socket]:
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-    sock.bind(str(tmp_path / "notify.sock"))
-    sock.settimeout(1.0)
-    yield sock
-    sock.close()
-
-
-def _wait_for(sock: socket.socket, field: str, proc: subprocess.Popen[bytes]) -> str:
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and proc.poll() is None:
-        try:
-            message = sock.recv(4096).decode()
-        except TimeoutError:
-            continue
-        if field in message.split("\n"):
-            return message
-    pytest.fail(f"no {field} from the daemon (exit code {proc.poll()})")
-
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="systemd is Linux only")
 def test_install_from_the_wheel_init_check_and_first_start(
-    tmp_path: Path, wheel: Path, site: Site, notify_socket: socket.socket
+    tmp_path: Path, wheel: Path, site: Site
 ) -> None:
     root = tmp_path / "root"
     venv = _venv(root, wheel)
@@ -270,10 +247,11 @@ def test_install_from_the_wheel_init_check_and_first_start(
     exec_start = re.search(r"^ExecStart=(.+)$", unit, re.M)
     workdir = re.search(r"^WorkingDirectory=(.+)$", unit, re.M)
     assert exec_start is not None and workdir is not None
+    notes = Notifications(tmp_path / "notify.sock")  # where systemd would listen
     env = {
         "PATH": os.environ["PATH"],
         "LANG": "C.UTF-8",
-        "NOTIFY_SOCKET": notify_socket.getsockname(),
+        "NOTIFY_SOCKET": str(notes.path),
     }
     log = tmp_path / "daemon.log"
     with log.open("w") as stderr:
@@ -281,18 +259,19 @@ def test_install_from_the_wheel_init_check_and_first_start(
             shlex.split(exec_start.group(1)), cwd=workdir.group(1), env=env, stderr=stderr
         )
     try:
-        ready = _wait_for(notify_socket, "READY=1", daemon)
+        ready = notes.wait_for("READY=1", timeout=90)
         assert "STATUS=polling 12 feeds for 4 watchlists" in ready
         status = _sh(status_line, tmp_path)
         assert status.returncode in (0, 2), status.stderr  # 2: not every feed polled yet
         assert f"  config     {layout.config} (from --config)" in status.stdout
         daemon.send_signal(signal.SIGTERM)
-        _wait_for(notify_socket, "STOPPING=1", daemon)
+        notes.wait_for("STOPPING=1", timeout=90)
         assert daemon.wait(timeout=90) == 0
     finally:
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait()
+        notes.sock.close()
     text = log.read_text()
     assert f"msg=started config={layout.config} feeds=12" in text, text
     assert (layout.state_dir / "newsmon.db").is_file()
