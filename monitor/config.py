@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,15 +19,18 @@ from pydantic import (
     ConfigDict,
     Field,
     IPvAnyNetwork,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from monitor import secrets
+from monitor import channelcheck, secrets
 from monitor.configfiles import (
+    CHECKOUT_CONFIG,
     DATABASE_URL_ENV,
+    SYSTEM_CONFIG,
     config_files,
     default_config_path,
     merge_into,
@@ -49,6 +53,8 @@ from monitor.units import (
 )
 
 __all__ = [
+    "CHECKOUT_CONFIG",
+    "SYSTEM_CONFIG",
     "TEMPLATE_FIELDS",
     "ChannelSettings",
     "ExportSettings",
@@ -66,6 +72,7 @@ __all__ = [
     "StoriesSettings",
     "TermSettings",
     "WatchlistSettings",
+    "check_secrets",
     "default_config_path",
     "load",
     "parse_duration",
@@ -344,6 +351,8 @@ class Settings(_Table):
     feed: list[FeedSettings] = []
     channel: dict[Annotated[str, Field(pattern=_NAME)], ChannelSettings] = {}
     watchlist: dict[Annotated[str, Field(pattern=_NAME)], WatchlistSettings] = {}
+    # the path given to load() and the files read, to name file and line in later checks
+    _origins: tuple[Path, list[Origin]] = PrivateAttr(default=(Path(), []))
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Settings:
@@ -425,8 +434,11 @@ class Settings(_Table):
         return {name: list(wl.channels) for name, wl in self.watchlist.items()}
 
 
-def load(path: Path) -> Settings:
-    """Read, merge and validate; raise one ConfigError listing every problem."""
+def load(path: Path, *, with_secrets: bool = False) -> Settings:
+    """Read, merge and validate; raise one ConfigError listing every problem.
+
+    ``with_secrets``: also read every channel's secrets and refuse placeholders (see
+    monitor.channelcheck), as ``config check`` and the daemon do."""
     merged: dict[str, Any] = {}
     origins: list[Origin] = []
     for file in config_files(path):
@@ -439,13 +451,49 @@ def load(path: Path) -> Settings:
     if url:
         merged.setdefault("database", {})["url"] = url
     try:
-        return Settings.model_validate(merged)
+        settings = Settings.model_validate(merged)
     except ValidationError as exc:
         lines = [line for err in exc.errors() for line in _describe(err, origins)]
-        raise ConfigError(
-            f"{len(lines)} problem(s) in {path}:\n  " + "\n  ".join(lines),
-            "fix these, then run `newsmon config check`",
-        ) from None
+        if with_secrets:
+            lines += _secret_lines(_valid_channels(merged), origins)
+        raise _problems(path, lines) from None
+    settings._origins = (path, origins)
+    if with_secrets:
+        check_secrets(settings)
+    return settings
+
+
+def check_secrets(settings: Settings) -> None:
+    """What the model cannot check alone: every channel's secrets can be read and hold
+    no placeholder. One ConfigError lists every problem, by file, line and channel."""
+    path, origins = settings._origins
+    lines = _secret_lines(settings.channel, origins)
+    if lines:
+        raise _problems(path, lines)
+
+
+def _problems(path: Path, lines: list[str]) -> ConfigError:
+    return ConfigError(
+        f"{len(lines)} problem(s) in {path}:\n  " + "\n  ".join(lines),
+        "fix these, then run `newsmon config check`",
+    )
+
+
+def _valid_channels(merged: dict[str, Any]) -> dict[str, ChannelSettings]:
+    """The channels whose own table is valid, when the whole config is not: their
+    secrets are checked too, so that one run lists every problem."""
+    found = {}
+    tables = merged.get("channel")
+    for name, table in (tables if isinstance(tables, dict) else {}).items():
+        try:
+            found[name] = ChannelSettings.model_validate(table)
+        except ValidationError:
+            continue  # reported by the whole config's validation
+    return found
+
+
+def _secret_lines(channels: Mapping[str, ChannelSettings], origins: list[Origin]) -> list[str]:
+    return [_line(origins, loc, text) for loc, text in channelcheck.problems(channels)]
 
 
 def _describe(err: Any, origins: list[Origin]) -> list[str]:

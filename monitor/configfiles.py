@@ -14,7 +14,9 @@ from typing import Any
 from monitor.errors import ConfigError
 
 __all__ = [
+    "CHECKOUT_CONFIG",
     "DATABASE_URL_ENV",
+    "SYSTEM_CONFIG",
     "config_files",
     "database_url",
     "default_config_path",
@@ -25,8 +27,25 @@ __all__ = [
 DATABASE_URL_ENV = "NEWSMON_DATABASE_URL"  # overrides [database] url
 
 
+SYSTEM_CONFIG = Path("/etc/newsmon/newsmon.toml")  # where `newsmon init` writes it
+CHECKOUT_CONFIG = Path("config/newsmon.toml")  # the example, in a checkout
+
+
 def default_config_path() -> Path:
-    return Path(os.environ.get("NEWSMON_CONFIG", "config/newsmon.toml"))
+    """Without --config: $NEWSMON_CONFIG, else ./config/newsmon.toml when there is one
+    (a checkout), else /etc/newsmon/newsmon.toml."""
+    named = os.environ.get("NEWSMON_CONFIG")
+    if named:
+        return Path(named)
+    return CHECKOUT_CONFIG if _is_file(CHECKOUT_CONFIG) else SYSTEM_CONFIG
+
+
+def _is_file(path: Path) -> bool:
+    """False also where the current folder cannot be read (``sudo -u newsmon`` in /root)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def config_files(path: Path) -> list[Path]:
@@ -43,7 +62,13 @@ def read_toml(file: Path) -> tuple[dict[str, Any], str]:
     except FileNotFoundError:
         raise ConfigError(
             f"{file}: no such file",
-            "pass --config PATH or set NEWSMON_CONFIG; config/newsmon.toml is an example",
+            "`newsmon init` writes one to /etc/newsmon/newsmon.toml; or pass --config PATH "
+            "or set NEWSMON_CONFIG (config/newsmon.toml in a checkout is an example)",
+        ) from None
+    except PermissionError as exc:
+        raise ConfigError(
+            f"{file}: cannot read: {exc.strerror}",
+            "run newsmon as the user the service runs as, e.g. `sudo -u newsmon newsmon ...`",
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{file}: cannot read: {exc}") from None

@@ -58,14 +58,15 @@ MAX_DB_BACKOFF = 300.0
 
 
 def validate(settings: config_mod.Settings) -> None:
-    """What the config model cannot check alone: every channel's secrets are readable."""
-    for channel in settings.channel.values():
-        channel.targets()
+    """What the config model cannot check alone: every channel's secrets are readable
+    and hold no placeholder (each problem listed, by file, line and channel)."""
+    config_mod.check_secrets(settings)
 
 
 class Daemon:
     def __init__(self, config_path: Path, settings: config_mod.Settings) -> None:
         self.config_path = config_path
+        log.info("starting config=%s", config_path.resolve())
         validate(settings)
         self.ctx: Context = _open_when_ready(settings)
         self._stop = threading.Event()
@@ -220,7 +221,10 @@ class Daemon:
                 self._watchdog_job, "interval", seconds=interval, id="watchdog", coalesce=True
             )
         log.info(
-            "started feeds=%d watchlists=%d", len(self.ctx.settings.feed), len(self.ctx.watchlists)
+            "started config=%s feeds=%d watchlists=%d",
+            self.config_path.resolve(),
+            len(self.ctx.settings.feed),
+            len(self.ctx.watchlists),
         )
         try:
             while not self._stop.is_set():

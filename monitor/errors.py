@@ -17,6 +17,7 @@
     └── SearchError          a search query or filter that cannot work
     ├── WorkerError          a worker process died or overran its time on one feed or page
     ├── MatchTimeoutError    matching one article took longer than [scale] match_timeout
+    ├── InstallError         `newsmon init` cannot write the config, state folder or unit
     └── NotifyError          a channel could not be built or refused a message
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
@@ -33,6 +34,7 @@ __all__ = [
     "MatchTimeoutError",
     "FeedsError",
     "FetchError",
+    "InstallError",
     "NewsmonError",
     "NotifyError",
     "OpmlError",
@@ -155,3 +157,8 @@ class WorkerError(NewsmonError):
         "newsmon goes on with a fresh worker and retries on the next check; if it repeats "
         "for the same source, report the feed or page that causes it"
     )
+
+
+class InstallError(NewsmonError):
+    stage = "init"
+    default_hint = "see `newsmon init --help` for where each file goes"

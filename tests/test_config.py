@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -80,8 +81,13 @@ def config_error(path: Path) -> str:
 # ------------------------------------------------------------------ the shipped example
 
 
-def test_example_config_loads() -> None:
-    settings = load(EXAMPLE)
+def test_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """It starts as it is: no channel, so no secret to provide (channels come later)."""
+    monkeypatch.delenv("CREDENTIALS_DIRECTORY", raising=False)
+    for name in [n for n in os.environ if n.startswith("NEWSMON_")]:
+        monkeypatch.delenv(name)
+    settings = load(EXAMPLE, with_secrets=True)
+    assert settings.channel == {} and settings.health.channels == []
     assert len(settings.feed) >= 10
     assert {f.name for f in settings.feed} >= {"bbc-world", "tagesschau", "meduza", "unian"}
     assert set(settings.watchlist) >= {"ukraine", "nato", "osce", "ryabkov"}
@@ -96,9 +102,28 @@ def test_example_config_loads() -> None:
         for word in words:
             article = Article(None, "", f"Heute: {word}.", TextSource.PAGE)
             assert name in {m.watchlist for m in find_matches(compiled, article)}, (name, word)
-        assert settings.watchlist[name].channels, name
-    for wl in settings.watchlist.values():
-        assert set(wl.channels) <= set(settings.channel)
+
+
+def test_the_examples_commented_channels_are_valid_once_uncommented(tmp_path: Path) -> None:
+    """Uncommenting the channels and the routes named after "e.g." gives a valid config
+    whose channels read their secrets from the places the comments say."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    start = text.index("#[channel.")
+    end = text.index("# ------", start)  # the watchlists
+    block = re.sub(r"(?m)^#(?=\[channel\.|[a-z_]+ = )", "", text[start:end])
+    text = text[:start] + block + text[end:]
+    text = re.sub(r"(?m)^channels = \[\]  # e\.g\. (\[[^]]*\]).*$", r"channels = \1", text)
+    config = write(tmp_path / "n.toml", text)
+    settings = load(config)
+    assert set(settings.channel) == {"desk", "chat", "morning", "oncall"}
+    assert settings.health.channels == ["oncall"]
+    for name, wl in settings.watchlist.items():
+        assert wl.channels and set(wl.channels) <= set(settings.channel), name
+    sources = {name: ch.model_dump(exclude_defaults=True) for name, ch in settings.channel.items()}
+    assert sources["desk"]["urls_file"] == Path("/etc/newsmon/desk.urls")
+    assert sources["morning"]["urls_env"] == "NEWSMON_MORNING_URLS"
+    assert sources["oncall"]["urls_credential"] == "oncall.urls"
+    assert all("urls" not in s for s in sources.values())  # no secret in the file
 
 
 def _example_lines() -> list[str]:

@@ -98,6 +98,6 @@ def test_daemon_refuses_to_start_on_bad_config(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
-    assert proc.returncode == 1
+    assert proc.returncode == 78  # EX_CONFIG: the unit's RestartPreventExitStatus
     assert f"{bad}:4: feed[0].bogus: unknown key" in proc.stderr
     assert "Traceback" not in proc.stderr

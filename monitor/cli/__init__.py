@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "deliveries": ("deliveries",),
     "demo": ("admin",),
     "feeds": ("feeds", "opml"),
+    "init": ("init",),
     "notify": ("notify",),
     "poll": ("admin",),
     "run": ("admin",),
@@ -56,10 +57,12 @@ SUMMARIES: dict[str, str] = {
 
 
 class Obj:
-    """What the group hands to commands: the config path, loaded on first use."""
+    """What the group hands to commands: the config path, loaded on first use, and
+    where that path came from (``config_from``: --config, NEWSMON_CONFIG, ...)."""
 
-    def __init__(self, config_path: Path) -> None:
+    def __init__(self, config_path: Path, config_from: str = "--config") -> None:
         self.config_path = config_path
+        self.config_from = config_from
         self._settings: Settings | None = None
 
     @property
@@ -108,7 +111,8 @@ class Group(LazyGroup):
     type=click.Path(path_type=Path),
     envvar="NEWSMON_CONFIG",
     default=None,
-    help="Config file or folder of *.toml  [env NEWSMON_CONFIG; default config/newsmon.toml]",
+    help="Config file or folder of *.toml  [env NEWSMON_CONFIG; default "
+    "./config/newsmon.toml if there is one, else /etc/newsmon/newsmon.toml]",
 )
 @click.option(
     "--log-level",
@@ -132,7 +136,19 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
     from monitor.configfiles import default_config_path
 
     setup_logging(log_level)
-    ctx.obj = Obj(config_path or default_config_path())
+    ctx.obj = Obj(config_path or default_config_path(), _config_from(ctx, config_path))
+
+
+def _config_from(ctx: click.Context, config_path: Path | None) -> str:
+    """Which rule chose the config file, for ``config check`` and ``status`` to say."""
+    from monitor.configfiles import SYSTEM_CONFIG, default_config_path
+
+    source = ctx.get_parameter_source("config_path")
+    if config_path is not None and source == click.core.ParameterSource.ENVIRONMENT:
+        return "NEWSMON_CONFIG"
+    if config_path is not None:
+        return "--config"
+    return "default" if default_config_path() == SYSTEM_CONFIG else "./config/newsmon.toml"
 
 
 def _config_first(args: list[str]) -> list[str]:

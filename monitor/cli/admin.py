@@ -10,15 +10,18 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.output import counted, emit, format_option, listing_options
+from monitor.cli.where import config_reason
 from monitor.config import load
-from monitor.errors import FeedsError
+from monitor.errors import ConfigError, FeedsError
 from monitor.store.catalog import catalog
 from monitor.store.db import connect
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
 
-__all__ = ["register"]
+__all__ = ["EX_CONFIG", "register"]
+
+EX_CONFIG = 78  # sysexits.h: `newsmon run` on a bad config; the unit does not restart it
 
 
 @click.command()
@@ -26,7 +29,9 @@ __all__ = ["register"]
 def run(obj: Obj) -> None:
     """Run the daemon: poll feeds on their schedule and deliver alerts until stopped.
 
-    SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the config.
+    SIGTERM or SIGINT stops it cleanly; SIGHUP reloads the config. A config that is
+    not valid (secrets included) exits with 78 (EX_CONFIG), which the unit does not
+    restart: the error stays at the end of `systemctl status newsmon`.
 
     \b
     Example:
@@ -34,7 +39,13 @@ def run(obj: Obj) -> None:
     """
     from monitor.daemon import Daemon
 
-    Daemon(obj.config_path, obj.settings).run()
+    try:
+        daemon = Daemon(obj.config_path, obj.settings)
+    except ConfigError as exc:
+        click.secho(f"error: {exc}", fg="red", err=True)
+        click.echo(f"hint: {exc.hint}", err=True)
+        sys.exit(EX_CONFIG)
+    daemon.run()
 
 
 POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error"]
@@ -139,15 +150,20 @@ def config() -> None:
 def config_check(obj: Obj, fmt: str) -> None:
     """Validate the config; exit 1 with every problem listed, by file, line and key.
 
+    Every channel's secrets are read as the daemon reads them (urls_file, urls_env,
+    urls_credential), and example placeholders (CHANGE-ME, <token>, example.org hosts)
+    are refused. The first line names the file read and why that one: --config,
+    NEWSMON_CONFIG, ./config/newsmon.toml (a checkout) or the default
+    /etc/newsmon/newsmon.toml.
+
     \b
     Example:
         newsmon --config /etc/newsmon/newsmon.toml config check
     """
-    settings = load(obj.config_path)
-    for channel in settings.channel.values():
-        channel.targets()
+    settings = load(obj.config_path, with_secrets=True)
     summary = {
-        "config": str(obj.config_path),
+        "config": str(obj.config_path.resolve()),
+        "config_from": obj.config_from,
         "feeds": len(settings.feed),
         "watchlists": len(settings.watchlist),
         "channels": len(settings.channel),
@@ -156,7 +172,8 @@ def config_check(obj: Obj, fmt: str) -> None:
         click.echo(json.dumps({"ok": True, **summary}))
     else:
         click.echo(
-            f"config OK: {obj.config_path}: {counted(len(settings.feed), 'feed')}, "
+            f"config OK: {obj.config_path} ({config_reason(obj.config_from)}): "
+            f"{counted(len(settings.feed), 'feed')}, "
             f"{counted(len(settings.watchlist), 'watchlist')}, "
             f"{counted(len(settings.channel), 'channel')}"
         )

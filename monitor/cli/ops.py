@@ -13,6 +13,7 @@ from rich.progress import Progress
 
 from monitor.cli.admin import db as db_group
 from monitor.cli.output import format_option, iso
+from monitor.cli.where import config_reason
 from monitor.context import utcnow
 from monitor.retention import PruneReport, prune
 from monitor.status import Limits, Status, ago, check
@@ -82,10 +83,14 @@ def status(
         silent_after or limits.silent_after,
     )
     found = check(settings, utcnow(), limits)
+    config = str(obj.config_path.resolve())
     if fmt == "json":
-        click.echo(json.dumps(_jsonable(found.as_dict()), ensure_ascii=False, indent=2))
+        data = {"config": config, **found.as_dict()}
+        click.echo(json.dumps(_jsonable(data), ensure_ascii=False, indent=2))
     else:
-        click.echo(_readable(found))
+        head, _, rest = _readable(found).partition("\n")
+        where = f"  config     {config} ({config_reason(obj.config_from)})"
+        click.echo("\n".join(part for part in (head, where, rest) if part))
     sys.exit(0 if found.is_ok else ATTENTION)
 
 
