@@ -129,15 +129,14 @@ def test_the_listed_skips_and_exits_are_examples() -> None:
     )
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="examples pipe into jq")
 @pytest.mark.parametrize("name", ["newsmon", *sorted(COMMANDS)])
 def test_every_help_example_runs_as_printed(demo: tuple[Path, str], name: str) -> None:
     folder, _ = demo
     lines = by_command()[name]
     failed = []
     for line in lines:
-        if line in SKIPPED:
-            continue
+        if line in SKIPPED or ("| jq " in line and shutil.which("jq") is None):
+            continue  # the reason is listed; or jq, which some examples pipe into, is missing
         done = run(line, folder)
         if done.returncode not in EXITS.get(line, {0}):
             failed.append(f"{line}\n  exit {done.returncode}: {done.stderr.strip()[-600:]}")
