@@ -293,4 +293,4 @@ def test_query_parser_survives_any_depth(parts: list[str], repeat: int) -> None:
         parse_query(query)
     except QueryError as exc:
         assert 1 <= exc.position <= len(query) + 1
-        assert len(str(exc)) < 400
+        assert len(str(exc)) - len(exc.problem) < 200  # the query itself is cut short
