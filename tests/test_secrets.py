@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import MetaData, select
 
-from conftest import free_port, write_config
+from conftest import free_port, route_only, write_config
 from monitor.cli import cli
 from monitor.demo.server import Receiver, Site
 from monitor.store.db import connect
@@ -138,9 +138,7 @@ def test_path_and_query_tokens_never_appear(db_url: str, site: Site, tmp_path: P
                 for name, url in channels.items()
             ),
         )
-        head, tail = config.read_text().split("[watchlist.ryabkov]")
-        routed = ", ".join(f'"{name}"' for name in channels)
-        config.write_text(f"{head}[watchlist.ryabkov]{tail.replace('[]', f'[{routed}]', 1)}")
+        route_only(config, "ryabkov", list(channels))
         env = {"HTTPS_PROXY": proxy.base, "NO_PROXY": None, "no_proxy": None}
         captured = []
         for args in (
