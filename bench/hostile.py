@@ -5,6 +5,7 @@ and polled once, in a fresh process, with the default limits (max_bytes 5 MB) an
     python bench/hostile.py                 # every case
     python bench/hostile.py --case gzip-bomb
     python bench/hostile.py --case regex-bomb --case regex-bomb-4mb
+    python bench/hostile.py --slow-receiver # a webhook that answers after 12 s
 
 Every case is matched against the watchlist `nato` and against `bomb`, whose regexes
 backtrack exponentially in Python's re (/^Ukraine (a+)+$/ against "Ukraine aaa…a!").
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -30,7 +32,9 @@ from pathlib import Path
 from monitor.app import close_context, open_context, poll_once
 from monitor.config import load
 from monitor.demo.hostile import CASES, PAGE_CASES, Case, item, rss
-from monitor.demo.server import Reply, Site
+from monitor.demo.server import Receiver, Reply, Site
+from monitor.store.db import connect
+from monitor.store.outbox import DeliveryRow, list_deliveries
 
 BASELINE = Case("baseline (a normal feed)", lambda _: Reply(200, rss(item(1) + item(2))), "ok")
 BOMB_QUERIES = ["/^Ukraine (a+)+$/", "/(a|aa)+$/"]
@@ -135,6 +139,80 @@ def child(name: str, *, is_traced: bool) -> dict[str, object]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
+# ------------------------------------------------------------ slow receiver
+SLOW_ALERTS = 3
+
+
+def slow_receiver(delay: float, timeout: str | None) -> dict[str, object]:
+    """A webhook that takes each message at once and answers ``delay`` seconds later, fed
+    by a real daemon (a delivery tick every second, retries after 1-5 s, 5 tries) until
+    the outbox is drained: the copies of each alert that arrive, how long it took, the
+    warning lines in the daemon's log and how many of them say that a delivery run was
+    skipped. ``timeout`` is the channel's (None: the default)."""
+    with Site() as site, Receiver() as hook, tempfile.TemporaryDirectory() as work:
+        hook.delay = delay
+        site.routes["/feed.xml"] = Reply(200, rss("".join(item(n) for n in range(SLOW_ALERTS))))
+        config = Path(work) / "bench.toml"
+        config.write_text(
+            f'[database]\nurl = "sqlite:///{work}/bench.db"\n'
+            '[http]\nallow_networks = ["127.0.0.1/32"]\n'
+            '[delivery]\ninterval = "1s"\nretry_base = "1s"\nretry_max = "5s"\nmax_attempts = 5\n'
+            f'[[feed]]\nname = "case"\nurl = "{site.base}/feed.xml"\nalert_backlog = true\n'
+            f'[channel.slow]\nurls = ["json://{hook.base[7:]}/hook"]\n'
+            + (f'timeout = "{timeout}"\n' if timeout else "")
+            + '[watchlist.nato]\nterms = ["NATO"]\nchannels = ["slow"]\n'
+        )
+        log = Path(work) / "daemon.log"
+        env = {**os.environ, "NEWSMON_CONFIG": str(config)}
+        started = time.monotonic()
+        with log.open("w") as stderr:
+            daemon = subprocess.Popen(
+                [sys.executable, "-m", "monitor", "run"], env=env, stderr=stderr
+            )
+        rows: list[DeliveryRow] = []
+        while not (len(rows) == SLOW_ALERTS and {r.status for r in rows} <= {"sent", "dead"}):
+            time.sleep(0.5)
+            if time.monotonic() - started > 600 or daemon.poll() is not None:
+                break  # reported as it stands
+            if "msg=started" in log.read_text():
+                db = connect(f"sqlite:///{work}/bench.db", is_read_only=True)
+                rows = list_deliveries(db)
+                db.close()
+        seconds = time.monotonic() - started
+        daemon.terminate()
+        daemon.wait(timeout=120)
+        copies = [json.loads(body)["title"] for _, _, body in hook.received]
+        lines = log.read_text().splitlines()
+    return {
+        "case": f"answers after {delay:.0f} s, timeout {timeout or 'default'}",
+        "copies": len(copies),
+        "most_of_one": max((copies.count(t) for t in set(copies)), default=0),
+        "statuses": ",".join(sorted(r.status for r in rows)),
+        "seconds": round(seconds, 1),
+        "warnings": sum(ln.startswith("level=warning") for ln in lines),
+        "of_them_skips": sum(
+            ln.startswith("level=warning") and "maximum number of running" in ln for ln in lines
+        ),
+    }
+
+
+def slow_receivers(delay: float) -> int:
+    """The default channel timeout against apprise's own 4 s, on the same slow webhook."""
+    print(f"{SLOW_ALERTS} alerts to a webhook that answers late, sent by a real daemon")
+    print(
+        f"{'case':36} {'copies':>6} {'most of one':>11} {'s':>6} {'warnings':>8} "
+        f"{'skipped runs':>12}  statuses"
+    )
+    for timeout in (None, "4s"):
+        r = slow_receiver(delay, timeout)
+        print(
+            f"{r['case']:36} {r['copies']:>6} {r['most_of_one']:>11} {r['seconds']:>6} "
+            f"{r['warnings']:>8} {r['of_them_skips']:>12}  {r['statuses']}",
+            flush=True,
+        )
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--case", action="append", help="only this case (repeatable)")
@@ -143,12 +221,20 @@ def main() -> int:
         metavar="CASE",
         help="what feedparser costs on this case's body without newsmon's checks",
     )
+    parser.add_argument(
+        "--slow-receiver",
+        action="store_true",
+        help="copies and time for a webhook that answers late (see --delay), not the cases",
+    )
+    parser.add_argument("--delay", type=float, default=12.0, help="its answer's delay, s")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--traced", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(run_case(args.child, is_traced=args.traced)))
         return 0
+    if args.slow_receiver:
+        return slow_receivers(args.delay)
     if args.feedparser_alone:
         return feedparser_alone(args.feedparser_alone)
     names = args.case or [c.name for c in ALL]

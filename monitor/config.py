@@ -240,6 +240,9 @@ class ChannelSettings(_Table):
     timezone: str = "UTC"
     quiet_hours: str | None = None
     rate_limit: str | None = None
+    # how long to wait for a target to connect and to answer: a receiver slower than
+    # this gets the message again on the retry
+    timeout: Duration = Field(default=30.0, ge=1.0, le=600.0)
 
     @model_validator(mode="after")
     def _check(self) -> ChannelSettings:

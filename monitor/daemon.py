@@ -57,6 +57,21 @@ TICK_SECONDS = 5.0  # how often the database is asked for due feeds (see _tick)
 MAX_DB_BACKOFF = 300.0
 
 
+class _SkippedRun(logging.Filter):
+    """APScheduler warns whenever a job's run is skipped because its previous run still
+    goes on (a slow channel, a long cycle). Each job runs once at a time by design here
+    (``max_instances=1``), so that line is demoted to debug level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances" not in str(record.msg):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+_SKIPPED_RUN = _SkippedRun()
+
+
 def validate(settings: config_mod.Settings) -> None:
     """What the config model cannot check alone: every channel's secrets are readable
     and hold no placeholder (each problem listed, by file, line and channel)."""
@@ -76,9 +91,11 @@ class Daemon:
         self._failures = 0  # polls in a row that failed on the database
         self._retry_at = 0.0
         self._delivering = threading.Lock()
+        self._deliver_again = threading.Event()
         # replaced on reload (HTTP clients, worker processes); closed after their poll
         self._retired: list[httpx.Client | Workers] = []
         self._scheduler = BackgroundScheduler(timezone="UTC")
+        logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUN)
         self._feed: FeedServer | None = None
         self._listen = settings.export.listen  # the feed's address stays until a restart
         self._hard_stop = HardStop(settings.daemon.stop_timeout, kill_all)
@@ -109,7 +126,7 @@ class Daemon:
             self._failures, self._retry_at = 0, 0.0
         is_health_changed = bool(results) and self._check_health([r.feed for r in results])
         if is_health_changed or any(r.alerts for r in results):
-            self._deliver_job()  # send new alerts now rather than at the next delivery tick
+            self._deliver_soon()
 
     def _check_health(self, names: list[str]) -> bool:
         """Judge the feeds just polled; True when a health notice was queued."""
@@ -129,8 +146,24 @@ class Daemon:
         )
 
     def _deliver_job(self) -> None:
-        with self._delivering:
-            self._drain()
+        """Drain the outbox, one drain at a time: a call while one runs (a slow channel)
+        asks it to go round once more and returns at once, so runs never pile up."""
+        self._deliver_again.set()
+        while self._deliver_again.is_set() and self._delivering.acquire(blocking=False):
+            try:
+                self._deliver_again.clear()
+                self._drain()
+            finally:
+                self._delivering.release()
+
+    def _deliver_soon(self) -> None:
+        """Send new alerts now rather than at the next delivery tick, in the delivery
+        job's thread: a slow channel must not hold up polling (nor the watchdog)."""
+        self._deliver_again.set()
+        if self._scheduler.running:
+            self._scheduler.modify_job("deliver", next_run_time=utcnow())
+        else:
+            self._deliver_job()
 
     def _drain(self) -> None:
         ctx = self.ctx

@@ -281,8 +281,9 @@ def _send(
         ids = [c.id for c in claims]
         todo = [u for u in urls if notify.fingerprint(u) not in done]
         failures, last = [], []
+        sending = notify.send_each(todo, message, severity, channel.timeout)
         with _renewing(p, ids):
-            for i, r in enumerate(notify.send_each(todo, message, severity), 1):
+            for i, r in enumerate(sending, 1):
                 outcome = TargetOutcome(r.key, r.target, r.is_ok, r.error)
                 if i < len(todo):  # remembered at once; the last one with the final mark
                     outbox.record_targets(p.db, ids, [outcome], p.clock(), owner=p.owner)

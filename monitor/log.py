@@ -7,7 +7,9 @@ spaces, quotes or line breaks is quoted, so every line parses as logfmt::
     level=warning logger=newsmon.pipeline msg="poll failed" feed=bbc error="fetch: ..."
 
 Stable keys: ``feed`` (feed name), ``url``, ``alert`` (id), ``channel`` (name),
-``error``, ``status``. Secrets registered with ``hide()`` never reach the output.
+``error``, ``status``. Secrets registered with ``hide()`` (feed URLs' tokens) never
+reach the output; those given to ``hidden()`` are masked in what one thread logs while
+the block runs (a channel URL's, while a message goes to it), and nowhere else.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ import json
 import logging
 import re
 import sys
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
-__all__ = ["hide", "setup_logging"]
+__all__ = ["hidden", "hide", "setup_logging"]
 
-# Secret parts of channel URLs seen by this process: a last line of defence, so that a
-# library that logs a request line (urllib3 at debug level) cannot leak a token.
+# Secret parts of feed URLs: never logged by anyone.
 _HIDDEN: set[str] = set()
+# Secret parts of the channel URL this thread is sending to (see hidden()).
+_SCOPED = threading.local()
 _PLACEHOLDER = re.compile(r"%[-#0 +]*\d*(?:\.\d+)?[diouxXeEfFgGcrsa%]")
 _FIRST_KEY = re.compile(r"(?:^|(?<=\s))[A-Za-z_]\w*=")
 _TOKEN = re.compile(r"([A-Za-z_]\w*)=(.*)", re.DOTALL)
@@ -34,8 +39,20 @@ def hide(*secrets: str) -> None:
     _HIDDEN.update(s for s in secrets if len(s) >= 3)
 
 
-def _redact(text: str) -> str:
-    for secret in sorted(_HIDDEN, key=len, reverse=True):
+@contextmanager
+def hidden(*secrets: str) -> Iterator[None]:
+    """Mask these strings in every line this thread logs until the block ends: apprise,
+    requests and urllib3 may put a request's path or query into a message."""
+    outer: tuple[str, ...] = getattr(_SCOPED, "secrets", ())
+    _SCOPED.secrets = outer + tuple(s for s in secrets if len(s) >= 3)
+    try:
+        yield
+    finally:
+        _SCOPED.secrets = outer
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
         text = text.replace(secret, "****")
     return text
 
@@ -93,16 +110,17 @@ class _KeyValueFormatter(logging.Formatter):
         self.with_time = with_time
 
     def format(self, record: logging.LogRecord) -> str:
+        secrets = sorted({*_HIDDEN, *getattr(_SCOPED, "secrets", ())}, key=len, reverse=True)
         text, pairs = fields(record)
         parts = [f"level={record.levelname.lower()}", f"logger={record.name}"]
-        parts.append(f"msg={quote(text)}")
-        parts += [f"{key}={quote(value)}" for key, value in pairs]
+        parts.append(f"msg={quote(_redact(text, secrets))}")  # before quoting escapes a part
+        parts += [f"{key}={quote(_redact(value, secrets))}" for key, value in pairs]
         if record.exc_info:
-            parts.append("traceback=" + quote(self.formatException(record.exc_info)))
+            trace = _redact(self.formatException(record.exc_info), secrets)
+            parts.append("traceback=" + quote(trace))
         if self.with_time:
             parts.insert(0, f"time={self.formatTime(record, '%Y-%m-%dT%H:%M:%S')}")
-        line = " ".join(parts)
-        return _redact(line) if _HIDDEN else line
+        return _redact(" ".join(parts), secrets)
 
 
 def setup_logging(level: str = "info") -> None:
@@ -118,6 +136,8 @@ def setup_logging(level: str = "info") -> None:
         "trafilatura",
         "htmldate",
         "apprise",
+        "requests",
+        "urllib3",  # apprise's requests: its debug lines hold request paths and queries
         "charset_normalizer",
         "courlan",
         "justext",

@@ -1,5 +1,12 @@
 """apprise behind one module: send one message to each target of a channel and report
-each target's own result. Secrets in target URLs never leave this module unmasked."""
+each target's own result. Secrets in target URLs never leave this module unmasked.
+
+A target is shown as apprise prints it in privacy mode, with every path segment masked
+too (apprise prints a webhook's path, an ntfy topic, a form's ``-apikey=`` in clear) and
+only recipient options kept in the query. Free text about a target (apprise's and
+urllib3's log lines, the stored error) has that URL's secret parts replaced: the parts of
+its user, host, path and option values that the masked form does not show.
+"""
 
 from __future__ import annotations
 
@@ -14,19 +21,37 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 import apprise
 
-from monitor.log import hide
+from monitor.log import hidden
 from monitor.render import Message
 
-__all__ = ["TargetResult", "fingerprint", "mask", "redact", "secrets_of", "send", "send_each"]
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "TargetResult",
+    "fingerprint",
+    "mask",
+    "redact",
+    "secrets_of",
+    "send",
+    "send_each",
+]
 
+DEFAULT_TIMEOUT = 30.0  # seconds to connect to and hear back from a target
 # newsmon's severities, as apprise notification types
 _TYPES = {
     "info": apprise.NotifyType.INFO,
     "warning": apprise.NotifyType.WARNING,
     "critical": apprise.NotifyType.FAILURE,
 }
-_SPLIT = re.compile(r"[/:@?&=#,;%]+")
 _SHOWN_OPTIONS = {"to", "cc", "bcc", "from", "mode"}
+# an apprise URL in pieces; "#" belongs to the path (Matrix rooms, Slack channels)
+_PIECES = re.compile(
+    r"(?P<scheme>[^:/?]*)://(?:(?P<userinfo>[^@/?#]*)@)?(?P<host>[^/?#]*)"
+    r"(?P<path>[^?]*)(?:\?(?P<query>.*))?",
+    re.DOTALL,
+)
+# the shown form's parts, cut finely (``desk``) and coarsely (``desk@example.org``, ``#osint``)
+_COMPONENTS = (re.compile(r"[/:@?&=#]+"), re.compile(r"[/:?&=]+"))
+_PLAIN_ARG_TYPES = ("bool", "choice", "int", "float")  # option values that hold no secret
 
 
 @dataclass(frozen=True)
@@ -42,62 +67,106 @@ def fingerprint(url: str) -> str:
     return hashlib.sha256(url.encode()).hexdigest()[:16]
 
 
-def _server(url: str) -> Any:
-    """A fresh apprise plugin object: a kept one may hold a connection the server closed."""
-    return apprise.Apprise.instantiate(url, suppress_exceptions=True)
+def _server(url: str, timeout: float | None = None) -> Any:
+    """A fresh apprise plugin object: a kept one may hold a connection the server closed.
+    ``timeout`` sets apprise's connect and read timeouts (its ``cto`` and ``rto`` URL
+    options, which win when the URL has them)."""
+    with hidden(*_pieces(url)):
+        found = apprise.plugins.url_to_dict(url)
+        if found is None:
+            return None
+        if timeout is not None:
+            found.setdefault("cto", timeout)
+            found.setdefault("rto", timeout)
+        return apprise.Apprise.instantiate(found, suppress_exceptions=True)
 
 
 @lru_cache(maxsize=256)
-def _private(url: str) -> str:
-    """apprise's privacy-mode URL, query and all."""
+def _private(url: str) -> tuple[str, frozenset[str]]:
+    """apprise's privacy-mode URL, query and all, and the names of the plugin's options
+    whose values are plain (yes/no, a choice, a number)."""
     server = _server(url)
     if server is None:
-        return url.split("://", 1)[0] + "://****"
-    return str(server.url(privacy=True))
+        return url.split("://", 1)[0] + "://****", frozenset()
+    args: dict[str, Any] = getattr(server, "template_args", {})
+    plain = {k for k, v in args.items() if str(v.get("type", "")).startswith(_PLAIN_ARG_TYPES)}
+    return str(server.url(privacy=True)), frozenset(plain)
 
 
+def _segment(part: str) -> str:
+    """A path segment as shown: a room or channel alias and a mail address stay."""
+    return part if not part or unquote(part).startswith("#") or "@" in unquote(part) else "****"
+
+
+@lru_cache(maxsize=256)
 def mask(url: str) -> str:
-    """The URL as apprise prints it in privacy mode, without apprise's own query options
-    (recipients stay), or just its scheme when apprise does not know it."""
-    shown = urlsplit(_private(url))
+    """The URL as apprise prints it in privacy mode, every path segment masked, and
+    without apprise's own query options (recipients stay); just its scheme when apprise
+    does not know it."""
+    shown = urlsplit(_private(url)[0])
+    path = "/".join(_segment(p) for p in shown.path.split("/"))
     kept = [(k, v) for k, v in parse_qsl(shown.query) if k in _SHOWN_OPTIONS]
-    return urlunsplit(shown._replace(query=urlencode(kept, safe="@,*")))
+    return urlunsplit(shown._replace(path=path, query=urlencode(kept, safe="@,*"), fragment=""))
+
+
+def _pieces(url: str, plain: frozenset[str] = frozenset()) -> list[str]:
+    """Every part of ``url`` that may hold a secret: user, password, host and port parts,
+    path segments, and the values of query options not named in ``plain``."""
+    m = _PIECES.match(url.strip())
+    if m is None:
+        return [url]
+    found = (m["userinfo"] or "").split(":") + m["host"].split(":") + m["path"].split("/")
+    for pair in (m["query"] or "").split("&"):
+        key, _, value = pair.partition("=")
+        if unquote(key) not in plain:
+            found.append(value)
+    return [p for p in found if len(p) >= 3]
 
 
 @lru_cache(maxsize=256)
 def secrets_of(url: str) -> tuple[str, ...]:
-    """The parts of ``url`` that apprise hides in privacy mode, longest first."""
-    public = set(_SPLIT.split(unquote(_private(url))))
-    found = {p for p in _SPLIT.split(unquote(url)) if len(p) >= 3} - public
-    found |= {quote(p, safe="") for p in found}  # as they may appear in a request line
-    return tuple(sorted(found, key=len, reverse=True))
+    """The parts of ``url`` its masked form does not show, longest first, as written,
+    decoded and encoded (as they may appear in a request line)."""
+    plain = _private(url)[1]
+    shown = mask(url)
+    public = {p for c in _COMPONENTS for form in (shown, unquote(shown)) for p in c.split(form)}
+    found = {p for part in _pieces(url, plain) for p in (part, unquote(part))} - public
+    found |= {quote(p, safe="") for p in found}
+    return tuple(sorted((p for p in found if len(p) >= 3), key=len, reverse=True))
 
 
 def redact(text: str, urls: Iterable[str]) -> str:
-    """Replace every secret-looking part of ``urls`` that occurs in ``text``."""
+    """``text`` (about these targets) with every secret part of ``urls`` masked."""
     for url in urls:
         for part in secrets_of(url):
             text = text.replace(part, "****")
     return text
 
 
-def send(urls: list[str], message: Message, severity: str = "info") -> list[TargetResult]:
+def send(
+    urls: list[str], message: Message, severity: str = "info", timeout: float = DEFAULT_TIMEOUT
+) -> list[TargetResult]:
     """Send to every target in turn; each result stands alone."""
-    return list(send_each(urls, message, severity))
+    return list(send_each(urls, message, severity, timeout))
 
 
 def send_each(
-    urls: Iterable[str], message: Message, severity: str = "info"
+    urls: Iterable[str],
+    message: Message,
+    severity: str = "info",
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Iterator[TargetResult]:
-    """Like ``send``, one result at a time, so the caller can record each before the next."""
+    """Like ``send``, one result at a time, so the caller can record each before the next.
+    ``timeout``: seconds to connect to a target and to wait for its answer."""
     for url in urls:
-        yield _send_one(url, message, severity)
+        with hidden(*secrets_of(url)):  # what apprise, requests and urllib3 log meanwhile
+            result = _send_one(url, message, severity, timeout)
+        yield result
 
 
-def _send_one(url: str, message: Message, severity: str) -> TargetResult:
-    hide(*secrets_of(url))
+def _send_one(url: str, message: Message, severity: str, timeout: float) -> TargetResult:
     shown, key = mask(url), fingerprint(url)
-    server = _server(url)
+    server = _server(url, timeout)
     if server is None:
         error = "apprise does not understand this URL; check its scheme"
         return TargetResult(key, shown, False, error)
@@ -119,5 +188,5 @@ def _send_one(url: str, message: Message, severity: str) -> TargetResult:
     if is_ok:
         return TargetResult(key, shown, True)
     lines = [ln.split(" - ", 2)[-1] for ln in str(log).splitlines()] + [extra]
-    detail = " ".join(" ".join(lines).split())[-500:] or "the service refused the message"
-    return TargetResult(key, shown, False, redact(detail, [url]))
+    detail = redact(" ".join(" ".join(lines).split()), [url])  # masked, then cut
+    return TargetResult(key, shown, False, detail[-500:] or "the service refused the message")

@@ -216,3 +216,11 @@ def write_config(
         lines.append(f"[watchlist.{name}]\nterms = [{t}]\nchannels = [{c}]\n{options}\n")
     path.write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
     return path
+
+
+def route_only(config: Path, watchlist: str, channels: list[str]) -> None:
+    """In a config written with no channels, send only ``watchlist``'s alerts, to these."""
+    head, tail = config.read_text(encoding="utf-8").split(f"[watchlist.{watchlist}]")
+    routed = ", ".join(f'"{name}"' for name in channels)
+    tail = tail.replace("channels = []", f"channels = [{routed}]", 1)
+    config.write_text(f"{head}[watchlist.{watchlist}]{tail}", encoding="utf-8")

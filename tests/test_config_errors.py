@@ -64,6 +64,12 @@ CASES = {
         "unknown channel 'pager'",
     ),
     "duplicate-feed": (FEED + FEED, 5, "feed[1].name", "already feed[0]"),
+    "channel-timeout": (
+        '[channel.desk]\nurls = ["json://x"]\ntimeout = "0.5s"\n',
+        3,
+        "channel.desk.timeout",
+        "greater than or equal to 1",
+    ),
     "duplicate-channel": (
         '[channel.desk]\nurls = ["json://a"]\n[channel.desk]\nurls = ["json://b"]\n',
         None,

@@ -46,7 +46,7 @@ def test_list_filters_and_retry_brings_dead_deliveries_back(
             assert dead["attempts"] == 1 and "410" in dead["last_error"]
             assert dead["targets"] == [
                 {
-                    "target": f"json://bot:****@{broken.base[7:]}/hook",
+                    "target": f"json://bot:****@{broken.base[7:]}/****",
                     "ok": False,
                     "error": dead["targets"][0]["error"],
                 }

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from click.testing import CliRunner
 from conftest import ALLOW_LOCAL, hook_url
 from monitor.cli import cli
 from monitor.demo.server import Receiver, Reply, Site
-from monitor.log import _KeyValueFormatter, fields, hide
+from monitor.log import _KeyValueFormatter, fields, hidden, hide
 
 PAIR = re.compile(r'([A-Za-z_]\w*)=("(?:[^"\\]|\\.)*"|[^\s"]+)')
 
@@ -93,6 +94,22 @@ def test_tracebacks_stay_on_the_line_and_secrets_are_hidden() -> None:
     parsed = parse(line)
     assert "hunter2-token" not in line and parsed["target"] == "json://u:****@h"
     assert "boom\nsecond line" in parsed["traceback"] and parsed["time"]
+
+
+def test_secrets_of_a_send_are_hidden_in_that_thread_during_it_only() -> None:
+    """A channel URL's parts are masked in what is logged while a message goes to it
+    (a library's request line), not in other threads' lines nor later ones."""
+    formatter = _KeyValueFormatter(with_time=False)
+    line = 'msg="POST /hooks/Tok3n-42 HTTP/1.1" host=hooks.example.org'
+    rec = record("%s", line)
+    seen: list[str] = []
+    with hidden("Tok3n-42", "hooks"):
+        masked = formatter.format(rec)
+        other = threading.Thread(target=lambda: seen.append(formatter.format(rec)))
+        other.start()
+        other.join()
+    assert "Tok3n-42" not in masked and "/****/****" in masked
+    assert "Tok3n-42" in seen[0] and "Tok3n-42" in formatter.format(rec)
 
 
 def test_a_real_poll_logs_stable_keys_and_no_secrets(

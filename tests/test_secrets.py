@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import MetaData, select
 
-from conftest import write_config
+from conftest import free_port, route_only, write_config
 from monitor.cli import cli
 from monitor.demo.server import Receiver, Site
 from monitor.store.db import connect
@@ -95,4 +95,78 @@ def test_secrets_never_appear_in_logs_output_or_the_database(
     assert "bot:****@127.0.0.1:9" in everything and "json://bot:****@" in everything
     assert len(hook.received) > 0 and len(refusing.received) == 0
     for secret in SECRETS:
+        assert secret not in everything, secret
+
+
+# tokens in the path or the query of a channel URL, which apprise's privacy mode shows
+PATH_SECRETS = {
+    "discord": "DiscordT0ken-4f2a9c",
+    "webhook": "WebhookT0ken-7d1e0b",
+    "slack": "SlackT0ken9x8c7v6b5n4m3q",
+    "json": "JsonHookT0ken-5e6f",
+    "form": "FormApiKey-0b1c2d",
+    "ntfy": "NtfyTopicSecret83",
+    "odd": "OddT0ken-a1b2c3",
+}
+
+
+def test_path_and_query_tokens_never_appear(db_url: str, site: Site, tmp_path: Path) -> None:
+    """Chat webhooks, a JSON hook, a form with ?-apikey=, an ntfy topic: every target
+    fails against a local server (500, a refused port, a timeout, an HTTPS proxy that
+    refuses the tunnel), at debug level, and no token shows anywhere."""
+    s = PATH_SECRETS
+    with Receiver() as failing, Receiver() as slow, Receiver() as proxy:
+        failing.status, proxy.status, slow.delay = 500, 502, 3.0
+        refused = f"127.0.0.1:{free_port()}"
+        channels = {
+            "discord": f"discord://4815162342/{s['discord']}",
+            "webhook": f"https://discord.com/api/webhooks/4815162342/{s['webhook']}",
+            "slack": f"slack://T1JJ3T3L2/B1BRTD4JD/{s['slack']}",
+            "json": f"json://{failing.base[7:]}/hooks/{s['json']}",
+            "form": f"form://{refused}/in?-apikey={s['form']}&mode=x",
+            "ntfy": f"ntfy://{slow.base[7:]}/{s['ntfy']}",
+            # apprise does not understand it: its words must not be masked elsewhere
+            "odd": f"https://{site.base[7:]}/feeds/{s['odd']}",
+        }
+        config = write_config(
+            tmp_path / "n.toml",
+            db_url,
+            site,
+            {},
+            extra="".join(
+                f'\n[channel.{name}]\nurls = ["{url}"]\ntimeout = "1s"\n'
+                for name, url in channels.items()
+            ),
+        )
+        route_only(config, "ryabkov", list(channels))
+        env = {"HTTPS_PROXY": proxy.base, "NO_PROXY": None, "no_proxy": None}
+        captured = []
+        for args in (
+            ["notify", "test", "odd"],
+            ["poll", "--once"],
+            ["deliveries", "list"],
+            ["deliveries", "list", "--format", "json"],
+            ["deliveries", "list", "--format", "csv"],
+            *(["notify", "test", name, "--format", "json"] for name in channels),
+        ):
+            code, out = newsmon(config, env, *args)  # type: ignore[arg-type]
+            captured.append(f"$ newsmon {' '.join(args)} -> {code}\n{out}")
+        everything = "\n".join(captured) + dump(db_url)
+    # every target was tried, and failed
+    assert sorted(set(proxy.tunnels)) == ["discord.com:443", "hooks.slack.com:443"]
+    assert len(slow.received) >= 3 and not failing.received
+    for name in channels:
+        assert f"$ newsmon notify test {name} --format json -> 1" in everything
+    assert "error=500" in everything and "1 of 1 target(s) failed" in everything
+    for shown in (
+        "discord://4...2/****/",
+        "slack://T...2/****/****/",
+        f"json://{failing.base[7:]}/****/****",
+        f"form://{refused}/****",
+        f"ntfy://{slow.base[7:]}/****",
+    ):
+        assert shown in everything, shown
+    # unrelated words stay readable after apprise refused a URL made of them
+    assert f"url={site.base}/articles/ryabkov-ru.html" in everything
+    for secret in PATH_SECRETS.values():
         assert secret not in everything, secret

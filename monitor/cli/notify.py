@@ -50,7 +50,7 @@ def notify_test(obj: Obj, channel: str, fmt: str) -> None:
         body=f"This is a test from newsmon for channel {channel}. If you can read it, it works.",
         format=fmt_body,
     )
-    results = send(cfg.targets(), message)
+    results = send(cfg.targets(), message, timeout=cfg.timeout)
     if fmt == "json":
         rows = [{"target": r.target, "ok": r.is_ok, "error": r.error} for r in results]
         click.echo(json.dumps({"channel": channel, "results": rows}, indent=2))

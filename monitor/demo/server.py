@@ -142,12 +142,17 @@ class _SiteHandler(_Quiet):
 
 class Receiver(_Server):
     """Records every POST (path, headers, body), as a chat webhook endpoint would.
-    ``status`` sets the answer, so a test can make it refuse."""
+    ``status`` sets the answer, so a test can make it refuse; ``delay`` makes it answer
+    that many seconds after it recorded the message, like a slow service that still
+    accepts what the client gave up waiting for. As an HTTPS proxy it records each
+    tunnel asked for (``tunnels``) and refuses it with ``status``."""
 
     def __init__(self) -> None:
         super().__init__(_ReceiverHandler)
         self.received: list[tuple[str, dict[str, str], bytes]] = []
+        self.tunnels: list[str] = []
         self.status = 200
+        self.delay = 0.0
         self.lock = threading.Lock()
 
 
@@ -159,7 +164,20 @@ class _ReceiverHandler(_Quiet):
         if status < 300:
             with receiver.lock:
                 receiver.received.append((self.path, dict(self.headers.items()), body))
-        self.send_response(status)
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"ok")
+        time.sleep(receiver.delay)
+        self._answer(status)
+
+    def do_CONNECT(self) -> None:  # noqa: N802
+        receiver: Receiver = self.server.owner  # type: ignore[attr-defined]
+        with receiver.lock:
+            receiver.tunnels.append(self.path)
+        self._answer(receiver.status)
+
+    def _answer(self, status: int) -> None:
+        try:
+            self.send_response(status)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client stopped waiting
