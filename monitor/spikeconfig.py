@@ -9,6 +9,7 @@ leaves it out, ``spike = true`` watches it even when ``[spikes]`` is off, and
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -17,7 +18,8 @@ from monitor.units import parse_duration
 
 __all__ = ["SpikeOverride", "SpikeRule", "SpikesSettings", "rule_for"]
 
-_Duration = Annotated[float, BeforeValidator(parse_duration)]
+# a spike window or baseline: at most a year
+_Duration = Annotated[float, BeforeValidator(partial(parse_duration, high=365 * 86400.0))]
 
 
 class _Table(BaseModel):
@@ -47,16 +49,16 @@ def _check(window: float, baseline: float) -> None:
 class SpikeOverride(_Table):
     window: _Duration | None = None
     baseline: _Duration | None = None
-    factor: float | None = Field(default=None, ge=1.0)
-    min_count: int | None = Field(default=None, ge=1)
+    factor: float | None = Field(default=None, ge=1.0, le=1000.0)
+    min_count: int | None = Field(default=None, ge=1, le=1_000_000)
 
 
 class SpikesSettings(_Table):
     enabled: bool = False
     window: _Duration = 3600.0
     baseline: _Duration = 7 * 86400.0
-    factor: float = Field(default=3.0, ge=1.0)
-    min_count: int = Field(default=5, ge=1)
+    factor: float = Field(default=3.0, ge=1.0, le=1000.0)
+    min_count: int = Field(default=5, ge=1, le=1_000_000)
 
     @model_validator(mode="after")
     def _lengths(self) -> SpikesSettings:
