@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.output import emit, format_option, listing_options
+from monitor.cli.params import TEXT
 from monitor.config import load
 from monitor.errors import FeedsError
 from monitor.store.catalog import catalog
@@ -41,7 +42,7 @@ POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error"]
 
 @click.command()
 @click.option("--once", is_flag=True, required=True, help="Poll once and exit (required).")
-@click.option("--feed", "feeds", multiple=True, help="Only this feed (repeatable).")
+@click.option("--feed", "feeds", type=TEXT, multiple=True, help="Only this feed (repeatable).")
 @listing_options(POLL_FIELDS)
 @click.pass_obj
 def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[str] | None) -> None:
