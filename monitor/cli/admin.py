@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.cli.output import emit, format_option, listing_options
+from monitor.cli.output import emit, format_option, iso, listing_options
 from monitor.cli.params import TEXT
 from monitor.config import load
 from monitor.errors import FeedsError
@@ -16,6 +16,7 @@ from monitor.store.catalog import catalog
 from monitor.store.db import connect
 
 if TYPE_CHECKING:
+    from monitor.app import CycleReport
     from monitor.cli import Obj
 
 __all__ = ["register"]
@@ -37,7 +38,7 @@ def run(obj: Obj) -> None:
     Daemon(obj.config_path, obj.settings).run()
 
 
-POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error"]
+POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error", "polled_by", "lease_until"]
 
 
 @click.command()
@@ -47,6 +48,10 @@ POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error"]
 @click.pass_obj
 def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[str] | None) -> None:
     """Poll every feed once, whatever its schedule, deliver alerts, and exit.
+
+    A feed another instance holds under a lease (polling it now, or died before its
+    lease expired) is skipped: stderr says which, by whom and until when, and the
+    listing has a row for it with status "skipped", polled_by and lease_until.
 
     \b
     Example:
@@ -66,18 +71,8 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
         report = poll_once(ctx, list(feeds) or None)
     finally:
         close_context(ctx)
-    rows = [
-        {
-            "feed": r.feed,
-            "status": r.status,
-            "new": r.new_entries,
-            "backlog": r.backlog,
-            "alerts": len(r.alerts),
-            "error": r.error,
-        }
-        for r in report.feeds
-    ]
-    emit(rows, fmt, POLL_FIELDS, "poll", fields=fields)
+    rows = _poll_rows(report)
+    emit(rows, fmt, POLL_FIELDS[:6], "poll", fields=fields)
     if fmt == "table":
         d = report.deliveries
         click.echo(
@@ -88,6 +83,43 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
             click.echo(
                 f"feed health: {change.feed} is now {change.state} (notice {change.notice_id})"
             )
+
+
+def _poll_rows(report: CycleReport) -> list[dict[str, Any]]:
+    """A row per feed polled, and per feed skipped (said on stderr too)."""
+    rows = [
+        {
+            "feed": r.feed,
+            "status": r.status,
+            "new": r.new_entries,
+            "backlog": r.backlog,
+            "alerts": len(r.alerts),
+            "error": r.error,
+            "polled_by": None,
+            "lease_until": None,
+        }
+        for r in report.feeds
+    ]
+    for lease in report.skipped:
+        until = iso(lease.until)
+        click.echo(
+            f"skipped feed {lease.feed}: leased by {lease.owner} until {until} (another "
+            "instance polls it, or died and its lease has not expired yet)",
+            err=True,
+        )
+        rows.append(
+            {
+                "feed": lease.feed,
+                "status": "skipped",
+                "new": 0,
+                "backlog": 0,
+                "alerts": 0,
+                "error": None,
+                "polled_by": lease.owner,
+                "lease_until": until,
+            }
+        )
+    return rows
 
 
 @click.command()
