@@ -69,7 +69,7 @@ class When(click.ParamType):  # type: ignore[type-arg]  # generic only in newer 
             return value
         text = TEXT.convert(value, param, ctx).strip()
         if m := re.fullmatch(r"(\d+)\s*([mhdw])", text):
-            seconds = int(m.group(1)) * _AGO[m.group(2)]
+            seconds = float(m.group(1)) * _AGO[m.group(2)]  # float: any length of digits
             if seconds > MAX_SPAN:
                 self.fail(
                     f"{shown(text)} reaches too far back; give at most "
@@ -126,10 +126,10 @@ class Count(click.IntRange):
             number = value
         else:
             text = TEXT.convert(value, param, ctx)
-            try:
-                number = int(text.strip())
-            except ValueError:
+            if not re.fullmatch(r"\s*[+-]?\d+\s*", text):
                 self.fail(f"{shown(text)} is not a whole number; {self.what}", param, ctx)
+            digits = text.strip().lstrip("+")
+            number = int(digits) if len(digits) < 40 else self.max + 1  # type: ignore[operator]
         if not self.min <= number <= self.max:  # type: ignore[operator]
             self.fail(f"{shown(str(value))} is out of range; {self.what}", param, ctx)
         return number
