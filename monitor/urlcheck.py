@@ -39,7 +39,10 @@ def url_problem(url: str) -> str | None:
         return f"{shown}: the port is not a number from 1 to 65535"
     if not host:
         return f"{shown} has no host"
-    if "[" in parts.netloc:
+    hostport = parts.netloc.rpartition("@")[2]
+    if "[" in hostport or "]" in hostport:
+        if not re.fullmatch(r"\[[^\[\]]+\](:\d*)?", hostport):
+            return f"{shown}: {hostport!r} is not a host in brackets, such as [2001:db8::1]"
         try:
             ipaddress.IPv6Address(host)
         except ValueError:

@@ -339,7 +339,7 @@ def test_the_cli_answers_any_argument_without_a_traceback(
     assert result.exit_code in (0, 1, 2), result.exc_info
     assert "Traceback" not in result.output
     if result.exit_code:
-        assert result.stderr.lower().startswith(("error", "usage"))
+        assert result.stderr.lstrip().lower().startswith(("error", "usage"))
 
 
 HOST_TOKENS = ["a", "0", "0x7f", "127", "1", "99999", ".", "..", "-", "_", "xn--", "xn--zz",
@@ -354,6 +354,7 @@ HOST_TOKENS = ["a", "0", "0x7f", "127", "1", "99999", ".", "..", "-", "_", "xn--
 @example("http://0x7f.1/")
 @example("http://[::1")
 @example("http://xn--zz/")
+@example("http://][::")
 def test_url_problem_on_any_text(text: str) -> None:
     url = text if text.startswith("http") else "http://" + text
     problem = url_problem(url)
