@@ -21,6 +21,7 @@ from monitor.secrets import in_url
 from monitor.spikes import check_spikes
 from monitor.store.db import connect
 from monitor.store.feeds import sync_feeds
+from monitor.store.leases import Lease, held_elsewhere
 from monitor.workers import Workers
 
 __all__ = ["CycleReport", "close_context", "hide_feed_secrets", "open_context", "poll_once"]
@@ -64,12 +65,20 @@ class CycleReport:
     feeds: list[FeedResult]
     deliveries: DrainResult
     health: list[Change] = field(default_factory=list)  # feeds whose health changed
+    skipped: list[Lease] = field(default_factory=list)  # held by another instance
 
 
 def poll_once(ctx: Context, names: Sequence[str] | None = None) -> CycleReport:
     """Every feed (or the named ones) once, whatever their schedule, their health, then
     the outbox."""
     results = run_cycle(ctx, names=names, is_forced=True)
+    polled = {r.feed for r in results}
+    skipped = [
+        lease
+        for lease in held_elsewhere(ctx.db, ctx.owner, ctx.clock(), names)
+        if lease.feed not in polled
+    ]
     changes = check_feeds(ctx.db, ctx.settings, ctx.clock(), [r.feed for r in results])
     check_spikes(ctx, results)
-    return CycleReport(results, drain(ctx.db, ctx.settings, ctx.clock(), owner=ctx.owner), changes)
+    drained = drain(ctx.db, ctx.settings, ctx.clock(), owner=ctx.owner)
+    return CycleReport(results, drained, changes, skipped)

@@ -22,6 +22,7 @@ from monitor.fetch import fetch, make_client
 from monitor.parse import parse_feed
 from monitor.store.catalog import CatalogFeed, NewFeed
 from monitor.translit import to_latin
+from monitor.urlcheck import url_problem
 from monitor.urls import url_key
 
 __all__ = [
@@ -53,17 +54,11 @@ class Plan:
 
 
 def check_url(url: str) -> str:
+    """``url`` stripped, if the fetcher can fetch it (monitor.netguard.url_problem)."""
     url = url.strip()
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        host = None
-    if parts.scheme.lower() not in ("http", "https") or not host or re.search(r"\s", url):
-        raise FeedsError(
-            f"{url[:200]!r} is not an http(s) URL",
-            "give the feed's full address, e.g. https://example.org/rss.xml",
-        )
+    problem = url_problem(url)
+    if problem is not None:
+        raise FeedsError(problem, "give the feed's full address, e.g. https://example.org/rss.xml")
     return url
 
 

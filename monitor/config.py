@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -51,6 +51,7 @@ from monitor.units import (
     parse_quiet_hours,
     parse_rate,
 )
+from monitor.urlcheck import url_problem
 
 __all__ = [
     "CHECKOUT_CONFIG",
@@ -83,8 +84,20 @@ __all__ = [
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
 OptionalDuration = Annotated[float | None, BeforeValidator(parse_optional_duration)]
+_HOUR, _DAY = 3600.0, 86400.0
+
+
+def _upto(high: float) -> BeforeValidator:
+    """A duration of at most ``high`` seconds: a longer one is refused by `config check`
+    (3000000d would overflow the clock at the first poll)."""
+    return BeforeValidator(partial(parse_duration, high=high))
+
+
+UpToHour = Annotated[float, _upto(_HOUR)]
+UpToDay = Annotated[float, _upto(_DAY)]
+UpToMonth = Annotated[float, _upto(30 * _DAY)]
+UpToYear = Annotated[float, _upto(365 * _DAY)]
 
 
 class _Table(BaseModel):
@@ -92,8 +105,9 @@ class _Table(BaseModel):
 
 
 def _http_url(value: str) -> str:
-    if not re.match(r"^https?://[^/\s]+", value):
-        raise ValueError(f"expected an http:// or https:// URL, not {value!r}")
+    problem = url_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
     return value
 
 
@@ -103,20 +117,20 @@ class DatabaseSettings(_Table):
 
 class HttpSettings(_Table):
     user_agent: str = "newsmon/0.1 (news monitor; +https://github.com/newsmon/newsmon)"
-    timeout: Duration = 20.0
-    connect_timeout: Duration = 10.0
-    max_bytes: int = Field(default=5_000_000, ge=10_000)
+    timeout: UpToHour = 20.0
+    connect_timeout: UpToHour = 10.0
+    max_bytes: int = Field(default=5_000_000, ge=10_000, le=1_000_000_000)
     max_redirects: int = Field(default=5, ge=0, le=20)
     concurrency: int = Field(default=4, ge=1, le=64)
     per_host: int = Field(default=2, ge=1, le=1000)
-    deadline: Duration = 60.0
+    deadline: UpToHour = 60.0
     allow_networks: list[IPvAnyNetwork] = []
 
 
 class DefaultsSettings(_Table):
-    interval: Duration = 600.0
-    min_interval: Duration = 120.0
-    max_interval: Duration = 3600.0
+    interval: UpToMonth = 600.0
+    min_interval: UpToMonth = 120.0
+    max_interval: UpToMonth = 3600.0
     adapt: bool = True
     alert_backlog: bool = False
     fetch_articles: bool = True
@@ -130,17 +144,17 @@ class DefaultsSettings(_Table):
 
 
 class DeliverySettings(_Table):
-    interval: Duration = 15.0
-    retry_base: Duration = 60.0
-    retry_max: Duration = 6 * 3600.0
-    max_attempts: int = Field(default=12, ge=1)
-    max_age: Duration = 3 * 86400.0
-    lease: Duration = 300.0
+    interval: UpToDay = 15.0
+    retry_base: UpToMonth = 60.0
+    retry_max: UpToMonth = 6 * 3600.0
+    max_attempts: int = Field(default=12, ge=1, le=1000)
+    max_age: UpToYear = 3 * 86400.0
+    lease: UpToDay = 300.0
 
 
 class DaemonSettings(_Table):
-    stuck_after: Duration = 300.0
-    stop_timeout: Duration = 80.0  # then exit hard: below systemd's TimeoutStopSec=90s
+    stuck_after: UpToDay = 300.0
+    stop_timeout: UpToDay = 80.0  # then exit hard: below systemd's TimeoutStopSec=90s
 
 
 def _cores() -> int:
@@ -149,14 +163,14 @@ def _cores() -> int:
 
 class ScaleSettings(_Table):
     workers: int = Field(default_factory=_cores, ge=0, le=256)
-    worker_timeout: Duration = 60.0
-    match_timeout: Duration = 2.0  # matching one article against every watchlist
-    lease: Duration = Field(default=60.0, ge=1.0)
+    worker_timeout: UpToDay = 60.0
+    match_timeout: UpToDay = 2.0  # matching one article against every watchlist
+    lease: UpToDay = Field(default=60.0, ge=1.0)
 
 
 class StoriesSettings(_Table):
     group: bool = True
-    window: Duration = 3 * 86400.0
+    window: UpToYear = 3 * 86400.0
     corrections: bool = False
 
 
@@ -164,10 +178,10 @@ class HealthSettings(_Table):
     """When a feed is unwell enough to tell the ops channels (see monitor/health.py)."""
 
     channels: list[str] = []
-    failures: int = Field(default=5, ge=1)
-    failing_for: Duration = 12 * 3600.0
-    silence_factor: float = Field(default=10.0, ge=0)
-    silence_floor: Duration = 86400.0
+    failures: int = Field(default=5, ge=1, le=1000)
+    failing_for: UpToYear = 12 * 3600.0
+    silence_factor: float = Field(default=10.0, ge=0, le=1000)
+    silence_floor: UpToYear = 86400.0
 
 
 class MetricsSettings(_Table):
@@ -218,7 +232,7 @@ class ExportSettings(_Table):
 class FeedSettings(_Table):
     name: str = Field(pattern=_NAME)
     url: Annotated[str, BeforeValidator(str)]
-    interval: Duration | None = None
+    interval: UpToMonth | None = None
     alert_backlog: bool | None = None
     fetch_articles: bool | None = None
     adapt: bool | None = None
@@ -242,7 +256,7 @@ class ChannelSettings(_Table):
     rate_limit: str | None = None
     # how long to wait for a target to connect and to answer: a receiver slower than
     # this gets the message again on the retry
-    timeout: Duration = Field(default=30.0, ge=1.0, le=600.0)
+    timeout: UpToHour = Field(default=30.0, ge=1.0, le=600.0)
 
     @model_validator(mode="after")
     def _check(self) -> ChannelSettings:

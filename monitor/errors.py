@@ -2,7 +2,8 @@
 
     NewsmonError
     ├── ConfigError          config file missing, unreadable or invalid
-    ├── DatabaseError        database misconfigured, migration failed
+    ├── DatabaseError        database misconfigured, unreadable, migration failed (names
+    │   │                    the SQLite file or PostgreSQL server: monitor/store/dberrors.py)
     │   └── UnavailableError the database did not answer: down, locked or full (retried)
     ├── FetchError           a feed or page could not be fetched
     │   ├── TooLargeError    the body went over the size cap
@@ -73,11 +74,11 @@ class ConfigError(NewsmonError):
 
 class DatabaseError(NewsmonError):
     stage = "database"
-    default_hint = "check [database] url and that the server is up, then `newsmon db upgrade`"
+    default_hint = "check [database] url; `newsmon status` says whether the database answers"
 
 
 class UnavailableError(DatabaseError):
-    default_hint = "newsmon retries; check that the database server is up"
+    default_hint = "newsmon retries; `newsmon status` says whether the database answers"
 
 
 class FetchError(NewsmonError):

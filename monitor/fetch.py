@@ -133,6 +133,10 @@ def fetch(
         raise FetchError(f"the body of {_safe(url)} is not valid compressed data") from None
     except httpx.HTTPError as exc:
         raise FetchError(f"{type(exc).__name__} fetching {_safe(url)}: {_reason(exc)}") from None
+    except (httpx.InvalidURL, UnicodeError) as exc:  # a bad host or port; IDNA errors
+        raise FetchError(
+            f"invalid URL {_safe(url)}: {_reason(exc)}", "check the URL; `newsmon config check`"
+        ) from None
 
 
 def _fetched(response: httpx.Response, body: bytes, *, is_modified: bool = True) -> Fetched:

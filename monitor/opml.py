@@ -17,6 +17,7 @@ from email.utils import format_datetime
 from xml.parsers import expat
 
 from monitor.errors import OpmlError
+from monitor.urlcheck import url_problem
 from monitor.xmlsafety import entity_problem
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "OpmlFeed", "OpmlList", "read_opml", "write_opml"]
@@ -89,8 +90,9 @@ class _Reader:
             return
         self.folders.append(None)
         line = self.parser.CurrentLineNumber
-        if not re.match(r"^https?://[^/\s]+", url, re.IGNORECASE) or any(c.isspace() for c in url):
-            self.found.problems.append(f"line {line}: {url[:200]!r} is not an http(s) URL")
+        problem = url_problem(url)
+        if problem is not None:
+            self.found.problems.append(f"line {line}: {problem}")
             return
         folders = tuple(f for f in self.folders[:-1] if f)
         self.found.feeds.append(OpmlFeed(url, text, title, folders, line))

@@ -14,6 +14,7 @@ it covers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -22,7 +23,8 @@ from monitor.units import parse_duration
 
 __all__ = ["SpikeOverride", "SpikeRule", "SpikesSettings", "rule_for"]
 
-_Duration = Annotated[float, BeforeValidator(parse_duration)]
+# a spike window or baseline: at most a year
+_Duration = Annotated[float, BeforeValidator(partial(parse_duration, high=365 * 86400.0))]
 
 
 class _Table(BaseModel):
@@ -55,8 +57,8 @@ def _check(window: float, baseline: float, min_history: float | None) -> None:
 class SpikeOverride(_Table):
     window: _Duration | None = None
     baseline: _Duration | None = None
-    factor: float | None = Field(default=None, ge=1.0)
-    min_count: int | None = Field(default=None, ge=1)
+    factor: float | None = Field(default=None, ge=1.0, le=1000.0)
+    min_count: int | None = Field(default=None, ge=1, le=1_000_000)
     min_history: _Duration | None = None
 
 
@@ -64,8 +66,8 @@ class SpikesSettings(_Table):
     enabled: bool = False
     window: _Duration = 3600.0
     baseline: _Duration = 7 * 86400.0
-    factor: float = Field(default=3.0, ge=1.0)
-    min_count: int = Field(default=5, ge=1)
+    factor: float = Field(default=3.0, ge=1.0, le=1000.0)
+    min_count: int = Field(default=5, ge=1, le=1_000_000)
     min_history: _Duration | None = None  # None: the whole baseline
 
     @model_validator(mode="after")

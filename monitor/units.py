@@ -3,10 +3,12 @@ listen addresses."""
 
 from __future__ import annotations
 
+import math
 import re
 from string import Template
 
 __all__ = [
+    "MAX_SPAN",
     "TEMPLATE_FIELDS",
     "check_template",
     "exact_duration",
@@ -21,21 +23,33 @@ __all__ = [
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
-def parse_duration(value: object) -> float:
-    """``"90s"``, ``"10m"``, ``"1h"``, ``"2d"`` or a number of seconds."""
+MAX_SPAN = 100 * 365 * 86400.0  # the longest duration anything takes: about 100 years
+
+
+def parse_duration(value: object, high: float = MAX_SPAN) -> float:
+    """``"90s"``, ``"10m"``, ``"1h"``, ``"2d"`` or a number of seconds, at most ``high``."""
     if isinstance(value, bool):
         raise ValueError("expected a duration such as '10m'")
     if isinstance(value, int | float):
-        seconds = float(value)
+        # a huge int is infinite here, not an OverflowError
+        seconds = float(value) if abs(value) < 10**18 else math.inf * (1 if value > 0 else -1)
+        shown = f"{value:g}" if isinstance(value, float) else _cut(str(value))
     elif isinstance(value, str) and (
         m := re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*", value)
     ):
         seconds = float(m.group(1)) * _UNITS[m.group(2) or "s"]
+        shown = repr(_cut(value.strip()))
     else:
         raise ValueError(f"expected a duration such as '30s', '10m', '1h' or '1d', not {value!r}")
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
+    if math.isnan(seconds) or seconds <= 0:
+        raise ValueError(f"a duration must be positive, not {shown}")
+    if seconds > high:
+        raise ValueError(f"{shown} is too long; give at most {exact_duration(high)}")
     return seconds
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= 30 else text[:29] + "…"
 
 
 def format_duration(seconds: float) -> str:

@@ -8,15 +8,21 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import update
 
 from conftest import REPO, hook_url, write_config
 from monitor.cli import cli
 from monitor.cli.reference import commands, reference
+from monitor.config import load
 from monitor.demo.server import Receiver, Site
+from monitor.store.db import connect
+from monitor.store.feeds import sync_feeds
+from monitor.store.tables import Feed
 
 
 def invoke(config: Path, *args: str) -> tuple[int, str, str]:
@@ -272,3 +278,36 @@ def test_completion_of_commands_through_the_installed_script() -> None:
 )
 def test_completion_offers(words: str, offered: list[str]) -> None:
     assert sorted(_complete(words)) == sorted(offered)
+
+
+@pytest.mark.parametrize("fmt", ["json", "table"], ids=["json", "table"])
+def test_poll_once_says_which_feeds_another_instance_holds_and_until_when(
+    db_url: str, site: Site, tmp_path: Path, fmt: str
+) -> None:
+    config = write_config(tmp_path / "n.toml", db_url, site, {})
+    assert invoke(config, "db", "upgrade")[0] == 0
+    until = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=1)
+    db = connect(db_url)
+    try:
+        db.migrate()
+        sync_feeds(db, load(config), datetime.now(UTC))
+        with db.session() as s:  # an instance that died mid-poll, its lease still live
+            s.execute(
+                update(Feed)
+                .where(Feed.name == "novosti")
+                .values(lease_owner="gone:4242:abcdef", lease_until=until)
+            )
+    finally:
+        db.close()
+    code, out, err = invoke(config, "poll", "--once", "--format", fmt)
+    assert code == 0
+    stamp = until.isoformat().replace("+00:00", "Z")
+    assert f"skipped feed novosti: leased by gone:4242:abcdef until {stamp}" in err
+    if fmt == "json":
+        rows = {r["feed"]: r for r in json.loads(out)}
+        assert rows["novosti"]["status"] == "skipped"
+        assert rows["novosti"]["polled_by"] == "gone:4242:abcdef"
+        assert rows["novosti"]["lease_until"] == stamp
+        assert rows["world"]["status"] != "skipped" and rows["world"]["polled_by"] is None
+    else:
+        assert "novosti" in out and "skipped" in out

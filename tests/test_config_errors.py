@@ -84,6 +84,27 @@ CASES = {
     ),
     "not-toml": ('[http\ntimeout = "5s"\n', None, "not valid TOML", "line 1"),
     "not-utf8": ("\udcff", None, "cannot read", ""),
+    # a value the clock cannot add: refused here, not by every poll with an OverflowError
+    "interval-overflow": (FEED + 'interval = "3000000d"\n', 4, "feed[0].interval", "at most 30d"),
+    "interval-1e300": ("[defaults]\ninterval = 1e300\n", 2, "defaults.interval", "at most 30d"),
+    "interval-huge-int": (FEED + "interval = 99999999999999999999\n", 4, "feed[0].interval", "30d"),
+    "interval-inf": ("[defaults]\nmax_interval = inf\n", 2, "defaults.max_interval", "30d"),
+    "interval-nan": ("[defaults]\nmin_interval = nan\n", 2, "defaults.min_interval", "positive"),
+    "timeout-too-long": ('[http]\ntimeout = "2d"\n', 2, "http.timeout", "at most 1h"),
+    "retention-too-long": (
+        '[retention]\narticle_text = "36501d"\n',
+        2,
+        "retention.article_text",
+        "at most 36500d",
+    ),
+    "window-too-long": ('[stories]\nwindow = "400d"\n', 2, "stories.window", "at most 365d"),
+    "spike-factor-inf": ("[spikes]\nfactor = inf\n", 2, "spikes.factor", "1000"),
+    "max-bytes-huge": ("[http]\nmax_bytes = 10000000000000\n", 2, "http.max_bytes", "1000000000"),
+    # a host the fetcher cannot parse: refused here, not by every poll with InvalidURL
+    "octal-host": (FEED.replace("example.org", "0177.0.0.2"), 3, "feed[0].url", "127.0.0.2"),
+    "short-host": (FEED.replace("example.org", "127.1"), 3, "feed[0].url", "dotted decimal"),
+    "bracket-host": (FEED.replace("example.org", "[::1"), 3, "feed[0].url", "not a valid URL"),
+    "port-too-big": (FEED.replace("example.org", "example.org:70000"), 3, "feed[0].url", "port"),
 }
 
 
@@ -122,7 +143,15 @@ def daemon(tmp_path: Path, site: Site) -> Daemon:
 
 @pytest.mark.parametrize(
     "change",
-    ["append-bad-key", "unknown-channel", "not-toml", "deleted", "database-locked"],
+    [
+        "append-bad-key",
+        "unknown-channel",
+        "not-toml",
+        "deleted",
+        "database-locked",
+        "interval-overflow",
+        "octal-host",
+    ],
 )
 def test_reload_with_a_bad_config_keeps_the_old_one(
     daemon: Daemon, change: str, caplog: pytest.LogCaptureFixture
@@ -138,6 +167,10 @@ def test_reload_with_a_bad_config_keeps_the_old_one(
         path.write_text(good + "\n[[feed]\n")
     elif change == "deleted":
         path.unlink()
+    elif change == "interval-overflow":
+        path.write_text(good.replace("[defaults]\n", '[defaults]\ninterval = "3000000d"\n'))
+    elif change == "octal-host":
+        path.write_text(good + '\n[[feed]]\nname = "odd"\nurl = "http://0177.0.0.2/"\n')
     else:  # a good config, but the database is locked while the feeds are synced
         path.write_text(good + '\n[[feed]]\nname = "ok"\nurl = "http://x.org/"\n')
         engine = daemon.ctx.db.engine

@@ -1,5 +1,6 @@
-"""Property tests (hypothesis) over what strangers control: feed bytes, URLs, and the
-config loader. The only way out is a result or newsmon's own error; never a crash.
+"""Property tests (hypothesis) over what strangers control: feed bytes, URLs, the
+config loader and command-line arguments. The only way out is a result or newsmon's own
+error; never a crash.
 
 HYPOTHESIS_PROFILE=deep runs many more examples (see tests/conftest.py)."""
 
@@ -9,14 +10,19 @@ import ipaddress
 import re
 from pathlib import Path
 
+import httpx
+import pytest
+from click.testing import CliRunner
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from monitor.cli import cli
 from monitor.config import Settings, load
 from monitor.errors import ConfigError, ParseError
 from monitor.netguard import blocked_reason
 from monitor.parse import parse_feed
 from monitor.query import QueryError, parse_query
+from monitor.urlcheck import url_problem
 from monitor.urls import url_key
 from monitor.xmlsafety import entity_problem, strip_control_chars
 
@@ -294,3 +300,84 @@ def test_query_parser_survives_any_depth(parts: list[str], repeat: int) -> None:
     except QueryError as exc:
         assert 1 <= exc.position <= len(query) + 1
         assert len(str(exc)) - len(exc.problem) < 200  # the query itself is cut short
+# ------------------------------------------------------------------ the command line
+
+_RAW = st.binary(max_size=12).map(lambda b: b.decode("utf-8", "surrogateescape"))  # as argv
+_SPANS = st.builds(
+    "{}{}".format, st.integers(-5, 10**30), st.sampled_from(["m", "h", "d", "w", "s", ""])
+)
+_DATES = st.datetimes().map(lambda d: d.isoformat()) | st.sampled_from(["0001-01-01", "9999-12-31"])
+_NUMBERS = st.integers(-(2**70), 2**70).map(str) | st.sampled_from(["0", "-1", "1e3", "nan"])
+_ARGS = {
+    "--since": ["alerts", "list", "--since"],
+    "--until": ["alerts", "list", "--until"],
+    "--limit": ["alerts", "list", "--limit"],
+    "--watchlist": ["alerts", "list", "--watchlist"],
+    "--feed": ["alerts", "list", "--feed"],
+    "export --since": ["alerts", "export", "--format", "json", "--since"],
+    "export --limit": ["alerts", "export", "--format", "json", "--limit"],
+    "stats --since": ["stats", "--since"],
+    "search --after": ["alerts", "search", "NATO", "--after"],
+    "search query": ["alerts", "search"],
+    "alerts show": ["alerts", "show", "--"],
+    "deliveries retry": ["deliveries", "retry", "--"],
+    "deliveries --channel": ["deliveries", "list", "--channel"],
+    "prune --older-than": ["db", "prune", "--dry-run", "--older-than"],
+    "feeds add": ["feeds", "add"],
+    "feeds add --interval": ["feeds", "add", "https://example.org/x.xml", "--interval"],
+}
+
+
+@pytest.fixture(scope="module")
+def cli_config(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli")
+    path = folder / "newsmon.toml"
+    path.write_text(
+        f'[database]\nurl = "sqlite:///{folder}/n.db"\n[channel.desk]\nurls = ["json://x"]\n'
+        '[watchlist.nato]\nterms = ["NATO"]\nchannels = ["desk"]\n',
+        encoding="utf-8",
+    )
+    assert CliRunner().invoke(cli, ["--config", str(path), "db", "upgrade"]).exit_code == 0
+    return path
+
+
+@given(
+    command=st.sampled_from(list(_ARGS.values())),
+    value=_SPANS | _DATES | _NUMBERS | _RAW | st.text(max_size=12),
+)
+@example(command=_ARGS["--since"], value="99999999d")
+@example(command=_ARGS["alerts show"], value="99999999999999999999999")
+@example(command=_ARGS["--watchlist"], value="\udcff")
+@example(command=_ARGS["feeds add"], value="http://[::1")
+@example(command=_ARGS["feeds add"], value="http://0177.0.0.2/")
+@example(command=_ARGS["feeds add --interval"], value="1e300")
+def test_the_cli_answers_any_argument_without_a_traceback(
+    cli_config: Path, command: list[str], value: str
+) -> None:
+    result = CliRunner().invoke(cli, ["--config", str(cli_config), *command, value])
+    assert result.exit_code in (0, 1, 2), result.exc_info
+    assert "Traceback" not in result.output
+    if result.exit_code:
+        assert result.stderr.lstrip().lower().startswith(("error", "usage"))
+
+
+HOST_TOKENS = ["a", "0", "0x7f", "127", "1", "99999", ".", "..", "-", "_", "xn--", "xn--zz",
+               "例", "É", "[", "]", ":", "::1", "fe80::1%eth0", "@", "%41", ":0", ":80", "/", "?",
+               "#", "\\", " ", "\udcff"]  # fmt: skip
+
+
+@given(
+    st.text(max_size=60)
+    | st.lists(st.sampled_from(HOST_TOKENS), max_size=10).map(lambda t: "http://" + "".join(t))
+)
+@example("http://0x7f.1/")
+@example("http://[::1")
+@example("http://xn--zz/")
+@example("http://][::")
+def test_url_problem_on_any_text(text: str) -> None:
+    url = text if text.startswith("http") else "http://" + text
+    problem = url_problem(url)
+    assert problem is None or isinstance(problem, str)
+    if problem is None:  # what passes is a URL httpx takes, with a port that can be used
+        parsed = httpx.URL(url)
+        assert parsed.host and (parsed.port is None or 0 < parsed.port < 65536)

@@ -191,7 +191,7 @@ def test_watchdog_reload_and_stop_follow_the_systemd_contract(
     log = (tmp_path / "daemon.log").read_text()
     assert 'msg="unhealthy, not pinging the watchdog" reason="the poll loop made no progress' in log
     assert 'msg="reload refused, keeping the old config"' in log
-    assert "feed[1].url: expected an http:// or https:// URL" in log
+    assert "feed[1].url: 'ftp://example.org/x' is not an http(s) URL" in log
     assert "msg=reloaded feeds=3 watchlists=0" in log
     assert "Traceback" not in log
     db = connect(db_url)

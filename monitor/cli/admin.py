@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.cli.output import counted, emit, format_option, listing_options
+from monitor.cli.output import counted, emit, format_option, iso, listing_options
+from monitor.cli.params import TEXT
 from monitor.cli.where import config_reason
 from monitor.config import load
 from monitor.errors import ConfigError, FeedsError
@@ -17,6 +18,7 @@ from monitor.store.catalog import catalog
 from monitor.store.db import connect
 
 if TYPE_CHECKING:
+    from monitor.app import CycleReport
     from monitor.cli import Obj
 
 __all__ = ["EX_CONFIG", "register"]
@@ -48,13 +50,13 @@ def run(obj: Obj) -> None:
     daemon.run()
 
 
-POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error"]
+POLL_FIELDS = ["feed", "status", "new", "backlog", "alerts", "error", "polled_by", "lease_until"]
 FEEDS_FAILED = 3  # poll --once: the exit code when a feed's poll failed
 
 
 @click.command()
 @click.option("--once", is_flag=True, required=True, help="Poll once and exit (required).")
-@click.option("--feed", "feeds", multiple=True, help="Only this feed (repeatable).")
+@click.option("--feed", "feeds", type=TEXT, multiple=True, help="Only this feed (repeatable).")
 @listing_options(POLL_FIELDS)
 @click.pass_obj
 def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[str] | None) -> None:
@@ -63,6 +65,9 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
     Exits 0 when every poll worked, 3 when a feed's poll failed (its error is in the
     output and the log; the other feeds were polled), 1 on an error that stopped it
     (a bad config, a database that does not answer), 2 on a bad command line.
+    A feed another instance holds under a lease (polling it now, or died before its
+    lease expired) is skipped: stderr says which, by whom and until when, and the
+    listing has a row for it with status "skipped", polled_by and lease_until.
 
     \b
     Example:
@@ -82,18 +87,8 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
         report = poll_once(ctx, list(feeds) or None)
     finally:
         close_context(ctx)
-    rows = [
-        {
-            "feed": r.feed,
-            "status": r.status,
-            "new": r.new_entries,
-            "backlog": r.backlog,
-            "alerts": len(r.alerts),
-            "error": r.error,
-        }
-        for r in report.feeds
-    ]
-    emit(rows, fmt, POLL_FIELDS, "poll", fields=fields, drop=["backlog", "new"], main="error")
+    rows = _poll_rows(report)
+    emit(rows, fmt, POLL_FIELDS[:6], "poll", fields=fields, drop=["backlog", "new"], main="error")
     if fmt == "table":
         d = report.deliveries
         click.echo(
@@ -106,6 +101,43 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
             )
     if any(r.status == "error" for r in report.feeds):
         sys.exit(FEEDS_FAILED)
+
+
+def _poll_rows(report: CycleReport) -> list[dict[str, Any]]:
+    """A row per feed polled, and per feed skipped (said on stderr too)."""
+    rows = [
+        {
+            "feed": r.feed,
+            "status": r.status,
+            "new": r.new_entries,
+            "backlog": r.backlog,
+            "alerts": len(r.alerts),
+            "error": r.error,
+            "polled_by": None,
+            "lease_until": None,
+        }
+        for r in report.feeds
+    ]
+    for lease in report.skipped:
+        until = iso(lease.until)
+        click.echo(
+            f"skipped feed {lease.feed}: leased by {lease.owner} until {until} (another "
+            "instance polls it, or died and its lease has not expired yet)",
+            err=True,
+        )
+        rows.append(
+            {
+                "feed": lease.feed,
+                "status": "skipped",
+                "new": 0,
+                "backlog": 0,
+                "alerts": 0,
+                "error": None,
+                "polled_by": lease.owner,
+                "lease_until": until,
+            }
+        )
+    return rows
 
 
 @click.command()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from monitor.cli.lazy import LazyGroup
 from monitor.cli.output import emit, iso, listing_options
+from monitor.cli.params import TEXT, WHEN
 from monitor.highlight import spans
 from monitor.store.alerts import AlertView, list_alerts
 from monitor.store.db import Database, connect
@@ -17,24 +17,7 @@ from monitor.store.db import Database, connect
 if TYPE_CHECKING:
     from monitor.cli import Obj
 
-__all__ = ["ALERT_FIELDS", "alert_dict", "alerts", "open_read_only", "parse_when", "register"]
-
-_AGO = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_when(value: str | None) -> datetime | None:
-    """``24h``, ``7d``, ``30m``, ``2w`` ago, or an ISO date/time (UTC if no zone)."""
-    if not value:
-        return None
-    if m := re.fullmatch(r"(\d+)([mhdw])", value.strip()):
-        return datetime.now(UTC) - timedelta(**{_AGO[m.group(2)]: int(m.group(1))})
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is neither a span like 24h, 7d or 30m nor a date like 2026-11-01"
-        ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+__all__ = ["ALERT_FIELDS", "alert_dict", "alerts", "open_read_only", "register"]
 
 
 def open_read_only(obj: Obj) -> Database:
@@ -124,10 +107,10 @@ def alerts() -> None:
 
 
 @alerts.command("list")
-@click.option("--watchlist", help="Only alerts that matched this watchlist.")
-@click.option("--feed", help="Only alerts first seen in this feed.")
-@click.option("--since", help="From this time: 24h, 7d, 30m, or a date (UTC).")
-@click.option("--until", help="Before this time: same forms as --since.")
+@click.option("--watchlist", type=TEXT, help="Only alerts that matched this watchlist.")
+@click.option("--feed", type=TEXT, help="Only alerts first seen in this feed.")
+@click.option("--since", type=WHEN, help="From this time: 24h, 7d, 30m, or a date (UTC).")
+@click.option("--until", type=WHEN, help="Before this time: same forms as --since.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=50, show_default=True)
 @listing_options(ALERT_FIELDS)
 @click.pass_obj
@@ -135,8 +118,8 @@ def alerts_list(
     obj: Obj,
     watchlist: str | None,
     feed: str | None,
-    since: str | None,
-    until: str | None,
+    since: datetime | None,
+    until: datetime | None,
     limit: int,
     fmt: str,
     fields: list[str] | None,
@@ -155,8 +138,8 @@ def alerts_list(
             db,
             watchlist=watchlist,
             feed=feed,
-            since=parse_when(since),
-            until=parse_when(until),
+            since=since,
+            until=until,
             limit=limit,
         )
     finally:

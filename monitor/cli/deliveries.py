@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from monitor.cli.output import counted, emit, iso, listing_options
+from monitor.cli.params import ID, TEXT
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database, connect
 from monitor.store.outbox import DeliveryRow, list_deliveries, requeue
@@ -79,7 +80,7 @@ def deliveries() -> None:
     type=click.Choice([s.value for s in DeliveryStatus]),
     help="Only deliveries in this state.",
 )
-@click.option("--channel", help="Only deliveries to this channel.")
+@click.option("--channel", type=TEXT, help="Only deliveries to this channel.")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=100, show_default=True)
 @listing_options(DELIVERY_FIELDS)
 @click.pass_obj
@@ -122,7 +123,7 @@ def deliveries_list(
 
 
 @deliveries.command("retry")
-@click.argument("ids", type=int, nargs=-1)
+@click.argument("ids", type=ID, nargs=-1)
 @click.option("--dead", "is_dead", is_flag=True, help="Every dead delivery.")
 @click.pass_obj
 def deliveries_retry(obj: Obj, ids: tuple[int, ...], is_dead: bool) -> None:

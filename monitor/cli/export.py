@@ -17,7 +17,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from monitor.atom import FeedInfo
-from monitor.cli.alerts import alerts, parse_when
+from monitor.cli.alerts import alerts
+from monitor.cli.params import COUNT, TEXT, WHEN
 from monitor.export import FORMATS, atomic_file, write_export
 from monitor.serve import DEFAULT_LISTEN, FeedServer
 from monitor.store.db import Database, connect
@@ -54,9 +55,9 @@ def _open(obj: Obj) -> Database:
     default="-",
     help="Write to this file (replaced atomically when the export is complete) [default: stdout]",
 )
-@click.option("--watchlist", help="Only alerts of this watchlist.")
-@click.option("--since", help="From this time: 24h, 7d, 30m, or a date (UTC).")
-@click.option("--limit", type=click.IntRange(min=1), help="At most this many, newest first.")
+@click.option("--watchlist", type=TEXT, help="Only alerts of this watchlist.")
+@click.option("--since", type=WHEN, help="From this time: 24h, 7d, 30m, or a date (UTC).")
+@click.option("--limit", type=COUNT, help="At most this many, newest first.")
 @click.option(
     "--progress/--no-progress",
     "show_progress",
@@ -69,7 +70,7 @@ def alerts_export(
     fmt: str,
     output: Path,
     watchlist: str | None,
-    since: str | None,
+    since: datetime | None,
     limit: int | None,
     show_progress: bool | None,
 ) -> None:
@@ -87,17 +88,16 @@ def alerts_export(
         newsmon alerts export --format json --limit 100 | jq '.[].title'
     """
     settings = obj.settings
-    since_at = parse_when(since)
     info = FeedInfo(settings.export.title, settings.export.tag_authority, watchlist)
     db = _open(obj)
     try:
         total = None  # counted only to show progress
         if show_progress or (show_progress is None and sys.stderr.isatty()):
-            total = count_alerts(db, watchlist=watchlist, since=since_at)
+            total = count_alerts(db, watchlist=watchlist, since=since)
             total = min(total, limit or total)
             if show_progress is None and total <= PROGRESS_FROM:
                 total = None
-        rows = iter_alerts(db, watchlist=watchlist, since=since_at, limit=limit)
+        rows = iter_alerts(db, watchlist=watchlist, since=since, limit=limit)
         if str(output) == "-":
             written = _write(fmt, rows, sys.stdout, info, total)
         else:

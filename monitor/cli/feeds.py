@@ -10,6 +10,7 @@ import click
 
 from monitor import catalog
 from monitor.cli.output import emit, format_option, iso, listing_options
+from monitor.cli.params import INTERVAL, TEXT
 from monitor.context import utcnow
 from monitor.errors import FeedsError
 from monitor.health import has_never_worked
@@ -17,12 +18,11 @@ from monitor.store import catalog as store
 from monitor.store.db import Database, connect
 from monitor.store.feeds import FeedRow, list_feeds
 from monitor.store.health import HealthView, health_by_feed
-from monitor.units import parse_duration
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
 
-__all__ = ["feeds", "open_db", "parse_interval", "register"]
+__all__ = ["feeds", "open_db", "register"]
 
 
 def open_db(obj: Obj, *, is_read_only: bool = False) -> Database:
@@ -160,7 +160,7 @@ def feeds_list(obj: Obj, fmt: str, fields: list[str] | None) -> None:
 
 
 @feeds.command("show")
-@click.argument("name")
+@click.argument("name", type=TEXT)
 @format_option("text", "json", default="text")
 @click.pass_obj
 def feeds_show(obj: Obj, name: str, fmt: str) -> None:
@@ -192,24 +192,21 @@ def feeds_show(obj: Obj, name: str, fmt: str) -> None:
         click.echo(f"{key + ':':{width + 1}} {'' if value is None else value}")
 
 
-def parse_interval(value: str | None, obj: Obj) -> float:
-    if value is None:
-        return obj.settings.defaults.interval
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--interval") from None
-
-
 @feeds.command("add")
-@click.argument("url")
-@click.option("--name", help="The feed's name (default: from its title with --check, else host).")
-@click.option("--interval", help="How often to check it, e.g. 10m  [default: [defaults] interval]")
+@click.argument("url", type=TEXT)
+@click.option(
+    "--name", type=TEXT, help="The feed's name (default: from its title with --check, else host)."
+)
+@click.option(
+    "--interval",
+    type=INTERVAL,
+    help="How often to check it, e.g. 10m  [default: [defaults] interval]",
+)
 @click.option("--check", is_flag=True, help="Fetch and parse it first; add nothing if that fails.")
 @format_option("text", "json", default="text")
 @click.pass_obj
 def feeds_add(
-    obj: Obj, url: str, name: str | None, interval: str | None, check: bool, fmt: str
+    obj: Obj, url: str, name: str | None, interval: float | None, check: bool, fmt: str
 ) -> None:
     """Add a feed. It is stored in the database, not in the config file; a running
     daemon polls it at its next tick (within seconds), without a reload.
@@ -221,7 +218,7 @@ def feeds_add(
     """
     settings = obj.settings
     url = catalog.check_url(url)
-    seconds = parse_interval(interval, obj)
+    seconds = interval or settings.defaults.interval
     title, count = catalog.check_feed(settings, url) if check else (None, None)
     db = open_db(obj)
     try:
@@ -242,7 +239,7 @@ def feeds_add(
 
 
 @feeds.command("remove")
-@click.argument("name")
+@click.argument("name", type=TEXT)
 @click.pass_obj
 def feeds_remove(obj: Obj, name: str) -> None:
     """Stop polling a feed added with `feeds add` or `feeds import`. Its entries and alerts

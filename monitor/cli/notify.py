@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from monitor.cli.output import format_option
+from monitor.cli.params import TEXT
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
@@ -26,7 +27,7 @@ def notify() -> None:
 
 
 @notify.command("test")
-@click.argument("channel")
+@click.argument("channel", type=TEXT)
 @format_option("text", "json", default="text")
 @click.pass_obj
 def notify_test(obj: Obj, channel: str, fmt: str) -> None:

@@ -13,7 +13,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from monitor import catalog
-from monitor.cli.feeds import feeds, open_db, parse_interval
+from monitor.cli.feeds import feeds, open_db
+from monitor.cli.params import INTERVAL
 from monitor.context import utcnow
 from monitor.errors import FeedsError
 from monitor.opml import read_opml, write_opml
@@ -40,11 +41,15 @@ def _read(path: str) -> bytes:
 
 @click.command("import")
 @click.argument("file", metavar="FILE.opml")
-@click.option("--interval", help="How often to check the new feeds  [default: [defaults] interval]")
+@click.option(
+    "--interval",
+    type=INTERVAL,
+    help="How often to check the new feeds  [default: [defaults] interval]",
+)
 @click.option("--dry-run", is_flag=True, help="Say what would be added; add nothing.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.pass_obj
-def feeds_import(obj: Obj, file: str, interval: str | None, dry_run: bool, fmt: str) -> None:
+def feeds_import(obj: Obj, file: str, interval: float | None, dry_run: bool, fmt: str) -> None:
     """Add the feeds of an OPML file (from another reader, or `feeds export`).
 
     Folders are followed; a feed whose URL is already polled, or that comes twice, is
@@ -56,7 +61,7 @@ def feeds_import(obj: Obj, file: str, interval: str | None, dry_run: bool, fmt: 
         newsmon feeds import subscriptions.opml --interval 30m
     """
     settings = obj.settings
-    seconds = parse_interval(interval, obj)
+    seconds = interval or obj.settings.defaults.interval
     source = "stdin" if file == "-" else file
     found = read_opml(_read(file), source)
     candidates = [

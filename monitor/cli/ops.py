@@ -13,12 +13,12 @@ from rich.progress import Progress
 
 from monitor.cli.admin import db as db_group
 from monitor.cli.output import format_option, iso
+from monitor.cli.params import DURATION
 from monitor.cli.where import config_reason
 from monitor.context import utcnow
 from monitor.retention import PruneReport, prune
 from monitor.status import Limits, Status, ago, check
 from monitor.store.db import connect
-from monitor.units import parse_duration
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
@@ -28,28 +28,19 @@ __all__ = ["register"]
 ATTENTION = 2  # the exit code when something needs attention
 
 
-def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
-    if value is None:
-        return None
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 @click.command()
 @click.option(
     "--poll-age",
-    callback=_duration,
+    type=DURATION,
     help="Attention when a due feed waited this long to be polled, or no poll "
     "succeeded for this long [default: 3 × the shortest feed interval, at least 30m].",
 )
 @click.option(
-    "--queue-age", callback=_duration, help="Attention when a due delivery waited this long [15m]."
+    "--queue-age", type=DURATION, help="Attention when a due delivery waited this long [15m]."
 )
 @click.option(
     "--silent-after",
-    callback=_duration,
+    type=DURATION,
     help="Attention when a feed had no new entry for this long [7d].",
 )
 @format_option("text", "json", default="text")
@@ -138,7 +129,7 @@ def _readable(found: Status) -> str:
 @click.option("--dry-run", "is_dry_run", is_flag=True, help="Only count what would go.")
 @click.option(
     "--older-than",
-    callback=_duration,
+    type=DURATION,
     help="Prune article text older than this, instead of [retention] article_text.",
 )
 @format_option("text", "json", default="text")

@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.cli.alerts import alerts, open_read_only, parse_when
+from monitor.cli.alerts import alerts, open_read_only
 from monitor.cli.output import emit, iso, listing_options
+from monitor.cli.params import COUNT, ID, TEXT, WHEN
 from monitor.highlight import spans
 from monitor.model import DeliveryStatus
 from monitor.search import Request, Result, run
@@ -87,36 +88,42 @@ def result_dict(r: Result) -> dict[str, Any]:
 
 
 @click.command("search")
-@click.argument("query")
-@click.option("--watchlist", help="Only articles whose alert is for this watchlist.")
-@click.option("--feed", help="Only articles that this feed carried.")
-@click.option("--source", help="Only articles from this domain (and subdomains) or site name.")
-@click.option("--term", help="Only alerts that matched this watchlist term (as written).")
-@click.option("--language", help="Only articles in this language: en, de, ru, uk, ...")
-@click.option("--channel", help="Only alerts with a delivery to this channel.")
+@click.argument("query", type=TEXT)
+@click.option("--watchlist", type=TEXT, help="Only articles whose alert is for this watchlist.")
+@click.option("--feed", type=TEXT, help="Only articles that this feed carried.")
+@click.option(
+    "--source", type=TEXT, help="Only articles from this domain (and subdomains) or site name."
+)
+@click.option(
+    "--term", type=TEXT, help="Only alerts that matched this watchlist term (as written)."
+)
+@click.option("--language", type=TEXT, help="Only articles in this language: en, de, ru, uk, ...")
+@click.option("--channel", type=TEXT, help="Only alerts with a delivery to this channel.")
 @click.option(
     "--status",
     type=click.Choice([s.value for s in DeliveryStatus]),
     help="Only alerts with a delivery in this state (with --channel: to that channel).",
 )
-@click.option("--since", help="Articles stored from this time: 7d, 24h, or a date (UTC).")
-@click.option("--until", help="Articles stored before this time: same forms as --since.")
+@click.option(
+    "--since", type=WHEN, help="Articles stored from this time: 7d, 24h, or a date (UTC)."
+)
+@click.option("--until", type=WHEN, help="Articles stored before this time: same forms as --since.")
 @click.option("--articles", "with_articles", is_flag=True, help="Also articles with no alert.")
 @click.option("--inflect", is_flag=True, help="Match words with their inflected forms.")
 @click.option("--translit", is_flag=True, help="Match Cyrillic and Latin spellings of names.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True)
 @click.option("--page", type=click.IntRange(1), help="This page of --limit results.")
-@click.option("--after", type=int, help="Continue below this article id (from the last page).")
+@click.option("--after", type=ID, help="Continue below this article id (from the last page).")
 @click.option(
     "--max-scan",
-    type=click.IntRange(1),
+    type=COUNT,
     default=5_000,
     show_default=True,
     help="Give up after matching this many candidate articles (then --after continues).",
 )
 @click.option(
     "--max-seconds",
-    type=click.FloatRange(0, min_open=True),
+    type=click.FloatRange(0, 3600, min_open=True),
     default=2.0,
     show_default=True,
     help="Give up after this many seconds (then --after continues).",
@@ -160,8 +167,8 @@ def alerts_search(obj: Obj, /, query: str, **options: Any) -> None:
         language=options["language"],
         channel=options["channel"],
         status=options["status"],
-        since=parse_when(options["since"]),
-        until=parse_when(options["until"]),
+        since=options["since"],
+        until=options["until"],
         is_alerted=not options["with_articles"],
         limit=options["limit"],
         after=after,

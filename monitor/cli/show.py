@@ -12,6 +12,7 @@ from rich.text import Text
 
 from monitor.cli.alerts import alert_dict, alerts, open_read_only
 from monitor.cli.output import echo_json, format_option, iso, styled
+from monitor.cli.params import ID
 from monitor.config import Settings
 from monitor.display import clean_data
 from monitor.errors import NewsmonError
@@ -92,7 +93,7 @@ def _redacted(error: str | None, channel: str, settings: Settings | None) -> str
 
 
 @click.command("show")
-@click.argument("alert_id", type=int)
+@click.argument("alert_id", type=ID)
 @format_option("text", "json", default="text")
 @click.pass_obj
 def alerts_show(obj: Obj, alert_id: int, fmt: str) -> None:

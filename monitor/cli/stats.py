@@ -14,8 +14,8 @@ from rich.table import Table
 from rich.text import Text
 
 from monitor.charts import EMPTY, bar, fold, per_mark, sparkline
-from monitor.cli.alerts import parse_when
 from monitor.cli.output import iso
+from monitor.cli.params import TEXT, WHEN
 from monitor.cli.tables import terminal_width
 from monitor.stats import Report, report
 from monitor.store.counts import DIMENSIONS, Dimension
@@ -48,10 +48,14 @@ def report_dict(r: Report) -> dict[str, Any]:
 
 @click.command("stats")
 @click.option("--by", type=click.Choice(DIMENSIONS), default="watchlist", show_default=True)
-@click.option("--since", default="30d", show_default=True, help="24h, 7d, 2w, or a date.")
-@click.option("--until", help="Default now; same forms as --since.")
+@click.option(
+    "--since", type=WHEN, default="30d", show_default=True, help="24h, 7d, 2w, or a date."
+)
+@click.option("--until", type=WHEN, help="Default now; same forms as --since.")
 @click.option("--bucket", type=click.Choice(["hour", "day"]), default="day", show_default=True)
-@click.option("--tz", "zone", default="UTC", show_default=True, help="Time zone of buckets.")
+@click.option(
+    "--tz", "zone", type=TEXT, default="UTC", show_default=True, help="Time zone of buckets."
+)
 @click.option(
     "--top",
     type=click.IntRange(1, 1000),
@@ -77,8 +81,8 @@ def report_dict(r: Report) -> dict[str, Any]:
 def stats(
     obj: Obj,
     by: Dimension,
-    since: str,
-    until: str | None,
+    since: datetime,
+    until: datetime | None,
     bucket: str,
     zone: str,
     top: int,
@@ -97,17 +101,14 @@ def stats(
         newsmon stats --by term --format json
         newsmon stats --since 90d --plot alerts.png
     """
-    start = parse_when(since)
-    if start is None:
-        raise click.BadParameter("give a span like 30d or a date", param_hint="--since")
-    end = parse_when(until) or datetime.now(UTC)
+    end = until or datetime.now(UTC)
     settings = obj.settings
     known = {"watchlist": list(settings.watchlist), "feed": [f.name for f in settings.feed]}
     db = connect(settings.database.url, is_read_only=True)
     try:
         db.migrate()
         found = report(
-            db, by, start, end, "hour" if bucket == "hour" else "day", zone, known.get(by, [])
+            db, by, since, end, "hour" if bucket == "hour" else "day", zone, known.get(by, [])
         )
     finally:
         db.close()

@@ -11,8 +11,8 @@ import click
 from rich.console import Console
 from rich.progress import Progress
 
-from monitor.cli.alerts import parse_when
 from monitor.cli.output import counted, echo_json, emit, format_option, listing_options
+from monitor.cli.params import TEXT, WHEN
 from monitor.config import Settings
 from monitor.display import clean
 from monitor.errors import ConfigError
@@ -100,7 +100,7 @@ MATCH_FIELDS = ["watchlist", "term", "how", "field", "start", "end", "found", "s
 
 
 @watchlists.command("show")
-@click.argument("name", required=False)
+@click.argument("name", type=TEXT, required=False)
 @listing_options(SHOW_FIELDS)
 @click.pass_obj
 def watchlists_show(obj: Obj, name: str | None, fmt: str, fields: list[str] | None) -> None:
@@ -145,8 +145,8 @@ def _match_dict(m: Match) -> dict[str, Any]:
 
 @watchlists.command("test")
 @click.argument("source")
-@click.option("--watchlist", "name", help="Only this watchlist.")
-@click.option("--title", help="The article's title (plain text: else its first line).")
+@click.option("--watchlist", "name", type=TEXT, help="Only this watchlist.")
+@click.option("--title", type=TEXT, help="The article's title (plain text: else its first line).")
 @listing_options(MATCH_FIELDS)
 @click.pass_obj
 def watchlists_test(
@@ -218,12 +218,14 @@ def _marked(snippet: str, found: str) -> str:
 
 
 @watchlists.command("backfill")
-@click.argument("name")
-@click.option("--since", help="Only articles stored since: 7d, 24h, or a date (UTC).")
+@click.argument("name", type=TEXT)
+@click.option("--since", type=WHEN, help="Only articles stored since: 7d, 24h, or a date (UTC).")
 @click.option("--notify", is_flag=True, help="Also queue and send alerts to its channels.")
 @format_option("table", "json")
 @click.pass_obj
-def watchlists_backfill(obj: Obj, name: str, since: str | None, notify: bool, fmt: str) -> None:
+def watchlists_backfill(
+    obj: Obj, name: str, since: datetime | None, notify: bool, fmt: str
+) -> None:
     """Run one watchlist over stored articles and record its matches.
 
     Articles without an alert get one; articles with one get the new matches added.
@@ -237,7 +239,7 @@ def watchlists_backfill(obj: Obj, name: str, since: str | None, notify: bool, fm
     settings = obj.settings
     compiled = _chosen(settings, name)
     channels = settings.watchlist[name].channels
-    start = parse_when(since)
+    start = since
     db = connect(settings.database.url)
     totals = {"scanned": 0, "matched": 0, "new_alerts": 0, "updated_alerts": 0, "matches": 0}
     totals["queued"] = 0

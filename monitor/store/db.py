@@ -10,17 +10,11 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import (
-    ArgumentError,
-    DBAPIError,
-    InterfaceError,
-    NoSuchModuleError,
-    OperationalError,
-    SQLAlchemyError,
-)
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import DatabaseError, UnavailableError
+from monitor.store.dberrors import describe, place, sqlite_path, translate
 
 __all__ = ["Database", "connect", "migrations_dir", "set_foreign_keys"]
 
@@ -59,7 +53,7 @@ class Database:
             return
         if not self._writer.acquire(timeout=_BUSY_SECONDS):
             raise UnavailableError(
-                f"database is locked: no write turn within {_BUSY_SECONDS:.0f} s",
+                f"{place(self.engine.url)} is locked: no write turn within {_BUSY_SECONDS:.0f} s",
                 "another part of newsmon holds a long write; newsmon retries",
             )
         try:
@@ -74,12 +68,11 @@ class Database:
             try:
                 yield session
                 session.commit()
-            except (OperationalError, InterfaceError, DBAPIError) as exc:
+            except DBAPIError as exc:
                 _quiet_rollback(session)
-                if isinstance(exc, OperationalError | InterfaceError) or (
-                    exc.connection_invalidated
-                ):
-                    raise _unavailable(exc) from None
+                error = translate(exc, self.engine.url)
+                if error is not None:
+                    raise error from None
                 raise
             except BaseException:
                 _quiet_rollback(session)
@@ -104,6 +97,7 @@ class Database:
         from alembic.config import Config
         from alembic.runtime.migration import MigrationContext
         from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
 
         cfg = Config()
         cfg.set_main_option("script_location", str(migrations_dir()))
@@ -122,10 +116,11 @@ class Database:
                         command.upgrade(cfg, "head")
                 finally:
                     set_foreign_keys(conn, is_on=True)
-        except (OperationalError, InterfaceError) as exc:
-            raise _unavailable(exc) from None
-        except SQLAlchemyError as exc:
-            raise DatabaseError(f"migration failed: {exc}"[:400]) from None
+        except DBAPIError as exc:
+            error = translate(exc, self.engine.url)
+            raise error or self._failed("migration failed", exc) from None
+        except (SQLAlchemyError, CommandError) as exc:  # alembic: a revision it does not know
+            raise self._failed("migration failed", exc) from None
         return before
 
     def _is_current(self) -> bool:
@@ -149,11 +144,22 @@ class Database:
         try:
             with self.engine.connect() as conn:
                 current = sorted(MigrationContext.configure(conn).get_current_heads())
-        except (OperationalError, InterfaceError) as exc:
-            raise _unavailable(exc) from None
+        except DBAPIError as exc:
+            error = translate(exc, self.engine.url)
+            raise error or self._failed("cannot read the schema version", exc) from None
         except SQLAlchemyError as exc:
-            raise DatabaseError(f"cannot read the schema version: {exc}"[:400]) from None
+            raise self._failed("cannot read the schema version", exc) from None
         return current, heads
+
+    def _failed(self, what: str, exc: Exception) -> DatabaseError:
+        reason = " ".join(str(getattr(exc, "orig", None) or exc).split())[:300]
+        if "can't locate revision" in reason.lower():
+            return DatabaseError(
+                f"{place(self.engine.url)}: {what}: {reason}",
+                "the database was upgraded by a newer newsmon: run that version, or point "
+                "[database] url at another database",
+            )
+        return describe(f"{what}: {reason}", self.engine.url, is_outage=False)
 
     def ping(self) -> bool:
         try:
@@ -170,29 +176,6 @@ class Database:
 def _quiet_rollback(session: Session) -> None:
     with suppress(SQLAlchemyError):  # the connection is gone; the pool discards it
         session.rollback()
-
-
-def _first_cause(exc: DBAPIError) -> DBAPIError:
-    """The database error that started it: after SQLite's "database or disk is full" has
-    rolled the transaction back, releasing a savepoint fails too, and hides the cause."""
-    found, seen = exc, exc.__context__
-    while seen is not None:
-        if isinstance(seen, DBAPIError):
-            found = seen
-        seen = seen.__context__
-    return found
-
-
-def _unavailable(exc: DBAPIError) -> UnavailableError:
-    exc = _first_cause(exc)
-    reason = " ".join(f"{type(exc.orig).__name__}: {exc.orig}".split())[:300]
-    if "full" in reason.lower():
-        return UnavailableError(
-            reason, "free disk space for the database; newsmon retries and loses nothing"
-        )
-    if "locked" in reason.lower() or "busy" in reason.lower():
-        return UnavailableError(reason, "another program holds a write lock; newsmon retries")
-    return UnavailableError(reason)
 
 
 def set_foreign_keys(conn: Connection, *, is_on: bool) -> None:
@@ -225,13 +208,20 @@ def connect(url: str, *, is_read_only: bool = False, must_exist: bool = False) -
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            path = Path(parsed.database).expanduser()
+            path = sqlite_path(parsed) or Path(parsed.database)
             if must_exist and not path.is_file():
                 raise UnavailableError(
                     f"no database file at {path}",
                     "start the daemon, or run `newsmon db upgrade`, to create it",
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseError(
+                    f"SQLite file {path}: cannot create its directory: {exc.strerror}",
+                    "create the directory, owned by the user newsmon runs as, or fix "
+                    "[database] url",
+                ) from None
         kwargs["connect_args"] = {"timeout": _BUSY_SECONDS, "check_same_thread": False}
     elif parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")

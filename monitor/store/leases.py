@@ -16,6 +16,7 @@ import os
 import secrets
 import socket
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -27,7 +28,23 @@ from monitor.store.db import Database
 from monitor.store.feeds import Poll, feed_state, record_polls
 from monitor.store.tables import Feed
 
-__all__ = ["claim_feeds", "instance_name", "release_feeds", "renew_leases"]
+__all__ = [
+    "Lease",
+    "claim_feeds",
+    "held_elsewhere",
+    "instance_name",
+    "release_feeds",
+    "renew_leases",
+]
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A feed another instance holds: by whom (host:pid:tag), and until when."""
+
+    feed: str
+    owner: str
+    until: datetime
 
 
 @cache
@@ -101,6 +118,21 @@ def release_feeds(
             record_polls(s, owner, polls)
             if feed_ids:
                 _release(s, owner, feed_ids)
+
+
+def held_elsewhere(
+    db: Database, owner: str, now: datetime, names: Sequence[str] | None = None
+) -> list[Lease]:
+    """The enabled feeds (or the named ones) under a live lease of an instance other than
+    ``owner``: polling them now, or dead and not yet expired."""
+    query = select(Feed.name, Feed.lease_owner, Feed.lease_until).where(
+        Feed.is_enabled.is_(True), Feed.lease_owner != owner, Feed.lease_until > now
+    )
+    if names:
+        query = query.where(Feed.name.in_(list(names)))
+    with db.session() as s:
+        rows = s.execute(query.order_by(Feed.name)).all()
+    return [Lease(name, holder, until) for name, holder, until in rows if holder and until]
 
 
 def _release(s: Session, owner: str, feed_ids: Collection[int]) -> None:
