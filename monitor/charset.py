@@ -92,8 +92,9 @@ def decode(body: bytes, content_type: str = "", *, is_html: bool = False) -> Dec
     for where, label in _declared(body, content_type, is_html=is_html):
         try:
             name = codecs.lookup(_LABELS.get(label.lower(), label)).name
-        except LookupError:
-            failed = failed or f"declared {label} is unknown"
+        except (LookupError, ValueError):  # ValueError: a NUL in the label
+            shown = "".join(c if c.isprintable() else "?" for c in label)[:40]
+            failed = failed or f"declared {shown} is unknown"
             continue
         text = _strict(body, name)
         if text is None and name == "utf-8":

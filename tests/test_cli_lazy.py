@@ -29,7 +29,16 @@ print(json.dumps({"lazy": lazy, "loaded": loaded, "heavy": heavy, "full": help_t
     ("path", "modules"),
     [
         ((), ["monitor.cli.lazy"]),
-        (("alerts",), ["monitor.cli.alerts", "monitor.cli.lazy", "monitor.cli.output"]),
+        (
+            ("alerts",),
+            [
+                "monitor.cli.alerts",
+                "monitor.cli.lazy",
+                "monitor.cli.output",
+                "monitor.cli.params",
+                "monitor.cli.tables",
+            ],
+        ),
     ],
     ids=["newsmon", "alerts"],
 )

@@ -47,6 +47,7 @@ SUMMARIES: dict[str, str] = {
     "deliveries": "The outbox: one delivery per alert and channel.",
     "demo": "Run the whole pipeline on bundled sample feeds served from 127.0.0.1.",
     "feeds": "Feeds, their health, adding and removing them, OPML import and export.",
+    "init": "Write the config, the state folder and the systemd unit, then say what to run next.",
     "notify": "Notification channels.",
     "poll": "Poll every feed once, whatever its schedule, deliver alerts, and exit.",
     "run": "Run the daemon: poll feeds on their schedule and deliver alerts until stopped.",

@@ -169,8 +169,8 @@ def feeds_show(obj: Obj, name: str, fmt: str) -> None:
 
     \b
     Example:
-        newsmon feeds show novosti
-        newsmon feeds show novosti --format json
+        newsmon feeds show demo-novosti
+        newsmon feeds show demo-novosti --format json
     """
     db = open_db(obj, is_read_only=True)
     try:
