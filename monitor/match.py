@@ -5,7 +5,8 @@ A watchlist holds plain ``terms`` (each a whole word or phrase; any one is enoug
 (transliterations, prefixes, inflections), and all forms of all watchlists go into one
 index (monitor.lexicon), searched once per article field. Queries are then evaluated on
 the hits. Text and terms are compared after NFKC normalisation and casefolding
-(monitor.textnorm); offsets refer to the normalised text. `/regex/` parts run on RE2
+(monitor.textnorm); offsets refer to the normalised text, while a match's ``found`` and
+``snippet`` are cut from the text as written. `/regex/` parts run on RE2
 (monitor.regex), in linear time; a ``budget`` bounds the time spent on one article.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from monitor.config import QuerySettings, Settings, TermSettings, WatchlistSettings
@@ -35,7 +36,14 @@ from monitor.query import (
     term_node,
 )
 from monitor.regex import UserRegex
-from monitor.textnorm import fold, normalise, sentence_around
+from monitor.textnorm import (
+    Offsets,
+    fold,
+    normalise,
+    original_offsets,
+    original_span,
+    sentence_around,
+)
 
 __all__ = [
     "Leaf",
@@ -187,11 +195,8 @@ def find_matches(
     compiled = watchlists if isinstance(watchlists, Watchlists) else Watchlists(watchlists)
     if not compiled:
         return []
-    texts = {
-        "title": normalise(article.title),
-        "text": normalise(article.text),
-        "source": normalise(_source(article)),
-    }
+    originals = {"title": article.title, "text": article.text, "source": _source(article)}
+    texts = {field: normalise(text) for field, text in originals.items()}
     language = article_language(article) if compiled.has_inflection else article.language
     languages = fallback_languages(language)
     # CPU time of this thread, from here: a loaded machine, and the one-time loading of
@@ -219,7 +224,25 @@ def find_matches(
     for w, queries in by_watchlist.items():
         deadline.where = f"watchlist {compiled[w].name}"
         found += _watchlist_matches(compiled[w].name, queries, by_form, texts, deadline)
-    return found
+    return _as_written(found, originals)
+
+
+def _as_written(matches: list[Match], originals: dict[str, str]) -> list[Match]:
+    """The matches with ``found`` and ``snippet`` cut from the text as written (offsets
+    stay those of the normalised text): "2º turno", not "2o turno"."""
+    offsets: dict[str, Offsets | None] = {}
+    out = []
+    for m in matches:
+        if m.field not in offsets:
+            offsets[m.field] = original_offsets(originals[m.field])
+        if offsets[m.field] is None:
+            out.append(m)
+            continue
+        text = originals[m.field]
+        start, end = original_span(offsets[m.field], m.start, m.end)
+        snippet = sentence_around(text, start, end)
+        out.append(replace(m, snippet=snippet, found=text[start:end]))
+    return out
 
 
 def article_language(article: Article) -> str | None:

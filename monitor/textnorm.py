@@ -1,9 +1,10 @@
 """Text normalisation for matching: NFKC, invisible characters dropped, casefolded words.
 
-``normalise`` gives the text that match offsets refer to. ``Folded`` casefolds it and
-splits it into words (maximal runs of letters, digits and ``_``) and the separators
-between them, keeping a map back to normalised offsets when casefolding changes a
-length ("ß" -> "ss"). ``sentence_around`` cuts the sentence that holds a hit.
+``normalise`` gives the text that match offsets refer to; ``original_offsets`` maps them
+back to the text as written, so that what is shown is cut from the article itself.
+``Folded`` casefolds it and splits it into words (maximal runs of letters, digits and
+``_``) and the separators between them, keeping a map back to normalised offsets when
+casefolding changes a length ("ß" -> "ss"). ``sentence_around`` cuts the sentence that holds a hit.
 """
 
 from __future__ import annotations
@@ -17,9 +18,12 @@ from functools import lru_cache
 
 __all__ = [
     "Folded",
+    "Offsets",
     "fold",
     "is_cjk",
     "normalise",
+    "original_offsets",
+    "original_span",
     "sentence_around",
     "separator_key",
     "words_of",
@@ -29,6 +33,7 @@ __all__ = [
 # (Russian stress marks: "Рябко́в" is "Рябков")
 _DROP = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff\u0300-\u036f]")
 _PARTS = re.compile(r"(\w+)")
+_WORDS = re.compile(r"\s+|\S+")
 _SEP_FOLD = str.maketrans(
     {c: "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
     | {c: "'" for c in "\u2019\u02bc\u2018`\u00b4"}
@@ -69,6 +74,54 @@ def normalise(text: str) -> str:
     return _DROP.sub("", text) if _DROP.search(text) else text
 
 
+def original_offsets(text: str) -> Offsets | None:
+    """Where each character of ``normalise(text)`` comes from in ``text``, or None when
+    normalising changes nothing. Each character with the combining marks after it is
+    normalised on its own; where that does not add up to the whole text (conjoining
+    jamo, rare vowel signs), offsets are kept as they are, clamped."""
+    norm = normalise(text)
+    if norm == text:
+        return None
+    starts: list[int] = []
+    ends: list[int] = []
+    parts: list[str] = []
+    for word in _WORDS.finditer(text):
+        part = normalise(word.group())
+        if part == word.group():  # most words: nothing to map
+            parts.append(part)
+            starts += range(word.start(), word.end())
+            ends += range(word.start() + 1, word.end() + 1)
+            continue
+        start = word.start()
+        for at in range(start + 1, word.end() + 1):
+            if at < word.end() and unicodedata.combining(text[at]):
+                continue
+            part = normalise(text[start:at])
+            parts.append(part)
+            starts += [start] * len(part)
+            ends += [at] * len(part)
+            start = at
+    if "".join(parts) != norm:
+        starts = [min(k, len(text)) for k in range(len(norm))]
+        ends = [min(k + 1, len(text)) for k in range(len(norm))]
+    return Offsets(starts, ends)
+
+
+def original_span(offsets: Offsets | None, start: int, end: int) -> tuple[int, int]:
+    """The span of the original text that ``[start, end)`` of the normalised text comes
+    from (``offsets`` from ``original_offsets``), in whole characters: a hit that ends
+    inside a ligature ("ﬁ" -> "fi") takes the ligature."""
+    if offsets is None:
+        return start, end
+    size = len(offsets.starts)
+    end = min(end, size)
+    start = min(start, end)
+    if start == end:
+        at = offsets.starts[start] if start < size else (offsets.ends[-1] if size else 0)
+        return at, at
+    return offsets.starts[start], offsets.ends[end - 1]
+
+
 def is_cjk(text: str) -> bool:
     """Chinese or Japanese script, written without spaces between words."""
     return _CJK.search(text) is not None
@@ -78,6 +131,14 @@ def separator_key(sep: str) -> str:
     """What must agree between a term's and the text's separator: whitespace runs are one
     space, dashes are '-', apostrophes are "'"."""
     return " ".join(sep.translate(_SEP_FOLD).split()) or (" " if sep else "")
+
+
+@dataclass(frozen=True)
+class Offsets:
+    """For each character of a normalised text, the span of the original it comes from."""
+
+    starts: list[int]
+    ends: list[int]
 
 
 @dataclass(frozen=True)

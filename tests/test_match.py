@@ -159,16 +159,38 @@ def test_longest_term_wins_at_the_same_position() -> None:
 )
 def test_invisible_characters_and_compatibility_forms_are_normalised(text: str) -> None:
     found = hits(["NATO"], text)
-    assert [m.found for m in found] == ["NATO"]
+    assert [normalise(m.found) for m in found] == ["NATO"]
+    assert found[0].found in text  # as written, not as normalised
+
+
+@pytest.mark.parametrize(
+    ("terms", "text", "found"),
+    [
+        (["2o turno"], "A eleição vai ao 2º turno. Outra frase.", "2º turno"),
+        (["finance"], "The ﬁnance minister resigned.", "ﬁnance"),
+        (["fin"], "Le ﬁn du monde.", "ﬁn"),
+        (["NATO summit"], "Leaders of ＮＡＴＯ summit met.", "ＮＡＴＯ summit"),
+        (["Рябков"], "Заявил Рябко́в: всё. Потом ещё.", "Рябко́в"),
+        (["strasse"], "Zu. Die Straße ist zu.", "Straße"),
+        (["NATO"], "Re\u00adport: NA\u00adTO met.", "NA\u00adTO"),
+    ],
+    ids=["ordinal", "ligature", "ligature-cut", "fullwidth", "cyrillic-accent", "casefold", "soft"],
+)
+def test_found_and_snippet_are_the_text_as_written(terms: list[str], text: str, found: str) -> None:
+    (m,) = hits(terms, text)
+    assert m.found == found
+    assert m.snippet in text
+    assert found in m.snippet
+    assert normalise(text)[m.start : m.end] == normalise(found)
 
 
 def test_offsets_index_the_normalised_text() -> None:
     text = "Re\u00adport\u200b: the ＯＳＣＥ and NA\u00adTO met; NATO again."
     found = hits(["NATO", "OSCE"], text)
-    assert [m.found for m in found] == ["OSCE", "NATO", "NATO"]
+    assert [m.found for m in found] == ["ＯＳＣＥ", "NA\u00adTO", "NATO"]
     norm = normalise(text)
     for m in found:
-        assert norm[m.start : m.end] == m.found
+        assert norm[m.start : m.end] == normalise(m.found)
         assert m.end - m.start == 4
 
 

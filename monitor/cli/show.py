@@ -18,7 +18,7 @@ from monitor.display import clean_data
 from monitor.errors import NewsmonError
 from monitor.highlight import Span, excerpt, marked, spans
 from monitor.store.alerts import AlertView, get_alert
-from monitor.textnorm import normalise
+from monitor.textnorm import original_offsets, original_span
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
@@ -33,8 +33,9 @@ def show_dict(alert: AlertView, settings: Settings | None = None) -> dict[str, A
     follow (``title_marks`` of ``title``, ``excerpt.marks`` of ``excerpt.text``)."""
     data = alert_dict(alert)
     data["title_marks"] = [list(s) for s in spans(alert.title, _found(alert, "title"))]
-    body = normalise(alert.text)
-    hits = [(m.start, m.end) for m in alert.matches if m.field == "text"]
+    # match offsets refer to the normalised text; the excerpt is cut from the text as written
+    body, offsets = alert.text, original_offsets(alert.text)
+    hits = [original_span(offsets, m.start, m.end) for m in alert.matches if m.field == "text"]
     text, marks = excerpt(body, hits) if hits else (_lead(body), [])
     data["excerpt"] = {"text": text, "marks": [list(s) for s in marks]}
     members = alert.story.members if alert.story else []
