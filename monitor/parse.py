@@ -25,7 +25,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
 
-from monitor import charset, feeditems
+from monitor import charset, feeddates, feeditems
 from monitor.errors import ParseError
 from monitor.model import Entry
 from monitor.xmlsafety import entity_problem, strip_control_chars
@@ -233,4 +233,10 @@ def _date(raw: Any) -> datetime | None:
                 return datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
             except (OverflowError, ValueError, OSError, TypeError):
                 continue
+    for key in ("published", "updated"):  # a date feedparser could not read, as written
+        value = raw.get(key)
+        if isinstance(value, str) and value.strip():
+            found = feeddates.parse_date(value)
+            if found is not None:
+                return found
     return None

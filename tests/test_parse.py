@@ -216,3 +216,27 @@ def test_windows_1251_prolog_decodes_cyrillic(content_type: str) -> None:
     assert title == "Демо Новости"
     assert entry.title == "Рябков заявил о НАТО"
     assert "ОБСЕ" in entry.summary
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("Seg, 24 Set 2018 10:00:00 -0300", datetime(2018, 9, 24, 13, 0, tzinfo=UTC)),
+        ("mar., 25 sept. 2018 08:00:00 +0200", datetime(2018, 9, 25, 6, 0, tzinfo=UTC)),
+        ("Di, 25 Okt 2018 08:00 GMT", datetime(2018, 10, 25, 8, 0, tzinfo=UTC)),
+        ("mer, 26 déc 2018 10:00:00 +0100", datetime(2018, 12, 26, 9, 0, tzinfo=UTC)),
+        ("Пн, 24 сен 2018 10:00:00 +0300", datetime(2018, 9, 24, 7, 0, tzinfo=UTC)),
+        ("24 вересня 2018 10:00:00 +0300", datetime(2018, 9, 24, 7, 0, tzinfo=UTC)),
+        ("Seg, 24 Foo 2018 10:00:00 -0300", None),
+        ("Seg, 45 Set 2018 10:00:00 -0300", None),
+        ("soon", None),
+    ],
+    ids=["pt", "es-tuesday", "de", "fr", "ru", "uk-genitive", "unknown-month", "bad-day", "words"],
+)
+def test_feed_dates_with_foreign_month_names(raw: str, expected: datetime | None) -> None:
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+        f"<item><title>a</title><guid>a</guid><pubDate>{raw}</pubDate></item></channel></rss>"
+    )
+    _, (entry,) = parse_feed(feed.encode(), url="https://example.org/feed")
+    assert entry.published == expected

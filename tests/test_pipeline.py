@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,38 @@ def test_broken_feed_is_recorded_and_others_unaffected(
     assert feeds["nachrichten"].error_count == 1
     assert f"({status})" in (feeds["nachrichten"].last_error or "")
     assert feeds["nachrichten"].next_check_at > feeds["nachrichten"].last_polled_at  # type: ignore[operator]
+
+
+def test_feed_dates_in_portuguese_are_stored_as_published_times(
+    db_url: str, site: Site, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "n.toml", db_url, site, {})
+    items = "".join(
+        f"<item><title>NATO {n}</title><guid>pt-{n}</guid>"
+        f"<link>{site.base}/articles/pt-{n}.html</link><pubDate>{date}</pubDate>"
+        f"<description>A NATO reuniu-se no {n}.</description></item>"
+        for n, date in [
+            ("um", "Seg, 24 Set 2018 10:00:00 -0300"),
+            ("dois", "Ter, 2 Out 2018 9:30 GMT"),
+        ]
+    )
+    feed = (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>pt</title>{items}</channel></rss>'
+    )
+    site.routes["/feeds/world.xml"] = Reply(200, feed.encode())
+    ctx = open_context(load(config))
+    try:
+        poll_once(ctx, ["world"])
+        alerts = {a.title: a for a in list_alerts(ctx.db)}
+    finally:
+        close_context(ctx)
+    # no page: the summary is used, and the date comes from the feed alone
+    assert alerts["NATO um"].text_source == "summary"
+    published = {t: a.published_at for t, a in alerts.items()}
+    published = {
+        t: p.replace(tzinfo=UTC) if p and not p.tzinfo else p for t, p in published.items()
+    }
+    assert published == {
+        "NATO um": datetime(2018, 9, 24, 13, 0, tzinfo=UTC),
+        "NATO dois": datetime(2018, 10, 2, 9, 30, tzinfo=UTC),
+    }
