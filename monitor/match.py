@@ -224,17 +224,19 @@ def find_matches(
     for w, queries in by_watchlist.items():
         deadline.where = f"watchlist {compiled[w].name}"
         found += _watchlist_matches(compiled[w].name, queries, by_form, texts, deadline)
-    return _as_written(found, originals)
+    return _as_written(found, originals, texts)
 
 
-def _as_written(matches: list[Match], originals: dict[str, str]) -> list[Match]:
+def _as_written(
+    matches: list[Match], originals: dict[str, str], texts: dict[str, str]
+) -> list[Match]:
     """The matches with ``found`` and ``snippet`` cut from the text as written (offsets
     stay those of the normalised text): "2º turno", not "2o turno"."""
     offsets: dict[str, Offsets | None] = {}
     out = []
     for m in matches:
         if m.field not in offsets:
-            offsets[m.field] = original_offsets(originals[m.field])
+            offsets[m.field] = original_offsets(originals[m.field], texts[m.field])
         if offsets[m.field] is None:
             out.append(m)
             continue

@@ -74,12 +74,13 @@ def normalise(text: str) -> str:
     return _DROP.sub("", text) if _DROP.search(text) else text
 
 
-def original_offsets(text: str) -> Offsets | None:
+def original_offsets(text: str, norm: str | None = None) -> Offsets | None:
     """Where each character of ``normalise(text)`` comes from in ``text``, or None when
-    normalising changes nothing. Each character with the combining marks after it is
-    normalised on its own; where that does not add up to the whole text (conjoining
-    jamo, rare vowel signs), offsets are kept as they are, clamped."""
-    norm = normalise(text)
+    normalising changes nothing (``norm``: that normalised text, when the caller has it).
+    Each character with the combining marks after it is normalised on its own; where
+    that does not add up to the whole text (conjoining jamo, rare vowel signs), offsets
+    are kept as they are, clamped."""
+    norm = normalise(text) if norm is None else norm
     if norm == text:
         return None
     starts: list[int] = []
