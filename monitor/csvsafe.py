@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from monitor.display import clean
 
-__all__ = ["CsvWriter", "cell"]
+__all__ = ["CsvWriter", "as_text", "cell"]
 
 _FORMULA = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
@@ -30,19 +30,21 @@ def cell(value: Any) -> str | int | float:
     read it as a formula, led by an apostrophe."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         return value
-    text = clean(_text(value))
+    text = clean(as_text(value))
     if text.lstrip(" ").startswith(_FORMULA) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
 
 
-def _text(value: Any) -> str:
+def as_text(value: Any) -> str:
+    """One value as plain text: None as empty, a list joined with ", ", a dict as
+    ``key=value`` pairs."""
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return ", ".join(_text(v) for v in value)
+        return ", ".join(as_text(v) for v in value)
     if isinstance(value, dict):
-        return " ".join(f"{k}={_text(v)}" for k, v in value.items())
+        return " ".join(f"{k}={as_text(v)}" for k, v in value.items())
     return str(value)
 
 

@@ -23,7 +23,7 @@ import click
 from rich.text import Text
 
 from monitor.cli.tables import print_table, to_minutes
-from monitor.csvsafe import CsvWriter
+from monitor.csvsafe import CsvWriter, as_text
 from monitor.display import clean_data
 
 __all__ = [
@@ -108,16 +108,6 @@ def echo_json(value: Any, *, is_one_line: bool = False) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=None if is_one_line else 2))
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(_cell(v) for v in value)
-    if isinstance(value, dict):
-        return " ".join(f"{k}={_cell(v)}" for k, v in value.items())
-    return str(value)
-
-
 def styled(text: str, marks: Sequence[Sequence[int]] | None, style: str = HIGHLIGHT) -> Text:
     """Plain text (never read as markup), with the marked spans highlighted."""
     shown = Text(text)
@@ -163,5 +153,5 @@ def emit(
 
 def _table_cell(row: dict[str, Any], column: str) -> Text:
     marks = row.get(f"{column}_marks")
-    text = _cell(row.get(column))
+    text = as_text(row.get(column))
     return styled(text, marks) if marks else Text(to_minutes(text))
