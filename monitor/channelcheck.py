@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from monitor import secrets
 from monitor.errors import ConfigError
 
-__all__ = ["Channel", "Problem", "placeholder_in", "problems"]
+__all__ = ["Channel", "Problem", "placeholder_in", "problems", "sources"]
 
 Problem = tuple[tuple[str, ...], str]  # (("channel", name, key), what is wrong)
 
@@ -68,13 +68,14 @@ def problems(channels: Mapping[str, Channel]) -> list[Problem]:
     """Every source that cannot be read and every placeholder left, for every channel."""
     found: list[Problem] = []
     for name, channel in channels.items():
-        for key, where, read in _sources(channel):
+        for key, where, read in sources(channel):
             found += _check_source(("channel", name, key), where, read)
     return found
 
 
-def _sources(channel: Channel) -> list[tuple[str, str | None, Callable[[], list[str]]]]:
-    """(config key, where its URLs come from, how to read them) for each source set."""
+def sources(channel: Channel) -> list[tuple[str, str | None, Callable[[], list[str]]]]:
+    """(config key, where its URLs come from, how to read them) for each source set, in
+    the order ChannelSettings.targets() reads them."""
     found: list[tuple[str, str | None, Callable[[], list[str]]]] = [
         ("urls", None, partial(list, channel.urls))
     ]

@@ -26,7 +26,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from monitor import channelcheck, secrets
+from monitor import channelcheck
 from monitor.configfiles import (
     CHECKOUT_CONFIG,
     DATABASE_URL_ENV,
@@ -280,14 +280,7 @@ class ChannelSettings(_Table):
     def targets(self) -> list[str]:
         """The apprise URLs: ``urls``, then those from ``urls_file``, the variable
         ``urls_env`` and the systemd credential ``urls_credential`` (see monitor.secrets)."""
-        found = list(self.urls)
-        if self.urls_file is not None:
-            found += secrets.from_file(self.urls_file)
-        if self.urls_env is not None:
-            found += secrets.from_env(self.urls_env)
-        if self.urls_credential is not None:
-            found += secrets.from_credential(self.urls_credential)
-        return found
+        return [url for _key, _where, read in channelcheck.sources(self) for url in read()]
 
 
 CaseMode = Literal["ignore", "proper", "exact"]

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from monitor.configfiles import SYSTEM_CONFIG
 from monitor.errors import InstallError
 
 __all__ = ["Account", "Layout", "Written", "install", "next_steps", "render_config", "render_unit"]
@@ -242,7 +243,7 @@ def next_steps(layout: Layout, account: Account) -> list[str]:
     exe = executable()
     on_path = shutil.which("newsmon")
     name = "newsmon" if on_path and Path(on_path).resolve() == exe.resolve() else str(exe)
-    if layout.config != Path(ETC) / "newsmon.toml":
+    if layout.config != SYSTEM_CONFIG:  # not where newsmon looks without --config
         name += f" --config {layout.config}"
     has_sudo = shutil.which("sudo") is not None
     if account.is_owning:

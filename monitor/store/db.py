@@ -207,8 +207,8 @@ def connect(url: str, *, is_read_only: bool = False, must_exist: bool = False) -
         ) from None
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            path = sqlite_path(parsed) or Path(parsed.database)
+        path = sqlite_path(parsed)  # None in memory
+        if path is not None:
             if must_exist and not path.is_file():
                 raise UnavailableError(
                     f"no database file at {path}",
