@@ -28,9 +28,7 @@ from pydantic_core import PydanticCustomError
 
 from monitor import channelcheck
 from monitor.configfiles import (
-    CHECKOUT_CONFIG,
     DATABASE_URL_ENV,
-    SYSTEM_CONFIG,
     config_files,
     default_config_path,
     merge_into,
@@ -54,8 +52,6 @@ from monitor.units import (
 from monitor.urlcheck import url_problem
 
 __all__ = [
-    "CHECKOUT_CONFIG",
-    "SYSTEM_CONFIG",
     "TEMPLATE_FIELDS",
     "ChannelSettings",
     "ExportSettings",
