@@ -30,7 +30,10 @@ def children() -> set[int]:
     """Process ids of this process's live worker processes."""
     found: set[int] = set()
     for task in Path(f"/proc/{os.getpid()}/task").iterdir():
-        found.update(int(p) for p in (task / "children").read_text().split())
+        try:
+            found.update(int(p) for p in (task / "children").read_text().split())
+        except FileNotFoundError:  # a thread that ended since the folder was listed
+            continue
     return {p for p in found if is_alive(p) and b"monitor.worker" in _cmdline(p)}
 
 
