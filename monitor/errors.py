@@ -10,6 +10,7 @@
     │   ├── ThrottledError   the server said wait: 429 or 503, perhaps with Retry-After
     │   └── BlockedError     the URL resolves to an address newsmon does not fetch from
     ├── ParseError           the bytes are not a usable feed
+    │   └── LayoutError      a page (a Telegram preview) no longer has the markup newsmon reads
     ├── ExtractError         no main text could be found on a page
     ├── NotifyError          a channel could not be built or refused a message
     └── FeedsError           a feed cannot be added, removed, imported or exported
@@ -36,6 +37,7 @@ __all__ = [
     "FeedsError",
     "FetchError",
     "InstallError",
+    "LayoutError",
     "NewsmonError",
     "NotifyError",
     "OpmlError",
@@ -112,6 +114,13 @@ class BlockedError(FetchError):
 class ParseError(NewsmonError):
     stage = "parse"
     default_hint = "the server did not return a usable RSS or Atom feed; check the feed URL"
+
+
+class LayoutError(ParseError):
+    default_hint = (
+        "the site may have changed its page layout; open the URL in a browser, and report "
+        "it if the page still shows messages"
+    )
 
 
 class ExtractError(NewsmonError):

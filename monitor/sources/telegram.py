@@ -1,0 +1,332 @@
+"""Telegram channels through their public web preview, ``https://t.me/s/CHANNEL``.
+
+The preview is an HTML page of the channel's latest messages (about twenty), oldest
+first, with a "more" link to ``?before=ID`` for older ones. Each message with text
+becomes an entry:
+
+- link ``https://t.me/CHANNEL/ID``, from the message's ``data-post``; date from its ``<time>``;
+- summary: the message text as small HTML (line breaks as ``<br>``, links with their
+  full target), which monitor.extract turns into text; a forwarded message names its
+  origin first; the title is the text's first line;
+- media-only messages (photos, videos, stickers, polls without text) and service
+  messages are skipped and counted.
+
+A page without the markup newsmon reads raises LayoutError, so that feed health shows
+it instead of the channel going silent. Private channels, groups, comments and reactions
+are not in the preview at all.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+import lxml.html
+from lxml.etree import ParserError, _Element
+
+from monitor.errors import LayoutError, ParseError
+from monitor.fetch import charset
+from monitor.model import Entry
+
+__all__ = [
+    "Channel",
+    "Page",
+    "channel_of",
+    "gather",
+    "older_url",
+    "parse_preview",
+    "preview_url",
+]
+
+log = logging.getLogger("newsmon.parse")
+
+_MAX_TITLE = 200
+_UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")  # a public channel's username
+_POST = re.compile(r"^([A-Za-z][A-Za-z0-9_]{2,31})/(\d{1,12})$")
+_HOSTS = ("t.me", "telegram.me", "www.t.me", "www.telegram.me", "telegram.dog")
+# t.me paths that are not channels
+_RESERVED = {"s", "c", "joinchat", "addstickers", "addemoji", "share", "proxy", "socks", "iv"}
+_MESSAGE = "//div[contains(concat(' ', normalize-space(@class), ' '), ' tgme_widget_message ')]"
+_TEXT = (
+    ".//div[contains(concat(' ', normalize-space(@class), ' '), ' tgme_widget_message_text ')]"
+    "[not(ancestor::div[contains(concat(' ', normalize-space(@class), ' '),"
+    " ' tgme_widget_message_text ')])]"
+    "[not(ancestor::*[contains(@class, 'tgme_widget_message_reply')])]"
+    "[not(ancestor::*[contains(@class, 'link_preview')])]"
+)
+_HISTORY = "//section[contains(@class, 'tgme_channel_history')]"
+_NO_LAYOUT = "no messages found in a Telegram preview page: the page layout may have changed"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One preview page: its messages with text, oldest first."""
+
+    title: str  # the channel's name
+    entries: list[Entry]
+    before: int | None  # the oldest message on the page; older ones are at ?before=
+    messages: int = 0  # message blocks on the page
+    skipped: int = 0  # of which without text: media only, stickers, polls, service
+    encoding: str = ""
+    encoding_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Channel:
+    """The pages of one poll, merged: entries oldest first, each once."""
+
+    title: str
+    entries: list[Entry]
+    pages: int
+    messages: int
+    skipped: int
+    is_gap: bool  # paging stopped before reaching a known message: some may be missed
+    encoding: str = ""
+    encoding_reason: str = ""
+
+
+def channel_of(url: str) -> str | None:
+    """The channel name in a t.me link (``t.me/NAME``, ``t.me/s/NAME``, ``t.me/NAME/12``)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return None
+    if (parts.hostname or "").lower() not in _HOSTS:
+        return None
+    path = [p for p in parts.path.split("/") if p]
+    if path[:1] == ["s"]:
+        path = path[1:]
+    if not path or path[0].lower() in _RESERVED or not _NAME.match(path[0]):
+        return None
+    return path[0]
+
+
+def preview_url(channel: str) -> str:
+    return f"https://t.me/s/{channel}"
+
+
+def older_url(url: str, before: int) -> str:
+    """The page of the messages before ``before``: ``url`` with ``?before=``."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "before"]
+    query.append(("before", str(before)))
+    return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+
+
+def parse_preview(body: bytes, *, url: str, content_type: str = "") -> Page:
+    """The messages of one preview page. Raises LayoutError when none can be found."""
+    decoded = charset.decode(body, content_type, is_html=True)
+    try:
+        root = lxml.html.document_fromstring(decoded.text or "<html></html>")
+    except (ParserError, ValueError) as exc:
+        raise ParseError(f"{_shown(url)} is not an HTML page: {exc}") from None
+    nodes = root.xpath(_MESSAGE)
+    if not nodes:
+        _check_empty(root, url)
+    entries: list[Entry] = []
+    ids: list[int] = []
+    for node in nodes:
+        post = _POST.match(str(node.get("data-post") or "").strip())
+        if post is None:
+            raise LayoutError(f"{_shown(url)}: a message without a usable data-post; {_NO_LAYOUT}")
+        ids.append(int(post.group(2)))
+        entry = _entry(node, post.group(1), int(post.group(2)), url)
+        if entry is not None:
+            entries.append(entry)
+    before = min(ids) if ids else None
+    return Page(
+        _title(root),
+        entries,
+        before if before is not None and before > 1 else None,
+        len(nodes),
+        len(nodes) - len(entries),
+        decoded.encoding,
+        decoded.reason,
+    )
+
+
+def gather(
+    first: Page,
+    *,
+    load_older: Callable[[int], Page],
+    reaches_known: Callable[[Sequence[Entry]], bool],
+    max_pages: int,
+) -> Channel:
+    """The first page, and older pages (``load_older(before)``) until one holds a message
+    this source has seen (``reaches_known``), none are left, or ``max_pages`` were read."""
+    pages = [first]
+    page = first
+    while page.before is not None and not reaches_known(page.entries):
+        if len(pages) >= max_pages:
+            return _merged(pages, is_gap=True)
+        page = load_older(page.before)
+        pages.append(page)
+    return _merged(pages, is_gap=False)
+
+
+def _merged(pages: list[Page], *, is_gap: bool) -> Channel:
+    seen: set[str] = set()
+    entries: list[Entry] = []
+    for page in reversed(pages):  # the oldest page first
+        for entry in page.entries:
+            if entry.key not in seen:
+                seen.add(entry.key)
+                entries.append(entry)
+    first = pages[0]
+    return Channel(
+        first.title,
+        entries,
+        len(pages),
+        sum(p.messages for p in pages),
+        sum(p.skipped for p in pages),
+        is_gap,
+        first.encoding,
+        first.encoding_reason,
+    )
+
+
+def _check_empty(root: _Element, url: str) -> None:
+    """No message on the page: an empty channel is fine, anything else is not."""
+    history = root.xpath(_HISTORY)
+    if history:
+        children = [c for c in history[0].iter() if "messages_more" not in str(c.get("class"))]
+        if all(c.tag in ("section", "div") and not (c.text or "").strip() for c in children):
+            return  # the channel has no messages yet
+        raise LayoutError(f"{_shown(url)}: {_NO_LAYOUT}")
+    if root.xpath("//*[contains(concat(' ', normalize-space(@class), ' '), ' tgme_page ')]"):
+        raise ParseError(
+            f"{_shown(url)} shows no message preview: the channel is private, is not a "
+            "channel (a user, a bot or a group), or has disabled its preview",
+            "only public channels have a web preview; check the name at https://t.me/s/NAME",
+        )
+    raise LayoutError(f"{_shown(url)}: {_NO_LAYOUT}")
+
+
+def _entry(node: _Element, channel: str, number: int, url: str) -> Entry | None:
+    texts = node.xpath(_TEXT)
+    if not texts:
+        return None  # media only, a sticker, a poll, a service message
+    body = _render(texts[0], url).strip()
+    plain = _plain(body)
+    if not plain:
+        return None
+    link = f"https://t.me/{channel}/{number}"
+    origin = _origin(node, url)
+    summary = f"{origin}<br>{body}" if origin else body
+    return Entry(
+        key=f"link:{link}",
+        link=link,
+        title=_first_line(plain),
+        summary=_clean(summary),
+        published=_date(node),
+    )
+
+
+def _render(node: _Element, base: str) -> str:
+    """A message's text as small, safe HTML: escaped text, ``<br>``, full link targets."""
+    out: list[str] = [_space(node.text)]
+    for child in node:
+        tag = child.tag if isinstance(child.tag, str) else ""
+        if tag in ("script", "style", "template"):
+            pass
+        elif tag == "br":
+            out.append("<br>")
+        elif tag == "a":
+            out.append(_link(child, base))
+        elif tag:
+            out.append(_render(child, base))
+        out.append(_space(child.tail))
+    return "".join(out)
+
+
+def _link(anchor: _Element, base: str) -> str:
+    """A link as its full target when it shows a (shortened) address, else its text
+    with the target after it; hashtags and @mentions stay plain text."""
+    text = " ".join(anchor.text_content().split())
+    href = str(anchor.get("href") or "").strip()
+    target = urljoin(base, href) if href else ""
+    if not target.startswith(("http://", "https://")) or href.startswith("?"):
+        return html.escape(text)
+    if text.startswith(("#", "@")) or channel_of(target) == text.lstrip("@"):
+        return html.escape(text)
+    shown = text.rstrip("…").rstrip(".")
+    bare = re.sub(r"^https?://(www\.)?", "", target)
+    is_address = bool(shown) and (
+        bare.startswith(re.sub(r"^https?://(www\.)?", "", shown)) or shown == target
+    )
+    quoted = html.escape(target, quote=True)
+    if is_address or not text:
+        return f'<a href="{quoted}">{html.escape(target)}</a>'
+    return f'<a href="{quoted}">{html.escape(text)}</a> ({html.escape(target)})'
+
+
+def _origin(node: _Element, base: str) -> str:
+    """The line "Forwarded from NAME (link)" for a forwarded message."""
+    found = node.xpath(".//*[contains(@class, 'tgme_widget_message_forwarded_from_name')]")
+    if not found:
+        found = node.xpath(".//*[contains(@class, 'tgme_widget_message_forwarded_from')]")
+        if not found:
+            return ""
+        text = " ".join(found[0].text_content().split())
+        return html.escape(text)
+    name = " ".join(found[0].text_content().split())
+    href = str(found[0].get("href") or "")
+    target = urljoin(base, href) if href else ""
+    if target.startswith(("http://", "https://")):
+        return f"Forwarded from {html.escape(name)} ({html.escape(target)})"
+    return f"Forwarded from {html.escape(name)}"
+
+
+def _plain(fragment: str) -> str:
+    lines = re.sub(r"<[^>]*>", "", fragment.replace("<br>", "\n"))
+    return "\n".join(" ".join(html.unescape(line).split()) for line in lines.split("\n")).strip()
+
+
+def _first_line(text: str) -> str:
+    line = next((ln for ln in text.split("\n") if ln.strip()), "")
+    if len(line) <= _MAX_TITLE:
+        return line
+    cut = line[:_MAX_TITLE].rsplit(" ", 1)[0] or line[:_MAX_TITLE]
+    return cut.rstrip(" ,;:-") + "…"
+
+
+def _date(node: _Element) -> datetime | None:
+    found = node.xpath(".//a[contains(@class, 'tgme_widget_message_date')]//time/@datetime")
+    found = found or node.xpath(".//*[contains(@class, 'message_footer')]//time/@datetime")
+    for value in found:
+        try:
+            parsed = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            continue
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return None
+
+
+def _title(root: _Element) -> str:
+    found = root.xpath("//meta[@property='og:title']/@content")
+    found = found or root.xpath("//*[contains(@class, 'tgme_channel_info_header_title')]//text()")
+    return _clean(" ".join(" ".join(str(t) for t in found).split()))[:_MAX_TITLE]
+
+
+def _space(text: str | None) -> str:
+    """Text as HTML shows it: runs of white space (newlines too) are one space."""
+    return html.escape(re.sub(r"\s+", " ", text)) if text else ""
+
+
+def _clean(text: str) -> str:
+    return _UNSAFE_TEXT.sub("", text)
+
+
+def _shown(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<invalid url>"
+    netloc = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname or ""
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

@@ -1,0 +1,178 @@
+"""The Telegram preview reader on a captured t.me/s/ page (tests/fixtures/telegram)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+import pytest
+from telegram_pages import CHANNEL, NUMBERS, PAGE, newest, view
+
+from monitor.errors import LayoutError, ParseError
+from monitor.extract.article import html_to_text
+from monitor.model import Entry
+from monitor.sources import telegram
+
+URL = "http://127.0.0.1:8000/s/topwar_official"
+
+
+def _times(page: bytes) -> dict[int, datetime]:
+    """Each message's <time datetime>, read from the page with a regex, not the parser."""
+    found: dict[int, datetime] = {}
+    for block in page.split(b"data-post=")[1:]:
+        number = int(re.match(rb'"[^/]+/(\d+)"', block).group(1))  # type: ignore[union-attr]
+        stamp = re.search(rb'<time\s+datetime="([^"]+)"', block).group(1)  # type: ignore[union-attr]
+        found[number] = datetime.fromisoformat(stamp.decode())
+    return found
+
+
+def test_each_message_with_text_is_an_entry_with_its_link_and_date() -> None:
+    page = telegram.parse_preview(PAGE, url=URL, content_type="text/html; charset=utf-8")
+    assert page.title == "Военное обозрение"
+    assert page.messages == len(NUMBERS) == len(page.entries)
+    assert [e.link for e in page.entries] == [f"https://t.me/{CHANNEL}/{n}" for n in NUMBERS]
+    times = _times(PAGE)
+    assert [e.published for e in page.entries] == [times[n] for n in NUMBERS]
+    assert page.before == min(NUMBERS)
+    assert len({e.key for e in page.entries}) == len(NUMBERS)
+
+
+def test_text_keeps_line_breaks_but_not_the_source_indentation() -> None:
+    entry = telegram.parse_preview(PAGE, url=URL).entries[0]
+    text = html_to_text(entry.summary)
+    first, _, rest = text.partition("\n")
+    # the source wraps the first sentence over two lines: one line in the text
+    assert first == entry.title
+    assert "Пулково не принимает самолеты" in first
+    assert rest.startswith("Судя по сервису Flightradar")
+
+
+def test_album_text_in_nested_blocks_is_read_once() -> None:
+    entries = {e.link: e for e in telegram.parse_preview(PAGE, url=URL).entries}
+    text = html_to_text(entries[f"https://t.me/{CHANNEL}/70992"].summary)
+    assert text.count("Сегодня ночью в Республике Адыгея") == 1
+
+
+def test_forwarded_message_names_its_origin_and_links_are_resolved() -> None:
+    entries = {e.link: e for e in telegram.parse_preview(PAGE, url=URL).entries}
+    entry = entries[f"https://t.me/{CHANNEL}/70996"]
+    text = html_to_text(entry.summary)
+    assert text.startswith("Forwarded from Военкор Ярем (https://t.me/yaremshooter/1066)\n")
+    assert not entry.title.startswith("Forwarded")
+    # the words "180 метров" link to another channel's message: its address follows them
+    assert "180 метров (https://t.me/infantmilitario/93419)" in text
+    forwarded = [e for e in entries.values() if "Forwarded from" in e.summary]
+    assert len(forwarded) == PAGE.count(b"tgme_widget_message_forwarded_from_name")
+
+
+def test_long_first_line_is_cut_for_the_title() -> None:
+    entries = {e.link: e for e in telegram.parse_preview(PAGE, url=URL).entries}
+    entry = entries[f"https://t.me/{CHANNEL}/71007"]
+    assert entry.title.endswith("…")
+    assert len(entry.title) <= 201
+    assert html_to_text(entry.summary).split("\n")[1].startswith(entry.title[:-1])
+
+
+def test_media_only_message_is_skipped_and_counted() -> None:
+    body = view(lambda n: True, media_after=70990)
+    page = telegram.parse_preview(body, url=URL)
+    assert page.messages == len(NUMBERS) + 1
+    assert page.skipped == 1
+    assert all("bolshiepushki" not in (e.link or "") for e in page.entries)
+    assert len(page.entries) == len(NUMBERS)
+
+
+def test_empty_channel_is_no_error() -> None:
+    page = telegram.parse_preview(view(lambda n: False), url=URL)
+    assert (page.entries, page.messages, page.before) == ([], 0, None)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        PAGE.replace(b"tgme_widget_message", b"tgme_post"),
+        PAGE.replace(b"data-post=", b"data-item="),
+        PAGE.replace(b"tgme_channel_history", b"tgme_history").replace(
+            b"tgme_widget_message", b"tgme_post"
+        ),
+    ],
+    ids=["classes-renamed", "data-post-renamed", "no-history-section"],
+)
+def test_a_layout_newsmon_does_not_know_raises_layout_error(body: bytes) -> None:
+    with pytest.raises(LayoutError) as caught:
+        telegram.parse_preview(body, url=URL)
+    assert "no messages found in a Telegram preview page" in str(caught.value)
+    assert "layout" in caught.value.hint
+
+
+def test_a_page_without_preview_says_so() -> None:
+    head = PAGE[: PAGE.index(b"<body")]
+    body = head + b'<body><div class="tgme_page"><div class="tgme_page_title">x</div></div></body>'
+    with pytest.raises(ParseError) as caught:
+        telegram.parse_preview(body, url=URL)
+    assert not isinstance(caught.value, LayoutError)
+    assert "private" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://t.me/s/MID_Russia", "MID_Russia"),
+        ("https://t.me/MID_Russia", "MID_Russia"),
+        ("https://t.me/MID_Russia/12345", "MID_Russia"),
+        ("http://telegram.me/s/durov?before=10", "durov"),
+        ("https://t.me/joinchat/AAAAAE", None),
+        ("https://t.me/+AbCdEf", None),
+        ("https://t.me/s/", None),
+        ("https://example.com/s/MID_Russia", None),
+        ("tg://resolve?domain=durov", None),
+    ],
+)
+def test_channel_of(url: str, name: str | None) -> None:
+    assert telegram.channel_of(url) == name
+
+
+def test_older_url_replaces_before() -> None:
+    assert telegram.older_url(URL, 70989) == URL + "?before=70989"
+    assert telegram.older_url(URL + "?before=71009", 10) == URL + "?before=10"
+
+
+def _known(numbers: set[int]) -> Callable[[Sequence[Entry]], bool]:
+    def reaches_known(entries: Sequence[Entry]) -> bool:
+        return any(int((e.link or "0").rsplit("/", 1)[1]) in numbers for e in entries)
+
+    return reaches_known
+
+
+def _older(before: int) -> telegram.Page:
+    return telegram.parse_preview(newest(4, before=before), url=telegram.older_url(URL, before))
+
+
+def test_gather_pages_back_to_a_known_message() -> None:
+    first = telegram.parse_preview(newest(4), url=URL)
+    channel = telegram.gather(first, load_older=_older, reaches_known=_known({70990}), max_pages=5)
+    numbers = [int((e.link or "").rsplit("/", 1)[1]) for e in channel.entries]
+    assert numbers == sorted(numbers)
+    assert numbers[0] <= 70990 and numbers[-1] == NUMBERS[-1]
+    assert set(numbers) == {n for n in NUMBERS if n >= numbers[0]}
+    assert channel.pages == 3 and not channel.is_gap
+
+
+def test_gather_stops_at_max_pages_and_says_so() -> None:
+    first = telegram.parse_preview(newest(2), url=URL)
+    channel = telegram.gather(first, load_older=_older, reaches_known=_known({70989}), max_pages=2)
+    assert channel.pages == 2 and channel.is_gap
+    assert len(channel.entries) == 6
+
+
+def test_gather_reads_one_page_when_it_holds_a_known_message() -> None:
+    first = telegram.parse_preview(PAGE, url=URL)
+    calls: list[int] = []
+
+    def load(before: int) -> telegram.Page:
+        calls.append(before)
+        return _older(before)
+
+    channel = telegram.gather(first, load_older=load, reaches_known=_known({71000}), max_pages=5)
+    assert calls == [] and channel.pages == 1 and not channel.is_gap
