@@ -28,7 +28,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "db": ("admin", "ops"),
     "deliveries": ("deliveries",),
     "demo": ("admin",),
-    "feeds": ("feeds", "opml"),
+    "feeds": ("feeds", "opml", "discover"),
     "init": ("init",),
     "notify": ("notify",),
     "poll": ("admin",),
