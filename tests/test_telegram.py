@@ -13,6 +13,7 @@ from monitor.errors import LayoutError, ParseError
 from monitor.extract.article import html_to_text
 from monitor.model import Entry
 from monitor.sources import telegram
+from monitor.sources.feeds import ParsedFeed
 
 URL = "http://127.0.0.1:8000/s/topwar_official"
 
@@ -30,11 +31,11 @@ def _times(page: bytes) -> dict[int, datetime]:
 def test_each_message_with_text_is_an_entry_with_its_link_and_date() -> None:
     page = telegram.parse_preview(PAGE, url=URL, content_type="text/html; charset=utf-8")
     assert page.title == "Военное обозрение"
-    assert page.messages == len(NUMBERS) == len(page.entries)
+    assert page.items == len(NUMBERS) == len(page.entries)
     assert [e.link for e in page.entries] == [f"https://t.me/{CHANNEL}/{n}" for n in NUMBERS]
     times = _times(PAGE)
     assert [e.published for e in page.entries] == [times[n] for n in NUMBERS]
-    assert page.before == min(NUMBERS)
+    assert telegram.oldest(page.entries) == min(NUMBERS)
     assert len({e.key for e in page.entries}) == len(NUMBERS)
 
 
@@ -77,15 +78,15 @@ def test_long_first_line_is_cut_for_the_title() -> None:
 def test_media_only_message_is_skipped_and_counted() -> None:
     body = view(lambda n: True, media_after=70990)
     page = telegram.parse_preview(body, url=URL)
-    assert page.messages == len(NUMBERS) + 1
-    assert page.skipped == 1
+    assert page.items == len(NUMBERS) + 1
+    assert page.dropped == 1
     assert all("bolshiepushki" not in (e.link or "") for e in page.entries)
     assert len(page.entries) == len(NUMBERS)
 
 
 def test_empty_channel_is_no_error() -> None:
     page = telegram.parse_preview(view(lambda n: False), url=URL)
-    assert (page.entries, page.messages, page.before) == ([], 0, None)
+    assert (page.entries, page.items, page.dropped) == ([], 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -145,34 +146,47 @@ def _known(numbers: set[int]) -> Callable[[Sequence[Entry]], bool]:
     return reaches_known
 
 
-def _older(before: int) -> telegram.Page:
-    return telegram.parse_preview(newest(4, before=before), url=telegram.older_url(URL, before))
+def _load(url: str) -> ParsedFeed:
+    before = int(url.rsplit("before=", 1)[1])
+    return telegram.parse_preview(newest(4, before=before), url=url)
+
+
+def _numbers(entries: Sequence[Entry]) -> list[int]:
+    return [int((e.link or "").rsplit("/", 1)[1]) for e in entries]
 
 
 def test_gather_pages_back_to_a_known_message() -> None:
     first = telegram.parse_preview(newest(4), url=URL)
-    channel = telegram.gather(first, load_older=_older, reaches_known=_known({70990}), max_pages=5)
-    numbers = [int((e.link or "").rsplit("/", 1)[1]) for e in channel.entries]
+    got = telegram.gather(first, url=URL, load=_load, reaches_known=_known({70990}), max_pages=5)
+    numbers = _numbers(got.parsed.entries)
     assert numbers == sorted(numbers)
     assert numbers[0] <= 70990 and numbers[-1] == NUMBERS[-1]
     assert set(numbers) == {n for n in NUMBERS if n >= numbers[0]}
-    assert channel.pages == 3 and not channel.is_gap
+    assert got.pages == 3 and not got.is_gap
+    assert got.parsed.items == 12
 
 
 def test_gather_stops_at_max_pages_and_says_so() -> None:
     first = telegram.parse_preview(newest(2), url=URL)
-    channel = telegram.gather(first, load_older=_older, reaches_known=_known({70989}), max_pages=2)
-    assert channel.pages == 2 and channel.is_gap
-    assert len(channel.entries) == 6
+    got = telegram.gather(first, url=URL, load=_load, reaches_known=_known({70989}), max_pages=2)
+    assert got.pages == 2 and got.is_gap
+    assert _numbers(got.parsed.entries) == NUMBERS[-6:]
 
 
 def test_gather_reads_one_page_when_it_holds_a_known_message() -> None:
     first = telegram.parse_preview(PAGE, url=URL)
-    calls: list[int] = []
+    asked: list[str] = []
 
-    def load(before: int) -> telegram.Page:
-        calls.append(before)
-        return _older(before)
+    def load(url: str) -> ParsedFeed:
+        asked.append(url)
+        return _load(url)
 
-    channel = telegram.gather(first, load_older=load, reaches_known=_known({71000}), max_pages=5)
-    assert calls == [] and channel.pages == 1 and not channel.is_gap
+    got = telegram.gather(first, url=URL, load=load, reaches_known=_known({71000}), max_pages=5)
+    assert asked == [] and got.pages == 1 and not got.is_gap
+
+
+def test_gather_stops_at_the_first_message() -> None:
+    first = telegram.parse_preview(newest(4), url=URL)
+    got = telegram.gather(first, url=URL, load=_load, reaches_known=_known(set()), max_pages=9)
+    assert _numbers(got.parsed.entries) == NUMBERS
+    assert got.pages == 4 and not got.is_gap  # the fourth page brought nothing older

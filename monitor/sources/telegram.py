@@ -18,6 +18,7 @@ are not in the preview at all.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import logging
 import re
@@ -32,13 +33,14 @@ from lxml.etree import ParserError, _Element
 from monitor.errors import LayoutError, ParseError
 from monitor.fetch import charset
 from monitor.model import Entry
+from monitor.sources.feeds import ParsedFeed
 
 __all__ = [
-    "Channel",
-    "Page",
+    "Gathered",
     "channel_of",
     "gather",
     "older_url",
+    "oldest",
     "parse_preview",
     "preview_url",
 ]
@@ -49,6 +51,7 @@ _MAX_TITLE = 200
 _UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")  # a public channel's username
 _POST = re.compile(r"^([A-Za-z][A-Za-z0-9_]{2,31})/(\d{1,12})$")
+_NUMBER = re.compile(r"^https://t\.me/[A-Za-z0-9_]+/(\d+)$")
 _HOSTS = ("t.me", "telegram.me", "www.t.me", "www.telegram.me", "telegram.dog")
 # t.me paths that are not channels
 _RESERVED = {"s", "c", "joinchat", "addstickers", "addemoji", "share", "proxy", "socks", "iv"}
@@ -65,30 +68,12 @@ _NO_LAYOUT = "no messages found in a Telegram preview page: the page layout may 
 
 
 @dataclass(frozen=True)
-class Page:
-    """One preview page: its messages with text, oldest first."""
-
-    title: str  # the channel's name
-    entries: list[Entry]
-    before: int | None  # the oldest message on the page; older ones are at ?before=
-    messages: int = 0  # message blocks on the page
-    skipped: int = 0  # of which without text: media only, stickers, polls, service
-    encoding: str = ""
-    encoding_reason: str = ""
-
-
-@dataclass(frozen=True)
-class Channel:
+class Gathered:
     """The pages of one poll, merged: entries oldest first, each once."""
 
-    title: str
-    entries: list[Entry]
-    pages: int
-    messages: int
-    skipped: int
+    parsed: ParsedFeed
+    pages: int  # pages read
     is_gap: bool  # paging stopped before reaching a known message: some may be missed
-    encoding: str = ""
-    encoding_reason: str = ""
 
 
 def channel_of(url: str) -> str | None:
@@ -119,8 +104,18 @@ def older_url(url: str, before: int) -> str:
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 
-def parse_preview(body: bytes, *, url: str, content_type: str = "") -> Page:
-    """The messages of one preview page. Raises LayoutError when none can be found."""
+def parse_preview(
+    body: bytes,
+    *,
+    url: str,
+    content_type: str = "",
+    max_entries: int | None = None,
+    known: bytes | None = None,
+) -> ParsedFeed:
+    """The messages with text of one preview page, oldest first; ``items`` counts every
+    message, ``dropped`` those without text. Raises LayoutError when none can be found.
+    (``max_entries`` and ``known`` are for the reader's common signature: a page holds
+    some twenty messages, and its view counters change on every poll.)"""
     decoded = charset.decode(body, content_type, is_html=True)
     try:
         root = lxml.html.document_fromstring(decoded.text or "<html></html>")
@@ -130,47 +125,56 @@ def parse_preview(body: bytes, *, url: str, content_type: str = "") -> Page:
     if not nodes:
         _check_empty(root, url)
     entries: list[Entry] = []
-    ids: list[int] = []
     for node in nodes:
         post = _POST.match(str(node.get("data-post") or "").strip())
         if post is None:
             raise LayoutError(f"{_shown(url)}: a message without a usable data-post; {_NO_LAYOUT}")
-        ids.append(int(post.group(2)))
         entry = _entry(node, post.group(1), int(post.group(2)), url)
         if entry is not None:
             entries.append(entry)
-    before = min(ids) if ids else None
-    return Page(
-        _title(root),
-        entries,
-        before if before is not None and before > 1 else None,
-        len(nodes),
-        len(nodes) - len(entries),
-        decoded.encoding,
-        decoded.reason,
+    return ParsedFeed(
+        title=_title(root),
+        entries=entries,
+        items=len(nodes),
+        dropped=len(nodes) - len(entries),
+        encoding=decoded.encoding,
+        encoding_reason=decoded.reason,
     )
 
 
+def oldest(entries: Sequence[Entry]) -> int | None:
+    """The number of the oldest message among ``entries`` (t.me/CHANNEL/NUMBER links)."""
+    numbers = [int(m.group(1)) for e in entries if (m := _NUMBER.search(e.link or ""))]
+    return min(numbers) if numbers else None
+
+
 def gather(
-    first: Page,
+    first: ParsedFeed,
     *,
-    load_older: Callable[[int], Page],
+    url: str,
+    load: Callable[[str], ParsedFeed],
     reaches_known: Callable[[Sequence[Entry]], bool],
     max_pages: int,
-) -> Channel:
-    """The first page, and older pages (``load_older(before)``) until one holds a message
-    this source has seen (``reaches_known``), none are left, or ``max_pages`` were read."""
+) -> Gathered:
+    """The first page, and older pages (``load(older_url(url, n))``) until one holds a
+    message this source has seen (``reaches_known``), none are left, or ``max_pages``
+    were read."""
     pages = [first]
     page = first
-    while page.before is not None and not reaches_known(page.entries):
+    while not reaches_known(page.entries):
+        before = oldest(page.entries)
+        if before is None or before <= 1:
+            break  # the channel's first message, or a page of media only
         if len(pages) >= max_pages:
             return _merged(pages, is_gap=True)
-        page = load_older(page.before)
+        page = load(older_url(url, before))
         pages.append(page)
+        if (oldest(page.entries) or before) >= before:
+            break  # nothing older came back
     return _merged(pages, is_gap=False)
 
 
-def _merged(pages: list[Page], *, is_gap: bool) -> Channel:
+def _merged(pages: list[ParsedFeed], *, is_gap: bool) -> Gathered:
     seen: set[str] = set()
     entries: list[Entry] = []
     for page in reversed(pages):  # the oldest page first
@@ -178,17 +182,13 @@ def _merged(pages: list[Page], *, is_gap: bool) -> Channel:
             if entry.key not in seen:
                 seen.add(entry.key)
                 entries.append(entry)
-    first = pages[0]
-    return Channel(
-        first.title,
-        entries,
-        len(pages),
-        sum(p.messages for p in pages),
-        sum(p.skipped for p in pages),
-        is_gap,
-        first.encoding,
-        first.encoding_reason,
+    merged = dataclasses.replace(
+        pages[0],
+        entries=entries,
+        items=sum(p.items for p in pages),
+        dropped=sum(p.dropped for p in pages),
     )
+    return Gathered(merged, len(pages), is_gap)
 
 
 def _check_empty(root: _Element, url: str) -> None:
