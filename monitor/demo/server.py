@@ -72,7 +72,11 @@ class Site(_Server):
         self.lock = threading.Lock()
 
     def reply_for(self, path: str) -> Reply:
+        """The route for ``path`` with its query (``/s/x?before=5``), else for the path
+        alone, else the file."""
         route = self.routes.get(path)
+        path = path.split("?", 1)[0]
+        route = route if route is not None else self.routes.get(path)
         if route is not None:
             return route() if callable(route) else route
         if self.root is None:
@@ -95,7 +99,7 @@ class _SiteHandler(_Quiet):
             site.in_flight += 1
             site.most_in_flight = max(site.most_in_flight, site.in_flight)
         try:
-            self._answer(site, path)
+            self._answer(site, self.path)
         finally:
             with site.lock:
                 site.in_flight -= 1
