@@ -5,12 +5,13 @@ page (``?before=N``) looks. The blocks themselves are served byte for byte."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "telegram"
 PAGE = (FIXTURES / "topwar_official.html").read_bytes()
-ROUND_VIDEO = (FIXTURES / "round_video.html").read_bytes()
+ROUND_VIDEO = (FIXTURES / "round_video.html").read_bytes()  # media only: no text
+LINK_PREVIEW = (FIXTURES / "link_preview.html").read_bytes()  # a link to an article
 CHANNEL = "topwar_official"
 NUMBERS = [int(n) for n in re.findall(rb'data-post="topwar_official/(\d+)"', PAGE)]
 _WRAP = b'<div class="tgme_widget_message_wrap'
@@ -25,9 +26,9 @@ def _split(page: bytes) -> tuple[bytes, list[bytes], bytes]:
     return page[:start], blocks, page[end:]
 
 
-def view(keep: Callable[[int], bool], *, media_after: int | None = None) -> bytes:
-    """The page with only the messages whose number ``keep`` accepts; with
-    ``media_after``, the media-only round-video block placed after that message."""
+def view(keep: Callable[[int], bool], *, insert: Mapping[int, bytes] | None = None) -> bytes:
+    """The page with only the messages whose number ``keep`` accepts; ``insert``: blocks
+    (ROUND_VIDEO, LINK_PREVIEW) placed after the message of that number."""
     head, blocks, tail = _split(PAGE)
     kept: list[bytes] = []
     for block in blocks:
@@ -36,12 +37,14 @@ def view(keep: Callable[[int], bool], *, media_after: int | None = None) -> byte
         number = int(found.group(1))
         if keep(number):
             kept.append(block)
-        if number == media_after:
-            kept.append(ROUND_VIDEO + b"\n")
+        if insert and number in insert and keep(number):
+            kept.append(insert[number] + b"\n")
     return head + b"".join(kept) + tail
 
 
-def newest(count: int, *, before: int | None = None, media_after: int | None = None) -> bytes:
+def newest(
+    count: int, *, before: int | None = None, insert: Mapping[int, bytes] | None = None
+) -> bytes:
     """The page as t.me shows it: the ``count`` newest messages (before ``before``)."""
     numbers = [n for n in NUMBERS if before is None or n < before][-count:]
-    return view(numbers.__contains__, media_after=media_after)
+    return view(numbers.__contains__, insert=insert)

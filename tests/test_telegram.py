@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import pytest
-from telegram_pages import CHANNEL, NUMBERS, PAGE, newest, view
+from telegram_pages import CHANNEL, LINK_PREVIEW, NUMBERS, PAGE, ROUND_VIDEO, newest, view
 
 from monitor.errors import LayoutError, ParseError
 from monitor.extract.article import html_to_text
@@ -76,7 +76,7 @@ def test_long_first_line_is_cut_for_the_title() -> None:
 
 
 def test_media_only_message_is_skipped_and_counted() -> None:
-    body = view(lambda n: True, media_after=70990)
+    body = view(lambda n: True, insert={70990: ROUND_VIDEO})
     page = telegram.parse_preview(body, url=URL)
     assert page.items == len(NUMBERS) + 1
     assert page.dropped == 1
@@ -190,3 +190,12 @@ def test_gather_stops_at_the_first_message() -> None:
     got = telegram.gather(first, url=URL, load=_load, reaches_known=_known(set()), max_pages=9)
     assert _numbers(got.parsed.entries) == NUMBERS
     assert got.pages == 4 and not got.is_gap  # the fourth page brought nothing older
+
+
+def test_a_link_message_shows_its_full_address() -> None:
+    page = telegram.parse_preview(view(lambda n: n == 70989, insert={70989: LINK_PREVIEW}), url=URL)
+    entry = page.entries[-1]
+    assert entry.link == "https://t.me/oper_goblin/22360"
+    # the text is the link; the preview of the linked article under it is not the text
+    assert html_to_text(entry.summary) == "https://vnnews.ru/georgiy-zotov-okkupaciya-volosatym-kr/"
+    assert 'href="https://vnnews.ru/georgiy-zotov-okkupaciya-volosatym-kr/"' in entry.summary
