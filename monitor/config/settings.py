@@ -131,6 +131,8 @@ class DefaultsSettings(_Table):
     alert_backlog: bool = False
     fetch_articles: bool = True
     max_entries: int = Field(default=500, ge=1, le=100_000)
+    # preview pages one poll of a Telegram channel may read to reach a message seen before
+    telegram_pages: int = Field(default=3, ge=1, le=20)
 
     @model_validator(mode="after")
     def _bounds_in_order(self) -> DefaultsSettings:
@@ -233,6 +235,8 @@ class FeedSettings(_Table):
     fetch_articles: bool | None = None
     adapt: bool | None = None
     enabled: bool = True
+    # a Telegram channel: also read the article the message's first link leads to
+    follow_links: bool = False
 
     _check_url = field_validator("url")(_http_url)
 

@@ -21,6 +21,7 @@ from monitor.extract.article import html_to_text
 from monitor.match.watchlists import find_matches
 from monitor.model import Article, Entry, FeedState, TextSource
 from monitor.pipeline.context import PAGE_ACCEPT, Context, feed_settings, get
+from monitor.sources.telegram import first_link
 from monitor.store import alerts as alert_store
 from monitor.store import entries as entry_store
 from monitor.store.entries import KnownArticle, Outcome
@@ -28,7 +29,7 @@ from monitor.store.stories import Identity
 from monitor.stories.copies import fingerprint, short_diff, story_picker
 from monitor.stories.urlkeys import canonical_key, url_key
 
-__all__ = ["process_entry", "read_article"]
+__all__ = ["process_entry", "read_article", "read_message"]
 
 log = logging.getLogger("newsmon.pipeline")
 
@@ -40,10 +41,12 @@ def process_entry(
     *,
     is_edited: bool = False,
     problems: list[str] | None = None,
+    kind: str = "feed",
 ) -> list[int]:
     """One new (or edited) entry: dedup by URL, read, match, place in a story, store.
 
-    Returns the ids of the alerts it raised. An article whose matching runs over
+    ``kind``: the source's, as read (a Telegram message is its own article). Returns
+    the ids of the alerts it raised. An article whose matching runs over
     [scale] match_timeout is stored without alerts, with the error; the error is also
     added to ``problems`` (for the feed's record).
     """
@@ -58,7 +61,9 @@ def process_entry(
         entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
         log.info("seen before feed=%s url=%s", feed.name, key)
         return []
-    article = read_article(ctx, feed, entry)
+    article = (
+        read_message(ctx, feed, entry) if kind == "telegram" else read_article(ctx, feed, entry)
+    )
     if known is not None and article.text_source.value != known.text_source:
         article = _as_known(article, known)  # a failed re-read is not an edit
     try:
@@ -158,4 +163,37 @@ def read_article(ctx: Context, feed: FeedState, entry: Entry) -> Article:
         text_source=source,
         published=entry.published,
         error=error,
+    )
+
+
+def read_message(ctx: Context, feed: FeedState, entry: Entry) -> Article:
+    """A Telegram message: its text is the article. With the source's ``follow_links``,
+    the article its first outside link leads to is read too, and follows the text."""
+    text = html_to_text(entry.summary)
+    configured = feed_settings(ctx, feed)
+    link = first_link(entry.summary) if configured and configured.follow_links else None
+    message = Article(
+        url=entry.link,
+        title=entry.title,
+        text=text,
+        text_source=TextSource.SUMMARY if text else TextSource.TITLE,
+        published=entry.published,
+    )
+    if link is None:
+        return message
+    try:
+        page = get(ctx, link, accept=PAGE_ACCEPT)
+        found = ctx.workers.extract_page(page.body, url=page.url, content_type=page.content_type)
+    except NewsmonError as exc:
+        metrics.page_failed(feed.name)
+        log.info("linked page unusable feed=%s url=%s error=%r", feed.name, link, str(exc))
+        return replace(message, error=str(exc))
+    return replace(
+        message,
+        text=f"{text}\n\n{found.text}" if found.text else text,
+        text_source=TextSource.PAGE,
+        language=found.language,
+        sitename=found.sitename,
+        # the linked article's own address: the message joins that article's story
+        canonical_url=found.canonical_url or page.url,
     )

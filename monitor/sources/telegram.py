@@ -38,6 +38,7 @@ from monitor.sources.feeds import ParsedFeed
 __all__ = [
     "Gathered",
     "channel_of",
+    "first_link",
     "gather",
     "older_url",
     "oldest",
@@ -102,6 +103,17 @@ def older_url(url: str, before: int) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "before"]
     query.append(("before", str(before)))
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
+
+
+def first_link(summary: str) -> str | None:
+    """The first link of a message (its summary's first ``<a href>``) that leads out
+    of Telegram, for ``follow_links``."""
+    for href in re.findall(r'<a href="([^"]+)">', summary):
+        target = html.unescape(href)
+        host = (urlsplit(target).hostname or "").lower()
+        if host not in _HOSTS and not host.endswith(".telegram.org") and host != "telegram.org":
+            return target
+    return None
 
 
 def parse_preview(
