@@ -131,6 +131,8 @@ class DefaultsSettings(_Table):
     alert_backlog: bool = False
     fetch_articles: bool = True
     max_entries: int = Field(default=500, ge=1, le=100_000)
+    # new links one poll of a sitemap or page source may take; the rest is backlog
+    max_new_links: int = Field(default=30, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _bounds_in_order(self) -> DefaultsSettings:
@@ -233,6 +235,8 @@ class FeedSettings(_Table):
     fetch_articles: bool | None = None
     adapt: bool | None = None
     enabled: bool = True
+    # feed, sitemap, page or telegram (monitor.sources.read); unset: detected from each response
+    kind: Literal["feed", "sitemap", "page", "telegram"] | None = None
 
     _check_url = field_validator("url")(_http_url)
 
