@@ -45,7 +45,7 @@ _NOT_ARTICLES = re.compile(
     r"/(?:tags?|topics?|authors?|category|categories|section|sections|page|search|login|"
     r"signin|sign-in|register|subscribe|subscription|account|privacy|terms|cookies?|"
     r"about|about-us|contact|contact-us|impressum|imprint|legal|feed|rss|newsletters?|"
-    r"profiles?|people|help|faq|jobs|careers|advertis\w*|shop|store)(?:/|$|\.)",
+    r"profiles?|people|help|faq|jobs|careers|advertis\w*|shop|store|series|shows)(?:/|$|\.)",
     re.IGNORECASE,
 )
 _SLUG = re.compile(r"[^\W\d_]{2,}(?:[-_][^\W_]+){2,}")  # three words or more: a headline's slug
@@ -103,10 +103,12 @@ def article_links(html: str, url: str, shown: str = "") -> tuple[str, list[tuple
         base = urljoin(url, found.get("href", "").strip())
         break
     texts: dict[str, str] = {}
+    forms: dict[str, str] = {}  # the first form of each link, with or without its last "/"
     for anchor in doc.iterfind(".//a[@href]"):
         link = _article_url(urljoin(base, anchor.get("href", "").strip()), url)
         if link is None or _is_in_skipped(anchor):
             continue
+        link = forms.setdefault(link.rstrip("/"), link)
         text = _anchor_text(anchor)
         if len(text) > len(texts.get(link, "")) or link not in texts:
             texts[link] = text
@@ -116,15 +118,26 @@ def article_links(html: str, url: str, shown: str = "") -> tuple[str, list[tuple
 
 
 def _article_url(link: str, page: str) -> str | None:
-    """``link`` normalised when it may lead to an article of ``page``'s site, else None."""
-    from courlan import check_url, is_external, is_navigation_page, is_not_crawlable
+    """``link`` normalised when it may lead to an article of ``page``'s site, else None.
+
+    courlan's ``check_url`` steps, in strict mode, except that the host is checked
+    without its port (``check_url`` refuses ``host:port``)."""
+    from courlan import clean, filters, is_external
+
     link = link.split("#", 1)[0]
-    if http_link(link) is None or is_not_crawlable(link) or is_navigation_page(link):
+    if http_link(link) is None or not filters.basic_filter(link):
         return None
-    checked = check_url(link, strict=True)
-    if checked is None:
+    if filters.is_not_crawlable(link) or filters.is_navigation_page(link):
         return None
-    link = checked[0]
+    link = clean.scrub_url(link)
+    if not filters.type_filter(link, strict=True):
+        return None
+    parts = urlsplit(link)
+    if not parts.hostname or not filters.domain_filter(parts.hostname):
+        return None
+    if not filters.extension_filter(parts.path) or not filters.path_filter(parts.path, parts.query):
+        return None
+    link = clean.normalize_url(parts, strict=True)
     if is_external(link, page, ignore_suffix=True) or _NOT_ARTICLES.search(link):
         return None
     return link if _is_article_path(urlsplit(link).path) else None
@@ -145,6 +158,8 @@ def _is_in_skipped(anchor: lxml.html.HtmlElement) -> bool:
     is_in_article = any(node.tag == "article" for node in ancestors)
     for node in ancestors:
         tag = node.tag if isinstance(node.tag, str) else ""
+        if tag in ("body", "html", "main", "article"):
+            continue  # their classes describe the whole page ("site-navigation-variant")
         if tag in _SKIPPED_TAGS or (tag == "header" and not is_in_article):
             return True
         if (node.get("role") or "").lower() in _SKIPPED_ROLES:
