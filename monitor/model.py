@@ -52,6 +52,7 @@ class FeedState:
     change_gap: float | None = None
     last_change_at: datetime | None = None
     ttl: float | None = None
+    kind: str | None = None  # configured (monitor.sources.read.KINDS); None: detected each poll
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,7 @@ class Entry:
     title: str
     summary: str
     published: datetime | None
+    language: str | None = None  # as the source declares it (a news sitemap's news:language)
 
 
 @dataclass(frozen=True)

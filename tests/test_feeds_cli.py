@@ -57,6 +57,8 @@ def test_add_list_remove_and_add_back(
         "interval": 600.0,
         "title": "Extra Wire",
         "entries": 3,
+        "kind": None,  # not forced: detected from each response
+        "detected_kind": "feed",
     }
 
     refused = {

@@ -13,6 +13,7 @@ from monitor.cli.params import INTERVAL, TEXT
 from monitor.errors import FeedsError
 from monitor.pipeline.context import utcnow
 from monitor.sources import catalog
+from monitor.sources.kinds import KINDS
 from monitor.store import catalog as store
 from monitor.store.db import Database, connect
 from monitor.store.feeds import FeedRow, list_feeds
@@ -56,6 +57,8 @@ FEED_FIELDS = [
     "lease_until",
     "encoding",
     "encoding_reason",
+    "kind",
+    "detected_kind",
 ]
 
 
@@ -115,6 +118,9 @@ def _row(f: FeedRow, h: HealthView | None, now: datetime) -> dict[str, Any]:
         # what its last body was read in, and why: "detected; no charset declared"
         "encoding": f.encoding,
         "encoding_reason": f.encoding_reason,
+        # feed, sitemap, page or telegram: as configured (None: detected), as last read
+        "kind": f.kind,
+        "detected_kind": f.detected_kind,
         "shown": shown,
     }
 
@@ -145,10 +151,11 @@ def feeds_list(obj: Obj, fmt: str, fields: list[str] | None) -> None:
     if fmt == "table":
         for row in rows:
             row["health"] = row.pop("shown")
+            row["kind"] = row["kind"] or row["detected_kind"] or "?"
     else:
         for row in rows:
             del row["shown"]
-    columns = ["name", "health", "last_poll", "entries", "next_check", "last_error", "url"]
+    columns = ["name", "kind", "health", "last_poll", "entries", "next_check", "last_error", "url"]
     emit(
         rows,
         fmt,
@@ -203,26 +210,39 @@ def feeds_show(obj: Obj, name: str, fmt: str) -> None:
     help="How often to check it, e.g. 10m  [default: [defaults] interval]",
 )
 @click.option("--check", is_flag=True, help="Fetch and parse it first; add nothing if that fails.")
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    help="Read it as this kind of source  [default: detected from each response]",
+)
 @format_option("text", "json", default="text")
 @click.pass_obj
 def feeds_add(
-    obj: Obj, url: str, name: str | None, interval: float | None, check: bool, fmt: str
+    obj: Obj,
+    url: str,
+    name: str | None,
+    interval: float | None,
+    check: bool,
+    kind: str | None,
+    fmt: str,
 ) -> None:
-    """Add a feed. It is stored in the database, not in the config file; a running
-    daemon polls it at its next tick (within seconds), without a reload.
+    """Add a feed, or a source of another kind: a sitemap, a section page. It is stored
+    in the database, not in the config file; a running daemon polls it at its next tick
+    (within seconds), without a reload.
 
     \b
     Example:
         newsmon feeds add https://www.osce.org/rss/news --name osce-news --check
         newsmon feeds add https://meduza.io/rss/all --interval 30m
+        newsmon feeds add https://www.reuters.com/world/ --kind page --name reuters-world
     """
     settings = obj.settings
     url = catalog.check_url(url)
     seconds = interval or settings.defaults.interval
-    title, count = catalog.check_feed(settings, url) if check else (None, None)
+    title, count, read_as = catalog.check_feed(settings, url, kind) if check else (None, None, None)
     db = open_db(obj)
     try:
-        wanted = catalog.Candidate(url, label=title or None, name=name)
+        wanted = catalog.Candidate(url, label=title or None, name=name, kind=kind)
         plan = catalog.plan([wanted], settings, store.catalog(db), seconds)
         if plan.skipped:
             raise FeedsError(plan.skipped[0], "nothing added; `newsmon feeds list` shows it")
@@ -231,10 +251,11 @@ def feeds_add(
         db.close()
     added = plan.add[0]
     if fmt == "json":
-        found = {"name": added.name, "url": added.url, "interval": added.interval}
-        click.echo(json.dumps({**found, "title": title, "entries": count}, ensure_ascii=False))
+        found = {"name": added.name, "url": added.url, "interval": added.interval, "kind": kind}
+        report = {**found, "title": title, "entries": count, "detected_kind": read_as}
+        click.echo(json.dumps(report, ensure_ascii=False))
         return
-    checked = f" ({title or 'untitled'}: {count} entries)" if check else ""
+    checked = f" ({read_as} {title or 'untitled'}: {count} entries)" if check else ""
     click.echo(f"added feed {added.name}: {added.url}{checked}")
 
 

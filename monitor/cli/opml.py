@@ -65,7 +65,7 @@ def feeds_import(obj: Obj, file: str, interval: float | None, dry_run: bool, fmt
     source = "stdin" if file == "-" else file
     found = read_opml(_read(file), source)
     candidates = [
-        catalog.Candidate(f.url, label=f.text or f.title, where=f"line {f.line}")
+        catalog.Candidate(f.url, label=f.text or f.title, where=f"line {f.line}", kind=f.kind)
         for f in found.feeds
     ]
     db = open_db(obj)

@@ -133,6 +133,8 @@ class DefaultsSettings(_Table):
     max_entries: int = Field(default=500, ge=1, le=100_000)
     # preview pages one poll of a Telegram channel may read to reach a message seen before
     telegram_pages: int = Field(default=3, ge=1, le=20)
+    # new links one poll of a sitemap or page source may take; the rest is backlog
+    max_new_links: int = Field(default=30, ge=1, le=10_000)
 
     @model_validator(mode="after")
     def _bounds_in_order(self) -> DefaultsSettings:
@@ -237,6 +239,8 @@ class FeedSettings(_Table):
     enabled: bool = True
     # a Telegram channel: also read the article the message's first link leads to
     follow_links: bool = False
+    # feed, sitemap, page or telegram (monitor.sources.read); unset: detected from each response
+    kind: Literal["feed", "sitemap", "page", "telegram"] | None = None
 
     _check_url = field_validator("url")(_http_url)
 

@@ -2,8 +2,12 @@
 
 refresh_feed:  fetch (conditional GET, one of [http] per_host slots for its host)
                -> 304, or the very bytes of the last body? reschedule, parse nothing
-               -> parse -> keep new and edited entries
+               -> read, by the source's kind (monitor.pipeline.source: a feed, a
+                  sitemap and its newest children, a page's article links)
+               -> keep new and edited entries
                -> first poll of a feed: record the backlog, alert nothing
+               -> a sitemap or page with more new links than [defaults] max_new_links:
+                  the newest are processed, the rest recorded as backlog
                -> else, per new or edited entry: monitor.pipeline.entry.process_entry
                   (read the article, match, place in a story, store with its alerts)
                -> record the feed's success, or its error and backoff; the next check
@@ -24,6 +28,7 @@ from monitor.errors import NewsmonError, ThrottledError
 from monitor.model import FeedState, Fetched
 from monitor.pipeline.context import FEED_ACCEPT, Context, feed_settings, get
 from monitor.pipeline.entry import process_entry
+from monitor.pipeline.source import cap_new, read_source
 from monitor.schedule import Bounds
 from monitor.store import entries as entry_store
 from monitor.store import feeds as feed_store
@@ -68,14 +73,9 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
         body_hash = hashlib.sha256(fetched.body).hexdigest()
         if not fetched.is_modified or body_hash == feed.body_hash:
             return _unchanged(ctx, feed, now, fetched, max_age, bounds, defer)
-        parsed = ctx.workers.parse_document(
-            fetched.body,
-            url=fetched.url,
-            content_type=fetched.content_type,
-            max_entries=ctx.settings.defaults.max_entries,
-            # a first poll takes every entry for backlog: none may be left out
-            known=feed.item_digests if feed.is_backlog_absorbed else None,
-        )
+        # a first poll takes every entry for backlog: none may be left out
+        known = feed.item_digests if feed.is_backlog_absorbed else None
+        parsed = read_source(ctx, feed, fetched, known=known)
         log.debug(
             "feed read feed=%s encoding=%s reason=%r",
             feed.name,
@@ -88,7 +88,19 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
         if not feed.is_backlog_absorbed:
             backlog = entry_store.absorb_backlog(ctx.db, feed.id, fresh, now)
         else:
-            for entry in fresh:
+            taken, excess = cap_new(parsed.kind, fresh, ctx.settings.defaults.max_new_links)
+            if excess:
+                backlog = entry_store.absorb_backlog(ctx.db, feed.id, excess, now)
+                log.warning(
+                    "too many new links, the rest recorded as backlog feed=%s kind=%s "
+                    "new=%d taken=%d backlog=%d",
+                    feed.name,
+                    parsed.kind,
+                    len(fresh),
+                    len(taken),
+                    backlog,
+                )
+            for entry in taken:
                 if ctx.liveness.is_stopping:
                     return _interrupted(feed, alerts)
                 alerts += process_entry(ctx, feed, entry, problems=problems)
@@ -113,6 +125,7 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
             bounds=bounds,
             note=problems[-1] if problems else None,
             encoding=(parsed.encoding, parsed.encoding_reason),
+            kind=parsed.kind,
         )
         # a first poll's record (the backlog is absorbed) is written at once: lost, the
         # next poll would take entries that arrived since for backlog too
@@ -128,9 +141,10 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
         return _failed(ctx, feed, now, f"internal error: {type(exc).__name__}: {exc}")
     ctx.liveness.beat()
     log.info(
-        "polled feed=%s status=ok entries=%d new=%d edited=%d backlog=%d dropped=%d alerts=%d "
-        "next_in=%.0fs",
+        "polled feed=%s kind=%s status=ok entries=%d new=%d edited=%d backlog=%d dropped=%d "
+        "alerts=%d next_in=%.0fs",
         feed.name,
+        parsed.kind,
         parsed.items,
         len(fresh),
         edited,

@@ -33,7 +33,7 @@ from monitor.errors import WorkerError
 from monitor.extract import article
 from monitor.extract.article import PageText
 from monitor.model import Entry
-from monitor.sources import feeds
+from monitor.sources import feeds, read
 
 __all__ = ["RECYCLE_AFTER", "Workers", "kill_all"]
 
@@ -178,6 +178,28 @@ class Workers:
         return self.run(
             f"parsing {url}",
             feeds.parse_document,
+            body,
+            url=url,
+            content_type=content_type,
+            max_entries=max_entries,
+            known=known,
+        )
+
+    def read_document(
+        self,
+        kind: str | None,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str = "",
+        max_entries: int | None = None,
+        known: bytes | None = None,
+    ) -> feeds.ParsedFeed:
+        """monitor.sources.read.read_document (the reader of ``kind``), in a worker."""
+        return self.run(
+            f"reading {url}",
+            read.read_document,
+            kind,
             body,
             url=url,
             content_type=content_type,

@@ -21,7 +21,7 @@ from monitor.errors import FeedsError, NewsmonError
 from monitor.fetch.client import fetch, make_client
 from monitor.match.translit import to_latin
 from monitor.pipeline.context import FEED_ACCEPT
-from monitor.sources.feeds import parse_feed
+from monitor.sources.read import read_document
 from monitor.store.catalog import CatalogFeed, NewFeed
 from monitor.stories.urlkeys import url_key
 
@@ -45,6 +45,7 @@ class Candidate:
     label: str | None = None  # a title to name the feed after
     name: str | None = None  # a name asked for
     where: str = ""  # "line 12" in an OPML file
+    kind: str | None = None  # forced (monitor.sources.read.KINDS); None: detected
 
 
 @dataclass
@@ -62,12 +63,14 @@ def check_url(url: str) -> str:
     return url
 
 
-def check_feed(settings: Settings, url: str) -> tuple[str, int]:
-    """Fetch and parse ``url`` as the daemon would: its title and entry count."""
+def check_feed(settings: Settings, url: str, kind: str | None = None) -> tuple[str, int, str]:
+    """Fetch and read ``url`` as the daemon would (as ``kind``, else the kind detected):
+    its title, entry count (of a sitemap index: the children it would read) and kind."""
     with make_client(settings.http) as client:
         try:
             got = fetch(client, url, max_bytes=settings.http.max_bytes, accept=FEED_ACCEPT)
-            title, entries = parse_feed(
+            parsed = read_document(
+                kind,
                 got.body,
                 url=got.url,
                 content_type=got.content_type,
@@ -78,7 +81,7 @@ def check_feed(settings: Settings, url: str) -> tuple[str, int]:
                 f"{url} does not work as a feed: {exc}",
                 "check the URL in a browser; leave out --check to add it anyway",
             ) from None
-    return title, len(entries)
+    return parsed.title, len(parsed.entries) or len(parsed.children), parsed.kind
 
 
 def _slug(text: str) -> str:
@@ -101,14 +104,18 @@ def make_name(label: str | None, url: str, taken: set[str]) -> str:
     return name
 
 
-def feed_set(settings: Settings, rows: Sequence[CatalogFeed]) -> list[tuple[str, str, str | None]]:
-    """The feeds in force, as ``(name, url, title)``: the config's enabled ones and the
-    enabled command-line ones."""
+def feed_set(
+    settings: Settings, rows: Sequence[CatalogFeed]
+) -> list[tuple[str, str, str | None, str | None]]:
+    """The feeds in force, as ``(name, url, title, kind)``: the config's enabled ones and
+    the enabled command-line ones."""
     titles = {r.name: r.title for r in rows}
-    found = {f.name: (f.name, f.url, titles.get(f.name)) for f in settings.feed if f.enabled}
+    found: dict[str, tuple[str, str, str | None, str | None]] = {
+        f.name: (f.name, f.url, titles.get(f.name), f.kind) for f in settings.feed if f.enabled
+    }
     for r in rows:
         if r.origin == "cli" and r.is_enabled and r.name not in found:
-            found[r.name] = (r.name, r.url, r.title)
+            found[r.name] = (r.name, r.url, r.title, r.kind)
     return sorted(found.values())
 
 
@@ -139,7 +146,7 @@ def plan(
         else:
             name = _name(c, taken, free, removed.get(key))
             taken.add(name.lower())
-            result.add.append(NewFeed(name, c.url, interval))
+            result.add.append(NewFeed(name, c.url, interval, c.kind))
             seen[key] = c.where or name
     return result
 

@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import feedparser
 
@@ -30,16 +29,21 @@ from monitor.fetch import charset
 from monitor.model import Entry
 from monitor.sources import dates
 from monitor.sources import known as known_items
+from monitor.sources.entries import (
+    MAX_TITLE,
+    bounded_key,
+    clean_text,
+    http_link,
+    newest,
+    shown_url,
+)
 from monitor.sources.xmlsafety import entity_problem, strip_control_chars
 
-__all__ = ["ParsedFeed", "parse_document", "parse_feed"]
+__all__ = ["ParsedFeed", "as_utf8", "parse_document", "parse_feed"]
 
 log = logging.getLogger("newsmon.parse")
 
-_MAX_KEY = 500
-_MAX_TITLE = 1000
-_MAX_LINK = 2048
-_UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_MAX_TITLE = MAX_TITLE
 _CHARSET = re.compile(r";\s*charset\s*=\s*[^;]*", re.IGNORECASE)
 _XML_DECLARATION = re.compile(r"^\s*<\?xml\s[^>]*>")
 _AS_UTF8 = "<?xml version='1.0' encoding='utf-8'?>"
@@ -57,6 +61,9 @@ class ParsedFeed:
     dropped: int = 0  # entries read but dropped: no title, no link and no text
     encoding: str = ""  # the encoding the body was read in (monitor.fetch.charset) ...
     encoding_reason: str = ""  # ... and why: "detected; no charset declared"
+    kind: str = "feed"  # the reader that read it (monitor.sources.read.READERS)
+    # a sitemap index: the child sitemaps to read too, newest first (the caller fetches them)
+    children: tuple[str, ...] = ()
 
 
 def parse_feed(
@@ -77,8 +84,8 @@ def parse_document(
 ) -> ParsedFeed:
     """The feed's title, its entries and its own caching hint. ``known``: the digests
     (``ParsedFeed.digests``) of the last body, whose items are left out when unchanged."""
-    shown = _shown(url)
-    data, content_type, decoded = _as_utf8(body, content_type)
+    shown = shown_url(url)
+    data, content_type, decoded = as_utf8(body, content_type)
     problem = entity_problem(data)
     if problem is not None:
         raise ParseError(
@@ -99,11 +106,11 @@ def parse_document(
     is_all_known = split is not None and split.items > 0 and split.kept == 0
     if not parsed.entries and not parsed.feed.get("title") and not is_all_known:
         if parsed.get("bozo"):
-            reason = _clean(str(parsed.get("bozo_exception", "unknown problem")))[:200]
+            reason = clean_text(str(parsed.get("bozo_exception", "unknown problem")))[:200]
             raise ParseError(f"{shown} is not an RSS or Atom feed: {reason}")
         if not parsed.get("version"):
             raise ParseError(f"{shown} is not an RSS or Atom feed (no channel or feed element)")
-    title = _clean(str(parsed.feed.get("title", ""))).strip()[:_MAX_TITLE]
+    title = clean_text(str(parsed.feed.get("title", ""))).strip()[:_MAX_TITLE]
     entries = [e for e in (_entry(raw) for raw in parsed.entries) if e is not None]
     dropped = len(parsed.entries) - len(entries)
     if max_entries is not None and len(entries) > max_entries:
@@ -113,8 +120,8 @@ def parse_document(
             len(entries),
             max_entries,
         )
-        entries = _newest(entries, max_entries)
-    ttl = _clean(str(parsed.feed.get("ttl") or "")).strip()[:16] or None
+        entries = newest(entries, max_entries)
+    ttl = clean_text(str(parsed.feed.get("ttl") or "")).strip()[:16] or None
     digests, items = (split.digests, split.items) if split else (None, len(parsed.entries))
     return ParsedFeed(
         title, entries, ttl, digests, items, dropped, decoded.encoding, decoded.reason
@@ -142,18 +149,7 @@ def _feedparser(data: bytes, shown: str, url: str, content_type: str) -> Any:
         raise ParseError(f"{shown} is not a feed newsmon can read: {type(exc).__name__}") from None
 
 
-def _shown(url: str) -> str:
-    """The URL for messages: without credentials, query or fragment, which may hold tokens."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        netloc = f"{host}:{parts.port}" if parts.port else host
-    except ValueError:
-        return "<invalid url>"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
-
-
-def _as_utf8(body: bytes, content_type: str) -> tuple[bytes, str, charset.Decoded]:
+def as_utf8(body: bytes, content_type: str) -> tuple[bytes, str, charset.Decoded]:
     """The body as UTF-8 that says so, without characters XML forbids; a content type
     that says so too; and the encoding it was read in, and why."""
     decoded = charset.decode(body, content_type)
@@ -165,20 +161,9 @@ def _as_utf8(body: bytes, content_type: str) -> tuple[bytes, str, charset.Decode
     return strip_control_chars(text.encode("utf-8", "replace")), content_type, decoded
 
 
-def _newest(entries: list[Entry], count: int) -> list[Entry]:
-    """The ``count`` newest entries (undated ones last, in feed order), kept in feed order."""
-    floor = datetime.min.replace(tzinfo=UTC)
-    ranked = sorted(
-        range(len(entries)),
-        key=lambda i: (entries[i].published is not None, entries[i].published or floor),
-        reverse=True,
-    )
-    return [entries[i] for i in sorted(ranked[:count])]
-
-
 def _entry(raw: Any) -> Entry | None:
-    link = _link(raw.get("link"))
-    title = _clean(str(raw.get("title") or "")).strip()[:_MAX_TITLE]
+    link = http_link(raw.get("link"))
+    title = clean_text(str(raw.get("title") or "")).strip()[:_MAX_TITLE]
     summary = _summary(raw)
     if not (title or link or summary.strip()):
         return None  # nothing to read, match or show
@@ -191,40 +176,22 @@ def _entry(raw: Any) -> Entry | None:
     )
 
 
-def _link(value: object) -> str | None:
-    """Only http and https links are kept: no javascript:, file: or data: in alerts."""
-    link = _clean(str(value or "")).strip()
-    if len(link) > _MAX_LINK or not re.match(r"(?i)^https?://[^/\s]", link):
-        return None
-    return link
-
-
-def _clean(text: str) -> str:
-    return _UNSAFE_TEXT.sub("", text)
-
-
 def _identity(raw: Any, link: str | None, title: str, summary: str) -> str:
     """guid, else link, else a hash of the content."""
-    guid = _clean(str(raw.get("id") or "")).strip()
+    guid = clean_text(str(raw.get("id") or "")).strip()
     if guid:
-        return _bounded("guid:" + guid)
+        return bounded_key("guid:" + guid)
     if link:
-        return _bounded("link:" + link)
+        return bounded_key("link:" + link)
     digest = hashlib.sha256(f"{title}\n{summary}".encode()).hexdigest()
     return "hash:" + digest
-
-
-def _bounded(key: str) -> str:
-    if len(key) <= _MAX_KEY:
-        return key
-    return key[:8] + "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def _summary(raw: Any) -> str:
     """The longest of content and summary, still HTML; extract turns it into text."""
     candidates = [str(c.get("value", "")) for c in raw.get("content", []) or []]
     candidates.append(str(raw.get("summary") or ""))
-    return _clean(max(candidates, key=len))
+    return clean_text(max(candidates, key=len))
 
 
 def _date(raw: Any) -> datetime | None:

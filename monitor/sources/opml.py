@@ -18,9 +18,20 @@ from xml.parsers import expat
 
 from monitor.config.urlcheck import url_problem
 from monitor.errors import OpmlError
+from monitor.sources.kinds import KINDS
 from monitor.sources.xmlsafety import entity_problem
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "OpmlFeed", "OpmlList", "read_opml", "write_opml"]
+__all__ = [
+    "KIND_ATTRIBUTE",
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "OpmlFeed",
+    "OpmlList",
+    "read_opml",
+    "write_opml",
+]
+
+KIND_ATTRIBUTE = "newsmonKind"  # a source's configured kind, kept across export and import
 
 MAX_BYTES = 20_000_000
 MAX_DEPTH = 64
@@ -34,6 +45,7 @@ class OpmlFeed:
     title: str | None
     folders: tuple[str, ...]
     line: int
+    kind: str | None = None  # newsmon's own attribute, newsmonKind: feed, sitemap, page ...
 
 
 @dataclass
@@ -95,7 +107,11 @@ class _Reader:
             self.found.problems.append(f"line {line}: {problem}")
             return
         folders = tuple(f for f in self.folders[:-1] if f)
-        self.found.feeds.append(OpmlFeed(url, text, title, folders, line))
+        kind = (attrs.get(KIND_ATTRIBUTE) or "").strip().lower() or None
+        if kind is not None and kind not in KINDS:
+            self.found.problems.append(f"line {line}: unknown {KIND_ATTRIBUTE} {kind[:20]!r}")
+            kind = None
+        self.found.feeds.append(OpmlFeed(url, text, title, folders, line, kind))
 
     def end(self, name: str) -> None:
         self.path.pop()
@@ -132,16 +148,22 @@ def read_opml(data: bytes, source: str = "OPML") -> OpmlList:
     return reader.found
 
 
-def write_opml(feeds: Sequence[tuple[str, str, str | None]], title: str, now: datetime) -> bytes:
-    """OPML 2.0 for ``(name, url, title)`` rows: ``text`` is the name, so the file
-    imports back to the same names and URLs."""
+def write_opml(
+    feeds: Sequence[tuple[str, str, str | None, str | None]], title: str, now: datetime
+) -> bytes:
+    """OPML 2.0 for ``(name, url, title, kind)`` rows: ``text`` is the name, so the file
+    imports back to the same names and URLs; a configured kind is kept in ``newsmonKind``."""
     root = ET.Element("opml", version="2.0")
     head = ET.SubElement(root, "head")
     ET.SubElement(head, "title").text = title
     ET.SubElement(head, "dateCreated").text = format_datetime(now)
     body = ET.SubElement(root, "body")
-    for name, url, feed_title in feeds:
-        ET.SubElement(body, "outline", type="rss", text=name, title=feed_title or name, xmlUrl=url)
+    for name, url, feed_title, kind in feeds:
+        outline = ET.SubElement(
+            body, "outline", type="rss", text=name, title=feed_title or name, xmlUrl=url
+        )
+        if kind:
+            outline.set(KIND_ATTRIBUTE, kind)
     ET.indent(root)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data + b"\n"

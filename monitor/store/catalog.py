@@ -26,6 +26,7 @@ class CatalogFeed:
     title: str | None
     origin: str  # config or cli
     is_enabled: bool
+    kind: str | None = None  # as configured (monitor.sources.read.KINDS); None: detected
 
 
 @dataclass(frozen=True)
@@ -33,13 +34,14 @@ class NewFeed:
     name: str
     url: str
     interval: float
+    kind: str | None = None
 
 
 def catalog(db: Database) -> list[CatalogFeed]:
     """Every feed row, by name."""
     with db.session() as s:
         return [
-            CatalogFeed(f.name, f.url, f.title, f.origin, f.is_enabled)
+            CatalogFeed(f.name, f.url, f.title, f.origin, f.is_enabled, f.kind)
             for f in s.scalars(select(Feed).order_by(Feed.name))
         ]
 
@@ -67,7 +69,9 @@ def add_feeds(
                 s.add(row)
             elif row.url != new.url:
                 row.url, row.etag, row.last_modified = new.url, None, None
+                row.body_hash = row.item_digests = None
                 row.is_backlog_absorbed = is_backlog_absorbed
+            row.kind = new.kind
             row.interval, row.is_enabled, row.origin = new.interval, True, "cli"
             row.next_check_at = now
 

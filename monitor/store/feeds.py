@@ -54,6 +54,8 @@ class FeedRow:
     last_success_at: datetime | None = None
     encoding: str | None = None  # its last body's, and why (monitor.fetch.charset)
     encoding_reason: str | None = None
+    kind: str | None = None  # as configured; None: detected from each response
+    detected_kind: str | None = None  # what its last document was read as
 
 
 def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
@@ -69,12 +71,15 @@ def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
             row = rows.get(name)
             interval = settings.feed_interval(cfg)
             if row is None:
-                s.add(
-                    _new_feed(
-                        name, cfg.url, now, interval, settings.feed_alerts_backlog(cfg), cfg.enabled
-                    )
+                row = _new_feed(
+                    name, cfg.url, now, interval, settings.feed_alerts_backlog(cfg), cfg.enabled
                 )
+                row.kind = cfg.kind
+                s.add(row)
                 continue
+            if row.url != cfg.url or row.kind != cfg.kind:  # read anew: forget the old reading
+                row.kind = cfg.kind
+                row.body_hash = row.item_digests = None
             if row.url != cfg.url:  # another document: forget what the old one taught
                 row.url, row.etag, row.last_modified, row.body_hash = cfg.url, None, None, None
                 row.item_digests = row.encoding = row.encoding_reason = None
@@ -141,6 +146,7 @@ def feed_state(row: Feed) -> FeedState:
         row.change_gap,
         row.last_change_at,
         row.ttl,
+        row.kind,
     )
 
 
@@ -176,6 +182,7 @@ class Parsed:
     change_gap: float | None
     last_change_at: datetime | None
     encoding: tuple[str, str] | None = None  # the body's encoding and why
+    kind: str | None = None  # what it was read as (monitor.sources.read.KINDS)
 
 
 def unchanged(
@@ -218,12 +225,13 @@ def parsed(
     bounds: Bounds = _DEFAULT_BOUNDS,
     note: str | None = None,
     encoding: tuple[str, str] | None = None,
+    kind: str | None = None,
 ) -> Poll:
     """The record of a poll whose body was parsed (``is_changed``: it had new or edited
     entries, which teaches the feed's rhythm). ``max_age`` (Cache-Control) and ``ttl``
     (the feed's <ttl>) are the waits the server asks for. ``note``: kept as the feed's
     last error although the poll worked (an entry that could not be matched in time).
-    ``encoding``: the body's (monitor.fetch.charset), and why."""
+    ``encoding``: the body's (monitor.fetch.charset), and why. ``kind``: what it was read as."""
     gap, changed_at = feed.change_gap, feed.last_change_at
     if is_changed:
         gap, changed_at = learn_gap(gap, changed_at, now), now
@@ -237,7 +245,7 @@ def parsed(
         "ok",
         etag,
         last_modified,
-        Parsed(title or None, body_hash, item_digests, ttl, gap, changed_at, encoding),
+        Parsed(title or None, body_hash, item_digests, ttl, gap, changed_at, encoding, kind),
         note,
     )
 
@@ -280,6 +288,7 @@ def _poll_values(p: Poll, owner: str | None) -> dict[str, object]:
             last_change_at=p.parsed.last_change_at,
             encoding=p.parsed.encoding[0][:32] if p.parsed.encoding else None,
             encoding_reason=p.parsed.encoding[1][:200] if p.parsed.encoding else None,
+            detected_kind=p.parsed.kind,
         )
     return values
 
@@ -306,6 +315,9 @@ _RECORD_PARSED = _RECORD_POLL.values(
     last_change_at=bindparam("last_change_at"),
     encoding=bindparam("encoding"),
     encoding_reason=bindparam("encoding_reason"),
+    detected_kind=func.coalesce(
+        bindparam("detected_kind", type_=Feed.detected_kind.type), Feed.detected_kind
+    ),
 )
 
 
@@ -357,6 +369,8 @@ def list_feeds(db: Database) -> list[FeedRow]:
                 r.last_success_at,
                 r.encoding,
                 r.encoding_reason,
+                r.kind,
+                r.detected_kind,
             )
             for r, n in s.execute(query)
         ]

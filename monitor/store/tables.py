@@ -104,6 +104,9 @@ class Feed(Base):
     # the encoding its last body parsed was read in, and why (monitor.fetch.charset)
     encoding: Mapped[str | None] = mapped_column(String(32))
     encoding_reason: Mapped[str | None] = mapped_column(String(200))
+    # its kind (monitor.sources.read.KINDS): as configured (None: detected), and as last read
+    kind: Mapped[str | None] = mapped_column(String(16))
+    detected_kind: Mapped[str | None] = mapped_column(String(16))
     # the instance polling it right now, until when (renewed while it works; see leases.py)
     lease_owner: Mapped[str | None] = mapped_column(String(128))
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -1,0 +1,123 @@
+"""One reader per kind of source, each turning a fetched document into the same
+entries (monitor.sources.feeds.ParsedFeed); and which kind a response is.
+
+    feed      RSS, Atom, RDF (feedparser) and JSON Feed 1.0/1.1
+    sitemap   a urlset, a Google News sitemap, or a sitemap index (children followed)
+    page      an HTML section or front page: its links to articles
+    telegram  a public channel's web preview, https://t.me/s/CHANNEL
+
+A source's kind is its configured ``kind`` when it has one; otherwise it is detected
+from each response (``detect_kind``): the URL (t.me/s/), the content type, and the first
+bytes of the body, since servers often send sitemaps as text/html and feeds as
+text/plain. Every reader takes the same arguments and gives a ParsedFeed, so the
+pipeline treats every kind alike.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from monitor.errors import ParseError
+from monitor.sources.entries import shown_url
+from monitor.sources.feeds import ParsedFeed, parse_document
+from monitor.sources.jsonfeed import is_json_feed, parse_json_feed
+from monitor.sources.kinds import KINDS, Kind
+from monitor.sources.pages import parse_page
+from monitor.sources.sitemaps import is_sitemap, parse_sitemap
+
+__all__ = ["KINDS", "READERS", "Kind", "Reader", "detect_kind", "read_document"]
+
+
+class Reader(Protocol):
+    def __call__(
+        self,
+        body: bytes,
+        *,
+        url: str,
+        content_type: str = "",
+        max_entries: int | None = None,
+        known: bytes | None = None,
+    ) -> ParsedFeed: ...
+
+
+def _read_feed(
+    body: bytes,
+    *,
+    url: str,
+    content_type: str = "",
+    max_entries: int | None = None,
+    known: bytes | None = None,
+) -> ParsedFeed:
+    """RSS, Atom and RDF through feedparser; JSON Feed through its own model."""
+    reader: Reader = parse_json_feed if _is_json(body, content_type) else parse_document
+    return reader(body, url=url, content_type=content_type, max_entries=max_entries, known=known)
+
+
+def _read_telegram(
+    body: bytes,
+    *,
+    url: str,
+    content_type: str = "",
+    max_entries: int | None = None,
+    known: bytes | None = None,
+) -> ParsedFeed:
+    raise ParseError(
+        f"{shown_url(url)} is a Telegram channel preview, which this version cannot read yet",
+        "watch the channel through a feed service for now",
+    )
+
+
+READERS: dict[str, Reader] = {
+    "feed": _read_feed,
+    "sitemap": parse_sitemap,
+    "page": parse_page,
+    "telegram": _read_telegram,
+}
+
+_TELEGRAM = re.compile(r"^/s/[A-Za-z0-9_]{4,64}/?$")
+_HTML_START = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
+)
+_JSON_TYPES = ("application/feed+json", "application/json", "text/json")
+
+
+def detect_kind(body: bytes, content_type: str, url: str) -> str:
+    """Which reader fits this response: the URL, then the body's first bytes, then
+    the content type (servers label sitemaps text/html and feeds text/plain)."""
+    parts = urlsplit(url)
+    if (parts.hostname or "").lower() in ("t.me", "telegram.me") and _TELEGRAM.match(parts.path):
+        return "telegram"
+    if _is_json(body, content_type):
+        return "feed"
+    if is_sitemap(body):
+        return "sitemap"
+    head = body[:1024].lstrip(b"\xef\xbb\xbf")
+    if _HTML_START.match(head):
+        return "page"
+    mime = content_type.split(";", 1)[0].strip().lower()
+    if mime in ("text/html", "application/xhtml+xml") and b"<rss" not in body[:2048]:
+        return "page" if b"<feed" not in body[:2048] else "feed"
+    return "feed"
+
+
+def read_document(
+    kind: str | None,
+    body: bytes,
+    *,
+    url: str,
+    content_type: str = "",
+    max_entries: int | None = None,
+    known: bytes | None = None,
+) -> ParsedFeed:
+    """Read ``body`` with the reader of ``kind`` (None: detected). The result's ``kind``
+    says which reader read it."""
+    kind = kind or detect_kind(body, content_type, url)
+    reader = READERS[kind]
+    return reader(body, url=url, content_type=content_type, max_entries=max_entries, known=known)
+
+
+def _is_json(body: bytes, content_type: str) -> bool:
+    mime = content_type.split(";", 1)[0].strip().lower()
+    return mime in _JSON_TYPES or is_json_feed(body)
