@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from telegram_pages import PAGE
 
-from monitor.errors import ParseError
+from monitor.errors import LayoutError, ParseError
 from monitor.sources.read import READERS, detect_kind, read_document
 from monitor.sources.sitemaps import FOLLOW
 
@@ -80,6 +81,7 @@ JSON_FEED = {
             "https://t.me/s/MID_Russia",
             "telegram",
         ),
+        (PAGE, "text/html; charset=utf-8", "http://127.0.0.1:8000/s/topwar_official", "telegram"),
     ],
     ids=[
         "news-sitemap",
@@ -93,6 +95,7 @@ JSON_FEED = {
         "rss-as-html",
         "atom",
         "telegram",
+        "telegram-served-elsewhere",
     ],
 )
 def test_the_kind_is_detected_from_the_response(
@@ -103,7 +106,8 @@ def test_the_kind_is_detected_from_the_response(
 
 def test_every_kind_has_a_reader() -> None:
     assert set(READERS) == {"feed", "sitemap", "page", "telegram"}
-    with pytest.raises(ParseError, match="Telegram"):
+    # a page without a channel's messages is a layout newsmon does not know, not nothing
+    with pytest.raises(LayoutError, match="no messages found in a Telegram preview page"):
         read_document("telegram", b"<html></html>", url="https://t.me/s/durov")
 
 

@@ -34,12 +34,8 @@ def read_channel(ctx: Context, feed: FeedState, first: ParsedFeed, url: str) -> 
     def load(target: str) -> ParsedFeed:
         got = get(ctx, target, accept=PAGE_ACCEPT)
         ctx.liveness.beat()
-        return ctx.workers.run(
-            f"parsing {target}",
-            telegram.parse_preview,
-            got.body,
-            url=got.url,
-            content_type=got.content_type,
+        return ctx.workers.read_document(
+            "telegram", got.body, url=got.url, content_type=got.content_type
         )
 
     def reaches_known(entries: Sequence[Entry]) -> bool:

@@ -3,7 +3,8 @@
 refresh_feed:  fetch (conditional GET, one of [http] per_host slots for its host)
                -> 304, or the very bytes of the last body? reschedule, parse nothing
                -> read, by the source's kind (monitor.pipeline.source: a feed, a
-                  sitemap and its newest children, a page's article links)
+                  sitemap and its newest children, a page's article links, a Telegram
+                  channel's messages and, when none was seen before, older pages)
                -> keep new and edited entries
                -> first poll of a feed: record the backlog, alert nothing
                -> a sitemap or page with more new links than [defaults] max_new_links:
@@ -103,12 +104,14 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
             for entry in taken:
                 if ctx.liveness.is_stopping:
                     return _interrupted(feed, alerts)
-                alerts += process_entry(ctx, feed, entry, problems=problems)
+                alerts += process_entry(ctx, feed, entry, problems=problems, kind=parsed.kind)
                 ctx.liveness.beat()
             for entry in changed:
                 if ctx.liveness.is_stopping:
                     return _interrupted(feed, alerts)
-                alerts += process_entry(ctx, feed, entry, is_edited=True, problems=problems)
+                alerts += process_entry(
+                    ctx, feed, entry, is_edited=True, problems=problems, kind=parsed.kind
+                )
                 edited += 1
                 ctx.liveness.beat()
         poll = feed_store.parsed(

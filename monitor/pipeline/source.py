@@ -1,5 +1,6 @@
 """A fetched document read by the reader of its source's kind (monitor.sources.read),
-the children of a sitemap index fetched and read too, and the cap on new links.
+the children of a sitemap index fetched and read too, a Telegram channel's older pages
+when needed (monitor.pipeline.channel), and the cap on new links.
 
 A sitemap index is not a list of articles: its few newest children (by ``lastmod``,
 monitor.sources.sitemaps.FOLLOW of them) are fetched, one host slot at a time, and
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 
 from monitor.errors import ParseError
 from monitor.model import Entry, FeedState, Fetched
+from monitor.pipeline.channel import read_channel
 from monitor.pipeline.context import FEED_ACCEPT, Context, get
 from monitor.sources.entries import newest
 from monitor.sources.feeds import ParsedFeed
@@ -41,6 +43,8 @@ def read_source(
         max_entries=max_entries,
         known=known,
     )
+    if parsed.kind == "telegram":
+        return read_channel(ctx, feed, parsed, fetched.url)
     if not parsed.children:
         return parsed
     entries: list[Entry] = []

@@ -7,7 +7,8 @@ entries (monitor.sources.feeds.ParsedFeed); and which kind a response is.
     telegram  a public channel's web preview, https://t.me/s/CHANNEL
 
 A source's kind is its configured ``kind`` when it has one; otherwise it is detected
-from each response (``detect_kind``): the URL (t.me/s/), the content type, and the first
+from each response (``detect_kind``): the URL (t.me/s/), the content type, the markup of
+a Telegram preview served from elsewhere, and the first
 bytes of the body, since servers often send sitemaps as text/html and feeds as
 text/plain. Every reader takes the same arguments and gives a ParsedFeed, so the
 pipeline treats every kind alike.
@@ -19,13 +20,12 @@ import re
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from monitor.errors import ParseError
-from monitor.sources.entries import shown_url
 from monitor.sources.feeds import ParsedFeed, parse_document
 from monitor.sources.jsonfeed import is_json_feed, parse_json_feed
 from monitor.sources.kinds import KINDS, Kind
 from monitor.sources.pages import parse_page
 from monitor.sources.sitemaps import is_sitemap, parse_sitemap
+from monitor.sources.telegram import is_preview, parse_preview
 
 __all__ = ["KINDS", "READERS", "Kind", "Reader", "detect_kind", "read_document"]
 
@@ -55,25 +55,11 @@ def _read_feed(
     return reader(body, url=url, content_type=content_type, max_entries=max_entries, known=known)
 
 
-def _read_telegram(
-    body: bytes,
-    *,
-    url: str,
-    content_type: str = "",
-    max_entries: int | None = None,
-    known: bytes | None = None,
-) -> ParsedFeed:
-    raise ParseError(
-        f"{shown_url(url)} is a Telegram channel preview, which this version cannot read yet",
-        "watch the channel through a feed service for now",
-    )
-
-
 READERS: dict[str, Reader] = {
     "feed": _read_feed,
     "sitemap": parse_sitemap,
     "page": parse_page,
-    "telegram": _read_telegram,
+    "telegram": parse_preview,
 }
 
 _TELEGRAM = re.compile(r"^/s/[A-Za-z0-9_]{4,64}/?$")
@@ -95,7 +81,7 @@ def detect_kind(body: bytes, content_type: str, url: str) -> str:
         return "sitemap"
     head = body[:1024].lstrip(b"\xef\xbb\xbf")
     if _HTML_START.match(head):
-        return "page"
+        return "telegram" if is_preview(body) else "page"
     mime = content_type.split(";", 1)[0].strip().lower()
     if mime in ("text/html", "application/xhtml+xml") and b"<rss" not in body[:2048]:
         return "page" if b"<feed" not in body[:2048] else "feed"

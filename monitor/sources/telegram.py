@@ -39,6 +39,7 @@ __all__ = [
     "Gathered",
     "channel_of",
     "first_link",
+    "is_preview",
     "gather",
     "older_url",
     "oldest",
@@ -105,6 +106,11 @@ def older_url(url: str, before: int) -> str:
     return urlunsplit(parts._replace(query=urlencode(query), fragment=""))
 
 
+def is_preview(body: bytes) -> bool:
+    """An HTML page with the message history of a Telegram channel preview."""
+    return b"tgme_channel_history" in body[:300_000]
+
+
 def first_link(summary: str) -> str | None:
     """The first link of a message (its summary's first ``<a href>``) that leads out
     of Telegram, for ``follow_links``."""
@@ -126,7 +132,7 @@ def parse_preview(
 ) -> ParsedFeed:
     """The messages with text of one preview page, oldest first; ``items`` counts every
     message, ``dropped`` those without text. Raises LayoutError when none can be found.
-    (``max_entries`` and ``known`` are for the reader's common signature: a page holds
+    (``max_entries`` and ``known`` are for the readers' common signature: a page holds
     some twenty messages, and its view counters change on every poll.)"""
     decoded = charset.decode(body, content_type, is_html=True)
     try:
@@ -151,6 +157,7 @@ def parse_preview(
         dropped=len(nodes) - len(entries),
         encoding=decoded.encoding,
         encoding_reason=decoded.reason,
+        kind="telegram",
     )
 
 
