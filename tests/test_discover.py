@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from telegram_pages import PAGE
 
-from conftest import write_config
+from conftest import ALLOW_LOCAL
 from monitor.cli import cli
 from monitor.demo.server import Reply, Site
 from monitor.sources.discover import COMMON_PATHS, kind_of
@@ -26,8 +26,12 @@ def invoke(config: Path, *args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def config(tmp_path: Path, site: Site) -> Path:
-    return write_config(tmp_path / "newsmon.toml", f"sqlite:///{tmp_path}/n.db", site, {})
+def config(tmp_path: Path) -> Path:
+    """No feeds: the local site may be fetched."""
+    path = tmp_path / "newsmon.toml"
+    database = f'[database]\nurl = "sqlite:///{tmp_path}/n.db"\n'
+    path.write_text(f"{database}\n[http]\nallow_networks = {ALLOW_LOCAL}\n", encoding="utf-8")
+    return path
 
 
 def _discover(config: Path, url: str, *args: str) -> list[dict[str, str]]:
@@ -131,3 +135,47 @@ def test_an_address_the_guard_refuses_is_not_fetched(tmp_path: Path, site: Site)
 )
 def test_kind_of(body: bytes, kind: str | None) -> None:
     assert kind_of(body, "") == kind
+
+
+def _add(config: Path, *args: str) -> tuple[int, dict[str, object] | None, str]:
+    code, out, err = invoke(config, "feeds", "add", *args, "--format", "json")
+    return code, (json.loads(out) if code == 0 else None), err
+
+
+def test_add_on_a_page_with_yes_takes_the_first_found(config: Path, site: Site) -> None:
+    code, added, err = _add(config, f"{site.base}/follow.html", "--yes", "--name", "wire")
+    assert code == 0, err
+    assert added is not None
+    assert (added["url"], added["kind"]) == (f"{site.base}/feeds/world.xml", None)
+
+
+def test_add_on_a_page_without_yes_lists_what_it_offers(config: Path, site: Site) -> None:
+    code, _, err = _add(config, f"{site.base}/follow.html")
+    assert code == 1
+    assert "is a web page that offers" in err
+    assert f"{site.base}/feeds/world.xml" in err and "https://t.me/s/demo_world_wire" in err
+    assert "--yes" in err
+    _, out, _ = invoke(config, "feeds", "list", "--format", "json")
+    assert json.loads(out) == []  # nothing added
+
+
+def test_add_on_a_page_offering_nothing_watches_the_page(config: Path, site: Site) -> None:
+    code, added, err = _add(config, f"{site.base}/articles/pogoda.html")
+    assert code == 0, err
+    assert added is not None and added["kind"] == "page"
+    assert "watching the page" in err
+
+
+def test_add_a_telegram_link_adds_its_preview(config: Path, site: Site) -> None:
+    code, added, _ = _add(config, "https://t.me/MID_Russia", "--name", "mid")
+    assert code == 0
+    assert added is not None
+    assert (added["url"], added["kind"]) == ("https://t.me/s/MID_Russia", "telegram")
+    assert not site.hits  # nothing fetched
+
+
+def test_add_with_kind_does_not_discover(config: Path, site: Site) -> None:
+    code, added, _ = _add(config, f"{site.base}/follow.html", "--kind", "page")
+    assert code == 0
+    assert added is not None and added["url"] == f"{site.base}/follow.html"
+    assert not site.hits

@@ -16,7 +16,7 @@ from monitor.errors import FeedsError
 from monitor.fetch.client import fetch, make_client
 from monitor.model import Fetched
 from monitor.sources import catalog, telegram
-from monitor.sources.discover import Discovery, discover
+from monitor.sources.discover import Discovery, Found, discover
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
@@ -46,24 +46,23 @@ def looks_like_a_feed(url: str) -> bool:
 
 def choose(
     settings: Settings, url: str, *, is_yes: bool, is_interactive: bool
-) -> tuple[str, str | None, str | None]:
-    """What `feeds add URL` adds when URL is a site's page: ``(url, kind, title)`` of
-    what discovery found, the user's pick (or the first with ``is_yes``); the page
-    itself as a ``page`` source when nothing was found. A page that cannot be fetched
-    is added as given."""
+) -> tuple[str, str | None]:
+    """What `feeds add URL` adds when URL is a site's page: ``(url, kind)`` of what
+    discovery found, the user's pick (or the first with ``is_yes``); the page itself as
+    a ``page`` source when nothing was found. A page that cannot be fetched is added as
+    given. Feeds and sitemaps keep no kind: it is detected from each response."""
     try:
         found = find(settings, url)
     except FeedsError as exc:
         click.echo(f"note: {exc.message}; adding {url} as given", err=True)
-        return url, None, None
+        return url, None
     if any(f.how == "the URL itself" for f in found.found):
-        item = found.found[0]
-        return item.url, item.kind, item.title or None
+        return _picked(found.found[0])
     if not found.found:
         click.echo(f"note: no feed, sitemap or channel found on {url}: watching the page", err=True)
-        return url, "page", None
+        return url, "page"
     if is_yes:
-        return found.found[0].url, found.found[0].kind, found.found[0].title or None
+        return _picked(found.found[0])
     if not is_interactive:
         offers = "\n".join(f"  {f.kind:9} {f.url}" for f in found.found)
         raise FeedsError(
@@ -77,10 +76,11 @@ def choose(
     picked = click.prompt(
         "Add which one", type=click.IntRange(0, len(found.found)), default=1, err=True
     )
-    if picked == 0:
-        return url, "page", None
-    item = found.found[picked - 1]
-    return item.url, item.kind, item.title or None
+    return (url, "page") if picked == 0 else _picked(found.found[picked - 1])
+
+
+def _picked(item: Found) -> tuple[str, str | None]:
+    return item.url, "telegram" if item.kind == "telegram" else None
 
 
 @feeds.command("discover")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -215,6 +216,13 @@ def feeds_show(obj: Obj, name: str, fmt: str) -> None:
     type=click.Choice(KINDS),
     help="Read it as this kind of source  [default: detected from each response]",
 )
+@click.option(
+    "--yes",
+    "-y",
+    "is_yes",
+    is_flag=True,
+    help="On a site's page, add the first feed, sitemap or channel found without asking.",
+)
 @format_option("text", "json", default="text")
 @click.pass_obj
 def feeds_add(
@@ -224,20 +232,27 @@ def feeds_add(
     interval: float | None,
     check: bool,
     kind: str | None,
+    is_yes: bool,
     fmt: str,
 ) -> None:
-    """Add a feed, or a source of another kind: a sitemap, a section page. It is stored
-    in the database, not in the config file; a running daemon polls it at its next tick
-    (within seconds), without a reload.
+    """Add a feed, or a source of another kind: a sitemap, a section page, a Telegram
+    channel. It is stored in the database, not in the config file; a running daemon
+    polls it at its next tick (within seconds), without a reload.
+
+    Given a site's page (an address that does not name a feed) and no --kind, it looks
+    for what the site offers (as `feeds discover` does) and asks which to add; --yes
+    takes the first. A t.me/NAME link adds the channel's preview, t.me/s/NAME.
 
     \b
     Example:
         newsmon feeds add https://www.osce.org/rss/news --name osce-news --check
         newsmon feeds add https://meduza.io/rss/all --interval 30m
         newsmon feeds add https://www.reuters.com/world/ --kind page --name reuters-world
+        newsmon feeds add https://t.me/MID_Russia --name mid-russia
     """
     settings = obj.settings
     url = catalog.check_url(url)
+    url, kind = _source(obj, url, kind, is_yes=is_yes)
     seconds = interval or settings.defaults.interval
     title, count, read_as = catalog.check_feed(settings, url, kind) if check else (None, None, None)
     db = open_db(obj)
@@ -257,6 +272,20 @@ def feeds_add(
         return
     checked = f" ({read_as} {title or 'untitled'}: {count} entries)" if check else ""
     click.echo(f"added feed {added.name}: {added.url}{checked}")
+
+
+def _source(obj: Obj, url: str, kind: str | None, *, is_yes: bool) -> tuple[str, str | None]:
+    """The address and kind to add: a Telegram channel's preview; on a site's page,
+    what discovery found there (monitor.cli.discover.choose)."""
+    from monitor.cli.discover import choose, looks_like_a_feed
+    from monitor.sources import telegram
+
+    channel = telegram.channel_of(url)
+    if channel is not None and kind in (None, "telegram"):
+        return telegram.preview_url(channel), "telegram"
+    if kind is not None or looks_like_a_feed(url):
+        return url, kind
+    return choose(obj.settings, url, is_yes=is_yes, is_interactive=sys.stdin.isatty())
 
 
 @feeds.command("remove")
