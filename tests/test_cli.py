@@ -178,6 +178,7 @@ HELP_COMMANDS = [
     ["feeds", "show"],
     ["feeds", "add"],
     ["feeds", "remove"],
+    ["feeds", "discover"],
     ["feeds", "import"],
     ["feeds", "export"],
     ["init"],

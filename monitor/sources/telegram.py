@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import logging
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -46,8 +45,6 @@ __all__ = [
     "parse_preview",
     "preview_url",
 ]
-
-log = logging.getLogger("newsmon.parse")
 
 _MAX_TITLE = 200
 _UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
