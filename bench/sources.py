@@ -101,7 +101,8 @@ def reading(docs: dict[str, tuple[bytes, str]], repeat: int) -> None:
 def polling(docs: dict[str, tuple[bytes, str]], repeat: int, tmp: Path) -> None:
     print(f"\n{'polling (median ms)':<34} {'first':>8} {'changed':>8} {'304':>8} {'bytes':>10}")
     for name, (body, url) in docs.items():
-        runs = [_poll_three_times(name, body, url, tmp / f"run{i}") for i in range(repeat)]
+        folder = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+        runs = [_poll_three_times(name, body, url, tmp / f"{folder}-{i}") for i in range(repeat)]
         first, changed, same = (statistics.median(r[i] for r in runs) for i in range(3))
         print(f"{name:<34} {first:>8.1f} {changed:>8.1f} {same:>8.1f} {len(body):>10,}")
 
