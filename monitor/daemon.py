@@ -22,6 +22,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -84,7 +85,7 @@ class Daemon:
         self.config_path = config_path
         log.info("starting config=%s", config_path.resolve())
         validate(settings)
-        self.ctx: Context = _open_when_ready(settings)
+        self.ctx: Context = replace(_open_when_ready(settings), alerted=self._alerted)
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._busy_since: float | None = None
@@ -156,6 +157,11 @@ class Daemon:
                 self._drain()
             finally:
                 self._delivering.release()
+
+    def _alerted(self, _alerts: Sequence[int]) -> None:
+        """An entry's alerts are committed: deliver them now, in the middle of a cycle
+        too; the delivery job's own pass gathers what more arrives meanwhile."""
+        self._deliver_soon()
 
     def _deliver_soon(self) -> None:
         """Send new alerts now rather than at the next delivery tick, in the delivery

@@ -278,7 +278,7 @@ def test_a_page_of_another_design_yields_its_stories() -> None:
 
 
 def test_a_page_without_article_links_is_a_clear_error() -> None:
-    with pytest.raises(ParseError, match="no article links found .* layout may have changed"):
+    with pytest.raises(ParseError, match="no article links were found .* layout may have changed"):
         read_document(
             "page",
             b'<html><body><nav><a href="/world/a-long-story-of-war">A long story of war</a></nav>'

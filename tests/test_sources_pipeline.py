@@ -154,3 +154,26 @@ def test_a_sitemap_index_reads_its_newest_children(db_url: str, tmp_path: Path) 
     assert first.feeds[0].backlog == 3 + 74  # both children's URLs, none alerted
     assert feeds["index"].detected_kind == "sitemap"
     assert site.hits.get("/sitemap1.xml.gz") == 1 and site.hits.get("/sitemap2.xml.gz") == 1
+
+
+def test_an_index_of_indexes_fails_the_poll_clearly(db_url: str, tmp_path: Path) -> None:
+    with Site() as site:
+        index = (FIXTURES / "sitemaps/sitemaps-org-index.xml").read_bytes()
+        site.routes["/sitemap.xml"] = Reply(
+            200, index.replace(b"http://www.example.com", site.base.encode())
+        )
+        site.routes["/sitemap2.xml.gz"] = Reply(200, gzip.compress(index))  # another index
+        config = tmp_path / "n.toml"
+        config.write_text(
+            f'[database]\nurl = "{db_url}"\n[scale]\nworkers = 0\n'
+            f"[http]\nallow_networks = {ALLOW_LOCAL}\n"
+            f'[[feed]]\nname = "index"\nurl = "{site.base}/sitemap.xml"\n',
+            encoding="utf-8",
+        )
+        ctx = open_context(load(config))
+        try:
+            result = poll_once(ctx).feeds[0]
+        finally:
+            close_context(ctx)
+    assert result.status == "error"
+    assert f"the sitemap index {site.base}/sitemap.xml lists another index" in (result.error or "")

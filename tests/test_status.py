@@ -53,6 +53,7 @@ def test_status_reports_health_and_exits_2_on_trouble(
             "failing_names": [],
             "erroring_names": [],
             "silent_names": [],
+            "kinds": {"feed": 3},  # each read as a feed, detected from the response
         }
         assert found["last_success_at"].endswith("Z") and found["alerts_24h"] == 12
         assert found["outbox"]["pending"] == 24 and found["outbox"]["oldest_due_age"] >= 0

@@ -107,6 +107,9 @@ def _readable(found: Status) -> str:
         if feeds["not_polled_yet"]:
             named.append(f"{feeds['not_polled_yet']} not polled yet")
         lines.append(f"  feeds      {feeds['enabled']} enabled: " + ", ".join(named))
+        kinds = ", ".join(f"{n} {kind}" for kind, n in feeds.get("kinds", {}).items())
+        if kinds:
+            lines.append(f"  kinds      {kinds}")
         last, success = found.last_poll_at, found.last_success_at
         shown = iso(last) or "never"
         if last is not None and success != last:

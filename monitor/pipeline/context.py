@@ -30,6 +30,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _ignore(_alerts: Sequence[int]) -> None:
+    """No one to tell: ``poll --once`` sends what the cycle raised after it."""
+
+
 @dataclass(frozen=True)
 class Context:
     """What the stages need, handed in explicitly."""
@@ -44,6 +48,9 @@ class Context:
     # parsing and extraction run here (monitor.pipeline.pool); in this process by default
     workers: Workers = field(default_factory=lambda: Workers(0))
     owner: str = field(default_factory=instance_name)  # names this instance in leases
+    # told of each entry's alerts as soon as they are committed, from the polling thread:
+    # the daemon starts delivering them then, not when the cycle ends
+    alerted: Callable[[Sequence[int]], None] = _ignore
 
 
 def get(

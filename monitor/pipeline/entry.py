@@ -98,6 +98,8 @@ def process_entry(
             ",".join(sorted({m.watchlist for m in outcome.matches})),
             entry.link,
         )
+    if alerts:
+        ctx.alerted(alerts)
     return alerts
 
 

@@ -18,6 +18,7 @@ import traceback
 from monitor.errors import NewsmonError, WorkerError
 from monitor.extract import article  # noqa: F401  (imported before the first call)
 from monitor.log import setup_logging
+from monitor.sources import read  # noqa: F401  (the readers of every kind, likewise)
 
 __all__ = ["main"]
 

@@ -197,7 +197,7 @@ class Workers:
     ) -> feeds.ParsedFeed:
         """monitor.sources.read.read_document (the reader of ``kind``), in a worker."""
         return self.run(
-            f"reading {url}",
+            f"parsing {url}",
             read.read_document,
             kind,
             body,

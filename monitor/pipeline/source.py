@@ -18,7 +18,7 @@ from monitor.errors import ParseError
 from monitor.model import Entry, FeedState, Fetched
 from monitor.pipeline.channel import read_channel
 from monitor.pipeline.context import FEED_ACCEPT, Context, get
-from monitor.sources.entries import newest
+from monitor.sources.entries import newest, shown_url
 from monitor.sources.feeds import ParsedFeed
 
 __all__ = ["CAPPED_KINDS", "cap_new", "read_source"]
@@ -61,7 +61,7 @@ def read_source(
         )
         if read.children:
             raise ParseError(
-                f"the sitemap index {feed.url} lists another index, {child}",
+                f"the sitemap index {shown_url(feed.url)} lists another index, {shown_url(child)}",
                 "point the source at the inner index, or at a news sitemap",
             )
         entries += read.entries

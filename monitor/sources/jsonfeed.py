@@ -29,7 +29,7 @@ from monitor.sources.entries import (
 )
 from monitor.sources.feeds import ParsedFeed
 
-__all__ = ["is_json_feed", "parse_json_feed"]
+__all__ = ["parse_json_feed"]
 
 _VERSION = "https://jsonfeed.org/version/1"
 
@@ -59,12 +59,6 @@ class _Feed(BaseModel):
     version: str
     title: str = ""
     items: list[dict[str, Any]] = []
-
-
-def is_json_feed(body: bytes) -> bool:
-    """Whether ``body`` starts like a JSON Feed (an object naming jsonfeed.org's version)."""
-    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"{") and b"jsonfeed.org/version/1" in body[:4096]
 
 
 def parse_json_feed(

@@ -67,8 +67,8 @@ def parse_page(
     title, links = article_links(decoded.text, url, shown)
     if not links:
         raise ParseError(
-            f"no article links found in the page {shown}: the page layout may have changed, "
-            "or it is not a section page",
+            f"no article links were found in the page {shown}: the page layout may have "
+            "changed, or it is not a section page",
             "open the page in a browser; a site with a feed or a news sitemap is better "
             "watched through those (set `kind` to force one)",
         )

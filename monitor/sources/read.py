@@ -20,8 +20,9 @@ import re
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from monitor.errors import ParseError
+from monitor.sources.entries import shown_url
 from monitor.sources.feeds import ParsedFeed, parse_document
-from monitor.sources.jsonfeed import is_json_feed, parse_json_feed
 from monitor.sources.kinds import KINDS, Kind
 from monitor.sources.pages import parse_page
 from monitor.sources.sitemaps import is_sitemap, parse_sitemap
@@ -50,8 +51,13 @@ def _read_feed(
     max_entries: int | None = None,
     known: bytes | None = None,
 ) -> ParsedFeed:
-    """RSS, Atom and RDF through feedparser; JSON Feed through its own model."""
-    reader: Reader = parse_json_feed if _is_json(body, content_type) else parse_document
+    """RSS, Atom and RDF through feedparser; JSON Feed through its own model (pydantic,
+    imported when a JSON Feed first comes)."""
+    reader: Reader = parse_document
+    if _is_json(body, content_type):
+        from monitor.sources.jsonfeed import parse_json_feed
+
+        reader = parse_json_feed
     return reader(body, url=url, content_type=content_type, max_entries=max_entries, known=known)
 
 
@@ -99,11 +105,28 @@ def read_document(
 ) -> ParsedFeed:
     """Read ``body`` with the reader of ``kind`` (None: detected). The result's ``kind``
     says which reader read it."""
-    kind = kind or detect_kind(body, content_type, url)
-    reader = READERS[kind]
-    return reader(body, url=url, content_type=content_type, max_entries=max_entries, known=known)
+    read_as = kind or detect_kind(body, content_type, url)
+    reader = READERS[read_as]
+    try:
+        return reader(
+            body, url=url, content_type=content_type, max_entries=max_entries, known=known
+        )
+    except ParseError as exc:
+        if kind is not None or read_as != "page":
+            raise
+        # a feed's URL that serves an HTML page: most often a wrong URL, not a section page
+        raise ParseError(
+            f"{shown_url(url)} is not an RSS or Atom feed but an HTML page, and {exc.message}",
+            'give the feed\'s own URL (the page may link it), or set kind = "page" to '
+            "watch a section page's article links",
+        ) from None
 
 
 def _is_json(body: bytes, content_type: str) -> bool:
+    """A JSON content type, or a body that starts like a JSON Feed (an object naming
+    jsonfeed.org's version)."""
     mime = content_type.split(";", 1)[0].strip().lower()
-    return mime in _JSON_TYPES or is_json_feed(body)
+    if mime in _JSON_TYPES:
+        return True
+    head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"{") and b"jsonfeed.org/version/1" in body[:4096]

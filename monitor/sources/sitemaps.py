@@ -28,7 +28,6 @@ from monitor.sources.entries import (
     bounded_key,
     clean_text,
     http_link,
-    newest,
     shown_url,
 )
 from monitor.sources.feeds import ParsedFeed, as_utf8
@@ -50,6 +49,7 @@ MAX_UNPACKED = 50 * 1024 * 1024  # the protocol's limit for one sitemap, unpacke
 MAX_URLS = 50_000  # the protocol's limit of URLs in one sitemap
 _GZIP = b"\x1f\x8b"
 _ROOTS = (b"<urlset", b"<sitemapindex")
+_NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
 
 
 def is_sitemap(body: bytes) -> bool:
@@ -76,7 +76,7 @@ def parse_sitemap(
     """The sitemap's entries (or, for an index, the children to read: ``children``)."""
     shown = shown_url(url)
     root = _root(_unpacked(body, shown), shown, content_type)
-    name = etree.QName(root).localname
+    name = _local(root.tag) if isinstance(root.tag, str) else ""
     if name == "sitemapindex":
         return ParsedFeed("", [], kind="sitemap", children=_children(root))
     if name != "urlset":
@@ -85,25 +85,26 @@ def parse_sitemap(
             "a sitemap's root is <urlset> or <sitemapindex>; check the URL, or its `kind`",
         )
     seen = known_digests(known) if known else set()
-    entries, digests, title, count = [], [], "", 0
-    for node in root:
-        if not isinstance(node.tag, str) or etree.QName(node).localname != "url":
-            continue
+    sm, news = _namespaces(root)
+    paths = _Paths(sm, news)
+    fresh: list[tuple[datetime | None, etree._Element, str]] = []
+    digests, count = [], 0
+    for node in root.iterfind(f"{sm}url"):
         count += 1
         if count > MAX_URLS:
             break
-        link = http_link(_text(node, "loc"))
+        link = http_link(node.findtext(paths.loc) or "")
         if link is None:
             continue
         digest = url_digest(link)
         digests.append(digest)
-        news = _child(node, "news")
-        title = title or _text(_child(news, "publication"), "name")
         if digest not in seen:
-            entries.append(_entry(node, news, link))
+            fresh.append((_published(node, paths), node, link))
+    if max_entries is not None and len(fresh) > max_entries:
+        fresh = _newest(fresh, max_entries)  # the rest are never read further
+    entries = [_entry(node, paths, link, published) for published, node, link in fresh]
+    title = _clean(root.findtext(f"{sm}url/{paths.name}"))
     dropped = min(count, MAX_URLS) - len(digests)
-    if max_entries is not None and len(entries) > max_entries:
-        entries = newest(entries, max_entries)
     return ParsedFeed(
         clean_text(title).strip()[:MAX_TITLE],
         entries,
@@ -154,11 +155,12 @@ def _children(root: etree._Element) -> tuple[str, ...]:
     """The index's FOLLOW newest children by lastmod (undated ones after, in order)."""
     found: list[tuple[datetime | None, int, str]] = []
     for i, node in enumerate(root):
-        if not isinstance(node.tag, str) or etree.QName(node).localname != "sitemap":
+        if not isinstance(node.tag, str) or _local(node.tag) != "sitemap":
             continue
-        link = http_link(_text(node, "loc") or (node.text or ""))
+        fields = _fields(node)
+        link = http_link(_text(fields.get("loc")) or clean_text(node.text or "").strip())
         if link is not None:
-            found.append((_date(_text(node, "lastmod")), i, link))
+            found.append((_date(_text(fields.get("lastmod"))), i, link))
         if len(found) >= MAX_URLS:
             break
     floor = datetime.min.replace(tzinfo=UTC)
@@ -166,25 +168,73 @@ def _children(root: etree._Element) -> tuple[str, ...]:
     return tuple(link for _, _, link in found[:FOLLOW])
 
 
-def _entry(node: etree._Element, news: etree._Element | None, link: str) -> Entry:
-    title = clean_text(_text(news, "title")).strip()[:MAX_TITLE]
-    published = _date(_text(news, "publication_date")) or _date(_text(node, "lastmod"))
-    language = _text(_child(news, "publication"), "language").strip()[:16] or None
+class _Paths:
+    """The ElementPath of each field read, in the document's own namespaces."""
+
+    def __init__(self, sm: str, news: str) -> None:
+        self.loc, self.lastmod = f"{sm}loc", f"{sm}lastmod"
+        self.title = f"{news}news/{news}title"
+        self.published = f"{news}news/{news}publication_date"
+        self.name = f"{news}news/{news}publication/{news}name"
+        self.language = f"{news}news/{news}publication/{news}language"
+
+
+def _namespaces(root: etree._Element) -> tuple[str, str]:
+    """``{uri}`` of the sitemap's elements (as its root's; empty for none) and of the
+    Google News extension (as declared, whatever its version)."""
+    tag = root.tag if isinstance(root.tag, str) else ""
+    sm = tag[: tag.index("}") + 1] if tag.startswith("{") else ""
+    uri = next((u for u in root.nsmap.values() if u and "sitemap-news" in u), _NEWS)
+    return sm, f"{{{uri}}}"
+
+
+def _published(node: etree._Element, paths: _Paths) -> datetime | None:
+    """The news publication date, else the lastmod."""
+    published = _date(_clean(node.findtext(paths.published)))
+    return published or _date(_clean(node.findtext(paths.lastmod)))
+
+
+def _newest(
+    fresh: list[tuple[datetime | None, etree._Element, str]], count: int
+) -> list[tuple[datetime | None, etree._Element, str]]:
+    """The ``count`` newest (undated ones last, in document order), in document order."""
+    floor = datetime.min.replace(tzinfo=UTC)
+    ranked = sorted(
+        range(len(fresh)),
+        key=lambda i: (fresh[i][0] is not None, fresh[i][0] or floor),
+        reverse=True,
+    )
+    return [fresh[i] for i in sorted(ranked[:count])]
+
+
+def _entry(node: etree._Element, paths: _Paths, link: str, published: datetime | None) -> Entry:
+    title = _clean(node.findtext(paths.title))[:MAX_TITLE]
+    language = _clean(node.findtext(paths.language))[:16] or None
     return Entry(bounded_key("link:" + link), link, title, "", published, language=language)
 
 
-def _child(node: etree._Element | None, name: str) -> etree._Element | None:
+def _clean(text: str | None) -> str:
+    return clean_text(text).strip() if text else ""
+
+
+def _local(tag: str) -> str:
+    """``{namespace}name`` -> ``name``: sitemaps come with and without their namespaces."""
+    return tag.rpartition("}")[2]
+
+
+def _fields(node: etree._Element | None) -> dict[str, etree._Element]:
+    """The element's children by local name (the first of each)."""
     if node is None:
-        return None
+        return {}
+    found: dict[str, etree._Element] = {}
     for child in node:
-        if isinstance(child.tag, str) and etree.QName(child).localname == name:
-            return child
-    return None
+        if isinstance(child.tag, str):
+            found.setdefault(_local(child.tag), child)
+    return found
 
 
-def _text(node: etree._Element | None, name: str) -> str:
-    child = _child(node, name)
-    return clean_text(child.text or "").strip() if child is not None else ""
+def _text(node: etree._Element | None) -> str:
+    return clean_text(node.text or "").strip() if node is not None and node.text else ""
 
 
 def _date(value: str) -> datetime | None:

@@ -35,6 +35,7 @@ class FeedHealth:
     newest_entry_at: datetime | None  # when its newest entry was first seen
     last_polled_at: datetime | None = None  # the last poll, whatever its outcome
     next_check_at: datetime | None = None  # when it is due
+    kind: str | None = None  # as configured, else as its last document was read; None: unread
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ def feeds(db: Database) -> list[FeedHealth]:
                     at,
                     f.last_polled_at,
                     f.next_check_at,
+                    f.kind or f.detected_kind,
                 )
                 for f, at in s.execute(query)
             ]

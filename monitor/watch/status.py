@@ -7,6 +7,7 @@ a delivery that is due has waited too long, or a delivery is dead.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,6 +127,8 @@ def _feeds(db: Database, found: Status, now: datetime, limits: Limits) -> None:
         "failing_names": failing,
         "erroring_names": erroring,  # the last poll failed; not failing for long yet
         "silent_names": silent,
+        # how many of each kind: feed, sitemap, page, telegram ("unknown": not read yet)
+        "kinds": dict(sorted(Counter(f.kind or "unknown" for f in feeds).items())),
     }
     found.last_poll_at = max((f.last_polled_at for f in feeds if f.last_polled_at), default=None)
     found.last_success_at = max(
