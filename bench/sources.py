@@ -1,9 +1,10 @@
 """What reading and polling a source of each kind costs: a feed, a news sitemap, a
-large sitemap, a section page.
+large sitemap, a section page, a Telegram channel preview.
 
     .venv/bin/python bench/sources.py                     # the test fixtures
     .venv/bin/python bench/sources.py --urls 50000 --repeat 9
     .venv/bin/python bench/sources.py --sitemap my-sitemap.xml --page front.html --feed f.xml
+    .venv/bin/python bench/sources.py --telegram preview.html   # a saved t.me/s/ page
 
 Reading: the median time of ``monitor.sources.read.read_document`` (at the default
 [defaults] max_entries = 500) over ``--repeat``
@@ -144,7 +145,11 @@ def _poll_three_times(name: str, body: bytes, url: str, folder: Path) -> tuple[f
 
 
 def _without_newest(body: bytes) -> bytes:
-    """The document less its first item: a <url>, an <item>, or an article link."""
+    """The document less its first item: a <url>, an <item>, an article link, or a
+    Telegram preview's last (newest) message."""
+    wrap = body.rfind(b'<div class="tgme_widget_message_wrap')
+    if wrap >= 0:
+        return body[:wrap] + body[body.index(b"</section>", wrap) :]
     for pattern in (_URL, re.compile(rb"<item>.*?</item>", re.S)):
         found = pattern.search(body)
         if found:
@@ -160,6 +165,9 @@ def main() -> None:
     )
     parser.add_argument("--page", type=Path, default=FIXTURES / "pages/cnn_main_site.html")
     parser.add_argument("--feed", type=Path, default=ROOT / "monitor/demo/site/feeds/world.xml")
+    parser.add_argument(
+        "--telegram", type=Path, default=ROOT / "tests/fixtures/telegram/topwar_official.html"
+    )
     parser.add_argument("--urls", type=int, default=20_000, help="URLs in the large sitemap")
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
@@ -173,6 +181,7 @@ def main() -> None:
             "https://shinpaideshou.wordpress.com/big.xml",
         ),
         "page (section)": (args.page.read_bytes(), "http://edition.cnn.com/"),
+        "telegram (preview)": (args.telegram.read_bytes(), "https://t.me/s/topwar_official"),
     }
     reading(docs, args.repeat)
     with tempfile.TemporaryDirectory() as tmp:

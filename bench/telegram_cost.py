@@ -12,7 +12,7 @@ Each poll is what the pipeline does for a telegram source before matching:
 - parse: monitor.sources.telegram.parse_preview, the messages to entries;
 - with ``--pages N``: N pages in all, as when a busy channel pushed messages off the
   first page since the last poll (monitor.sources.telegram.gather reads older pages
-  until one holds a known message, at most [telegram] pages).
+  until one holds a known message, at most [defaults] telegram_pages).
 
 Printed: the median and 90th percentile of the whole poll, of the fetches and of the
 parsing, in milliseconds; bytes fetched per poll; messages and entries per page.
