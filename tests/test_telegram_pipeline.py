@@ -146,7 +146,8 @@ def test_a_layout_newsmon_does_not_know_fails_the_poll_and_says_why(
     db_url: str, site: Site, tmp_path: Path
 ) -> None:
     channel = Channel(posted=NUMBERS[-1])
-    ctx = open_context(load(_config(tmp_path, db_url, channel.serve(site))))
+    extra = 'kind = "telegram"\n\n[health]\nfailures = 2\n'
+    ctx = open_context(load(_config(tmp_path, db_url, channel.serve(site), extra)))
     try:
         assert poll_once(ctx).feeds[0].status == "ok"
         channel.layout = lambda body: body.replace(b"tgme_widget_message", b"tgme_post")
@@ -154,8 +155,11 @@ def test_a_layout_newsmon_does_not_know_fails_the_poll_and_says_why(
         result = report.feeds[0]
         assert result.status == "error"
         assert "no messages found in a Telegram preview page" in (result.error or "")
+        assert report.health == []  # one failure is not yet failing
         feed = list_feeds(ctx.db)[0]
         assert "the page layout may have changed" in (feed.last_error or "")
+        again = poll_once(ctx)
+        assert [(c.feed, c.state) for c in again.health] == [("topwar", "failing")]
     finally:
         close_context(ctx)
 
