@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -43,7 +44,11 @@ _DATES = {"original_date": True, "extensive_search": False}
 
 def extract_page(page: bytes, *, url: str, content_type: str = "") -> PageText:
     """Main text of an article page, comments and page chrome left out."""
-    import trafilatura  # see the module's docstring
+    with warnings.catch_warnings():
+        # its optional SOCKS proxy import warns that PySocks is missing, once urllib3 was
+        # imported before it (by courlan, for a section page's links)
+        warnings.simplefilter("ignore")
+        import trafilatura  # see the module's docstring
 
     decoded = charset.decode(page, content_type, is_html=True)
     try:
