@@ -30,6 +30,7 @@ from monitor.demo.server import Reply, Site
 from monitor.history.atom import FeedInfo, write_atom
 from monitor.history.export import atomic_file, write_export
 from monitor.history.serve import FeedServer
+from monitor.model import ALERT_COLUMNS, ALERT_FIELDS
 from monitor.store.alerts import AlertView, list_alerts
 from monitor.store.db import connect
 from monitor.store.export import ExportRow
@@ -135,6 +136,17 @@ def test_watchlist_feed_keeps_the_same_entry_ids(history: History, tmp_path: Pat
     assert [e.id for e in feedparser.parse(out_text).entries] == [
         entry_id(a.id) for a in history.alerts[:2]
     ]
+
+
+def test_one_list_of_alert_columns(history: History) -> None:
+    """The export's columns, in order, are the first fields of the alert listing."""
+    code, out, _ = invoke(history.config, "alerts", "export", "--format", "csv", "--limit", "1")
+    assert code == 0 and next(csv.reader(io.StringIO(out))) == list(ALERT_COLUMNS)
+    code, out, _ = invoke(history.config, "alerts", "export", "--format", "json", "--limit", "1")
+    assert code == 0 and list(json.loads(out)[0]) == list(ALERT_COLUMNS)
+    code, out, _ = invoke(history.config, "alerts", "list", "--format", "json", "--limit", "1")
+    assert code == 0 and list(json.loads(out)[0]) == list(ALERT_FIELDS)
+    assert ALERT_FIELDS[: len(ALERT_COLUMNS)] == ALERT_COLUMNS
 
 
 def test_csv_and_json_exports(history: History, tmp_path: Path) -> None:

@@ -20,7 +20,6 @@ from click.testing import CliRunner
 
 from conftest import BACKENDS, PG_URL, SAMPLE_SITE, _reset_postgres, hook_url, write_config
 from monitor.cli import cli
-from monitor.cli.alerts import ALERT_FIELDS
 from monitor.cli.deliveries import DELIVERY_FIELDS
 from monitor.cli.feeds import FEED_FIELDS
 from monitor.cli.search import SEARCH_FIELDS
@@ -28,6 +27,7 @@ from monitor.cli.watchlists import SHOW_FIELDS
 from monitor.demo.server import Receiver, Site
 from monitor.history.search import Request, compile_search, run
 from monitor.match.watchlists import find_matches
+from monitor.model import ALERT_FIELDS
 from monitor.store.backfill import read_articles
 from monitor.store.db import connect
 
@@ -242,7 +242,7 @@ def test_formats_and_fields(history: History) -> None:
 @pytest.mark.parametrize(
     ("command", "fields"),
     [
-        (["alerts", "list"], ALERT_FIELDS),
+        (["alerts", "list"], list(ALERT_FIELDS)),
         (["deliveries", "list"], DELIVERY_FIELDS),
         (["feeds", "list"], FEED_FIELDS),
         (["watchlists", "show"], SHOW_FIELDS),
