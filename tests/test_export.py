@@ -22,7 +22,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from conftest import BACKENDS, PG_URL, SAMPLE_SITE, _reset_postgres, free_port, write_config
+from helpers.config import write_config
+from helpers.db import BACKENDS, PG_URL, reset_postgres
+from helpers.paths import SAMPLE_SITE
+from helpers.servers import free_port
 from monitor.cli import cli
 from monitor.config.settings import ExportSettings, load
 from monitor.daemon import Daemon
@@ -58,7 +61,7 @@ def history(
     url = f"sqlite:///{tmp / 'newsmon.db'}"
     if request.param == "postgresql":
         assert PG_URL
-        _reset_postgres(PG_URL)
+        reset_postgres(PG_URL)
         url = PG_URL
     with Site(SAMPLE_SITE) as site:
         extra = f'[export]\ntag_authority = "{AUTHORITY}"\nentries = 5\n'

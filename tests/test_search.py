@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import BACKENDS, PG_URL, SAMPLE_SITE, _reset_postgres, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.db import BACKENDS, PG_URL, reset_postgres
+from helpers.paths import SAMPLE_SITE
 from monitor.cli import cli
 from monitor.cli.deliveries import DELIVERY_FIELDS
 from monitor.cli.feeds import FEED_FIELDS
@@ -65,7 +67,7 @@ def history(
     url = f"sqlite:///{folder / 'newsmon.db'}"
     if request.param == "postgresql":
         assert PG_URL
-        _reset_postgres(PG_URL)
+        reset_postgres(PG_URL)
         url = PG_URL
     with Site(SAMPLE_SITE) as site, Receiver() as hook:
         channels = {"chat": [hook_url(hook)], "pager": [PAGER]}
