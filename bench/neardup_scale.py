@@ -49,8 +49,8 @@ from monitor.store.feeds import add_feed  # noqa: E402
 from monitor.store.stories import Identity  # noqa: E402
 from monitor.store.tables import Article as ArticleRow  # noqa: E402
 from monitor.store.tables import Feed, Story, StoryKey  # noqa: E402
-from monitor.stories.copies import _MULTIPLIERS, SHINGLE, fingerprint, story_picker  # noqa: E402
-from monitor.stories.minhash import sketch_keys  # noqa: E402
+from monitor.stories.copies import fingerprint, story_picker  # noqa: E402
+from monitor.stories.minhash import _MULTIPLIERS, SHINGLE, sketch_keys  # noqa: E402
 
 VOCABULARY = 60_000
 WORDS = 350

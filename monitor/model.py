@@ -7,6 +7,8 @@ from datetime import datetime
 from enum import StrEnum
 
 __all__ = [
+    "ALERT_COLUMNS",
+    "ALERT_FIELDS",
     "Article",
     "DeliveryStatus",
     "Entry",
@@ -15,6 +17,35 @@ __all__ = [
     "Match",
     "TextSource",
 ]
+
+
+# An alert's fields as exported (CSV columns, JSON keys), in this order ...
+ALERT_COLUMNS = (
+    "id",
+    "created_at",
+    "kind",
+    "watchlists",
+    "terms",
+    "title",
+    "url",
+    "source",
+    "feed",
+    "published_at",
+    "story_id",
+    "snippet",
+)
+# ... and as `newsmon alerts list` shows them: the same first, then the details.
+ALERT_FIELDS = (
+    *ALERT_COLUMNS,
+    "snippet_marks",
+    "text_source",
+    "deliveries",
+    "diff",
+    "story_first_seen_at",
+    "sources",
+    "also_reported_by",
+    "members",
+)
 
 
 class TextSource(StrEnum):

@@ -14,7 +14,7 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from conftest import ALLOW_LOCAL
+from helpers.config import ALLOW_LOCAL
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.demo.server import Reply, Site

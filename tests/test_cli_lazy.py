@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from helpers.paths import REPO
 
 # prints the help of PATH as the lazy group gives it, the command modules that took, and
 # the help again once every command is loaded

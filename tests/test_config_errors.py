@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event
 
-from conftest import write_config
+from helpers.config import write_config
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.daemon import Daemon

@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import make_url
 
-from conftest import PG_URL, free_port
+from helpers.db import PG_URL
+from helpers.servers import free_port
 from monitor.cli import cli
 
 

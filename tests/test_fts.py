@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, insert
 from sqlalchemy.orm import Session
 
-from conftest import BACKENDS, PG_URL, _reset_postgres
+from helpers.db import BACKENDS, PG_URL, reset_postgres
 from monitor.errors import SearchError
 from monitor.history.search import compile_search
 from monitor.match.fulltext import AllOf, AnyOf, Phrase, Word, distinct, index_text, prefilter
@@ -91,7 +91,7 @@ def index(request: pytest.FixtureRequest) -> Iterator[Session]:
         engine.dispose()
         return
     assert PG_URL
-    _reset_postgres(PG_URL)
+    reset_postgres(PG_URL)
     db = connect(PG_URL)
     db.migrate()
     with db.engine.begin() as conn:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hook_url, write_config
+from helpers.config import hook_url, write_config
 from monitor.config.settings import HealthSettings, load
 from monitor.deliver.drain import drain
 from monitor.demo.server import Receiver, Reply, Site

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from conftest import SAMPLE_SITE, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.paths import SAMPLE_SITE
 from monitor.config.settings import load
 from monitor.deliver.drain import drain
 from monitor.demo.server import Receiver, Reply, Site

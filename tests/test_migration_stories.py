@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from conftest import migrate_to
+from helpers.db import migrate_to
 from monitor.model import Article, Entry, Match, TextSource
 from monitor.store import entries as entry_store
 from monitor.store.alerts import list_alerts

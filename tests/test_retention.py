@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import SAMPLE_SITE, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.paths import SAMPLE_SITE
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.demo.server import Receiver, Reply, Site

@@ -11,7 +11,8 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from conftest import REPO, migrate_to
+from helpers.db import migrate_to
+from helpers.paths import REPO
 from monitor.store.db import SCHEMA_HEAD, connect, migrations_dir
 
 

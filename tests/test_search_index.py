@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text as sql
 
-from conftest import migrate_to
+from helpers.db import migrate_to
 from monitor.cli import cli
 from monitor.config.settings import Settings
 from monitor.history.search import Request, compile_search, run

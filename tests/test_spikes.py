@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hook_url, write_config
-from history import add_alert
+from helpers.config import hook_url, write_config
+from helpers.history import add_alert
 from monitor.config.settings import load
 from monitor.deliver.drain import drain
 from monitor.demo.server import Receiver, Site

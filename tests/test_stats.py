@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from conftest import migrate_to
-from history import add_alert
+from helpers.db import migrate_to
+from helpers.history import add_alert
 from monitor.cli import cli
 from monitor.config.settings import Settings
 from monitor.history.stats import Report, boundaries, report, runs

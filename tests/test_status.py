@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import hook_url, write_config
+from helpers.config import hook_url, write_config
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.deliver.drain import drain
