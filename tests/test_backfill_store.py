@@ -8,11 +8,11 @@ from sqlalchemy import func, select
 
 from monitor.config.settings import Settings
 from monitor.model import Article, Entry, Match, TextSource
+from monitor.pipeline.polls import sync_feeds
 from monitor.store import entries as entry_store
 from monitor.store.alerts import get_alert
 from monitor.store.backfill import count_articles, read_articles, record_backfill
 from monitor.store.db import Database, connect
-from monitor.store.feeds import sync_feeds
 from monitor.store.tables import Delivery
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

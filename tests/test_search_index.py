@@ -19,11 +19,11 @@ from monitor.history.search import Request, compile_search, run
 from monitor.match.fulltext import Expr, Phrase, Word, all_of, prefilter
 from monitor.match.watchlists import find_matches
 from monitor.model import Article, Entry, TextSource
+from monitor.pipeline.polls import sync_feeds
 from monitor.store import entries as entry_store
 from monitor.store import search
 from monitor.store.backfill import read_articles
 from monitor.store.db import Database, connect
-from monitor.store.feeds import sync_feeds
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TEXTS = {

@@ -22,6 +22,7 @@ from datetime import datetime
 from monitor import metrics, schedule
 from monitor.errors import NewsmonError, ThrottledError
 from monitor.model import FeedState, Fetched
+from monitor.pipeline import polls
 from monitor.pipeline.context import FEED_ACCEPT, Context, feed_settings, get
 from monitor.pipeline.entry import process_entry
 from monitor.schedule import Bounds
@@ -99,7 +100,7 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
                 alerts += process_entry(ctx, feed, entry, is_edited=True, problems=problems)
                 edited += 1
                 ctx.liveness.beat()
-        poll = feed_store.parsed(
+        poll = polls.parsed(
             feed,
             now,
             title=parsed.title,
@@ -155,7 +156,7 @@ def _unchanged(
     defer: bool,
 ) -> FeedResult:
     """304, or a body byte for byte the last one: nothing to parse, just reschedule."""
-    poll = feed_store.unchanged(
+    poll = polls.unchanged(
         feed,
         now,
         is_modified=fetched.is_modified,
@@ -185,12 +186,11 @@ def _failed(
     ctx.liveness.beat()
     bounds = ctx.settings.feed_bounds(feed_settings(ctx, feed))
     try:
-        wait = feed_store.record_failure(
-            ctx.db, feed.id, now, error, retry_after=retry_after, bounds=bounds
-        )
+        failed = polls.failure(feed, now, error, retry_after=retry_after, bounds=bounds)
+        feed_store.record_failure(ctx.db, failed)
     except NewsmonError as exc:  # the database itself is failing: the feed stays due
         log.warning("poll failed feed=%s error=%s", feed.name, error)
         log.error("cannot record the failure feed=%s error=%s", feed.name, str(exc))
     else:
-        log.warning("poll failed feed=%s next_in=%.0fs error=%s", feed.name, wait, error)
+        log.warning("poll failed feed=%s next_in=%.0fs error=%s", feed.name, failed.wait, error)
     return FeedResult(feed.name, "error", error=error)
