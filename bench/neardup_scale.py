@@ -41,6 +41,7 @@ from sqlalchemy import event, func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.model import Article, Entry, TextSource  # noqa: E402
+from monitor.pipeline.entry import index_words  # noqa: E402
 from monitor.store import entries as entry_store  # noqa: E402
 from monitor.store import stories  # noqa: E402
 from monitor.store.db import Database, connect  # noqa: E402
@@ -185,7 +186,8 @@ def measure(
         outcome = Outcome(
             entry=Entry(url, url, "t", "", None),
             url_key=url,
-            article=Article(url, "measured", body, TextSource.PAGE),
+            article=(article := Article(url, "measured", body, TextSource.PAGE)),
+            words=index_words(article),
             identity=Identity(
                 None,
                 found.keys,

@@ -43,11 +43,11 @@ from monitor.match.watchlists import compile_watchlists
 from monitor.pipeline.assembly import close_context, hide_feed_secrets, open_context
 from monitor.pipeline.context import Context, utcnow
 from monitor.pipeline.cycle import run_cycle
+from monitor.pipeline.polls import sync_feeds
 from monitor.pipeline.pool import Workers, kill_all
 from monitor.pipeline.spikes import check_spikes
 from monitor.store.catalog import catalog
 from monitor.store.db import connect
-from monitor.store.feeds import sync_feeds
 from monitor.watch import retention, status
 from monitor.watch.health import check_feeds
 

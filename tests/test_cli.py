@@ -21,8 +21,8 @@ from monitor.cli import cli
 from monitor.cli.reference import commands, reference
 from monitor.config.settings import load
 from monitor.demo.server import Receiver, Site
+from monitor.pipeline.polls import sync_feeds
 from monitor.store.db import connect
-from monitor.store.feeds import sync_feeds
 from monitor.store.tables import Feed
 
 

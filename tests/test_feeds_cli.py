@@ -18,9 +18,10 @@ from monitor.config.settings import load
 from monitor.daemon import Daemon
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.pipeline.assembly import close_context
+from monitor.pipeline.polls import sync_feeds
 from monitor.store.catalog import catalog
 from monitor.store.db import connect
-from monitor.store.feeds import due_feeds, sync_feeds
+from monitor.store.feeds import due_feeds
 from monitor.store.leases import claim_feeds, release_feeds
 
 

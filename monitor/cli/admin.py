@@ -268,8 +268,8 @@ def db_reindex(obj: Obj) -> None:
     from rich.console import Console
     from rich.progress import Progress
 
+    from monitor.history.search import reindex
     from monitor.store.backfill import count_articles
-    from monitor.store.search import reindex
 
     database = connect(obj.settings.database.url)
     try:

@@ -17,10 +17,10 @@ from monitor.match.watchlists import compile_watchlists
 from monitor.pipeline.context import Context, utcnow
 from monitor.pipeline.cycle import run_cycle
 from monitor.pipeline.feed import FeedResult
+from monitor.pipeline.polls import sync_feeds
 from monitor.pipeline.pool import Workers
 from monitor.pipeline.spikes import check_spikes
 from monitor.store.db import connect
-from monitor.store.feeds import sync_feeds
 from monitor.store.leases import Lease, held_elsewhere
 from monitor.watch.health import Change, check_feeds
 
