@@ -22,7 +22,6 @@ import logging
 import signal
 import threading
 import time
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
@@ -34,21 +33,15 @@ from monitor import metrics, sdnotify
 from monitor.config import settings as config_mod
 from monitor.deliver.drain import drain
 from monitor.errors import NewsmonError, UnavailableError
-from monitor.fetch.client import make_client
-from monitor.fetch.hosts import HostLimiter
 from monitor.hardstop import HardStop
 from monitor.history.serve import FeedServer
-from monitor.match.watchlists import compile_watchlists
-from monitor.pipeline.assembly import close_context, hide_feed_secrets, open_context
+from monitor.pipeline.assembly import after_cycle, close_context, open_context
 from monitor.pipeline.context import Context, utcnow
 from monitor.pipeline.cycle import run_cycle
 from monitor.pipeline.pool import Workers, kill_all
-from monitor.pipeline.spikes import check_spikes
 from monitor.store.catalog import catalog
 from monitor.store.db import connect
-from monitor.store.feeds import sync_feeds
 from monitor.watch import retention, status
-from monitor.watch.health import check_feeds
 
 __all__ = ["Daemon", "validate"]
 
@@ -111,7 +104,7 @@ class Daemon:
         ctx.liveness.beat()
         try:
             results = run_cycle(ctx, stop=self._stop)
-            check_spikes(ctx, results)  # spike alerts go out with the next delivery
+            changes = after_cycle(ctx, results)
         except NewsmonError as exc:
             self._database_failed(str(exc))
             return
@@ -125,17 +118,8 @@ class Daemon:
         if self._failures:
             log.info("database answers again, polling resumes")
             self._failures, self._retry_at = 0, 0.0
-        is_health_changed = bool(results) and self._check_health([r.feed for r in results])
-        if is_health_changed or any(r.alerts for r in results):
-            self._deliver_soon()
-
-    def _check_health(self, names: list[str]) -> bool:
-        """Judge the feeds just polled; True when a health notice was queued."""
-        try:
-            return bool(check_feeds(self.ctx.db, self.ctx.settings, self.ctx.clock(), names))
-        except Exception as exc:  # health must never stop polling; the next pass judges again
-            log.warning("feed health check failed error=%r", f"{type(exc).__name__}: {exc}")
-            return False
+        if changes or any(r.alerts for r in results):
+            self._deliver_soon()  # spike alerts wait for the next delivery tick
 
     def _database_failed(self, error: str) -> None:
         """Back off (5 s doubling to 5 min) instead of hammering a database that is down."""
@@ -292,20 +276,22 @@ class Daemon:
         """Re-read the config; keep the old one in force when the new one is bad."""
         sdnotify.notify("RELOADING=1", f"MONOTONIC_USEC={sdnotify.monotonic_usec()}")
         old = self.ctx
+        new: Context | None = None
         try:
             settings = config_mod.load(self.config_path)
             validate(settings)
-            sync_feeds(old.db, settings, old.clock())
-            feeds = sum(f.is_enabled for f in catalog(old.db))  # `feeds add` ones too
-        except NewsmonError as exc:
-            log.error("reload refused, keeping the old config error=%s", str(exc))
+            new = open_context(settings, keep=old)
+            feeds = sum(f.is_enabled for f in catalog(new.db))  # `feeds add` ones too
+        except Exception as exc:
+            if isinstance(exc, NewsmonError):
+                log.error("reload refused, keeping the old config error=%s", str(exc))
+            else:  # a bug must refuse the reload, not end the daemon
+                log.exception("reload refused, keeping the old config error=%r", repr(exc))
+            for part in _replaced(new, old) if new is not None else []:
+                part.close()
             sdnotify.notify("READY=1", "STATUS=reload refused, see the log; old config in force")
             return
-        except Exception as exc:  # a bug must refuse the reload, not end the daemon
-            log.exception("reload refused, keeping the old config error=%r", repr(exc))
-            sdnotify.notify("READY=1", "STATUS=reload refused, see the log; old config in force")
-            return
-        self.ctx = self._apply(old, settings)
+        self._apply(old, new)
         if self._feed is not None:
             self._feed.configure(settings.export, settings.watchlist)
         if settings.export.listen != self._listen:
@@ -315,22 +301,13 @@ class Daemon:
         log.info("reloaded feeds=%d watchlists=%d", feeds, len(settings.watchlist))
         sdnotify.notify("READY=1", f"STATUS={self._status()}")
 
-    def _apply(self, old: Context, settings: config_mod.Settings) -> Context:
-        hide_feed_secrets(settings)
+    def _apply(self, old: Context, ctx: Context) -> None:
+        """Put the reloaded context in force; what it replaced closes after its poll."""
+        settings = ctx.settings
+        self.ctx = ctx
         self._hard_stop.grace = settings.daemon.stop_timeout
-        ctx = replace(old, settings=settings, watchlists=compile_watchlists(settings))
-        if settings.http != old.settings.http:
-            ctx = replace(ctx, client=make_client(settings.http))
-            self._retired.append(old.client)
-        if settings.http.per_host != old.settings.http.per_host:
-            ctx = replace(ctx, hosts=HostLimiter(settings.http.per_host))
-        if settings.scale.workers != old.settings.scale.workers or (
-            settings.scale.worker_timeout != old.settings.scale.worker_timeout
-        ):
-            ctx = replace(
-                ctx, workers=Workers(settings.scale.workers, settings.scale.worker_timeout)
-            )
-            self._retired.append(old.workers)
+        self._retired += _replaced(old, ctx)
+        if ctx.workers is not old.workers:
             log.info("worker processes replaced workers=%d", settings.scale.workers)
         if self._scheduler.running:
             if _tick(settings) != _tick(old.settings):
@@ -341,7 +318,6 @@ class Daemon:
                 )
         if settings.database != old.settings.database:
             log.warning("restart newsmon to use the new [database] url; the old one stays")
-        return ctx
 
     def _close_retired(self) -> None:
         """Close the HTTP clients and workers a reload replaced, once no poll can be
@@ -384,6 +360,12 @@ def _tick(settings: config_mod.Settings) -> float:
     the shortest feed interval, never more often than once a second."""
     intervals = [settings.feed_interval(f) for f in settings.feed]
     return max(1.0, min([TICK_SECONDS, settings.defaults.min_interval, *intervals]))
+
+
+def _replaced(old: Context, new: Context) -> list[httpx.Client | Workers]:
+    """The HTTP client and worker processes of ``old`` that ``new`` does not keep."""
+    pairs = ((old.client, new.client), (old.workers, new.workers))
+    return [part for part, kept in pairs if part is not kept]
 
 
 def _open_when_ready(settings: config_mod.Settings) -> Context:
