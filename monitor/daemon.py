@@ -35,8 +35,9 @@ from monitor.deliver.drain import drain
 from monitor.errors import NewsmonError, UnavailableError
 from monitor.hardstop import HardStop
 from monitor.history.serve import FeedServer
+from monitor.model import utcnow
 from monitor.pipeline.assembly import after_cycle, close_context, open_context
-from monitor.pipeline.context import Context, utcnow
+from monitor.pipeline.context import Context
 from monitor.pipeline.cycle import run_cycle
 from monitor.pipeline.pool import Workers, kill_all
 from monitor.store.catalog import catalog

@@ -15,7 +15,7 @@ from monitor.cli.admin import db as db_group
 from monitor.cli.output import format_option, iso
 from monitor.cli.params import DURATION
 from monitor.cli.where import config_reason
-from monitor.pipeline.context import utcnow
+from monitor.model import utcnow
 from monitor.store.db import connect
 from monitor.watch.retention import PruneReport, prune
 from monitor.watch.status import Limits, Status, ago, check

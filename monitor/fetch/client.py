@@ -18,7 +18,12 @@ from monitor.fetch.guard import (
 )
 from monitor.model import Fetched
 
-__all__ = ["fetch", "make_client"]
+__all__ = ["FEED_ACCEPT", "PAGE_ACCEPT", "fetch", "make_client"]
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"  # noqa: E501
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 _INFLATERS: dict[str, Callable[[], zlib._Decompress]] = {
     "gzip": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),

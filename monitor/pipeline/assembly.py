@@ -16,7 +16,8 @@ from monitor.fetch.client import make_client
 from monitor.fetch.hosts import HostLimiter
 from monitor.log import hide
 from monitor.match.watchlists import compile_watchlists
-from monitor.pipeline.context import Context, utcnow
+from monitor.model import utcnow
+from monitor.pipeline.context import Context
 from monitor.pipeline.cycle import run_cycle
 from monitor.pipeline.feed import FeedResult
 from monitor.pipeline.pool import Workers

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 
@@ -12,22 +12,13 @@ from monitor.config.settings import FeedSettings, Settings
 from monitor.fetch.client import fetch
 from monitor.fetch.hosts import HostLimiter
 from monitor.match.watchlists import Watchlist
-from monitor.model import FeedState, Fetched
+from monitor.model import FeedState, Fetched, utcnow
 from monitor.pipeline.liveness import Liveness
 from monitor.pipeline.pool import Workers
 from monitor.store.db import Database
 from monitor.store.leases import instance_name
 
-__all__ = ["FEED_ACCEPT", "PAGE_ACCEPT", "Context", "feed_settings", "get", "utcnow"]
-
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"  # noqa: E501
-)
-PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+__all__ = ["Context", "feed_settings", "get"]
 
 
 @dataclass(frozen=True)

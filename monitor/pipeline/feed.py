@@ -21,8 +21,9 @@ from datetime import datetime
 
 from monitor import metrics, schedule
 from monitor.errors import NewsmonError, ThrottledError
+from monitor.fetch.client import FEED_ACCEPT
 from monitor.model import FeedState, Fetched
-from monitor.pipeline.context import FEED_ACCEPT, Context, feed_settings, get
+from monitor.pipeline.context import Context, feed_settings, get
 from monitor.pipeline.entry import process_entry
 from monitor.schedule import Bounds
 from monitor.store import entries as entry_store
