@@ -26,13 +26,13 @@ from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
-import httpx
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from monitor import metrics, sdnotify
 from monitor.config import settings as config_mod
 from monitor.deliver.drain import drain
 from monitor.errors import NewsmonError, UnavailableError
+from monitor.fetch.client import Client
 from monitor.hardstop import HardStop
 from monitor.history.serve import FeedServer
 from monitor.model import utcnow
@@ -88,7 +88,7 @@ class Daemon:
         self._delivering = threading.Lock()
         self._deliver_again = threading.Event()
         # replaced on reload (HTTP clients, worker processes); closed after their poll
-        self._retired: list[httpx.Client | Workers] = []
+        self._retired: list[Client | Workers] = []
         self._scheduler = BackgroundScheduler(timezone="UTC")
         logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUN)
         self._feed: FeedServer | None = None
@@ -363,7 +363,7 @@ def _tick(settings: config_mod.Settings) -> float:
     return max(1.0, min([TICK_SECONDS, settings.defaults.min_interval, *intervals]))
 
 
-def _replaced(old: Context, new: Context) -> list[httpx.Client | Workers]:
+def _replaced(old: Context, new: Context) -> list[Client | Workers]:
     """The HTTP client and worker processes of ``old`` that ``new`` does not keep."""
     pairs = ((old.client, new.client), (old.workers, new.workers))
     return [part for part, kept in pairs if part is not kept]

@@ -7,12 +7,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-import httpx
-
 from monitor.config.secrets import in_url
 from monitor.config.settings import Settings
 from monitor.deliver.drain import DrainResult, drain
-from monitor.fetch.client import make_client
+from monitor.fetch.client import Transport, make_client
 from monitor.fetch.hosts import HostLimiter
 from monitor.log import hide
 from monitor.match.watchlists import compile_watchlists
@@ -49,7 +47,7 @@ def open_context(
     settings: Settings,
     *,
     keep: Context | None = None,
-    transport: httpx.BaseTransport | None = None,
+    transport: Transport | None = None,
 ) -> Context:
     """The parts for ``settings``: connect, migrate to head, make the feeds table match
     the config, then the HTTP client, the compiled watchlists, host limits and workers.
@@ -79,7 +77,7 @@ def open_context(
     )
 
 
-def _renewed(old: Context, settings: Settings, transport: httpx.BaseTransport | None) -> Context:
+def _renewed(old: Context, settings: Settings, transport: Transport | None) -> Context:
     ctx = replace(old, settings=settings, watchlists=compile_watchlists(settings))
     http, scale = settings.http, settings.scale
     if http != old.settings.http:

@@ -6,10 +6,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import httpx
-
 from monitor.config.settings import FeedSettings, Settings
-from monitor.fetch.client import fetch
+from monitor.fetch.client import Client, fetch
 from monitor.fetch.hosts import HostLimiter
 from monitor.match.watchlists import Watchlist
 from monitor.model import FeedState, Fetched, utcnow
@@ -26,7 +24,7 @@ class Context:
     """What the stages need, handed in explicitly."""
 
     db: Database
-    client: httpx.Client
+    client: Client
     settings: Settings
     watchlists: Sequence[Watchlist]
     clock: Callable[[], datetime] = utcnow
