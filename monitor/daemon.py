@@ -1,7 +1,7 @@
 """The daemon's lifecycle: start, READY, watchdog, signals, reload, drain on stop.
 
-The schedule is data: a short APScheduler tick asks the database which feeds are
-due (``feeds.next_check_at``), so a restart resumes where the last run stopped.
+The schedule is data: a short tick (a job of monitor.scheduler) asks the database which
+feeds are due (``feeds.next_check_at``), so a restart resumes where the last run stopped.
 
 systemd's notify protocol, in order:
   READY=1                 config valid, channel secrets readable, database migrated,
@@ -26,8 +26,6 @@ from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
-from apscheduler.schedulers.background import BackgroundScheduler
-
 from monitor import metrics, sdnotify
 from monitor.config import settings as config_mod
 from monitor.deliver.drain import drain
@@ -40,6 +38,7 @@ from monitor.pipeline.assembly import after_cycle, close_context, open_context
 from monitor.pipeline.context import Context
 from monitor.pipeline.cycle import run_cycle
 from monitor.pipeline.pool import Workers, kill_all
+from monitor.scheduler import Jobs
 from monitor.store.catalog import catalog
 from monitor.store.db import connect
 from monitor.watch import retention, status
@@ -50,21 +49,6 @@ log = logging.getLogger("newsmon.daemon")
 
 TICK_SECONDS = 5.0  # how often the database is asked for due feeds (see _tick)
 MAX_DB_BACKOFF = 300.0
-
-
-class _SkippedRun(logging.Filter):
-    """APScheduler warns whenever a job's run is skipped because its previous run still
-    goes on (a slow channel, a long cycle). Each job runs once at a time by design here
-    (``max_instances=1``), so that line is demoted to debug level."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "maximum number of running instances" not in str(record.msg):
-            return True
-        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return logging.getLogger().isEnabledFor(logging.DEBUG)
-
-
-_SKIPPED_RUN = _SkippedRun()
 
 
 def validate(settings: config_mod.Settings) -> None:
@@ -89,8 +73,7 @@ class Daemon:
         self._deliver_again = threading.Event()
         # replaced on reload (HTTP clients, worker processes); closed after their poll
         self._retired: list[Client | Workers] = []
-        self._scheduler = BackgroundScheduler(timezone="UTC")
-        logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUN)
+        self._scheduler = Jobs()
         self._feed: FeedServer | None = None
         self._listen = settings.export.listen  # the feed's address stays until a restart
         self._hard_stop = HardStop(settings.daemon.stop_timeout, kill_all)
@@ -147,7 +130,7 @@ class Daemon:
         job's thread: a slow channel must not hold up polling (nor the watchdog)."""
         self._deliver_again.set()
         if self._scheduler.running:
-            self._scheduler.modify_job("deliver", next_run_time=utcnow())
+            self._scheduler.run_soon("deliver", utcnow())
         else:
             self._deliver_job()
 
@@ -207,26 +190,10 @@ class Daemon:
     def run(self) -> None:
         exporter = metrics.serve(self.ctx.settings.metrics.listen, self._gauges)  # None: off
         s = self._scheduler
-        s.add_job(
-            self._poll_job,
-            "interval",
-            seconds=_tick(self.ctx.settings),
-            id="poll",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=utcnow(),
-        )
-        s.add_job(
-            self._deliver_job,
-            "interval",
-            seconds=self.ctx.settings.delivery.interval,
-            id="deliver",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=utcnow(),
-        )
+        s.every("poll", _tick(self.ctx.settings), self._poll_job, first=utcnow())
+        s.every("deliver", self.ctx.settings.delivery.interval, self._deliver_job, first=utcnow())
         first_prune = utcnow() + timedelta(seconds=60)  # not during the start's first polls
-        s.add_job(self._prune_job, "interval", seconds=retention.EVERY, next_run_time=first_prune)
+        s.every("prune", retention.EVERY, self._prune_job, first=first_prune)
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
@@ -236,9 +203,7 @@ class Daemon:
         sdnotify.notify("READY=1", f"STATUS={self._status()}")
         interval = sdnotify.watchdog_interval()
         if interval:
-            s.add_job(
-                self._watchdog_job, "interval", seconds=interval, id="watchdog", coalesce=True
-            )
+            s.every("watchdog", interval, self._watchdog_job)
         log.info(
             "started config=%s feeds=%d watchlists=%d",
             self.config_path.resolve(),
@@ -264,7 +229,7 @@ class Daemon:
         self.ctx.liveness.stop()
         sdnotify.notify("STOPPING=1", "STATUS=stopping: finishing the work in flight")
         log.info("stopping, finishing the work in flight")
-        self._scheduler.shutdown(wait=True)
+        self._scheduler.shutdown()
         if exporter is not None:
             exporter.close()
         if self._feed is not None:
@@ -298,7 +263,7 @@ class Daemon:
         if settings.export.listen != self._listen:
             log.warning("[export] listen changed; it takes effect at the next restart")
         if self._scheduler.running and self._busy_since is None:
-            self._scheduler.modify_job("poll", next_run_time=utcnow())  # new feeds at once
+            self._scheduler.run_soon("poll", utcnow())  # new feeds at once
         log.info("reloaded feeds=%d watchlists=%d", feeds, len(settings.watchlist))
         sdnotify.notify("READY=1", f"STATUS={self._status()}")
 
@@ -312,11 +277,9 @@ class Daemon:
             log.info("worker processes replaced workers=%d", settings.scale.workers)
         if self._scheduler.running:
             if _tick(settings) != _tick(old.settings):
-                self._scheduler.reschedule_job("poll", trigger="interval", seconds=_tick(settings))
+                self._scheduler.reschedule("poll", _tick(settings))
             if settings.delivery.interval != old.settings.delivery.interval:
-                self._scheduler.reschedule_job(
-                    "deliver", trigger="interval", seconds=settings.delivery.interval
-                )
+                self._scheduler.reschedule("deliver", settings.delivery.interval)
         if settings.database != old.settings.database:
             log.warning("restart newsmon to use the new [database] url; the old one stays")
 

@@ -1,13 +1,20 @@
-"""Cron-like schedules (APScheduler's crontab parser) and time zones, behind one module."""
+"""APScheduler behind one module: crontab schedules and time zones (digests, quiet
+hours), and the daemon's jobs that run every so many seconds (``Jobs``)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
-__all__ = ["check_crontab", "next_fire", "zone"]
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+__all__ = ["Jobs", "check_crontab", "next_fire", "zone"]
 
 
 def zone(name: str) -> ZoneInfo:
@@ -65,3 +72,65 @@ def next_fire(expr: str, tz: str, after: datetime) -> datetime:
     if fire is None:  # a crontab always fires again; be safe anyway
         raise ValueError(f"the schedule {expr!r} never fires again")
     return datetime.fromtimestamp(fire.timestamp(), UTC)
+
+
+class _SkippedRun(logging.Filter):
+    """APScheduler warns whenever a job's run is skipped because its previous run still
+    goes on (a slow channel, a long cycle). Each job runs once at a time by design here
+    (``max_instances=1``), so that line is demoted to debug level."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances" not in str(record.msg):
+            return True
+        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return logging.getLogger().isEnabledFor(logging.DEBUG)
+
+
+_SKIPPED_RUN = _SkippedRun()
+
+
+class Jobs:
+    """Named jobs, each run every so many seconds in a thread of its own, one run at a
+    time: a run due while the previous one goes on is skipped, and runs missed meanwhile
+    are run once (coalesced)."""
+
+    def __init__(self) -> None:
+        # the scheduler's own modules load here: a command that only reads a config
+        # (and its crontab schedules) does not pay for them
+        from apscheduler.schedulers.background import BackgroundScheduler
+
+        self._scheduler: BackgroundScheduler = BackgroundScheduler(timezone="UTC")
+        logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUN)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._scheduler.running)
+
+    def every(
+        self,
+        name: str,
+        seconds: float,
+        job: Callable[[], None],
+        *,
+        first: datetime | None = None,
+    ) -> None:
+        """Run ``job`` every ``seconds``, first at ``first`` (None: after ``seconds``)."""
+        # APScheduler reads next_run_time=None as "paused": leave it out instead
+        when = {} if first is None else {"next_run_time": first}
+        self._scheduler.add_job(
+            job, "interval", seconds=seconds, id=name, max_instances=1, coalesce=True, **when
+        )
+
+    def run_soon(self, name: str, at: datetime) -> None:
+        """Run the job ``name`` next at ``at`` rather than at its next turn."""
+        self._scheduler.modify_job(name, next_run_time=at)
+
+    def reschedule(self, name: str, seconds: float) -> None:
+        self._scheduler.reschedule_job(name, trigger="interval", seconds=seconds)
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def shutdown(self) -> None:
+        """Stop, waiting for the runs in flight to finish."""
+        self._scheduler.shutdown(wait=True)
