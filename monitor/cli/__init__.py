@@ -27,7 +27,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "config": ("admin",),
     "db": ("admin", "ops"),
     "deliveries": ("deliveries",),
-    "demo": ("admin",),
+    "demo": ("demo",),
     "feeds": ("feeds", "opml"),
     "init": ("init",),
     "notify": ("notify",),

@@ -1,10 +1,9 @@
-"""Running newsmon: run, poll, demo, config check, db upgrade."""
+"""Running newsmon: run, poll, config check, db upgrade."""
 
 from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -144,32 +143,6 @@ def _poll_rows(report: CycleReport) -> list[dict[str, Any]]:
     return rows
 
 
-@click.command()
-@click.option(
-    "--dir",
-    "workdir",
-    type=click.Path(path_type=Path),
-    default=Path("newsmon-demo"),
-    show_default=True,
-    help="Where the demo writes its config and database.",
-)
-def demo(workdir: Path) -> None:
-    """Run the whole pipeline on bundled sample feeds served from 127.0.0.1.
-
-    Starts a local web server with sample feeds and article pages in English, German,
-    Russian and Ukrainian, and a local webhook receiver; polls twice on a fresh SQLite
-    database; prints the alerts and what the webhook received.
-
-    \b
-    Example:
-        newsmon demo
-        newsmon --config newsmon-demo/newsmon.toml alerts list
-    """
-    from monitor.demo.run import run_demo
-
-    raise SystemExit(run_demo(workdir))
-
-
 @click.group()
 def config() -> None:
     """Check the configuration.
@@ -283,5 +256,5 @@ def db_reindex(obj: Obj) -> None:
 
 
 def register(group: click.Group) -> None:
-    for command in (run, poll, demo, config, db):
+    for command in (run, poll, config, db):
         group.add_command(command)
