@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 __all__ = [
@@ -16,7 +16,13 @@ __all__ = [
     "Fetched",
     "Match",
     "TextSource",
+    "utcnow",
 ]
+
+
+def utcnow() -> datetime:
+    """The clock: now, in UTC (the store refuses naive times)."""
+    return datetime.now(UTC)
 
 
 # An alert's fields as exported (CSV columns, JSON keys), in this order ...

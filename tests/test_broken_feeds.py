@@ -18,8 +18,8 @@ from helpers.config import ALLOW_LOCAL
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.demo.server import Reply, Site
+from monitor.model import utcnow
 from monitor.pipeline.assembly import close_context, open_context
-from monitor.pipeline.context import utcnow
 from monitor.store.db import connect
 from monitor.store.tables import Feed
 

@@ -127,7 +127,7 @@ def test_daemon_delivers_an_alert_while_its_cycle_still_runs(
         site,
         {"chat": [hook_url(hook)]},
         extra=extra,
-        http="concurrency = 4\nper_host = 4\ntimeout = \"5m\"",
+        http='concurrency = 4\nper_host = 4\ntimeout = "5m"',
     )
     # the delivery job's own tick must not be what sends it
     text = config.read_text(encoding="utf-8").replace(

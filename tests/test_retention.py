@@ -16,7 +16,7 @@ from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.errors import ConfigError
-from monitor.pipeline.context import utcnow
+from monitor.model import utcnow
 from monitor.store.alerts import get_alert, list_alerts
 from monitor.store.db import connect
 from monitor.store.outbox import list_deliveries

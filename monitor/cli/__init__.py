@@ -24,17 +24,17 @@ __all__ = ["main"]
 COMMANDS: dict[str, tuple[str, ...]] = {
     "alerts": ("alerts",),  # its subcommands load lazily too (monitor.cli.alerts)
     "completion": ("completion",),
-    "config": ("admin",),
-    "db": ("admin", "ops"),
+    "config": ("config",),
+    "db": ("db",),
     "deliveries": ("deliveries",),
-    "demo": ("admin",),
+    "demo": ("demo",),
     "feeds": ("feeds", "opml"),
     "init": ("init",),
     "notify": ("notify",),
-    "poll": ("admin",),
-    "run": ("admin",),
+    "poll": ("poll",),
+    "run": ("run",),
     "stats": ("stats",),
-    "status": ("ops",),
+    "status": ("status",),
     "watchlists": ("watchlists",),
 }
 # each command's one-line help, so that `newsmon --help` imports no command module

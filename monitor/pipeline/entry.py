@@ -19,10 +19,11 @@ from datetime import timedelta
 from monitor import metrics
 from monitor.errors import MatchTimeoutError, NewsmonError
 from monitor.extract.article import html_to_text
+from monitor.fetch.client import PAGE_ACCEPT
 from monitor.match.fulltext import index_text
 from monitor.match.watchlists import find_matches
 from monitor.model import Article, Entry, FeedState, TextSource
-from monitor.pipeline.context import PAGE_ACCEPT, Context, feed_settings, get
+from monitor.pipeline.context import Context, feed_settings, get
 from monitor.store import alerts as alert_store
 from monitor.store import entries as entry_store
 from monitor.store.entries import IndexWords, KnownArticle, Outcome

@@ -21,9 +21,10 @@ from datetime import datetime
 
 from monitor import metrics, schedule
 from monitor.errors import NewsmonError, ThrottledError
+from monitor.fetch.client import FEED_ACCEPT
 from monitor.model import Entry, FeedState, Fetched
 from monitor.pipeline import polls
-from monitor.pipeline.context import FEED_ACCEPT, Context, feed_settings, get
+from monitor.pipeline.context import Context, feed_settings, get
 from monitor.pipeline.entry import process_entry
 from monitor.schedule import Bounds
 from monitor.sources.feeds import ParsedFeed
