@@ -98,14 +98,16 @@ try:
 except SystemExit as exc:
     code = exc.code
 heavy = ("pydantic", "lark", "apscheduler", "alembic", "httpx", "apprise", "trafilatura",
-         "numpy", "sqlalchemy.dialects.postgresql", "sqlalchemy.orm", "monitor.config.settings")
+         "numpy", "sqlalchemy.dialects.postgresql", "sqlalchemy.orm", "rich",
+         "monitor.config.settings")
 print(json.dumps({"code": code, "heavy": [m for m in heavy if m in sys.modules]}))
 """
 
 
 def test_alerts_list_reads_only_the_database_url(tmp_path: Path) -> None:
     """A current database is listed without the config's validation and its libraries,
-    nor the ORM; a mistake elsewhere in the config is left to `config check`."""
+    nor the ORM, nor rich (JSON prints no table); a mistake elsewhere in the config is
+    left to `config check`."""
     config = tmp_path / "newsmon.toml"
     url = f"sqlite:///{tmp_path / 'newsmon.db'}"
     config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
