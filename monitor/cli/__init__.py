@@ -12,7 +12,6 @@ import click
 from monitor import __version__
 from monitor.cli.lazy import LazyGroup
 from monitor.errors import NewsmonError
-from monitor.log import setup_logging
 
 if TYPE_CHECKING:
     from monitor.config.settings import Settings
@@ -136,6 +135,7 @@ def cli(ctx: click.Context, config_path: Path | None, log_level: str) -> None:
         newsmon alerts export --format atom -o alerts.atom
     """
     from monitor.config.files import default_config_path
+    from monitor.log import setup_logging  # not needed for --help
 
     if not gc.isenabled():  # started by main(): the command's modules are imported now
         gc.freeze()  # they live until exit: later collections need not look at them
