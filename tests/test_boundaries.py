@@ -17,7 +17,7 @@ BEHIND_ONE_MODULE = {
     "apprise": "monitor/deliver/notify.py",
     "feedparser": "monitor/sources/feeds.py",
     "lark": "monitor/query/syntax.py",
-    "lxml": "monitor/sources/markup.py",
+    "lxml": "monitor/extract/markup.py",
     "matplotlib": "monitor/history/pngchart.py",
     "numpy": "monitor/stories/minhash.py",
     "prometheus_client": "monitor/metrics.py",
