@@ -41,10 +41,10 @@ from monitor.config.settings import load  # noqa: E402
 from monitor.deliver.drain import drain  # noqa: E402
 from monitor.demo.server import Site  # noqa: E402
 from monitor.model import Article, Entry, Match, TextSource  # noqa: E402
+from monitor.pipeline.polls import sync_feeds  # noqa: E402
 from monitor.store.alerts import list_alerts  # noqa: E402
 from monitor.store.db import connect  # noqa: E402
 from monitor.store.entries import Outcome, record_entry  # noqa: E402
-from monitor.store.feeds import sync_feeds  # noqa: E402
 
 SAMPLE_ALERTS = 12  # what the sample site raises
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.paths import REPO
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.store.alerts import list_alerts
 from monitor.store.db import connect
@@ -126,7 +127,7 @@ def test_daemon_delivers_an_alert_while_its_cycle_still_runs(
         site,
         {"chat": [hook_url(hook)]},
         extra=extra,
-        http="concurrency = 4\nper_host = 4\ntimeout = \"5m\"",
+        http='concurrency = 4\nper_host = 4\ntimeout = "5m"',
     )
     # the delivery job's own tick must not be what sends it
     text = config.read_text(encoding="utf-8").replace(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from telegram_pages import PAGE
 
-from conftest import ALLOW_LOCAL
+from helpers.config import ALLOW_LOCAL
+from helpers.telegram_pages import PAGE
 from monitor.cli import cli
 from monitor.demo.server import Reply, Site
 from monitor.sources.discover import COMMON_PATHS, kind_of

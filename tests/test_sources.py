@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from telegram_pages import PAGE
 
+from helpers.telegram_pages import PAGE
 from monitor.errors import LayoutError, ParseError
 from monitor.sources.read import READERS, detect_kind, read_document
 from monitor.sources.sitemaps import FOLLOW

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import write_config
+from helpers.config import write_config
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.demo.server import Reply, Site

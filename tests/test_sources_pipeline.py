@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import ALLOW_LOCAL
+from helpers.config import ALLOW_LOCAL
 from monitor.config.settings import load
 from monitor.demo.server import Reply, Site
 from monitor.pipeline.assembly import close_context, open_context, poll_once

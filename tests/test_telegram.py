@@ -7,8 +7,8 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import pytest
-from telegram_pages import CHANNEL, LINK_PREVIEW, NUMBERS, PAGE, ROUND_VIDEO, newest, view
 
+from helpers.telegram_pages import CHANNEL, LINK_PREVIEW, NUMBERS, PAGE, ROUND_VIDEO, newest, view
 from monitor.errors import LayoutError, ParseError
 from monitor.extract.article import html_to_text
 from monitor.model import Entry

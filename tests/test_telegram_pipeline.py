@@ -14,9 +14,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from telegram_pages import CHANNEL, LINK_PREVIEW, NUMBERS, PAGE, ROUND_VIDEO, newest
 
-from conftest import ALLOW_LOCAL, SAMPLE_SITE
+from helpers.config import ALLOW_LOCAL
+from helpers.paths import SAMPLE_SITE
+from helpers.telegram_pages import CHANNEL, LINK_PREVIEW, NUMBERS, PAGE, ROUND_VIDEO, newest
 from monitor.config.settings import load
 from monitor.demo.server import Reply, Site
 from monitor.pipeline.assembly import close_context, open_context, poll_once

@@ -12,7 +12,7 @@ import click
 from monitor.cli.output import emit, format_option, iso, listing_options
 from monitor.cli.params import INTERVAL, TEXT
 from monitor.errors import FeedsError
-from monitor.pipeline.context import utcnow
+from monitor.model import utcnow
 from monitor.sources import catalog
 from monitor.sources.kinds import KINDS
 from monitor.store import catalog as store

@@ -14,8 +14,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
+from monitor.fetch.client import PAGE_ACCEPT
 from monitor.model import Entry, FeedState
-from monitor.pipeline.context import PAGE_ACCEPT, Context, get
+from monitor.pipeline.context import Context, get
 from monitor.sources import telegram
 from monitor.sources.feeds import ParsedFeed
 from monitor.store import entries as entry_store

@@ -15,9 +15,10 @@ import logging
 from collections.abc import Sequence
 
 from monitor.errors import ParseError
+from monitor.fetch.client import FEED_ACCEPT
 from monitor.model import Entry, FeedState, Fetched
 from monitor.pipeline.channel import read_channel
-from monitor.pipeline.context import FEED_ACCEPT, Context, get
+from monitor.pipeline.context import Context, get
 from monitor.sources.entries import newest, shown_url
 from monitor.sources.feeds import ParsedFeed
 

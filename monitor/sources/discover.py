@@ -17,12 +17,11 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
-import lxml.html
-from lxml.etree import ParserError
-
 from monitor.errors import FeedsError, NewsmonError
+from monitor.extract.markup import html_root
 from monitor.fetch import charset
 from monitor.model import Fetched
 from monitor.sources import telegram
@@ -116,15 +115,16 @@ def kind_of(body: bytes, content_type: str) -> str | None:
     return None
 
 
-def _html(page: Fetched) -> lxml.html.HtmlElement | None:
+def _html(page: Fetched) -> Any:
+    """The page's root element; None when it is empty or not HTML."""
     text = charset.decode(page.body, page.content_type, is_html=True).text
     try:
-        return lxml.html.document_fromstring(text) if text.strip() else None
-    except (ParserError, ValueError):
+        return html_root(text) if text.strip() else None
+    except ValueError:
         return None
 
 
-def _alternates(root: lxml.html.HtmlElement, base: str) -> list[Found]:
+def _alternates(root: Any, base: str) -> list[Found]:
     found = []
     for link in root.xpath("//link[@href]"):
         rel = str(link.get("rel") or "").lower().split()
@@ -167,7 +167,7 @@ def _probe(base: str, get: Getter, found: Discovery) -> None:
             found.add(Found(got.url, "feed", f"common path {path}", _feed_title(got.body)))
 
 
-def _channels(root: lxml.html.HtmlElement, base: str) -> list[Found]:
+def _channels(root: Any, base: str) -> list[Found]:
     names: list[str] = []
     for href in root.xpath("//a/@href"):
         name = telegram.channel_of(urljoin(base, str(href)))

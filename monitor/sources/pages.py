@@ -21,10 +21,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urljoin, urlsplit
 
-import lxml.html
-from lxml import etree
-
 from monitor.errors import ParseError
+from monitor.extract.markup import Anchor, page_anchors
 from monitor.fetch import charset
 from monitor.model import Entry
 from monitor.sources.entries import MAX_TITLE, bounded_key, clean_text, http_link, shown_url
@@ -95,26 +93,22 @@ def parse_page(
 def article_links(html: str, url: str, shown: str = "") -> tuple[str, list[tuple[str, str]]]:
     """The page's title, and its article links with their anchor text, in page order."""
     try:
-        doc = lxml.html.document_fromstring(html.encode("utf-8", "replace"))
-    except (etree.ParserError, ValueError) as exc:
+        page = page_anchors(html.encode("utf-8", "replace"))
+    except ValueError as exc:
         raise ParseError(f"{shown or shown_url(url)} is not an HTML page: {exc}") from None
-    base = url
-    for found in doc.iterfind(".//base[@href]"):
-        base = urljoin(url, found.get("href", "").strip())
-        break
+    base = urljoin(url, page.base) if page.base else url
     texts: dict[str, str] = {}
     forms: dict[str, str] = {}  # the first form of each link, with or without its last "/"
-    for anchor in doc.iterfind(".//a[@href]"):
-        link = _article_url(urljoin(base, anchor.get("href", "").strip()), url)
+    for anchor in page.anchors:
+        link = _article_url(urljoin(base, anchor.href), url)
         if link is None or _is_in_skipped(anchor):
             continue
         link = forms.setdefault(link.rstrip("/"), link)
-        text = _anchor_text(anchor)
+        text = clean_text(anchor.text)[:MAX_TITLE]
         if len(text) > len(texts.get(link, "")) or link not in texts:
             texts[link] = text
     links = [(link, text) for link, text in texts.items() if len(text) >= _MIN_TITLE]
-    page_title = doc.findtext(".//title") or ""
-    return clean_text(" ".join(page_title.split()))[:MAX_TITLE], links
+    return clean_text(page.title)[:MAX_TITLE], links
 
 
 def _article_url(link: str, page: str) -> str | None:
@@ -152,26 +146,14 @@ def _is_article_path(path: str) -> bool:
     return bool(_SLUG.search(last) or _NUMBER.search(path) or _DATED.search(path + "/"))
 
 
-def _is_in_skipped(anchor: lxml.html.HtmlElement) -> bool:
+def _is_in_skipped(anchor: Anchor) -> bool:
     """Whether the anchor sits in navigation, a menu, the page header or footer."""
-    ancestors = list(anchor.iterancestors())
-    is_in_article = any(node.tag == "article" for node in ancestors)
-    for node in ancestors:
-        tag = node.tag if isinstance(node.tag, str) else ""
+    is_in_article = any(tag == "article" for tag, _, _ in anchor.ancestors)
+    for tag, role, names in anchor.ancestors:
         if tag in ("body", "html", "main", "article"):
             continue  # their classes describe the whole page ("site-navigation-variant")
         if tag in _SKIPPED_TAGS or (tag == "header" and not is_in_article):
             return True
-        if (node.get("role") or "").lower() in _SKIPPED_ROLES:
-            return True
-        names = f"{node.get('class') or ''} {node.get('id') or ''}"
-        if names.strip() and _SKIPPED_NAMES.search(names):
+        if role in _SKIPPED_ROLES or (names and _SKIPPED_NAMES.search(names)):
             return True
     return False
-
-
-def _anchor_text(anchor: lxml.html.HtmlElement) -> str:
-    text = " ".join(anchor.text_content().split())
-    if not text:
-        text = " ".join((anchor.get("title") or "").split())
-    return clean_text(text)[:MAX_TITLE]

@@ -17,10 +17,10 @@ from __future__ import annotations
 import hashlib
 import zlib
 from datetime import UTC, datetime
-
-from lxml import etree
+from typing import Any
 
 from monitor.errors import ParseError
+from monitor.extract.markup import xml_root
 from monitor.model import Entry
 from monitor.sources import dates
 from monitor.sources.entries import (
@@ -49,6 +49,7 @@ MAX_UNPACKED = 50 * 1024 * 1024  # the protocol's limit for one sitemap, unpacke
 MAX_URLS = 50_000  # the protocol's limit of URLs in one sitemap
 _GZIP = b"\x1f\x8b"
 _ROOTS = (b"<urlset", b"<sitemapindex")
+Element = Any  # an lxml element (monitor.extract.markup.xml_root)
 _NEWS = "http://www.google.com/schemas/sitemap-news/0.9"
 
 
@@ -87,7 +88,7 @@ def parse_sitemap(
     seen = known_digests(known) if known else set()
     sm, news = _namespaces(root)
     paths = _Paths(sm, news)
-    fresh: list[tuple[datetime | None, etree._Element, str]] = []
+    fresh: list[tuple[datetime | None, Element, str]] = []
     digests, count = [], 0
     for node in root.iterfind(f"{sm}url"):
         count += 1
@@ -131,7 +132,7 @@ def _unpacked(body: bytes, shown: str) -> bytes:
     return data
 
 
-def _root(data: bytes, shown: str, content_type: str) -> etree._Element:
+def _root(data: bytes, shown: str, content_type: str) -> Element:
     utf8, _, _ = as_utf8(data, content_type)
     problem = entity_problem(utf8)
     if problem is not None:
@@ -139,19 +140,16 @@ def _root(data: bytes, shown: str, content_type: str) -> etree._Element:
             f"{shown} {problem}; newsmon refuses such sitemaps",
             "entity declarations are a known attack on XML parsers; ask the publisher",
         )
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, recover=True, huge_tree=False
-    )
     try:
-        root = etree.fromstring(utf8, parser)
-    except (etree.XMLSyntaxError, ValueError) as exc:
+        root = xml_root(utf8)
+    except ValueError as exc:
         raise ParseError(f"{shown} is not a sitemap newsmon can read: {exc}") from None
     if root is None:
         raise ParseError(f"{shown} is not a sitemap newsmon can read (no XML element)")
     return root
 
 
-def _children(root: etree._Element) -> tuple[str, ...]:
+def _children(root: Element) -> tuple[str, ...]:
     """The index's FOLLOW newest children by lastmod (undated ones after, in order)."""
     found: list[tuple[datetime | None, int, str]] = []
     for i, node in enumerate(root):
@@ -179,7 +177,7 @@ class _Paths:
         self.language = f"{news}news/{news}publication/{news}language"
 
 
-def _namespaces(root: etree._Element) -> tuple[str, str]:
+def _namespaces(root: Element) -> tuple[str, str]:
     """``{uri}`` of the sitemap's elements (as its root's; empty for none) and of the
     Google News extension (as declared, whatever its version)."""
     tag = root.tag if isinstance(root.tag, str) else ""
@@ -188,15 +186,15 @@ def _namespaces(root: etree._Element) -> tuple[str, str]:
     return sm, f"{{{uri}}}"
 
 
-def _published(node: etree._Element, paths: _Paths) -> datetime | None:
+def _published(node: Element, paths: _Paths) -> datetime | None:
     """The news publication date, else the lastmod."""
     published = _date(_clean(node.findtext(paths.published)))
     return published or _date(_clean(node.findtext(paths.lastmod)))
 
 
 def _newest(
-    fresh: list[tuple[datetime | None, etree._Element, str]], count: int
-) -> list[tuple[datetime | None, etree._Element, str]]:
+    fresh: list[tuple[datetime | None, Element, str]], count: int
+) -> list[tuple[datetime | None, Element, str]]:
     """The ``count`` newest (undated ones last, in document order), in document order."""
     floor = datetime.min.replace(tzinfo=UTC)
     ranked = sorted(
@@ -207,7 +205,7 @@ def _newest(
     return [fresh[i] for i in sorted(ranked[:count])]
 
 
-def _entry(node: etree._Element, paths: _Paths, link: str, published: datetime | None) -> Entry:
+def _entry(node: Element, paths: _Paths, link: str, published: datetime | None) -> Entry:
     title = _clean(node.findtext(paths.title))[:MAX_TITLE]
     language = _clean(node.findtext(paths.language))[:16] or None
     return Entry(bounded_key("link:" + link), link, title, "", published, language=language)
@@ -222,18 +220,18 @@ def _local(tag: str) -> str:
     return tag.rpartition("}")[2]
 
 
-def _fields(node: etree._Element | None) -> dict[str, etree._Element]:
+def _fields(node: Element | None) -> dict[str, Element]:
     """The element's children by local name (the first of each)."""
     if node is None:
         return {}
-    found: dict[str, etree._Element] = {}
+    found: dict[str, Element] = {}
     for child in node:
         if isinstance(child.tag, str):
             found.setdefault(_local(child.tag), child)
     return found
 
 
-def _text(node: etree._Element | None) -> str:
+def _text(node: Element | None) -> str:
     return clean_text(node.text or "").strip() if node is not None and node.text else ""
 
 

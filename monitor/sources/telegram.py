@@ -24,12 +24,11 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
-import lxml.html
-from lxml.etree import ParserError, _Element
-
 from monitor.errors import LayoutError, ParseError
+from monitor.extract.markup import html_root
 from monitor.fetch import charset
 from monitor.model import Entry
 from monitor.sources.feeds import ParsedFeed
@@ -133,8 +132,8 @@ def parse_preview(
     some twenty messages, and its view counters change on every poll.)"""
     decoded = charset.decode(body, content_type, is_html=True)
     try:
-        root = lxml.html.document_fromstring(decoded.text or "<html></html>")
-    except (ParserError, ValueError) as exc:
+        root = html_root(decoded.text)
+    except ValueError as exc:
         raise ParseError(f"{_shown(url)} is not an HTML page: {exc}") from None
     nodes = root.xpath(_MESSAGE)
     if not nodes:
@@ -207,7 +206,7 @@ def _merged(pages: list[ParsedFeed], *, is_gap: bool) -> Gathered:
     return Gathered(merged, len(pages), is_gap)
 
 
-def _check_empty(root: _Element, url: str) -> None:
+def _check_empty(root: Any, url: str) -> None:
     """No message on the page: an empty channel is fine, anything else is not."""
     history = root.xpath(_HISTORY)
     if history:
@@ -224,7 +223,7 @@ def _check_empty(root: _Element, url: str) -> None:
     raise LayoutError(f"{_shown(url)}: {_NO_LAYOUT}")
 
 
-def _entry(node: _Element, channel: str, number: int, url: str) -> Entry | None:
+def _entry(node: Any, channel: str, number: int, url: str) -> Entry | None:
     texts = node.xpath(_TEXT)
     if not texts:
         return None  # media only, a sticker, a poll, a service message
@@ -244,7 +243,7 @@ def _entry(node: _Element, channel: str, number: int, url: str) -> Entry | None:
     )
 
 
-def _render(node: _Element, base: str) -> str:
+def _render(node: Any, base: str) -> str:
     """A message's text as small, safe HTML: escaped text, ``<br>``, full link targets."""
     out: list[str] = [_space(node.text)]
     for child in node:
@@ -261,7 +260,7 @@ def _render(node: _Element, base: str) -> str:
     return "".join(out)
 
 
-def _link(anchor: _Element, base: str) -> str:
+def _link(anchor: Any, base: str) -> str:
     """A link as its full target when it shows a (shortened) address, else its text
     with the target after it; hashtags and @mentions stay plain text."""
     text = " ".join(anchor.text_content().split())
@@ -282,7 +281,7 @@ def _link(anchor: _Element, base: str) -> str:
     return f'<a href="{quoted}">{html.escape(text)}</a> ({html.escape(target)})'
 
 
-def _origin(node: _Element, base: str) -> str:
+def _origin(node: Any, base: str) -> str:
     """The line "Forwarded from NAME (link)" for a forwarded message."""
     found = node.xpath(".//*[contains(@class, 'tgme_widget_message_forwarded_from_name')]")
     if not found:
@@ -312,7 +311,7 @@ def _first_line(text: str) -> str:
     return cut.rstrip(" ,;:-") + "…"
 
 
-def _date(node: _Element) -> datetime | None:
+def _date(node: Any) -> datetime | None:
     found = node.xpath(".//a[contains(@class, 'tgme_widget_message_date')]//time/@datetime")
     found = found or node.xpath(".//*[contains(@class, 'message_footer')]//time/@datetime")
     for value in found:
@@ -324,7 +323,7 @@ def _date(node: _Element) -> datetime | None:
     return None
 
 
-def _title(root: _Element) -> str:
+def _title(root: Any) -> str:
     found = root.xpath("//meta[@property='og:title']/@content")
     found = found or root.xpath("//*[contains(@class, 'tgme_channel_info_header_title')]//text()")
     return _clean(" ".join(" ".join(str(t) for t in found).split()))[:_MAX_TITLE]

@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "telegram"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
 PAGE = (FIXTURES / "topwar_official.html").read_bytes()
 ROUND_VIDEO = (FIXTURES / "round_video.html").read_bytes()  # media only: no text
 LINK_PREVIEW = (FIXTURES / "link_preview.html").read_bytes()  # a link to an article
