@@ -73,10 +73,14 @@ def cluster_events(items: list[Item], threshold: float, window: float) -> dict[s
         counts = events.terms(item.title, item.text, item.language)
         mine = events.profile(counts, documents, n, item.at)
         reach = timedelta(seconds=window)
-        candidates = [
+        keys = set(events.index_keys(mine))
+        candidates = [  # as the store finds them: a recent member shares an index key
             events.Candidate(event, [m for m in found if abs(m.at - item.at) <= reach])
             for event, found in members.items()
-            if any(abs(m.at - item.at) <= reach for m in found)
+            if any(
+                abs(m.at - item.at) <= reach and keys.intersection(events.index_keys(m))
+                for m in found
+            )
         ]
         event = events.pick_event(mine, candidates, threshold)
         event = len(members) if event is None else event

@@ -13,7 +13,7 @@ from sqlalchemy import exists, select
 from monitor.model import Match
 from monitor.store.db import Database
 from monitor.store.found import feeds_of
-from monitor.store.stories import Member, members, source_name
+from monitor.store.stories import Member, event_members, members, source_name
 from monitor.store.tables import Alert, Delivery, Feed, MatchRow, Story
 from monitor.store.tables import Article as ArticleRow
 
@@ -66,7 +66,7 @@ class AlertView:
     matches: list[Match] = field(default_factory=list)
     deliveries: list[DeliveryView] = field(default_factory=list)
     article_id: int = 0
-    kind: str = "new"  # new, or correction (an alerted article's headline or lead changed)
+    kind: str = "new"  # new; correction (headline or lead changed); growth (more sources)
     diff: str | None = None  # what a correction changed
     alerted: tuple[str, ...] = ()  # the watchlists this alert is for
     story: StoryView | None = None
@@ -167,7 +167,13 @@ def _views(db: Database, query: Any) -> list[AlertView]:
     with db.session() as s:
         rows = s.execute(query).all()
         ids = [alert.id for alert, _, _, _ in rows]
-        crowd = members(s, (story.id for _, _, _, story in rows if story is not None))
+        crowd = event_members(
+            s, (story.event_id or story.id for _, _, _, story in rows if story is not None)
+        )
+        alone = members(  # stories stored before events: their own members
+            s, (story.id for _, _, _, story in rows if story is not None and not story.event_id)
+        )
+        crowd.update(alone)
         matches: dict[int, list[Match]] = defaultdict(list)
         deliveries: dict[int | None, list[DeliveryView]] = defaultdict(list)
         if ids:
@@ -211,7 +217,12 @@ def _views(db: Database, query: Any) -> list[AlertView]:
                 alerted=tuple(w for w in (alert.watchlists or "").split(",") if w),
                 story=None
                 if story is None
-                else StoryView(story.id, story.title, story.first_seen_at, crowd[story.id]),
+                else StoryView(
+                    story.event_id or story.id,
+                    story.title,
+                    story.first_seen_at,
+                    crowd[story.event_id or story.id],
+                ),
             )
             for alert, art, feed_name, story in rows
         ]

@@ -32,6 +32,7 @@ __all__ = [
     "Member",
     "add_keys",
     "claim",
+    "event_members",
     "find_story",
     "lock_stories",
     "members",
@@ -218,6 +219,26 @@ def members(s: Session, story_ids: Iterable[int]) -> dict[int, list[Member]]:
     )
     for story_id, art_id, title, url, sitename, seen_at, published in s.execute(query):
         found[story_id].append(
+            Member(art_id, title, url, source_name(sitename, url), seen_at, published)
+        )
+    return found
+
+
+def event_members(s: Session, event_ids: Iterable[int]) -> dict[int, list[Member]]:
+    """Every article of each event's stories, oldest first."""
+    ids = list(set(event_ids))
+    found: dict[int, list[Member]] = defaultdict(list)
+    if not ids:
+        return found
+    query = (
+        select(Story.event_id, Article.id, Article.title, Article.url, Article.sitename)
+        .add_columns(Article.created_at, Article.published_at)
+        .join(Story, Story.id == Article.story_id)
+        .where(Story.event_id.in_(ids))
+        .order_by(Article.created_at, Article.id)
+    )
+    for event_id, art_id, title, url, sitename, seen_at, published in s.execute(query):
+        found[event_id].append(
             Member(art_id, title, url, source_name(sitename, url), seen_at, published)
         )
     return found

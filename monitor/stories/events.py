@@ -27,9 +27,11 @@ import math
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+import numpy as np
 
 from monitor.match.inflect import LANGUAGES, script_of, stem_many
 
@@ -40,17 +42,24 @@ __all__ = [
     "KEPT",
     "LEAD_WORDS",
     "LINK",
+    "INDEXED",
     "Candidate",
     "Profile",
+    "decode",
+    "encode",
+    "index_keys",
     "pick_event",
+    "picker",
     "profile",
     "similarity",
     "term_key",
     "terms",
+    "weigher",
 ]
 
 LEAD_WORDS = 150  # the opening tells the event; the rest adds background
 BOOST = 1.5  # names and figures
+INDEXED = 16  # of them in the index that finds candidate events
 KEPT = 96  # heaviest terms kept per article
 LINK = 4  # members nearest in time an article must resemble, every one
 GRACE = 6 * 3600.0  # seconds: reports this close in publication time are not decayed
@@ -170,3 +179,51 @@ def pick_event(mine: Profile, candidates: Sequence[Candidate], threshold: float)
         if weakest >= threshold and (best is None or weakest > best[0]):
             best = (weakest, candidate.event_id)
     return best[1] if best else None
+
+
+def index_keys(mine: Profile) -> list[int]:
+    """The ``INDEXED`` heaviest terms: the keys that find candidate events."""
+    return [key for key, _ in sorted(mine.weights.items(), key=lambda kv: -kv[1])[:INDEXED]]
+
+
+def encode(mine: Profile) -> bytes:
+    """The weights as stored: keys (int64) then weights (float32), little-endian."""
+    keys = np.fromiter(mine.weights.keys(), dtype="<i8", count=len(mine.weights))
+    weights = np.fromiter(mine.weights.values(), dtype="<f4", count=len(mine.weights))
+    return keys.tobytes() + weights.tobytes()
+
+
+def decode(stored: bytes, at: datetime) -> Profile:
+    n = len(stored) // 12
+    keys = np.frombuffer(stored, dtype="<i8", count=n)
+    weights = np.frombuffer(stored, dtype="<f4", count=n, offset=8 * n)
+    return Profile(dict(zip(keys.tolist(), weights.tolist(), strict=True)), at)
+
+
+def weigher(
+    counts: Mapping[int, float], at: datetime
+) -> Callable[[Mapping[int, int], int], tuple[bytes, list[int]]]:
+    """For the store: given document frequencies, the stored profile and index keys."""
+
+    def weigh(documents: Mapping[int, int], total: int) -> tuple[bytes, list[int]]:
+        mine = profile(counts, documents, total, at)
+        return encode(mine), index_keys(mine)
+
+    return weigh
+
+
+def picker(
+    at: datetime, threshold: float
+) -> Callable[[bytes, Sequence[tuple[int, Sequence[tuple[datetime, bytes]]]]], int | None]:
+    """For the store: given the stored profile and candidate events, the one to join."""
+
+    def pick(
+        stored: bytes, candidates: Sequence[tuple[int, Sequence[tuple[datetime, bytes]]]]
+    ) -> int | None:
+        found = [
+            Candidate(event, [decode(blob, when) for when, blob in members])
+            for event, members in candidates
+        ]
+        return pick_event(decode(stored, at), found, threshold)
+
+    return pick

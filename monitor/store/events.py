@@ -1,0 +1,150 @@
+"""Events in the database: document frequencies, profiles, the event index, as plain values.
+
+Runs inside the transaction that stores the article, after ``stories.lock_stories``.
+What a profile holds and which event an article joins is decided by the caller's
+``EventQuery`` callables (monitor/stories/events.py); this module only reads and writes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from monitor.store.tables import Article, EventProfile, EventTerm, Story, TermCount
+
+__all__ = [
+    "EVENTS",
+    "MEMBERS",
+    "EventQuery",
+    "Placed",
+    "add_profile",
+    "event_of",
+    "join_event",
+    "place",
+]
+
+EVENTS = 5  # candidate events compared, most shared index terms first
+MEMBERS = 50  # newest members of a candidate event read within the window
+_POSTINGS = 5000  # index rows read at most: a term common in the window costs no more
+_TOTAL = 0  # term_counts key holding how many articles were counted
+_COUNTS = cast(Table, TermCount.__table__)
+
+# (event id, [(publication time, stored profile)])
+Candidates = Sequence[tuple[int, Sequence[tuple[datetime, bytes]]]]
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """What places an article in an event."""
+
+    terms: Sequence[int]  # the article's term keys
+    at: datetime  # its publication time
+    window: float  # seconds: events reported this close in time are candidates
+    # given document frequencies and how many articles were counted: the profile to
+    # store and the index keys to find candidates (and to store)
+    weigh: Callable[[Mapping[int, int], int], tuple[bytes, Sequence[int]]]
+    # given the profile and candidate events: the event to join, or None
+    pick: Callable[[bytes, Candidates], int | None]
+
+
+@dataclass(frozen=True)
+class Placed:
+    event_id: int | None  # None: a new event
+    profile: bytes
+    keys: Sequence[int]
+
+
+def place(s: Session, query: EventQuery) -> Placed:
+    """The event a new story's article joins, and what to store for it."""
+    conn = s.connection()
+    wanted = [_TOTAL, *dict.fromkeys(query.terms)]
+    counted = conn.execute(
+        select(TermCount.term, TermCount.documents).where(TermCount.term.in_(wanted))
+    )
+    found = {int(term): int(documents) for term, documents in counted}
+    total = found.pop(_TOTAL, 0)
+    profile, keys = query.weigh(found, total)
+    if not keys:
+        return Placed(None, profile, keys)
+    reach = timedelta(seconds=query.window)
+    low, high = query.at - reach, query.at + reach
+    postings = (
+        select(EventTerm.article_id)
+        .where(EventTerm.term.in_(list(keys)), EventTerm.at.between(low, high))
+        .limit(_POSTINGS)
+        .subquery()
+    )
+    shared = func.count().label("shared")
+    ranked = conn.execute(
+        select(Story.event_id, shared)
+        .join(Article, Article.story_id == Story.id)
+        .join(postings, postings.c.article_id == Article.id)
+        .where(Story.event_id.is_not(None))
+        .group_by(Story.event_id)
+        .order_by(shared.desc(), Story.event_id.desc())
+        .limit(EVENTS)
+    ).all()
+    if not ranked:
+        return Placed(None, profile, keys)
+    members: dict[int, list[tuple[datetime, bytes]]] = defaultdict(list)
+    for event_id, _ in ranked:
+        if event_id is None:
+            continue
+        rows = conn.execute(
+            select(EventProfile.at, EventProfile.profile)
+            .join(Article, Article.id == EventProfile.article_id)
+            .join(Story, Story.id == Article.story_id)
+            .where(Story.event_id == event_id, EventProfile.at.between(low, high))
+            .order_by(EventProfile.at.desc())
+            .limit(MEMBERS)
+        ).all()
+        members[int(event_id)] = [(r.at, bytes(r.profile)) for r in rows]
+    return Placed(query.pick(profile, list(members.items())), profile, keys)
+
+
+def event_of(s: Session, story_id: int) -> int | None:
+    return s.scalar(select(Story.event_id).where(Story.id == story_id))
+
+
+def join_event(s: Session, story_id: int, event_id: int, at: datetime | None) -> None:
+    """The story reports this event; the event was last reported at ``at`` (if later)."""
+    s.execute(update(Story).where(Story.id == story_id).values(event_id=event_id))
+    if at is not None:
+        s.execute(
+            update(Story)
+            .where(Story.id == event_id)
+            .where((Story.reported_at.is_(None)) | (Story.reported_at < at))
+            .values(reported_at=at)
+        )
+
+
+def add_profile(s: Session, article_id: int, query: EventQuery, placed: Placed) -> None:
+    """Store the article's profile and index keys, and count its terms."""
+    conn = s.connection()
+    conn.execute(
+        insert(EventProfile),
+        {"article_id": article_id, "at": query.at, "profile": placed.profile},
+    )
+    keys = list(dict.fromkeys(placed.keys))
+    if keys:
+        conn.execute(
+            insert(EventTerm),
+            [{"term": k, "article_id": article_id, "at": query.at} for k in keys],
+        )
+    rows = [{"term": t, "documents": 1} for t in sorted({_TOTAL, *query.terms})]
+    upsert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(_COUNTS)
+    conn.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[_COUNTS.c.term],
+            set_={"documents": _COUNTS.c.documents + 1},
+        ),
+        rows,
+    )
