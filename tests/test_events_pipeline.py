@@ -9,7 +9,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.demo.server import Receiver, Site
 from monitor.pipeline.assembly import close_context, open_context, poll_once
@@ -103,3 +105,45 @@ def test_copies_watchlist_gets_every_report(
     per_report = [a for a in alerts if a.kind == "new" and "ryabkov" in a.watchlists]
     got = sorted((a.url or "").removeprefix(events_site.base) for a in per_report)
     assert set(TALKS) <= set(got)
+
+
+def test_stories_list_and_show(
+    db_url: str, events_site: Site, hook: Receiver, tmp_path: Path
+) -> None:
+    _poll(tmp_path, db_url, events_site, hook)
+    config = str(tmp_path / "newsmon.toml")
+    runner = CliRunner()
+    listed = runner.invoke(
+        cli, ["--config", config, "stories", "list", "--min-sources", "2", "--format", "json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    stories = json.loads(listed.output)
+    assert len(stories) == 1
+    story = stories[0]
+    assert set(story) >= {"id", "title", "first_seen", "last_seen", "sources", "languages"}
+    assert story["sources"] == ["Demo Wire", "Lakeside Courier", "Northern Herald"]
+    assert story["languages"] == ["en"]
+    members = story["members"]
+    assert [m["feed"] for m in members] == ["wire", "courier", "herald"]
+    assert all(m["published"].startswith("2026-03-03T") for m in members)
+    assert sorted(m["url"].removeprefix(events_site.base) for m in members) == sorted(TALKS)
+
+    everything = runner.invoke(cli, ["--config", config, "stories", "list", "--format", "json"])
+    assert len(json.loads(everything.output)) == 3  # the talks, the council, the announcement
+    by_watchlist = runner.invoke(
+        cli, ["--config", config, "stories", "list", "--watchlist", "geneva", "--format", "json"]
+    )
+    assert {s["id"] for s in json.loads(by_watchlist.output)} >= {story["id"]}
+
+    shown = runner.invoke(cli, ["--config", config, "stories", "show", str(story["id"])])
+    assert shown.exit_code == 0, shown.output
+    lines = shown.output.splitlines()
+    assert "3 reports from 3 sources (en)" in lines[1]
+    assert "first report" in lines[2] and "Demo Wire" in lines[2]
+    assert "+2h30m" in lines[3] and "Lakeside Courier" in lines[3]
+    assert "+4h55m" in lines[4] and "Northern Herald" in lines[4]
+    missing = runner.invoke(cli, ["--config", config, "stories", "show", "9999"])
+    assert missing.exit_code == 1 and "stories list" in missing.output
+
+    table = runner.invoke(cli, ["--config", config, "stories", "list"])
+    assert table.exit_code == 0 and "Geneva" in table.output

@@ -91,6 +91,7 @@ class Member:
     seen_at: datetime
     published_at: datetime | None = None  # as the source dates it
     feeds: tuple[str, ...] = ()  # that carried it, first first (filled by alerts.get_alert)
+    language: str | None = None
 
 
 def lock_stories(s: Session) -> None:
@@ -232,14 +233,15 @@ def event_members(s: Session, event_ids: Iterable[int]) -> dict[int, list[Member
         return found
     query = (
         select(Story.event_id, Article.id, Article.title, Article.url, Article.sitename)
-        .add_columns(Article.created_at, Article.published_at)
+        .add_columns(Article.created_at, Article.published_at, Article.language)
         .join(Story, Story.id == Article.story_id)
         .where(Story.event_id.in_(ids))
         .order_by(Article.created_at, Article.id)
     )
-    for event_id, art_id, title, url, sitename, seen_at, published in s.execute(query):
+    for event_id, art_id, title, url, sitename, seen_at, published, lang in s.execute(query):
+        source = source_name(sitename, url)
         found[event_id].append(
-            Member(art_id, title, url, source_name(sitename, url), seen_at, published)
+            Member(art_id, title, url, source, seen_at, published, language=lang)
         )
     return found
 
