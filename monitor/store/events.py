@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -62,89 +62,110 @@ class Placed:
     keys: Sequence[int]
 
 
+# built once: these run for every new article
+_COUNTED = select(TermCount.term, TermCount.documents).where(
+    TermCount.term.in_(bindparam("terms", expanding=True))
+)
+_POSTED = (
+    select(EventTerm.article_id)
+    .where(
+        EventTerm.term.in_(bindparam("keys", expanding=True)),
+        EventTerm.at.between(bindparam("low"), bindparam("high")),
+    )
+    .limit(_POSTINGS)
+    .subquery()
+)
+_SHARED = func.count().label("shared")
+_RANKED = (
+    select(Story.event_id, _SHARED)
+    .join(Article, Article.story_id == Story.id)
+    .join(_POSTED, _POSTED.c.article_id == Article.id)
+    .where(Story.event_id.is_not(None))
+    .group_by(Story.event_id)
+    .order_by(_SHARED.desc(), Story.event_id.desc())
+    .limit(EVENTS)
+)
+_MEMBERS = (
+    select(Story.event_id, EventProfile.at, EventProfile.profile)
+    .join(Article, Article.id == EventProfile.article_id)
+    .join(Story, Story.id == Article.story_id)
+    .where(
+        Story.event_id.in_(bindparam("events", expanding=True)),
+        EventProfile.at.between(bindparam("low"), bindparam("high")),
+    )
+    .order_by(EventProfile.at.desc())
+    .limit(EVENTS * MEMBERS)
+)
+_EVENT_OF = select(Story.event_id).where(Story.id == bindparam("story"))
+_SET_EVENT = update(Story).where(Story.id == bindparam("story")).values(event_id=bindparam("event"))
+_REPORTED = (
+    update(Story)
+    .where(
+        Story.id == bindparam("event"),
+        or_(Story.reported_at.is_(None), Story.reported_at < bindparam("at")),
+    )
+    .values(reported_at=bindparam("at"))
+)
+_INSERT_PROFILE = insert(EventProfile)
+_INSERT_TERMS = insert(EventTerm)
+
+
 def place(s: Session, query: EventQuery) -> Placed:
     """The event a new story's article joins, and what to store for it."""
     conn = s.connection()
     wanted = [_TOTAL, *dict.fromkeys(query.terms)]
-    counted = conn.execute(
-        select(TermCount.term, TermCount.documents).where(TermCount.term.in_(wanted))
-    )
+    counted = conn.execute(_COUNTED, {"terms": wanted})
     found = {int(term): int(documents) for term, documents in counted}
     total = found.pop(_TOTAL, 0)
     profile, keys = query.weigh(found, total)
     if not keys:
         return Placed(None, profile, keys)
     reach = timedelta(seconds=query.window)
-    low, high = query.at - reach, query.at + reach
-    postings = (
-        select(EventTerm.article_id)
-        .where(EventTerm.term.in_(list(keys)), EventTerm.at.between(low, high))
-        .limit(_POSTINGS)
-        .subquery()
-    )
-    shared = func.count().label("shared")
-    ranked = conn.execute(
-        select(Story.event_id, shared)
-        .join(Article, Article.story_id == Story.id)
-        .join(postings, postings.c.article_id == Article.id)
-        .where(Story.event_id.is_not(None))
-        .group_by(Story.event_id)
-        .order_by(shared.desc(), Story.event_id.desc())
-        .limit(EVENTS)
-    ).all()
-    if not ranked:
+    span = {"low": query.at - reach, "high": query.at + reach}
+    ranked = conn.execute(_RANKED, {"keys": list(keys), **span}).all()
+    events = [int(e) for e, _ in ranked if e is not None]
+    if not events:
         return Placed(None, profile, keys)
     members: dict[int, list[tuple[datetime, bytes]]] = defaultdict(list)
-    for event_id, _ in ranked:
-        if event_id is None:
-            continue
-        rows = conn.execute(
-            select(EventProfile.at, EventProfile.profile)
-            .join(Article, Article.id == EventProfile.article_id)
-            .join(Story, Story.id == Article.story_id)
-            .where(Story.event_id == event_id, EventProfile.at.between(low, high))
-            .order_by(EventProfile.at.desc())
-            .limit(MEMBERS)
-        ).all()
-        members[int(event_id)] = [(r.at, bytes(r.profile)) for r in rows]
+    for event_id, at, stored in conn.execute(_MEMBERS, {"events": events, **span}):
+        if event_id is not None and len(members[event_id]) < MEMBERS:
+            members[event_id].append((at, bytes(stored)))
     return Placed(query.pick(profile, list(members.items())), profile, keys)
 
 
 def event_of(s: Session, story_id: int) -> int | None:
-    return s.scalar(select(Story.event_id).where(Story.id == story_id))
+    found = s.connection().execute(_EVENT_OF, {"story": story_id}).scalar()
+    return None if found is None else int(found)
 
 
 def join_event(s: Session, story_id: int, event_id: int, at: datetime | None) -> None:
     """The story reports this event; the event was last reported at ``at`` (if later)."""
-    s.execute(update(Story).where(Story.id == story_id).values(event_id=event_id))
+    conn = s.connection()
+    conn.execute(_SET_EVENT, {"story": story_id, "event": event_id})
     if at is not None:
-        s.execute(
-            update(Story)
-            .where(Story.id == event_id)
-            .where((Story.reported_at.is_(None)) | (Story.reported_at < at))
-            .values(reported_at=at)
-        )
+        conn.execute(_REPORTED, {"event": event_id, "at": at})
 
 
 def add_profile(s: Session, article_id: int, query: EventQuery, placed: Placed) -> None:
     """Store the article's profile and index keys, and count its terms."""
     conn = s.connection()
     conn.execute(
-        insert(EventProfile),
-        {"article_id": article_id, "at": query.at, "profile": placed.profile},
+        _INSERT_PROFILE, {"article_id": article_id, "at": query.at, "profile": placed.profile}
     )
     keys = list(dict.fromkeys(placed.keys))
     if keys:
         conn.execute(
-            insert(EventTerm),
-            [{"term": k, "article_id": article_id, "at": query.at} for k in keys],
+            _INSERT_TERMS, [{"term": k, "article_id": article_id, "at": query.at} for k in keys]
         )
-    rows = [{"term": t, "documents": 1} for t in sorted({_TOTAL, *query.terms})]
-    upsert = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(_COUNTS)
-    conn.execute(
-        upsert.on_conflict_do_update(
-            index_elements=[_COUNTS.c.term],
-            set_={"documents": _COUNTS.c.documents + 1},
-        ),
-        rows,
+    rows = [{"term": t} for t in sorted({_TOTAL, *query.terms})]
+    conn.execute(_COUNT_UP[conn.dialect.name == "postgresql"], rows)
+
+
+_COUNT_UP = tuple(  # (SQLite, PostgreSQL): one more article with each term
+    make(_COUNTS)
+    .values(term=bindparam("term"), documents=1)
+    .on_conflict_do_update(
+        index_elements=[_COUNTS.c.term], set_={"documents": _COUNTS.c.documents + 1}
     )
+    for make in (sqlite_insert, pg_insert)
+)
