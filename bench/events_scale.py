@@ -12,7 +12,8 @@ each size, ``--measure`` new articles (published now, so the window holds the ne
 counts read, profile weighed, candidates found in ``event_terms``, their members' profiles
 read and compared, profile, keys and counts written, commit. One in five is a reworded
 report of an article of the last day (60 % of its terms, the rest new) and should join
-its event; the script counts how many did (synthetic terms: a rough check, not quality). CPU time is the figure to compare on a shared machine.
+its event; the script counts how many did (synthetic terms: a rough check, not
+quality). CPU time is the figure to compare on a shared machine.
 """
 
 from __future__ import annotations
