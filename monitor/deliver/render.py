@@ -110,6 +110,8 @@ def fields(alert: AlertView, fmt: str, severity: str = "info") -> dict[str, str]
         alert.matches[0] if alert.matches else None
     )
     same = [m.found for m in alert.matches if first and m.snippet == first.snippet]
+    if alert.kind == "growth" and not hits:  # the story grew: nothing new was matched
+        hits = (alert.diff or "").split("\n", 1)[0]
     when = (alert.published_at or alert.created_at).strftime("%Y-%m-%d %H:%M UTC")
     label = {"correction": "correction: ", "growth": "growing story: "}.get(alert.kind, "")
     return {
