@@ -77,9 +77,9 @@ def fill(db: Database, start: int, size: int, days: float, rng: np.random.Genera
                 | {"title": f"a{n}", "text": "", "text_source": "page", "created_at": at}
                 | {"story_id": story, "revision": 0}
             )
-            profiles.append({"article_id": article, "at": at, "profile": events.encode(mine)})
-            keys = events.index_keys(mine)
-            terms += [{"term": k, "article_id": article, "at": at} for k in keys]
+            where = {"article_id": article, "at": at, "event_id": story}
+            profiles.append({**where, "profile": events.encode(mine)})
+            terms += [{**where, "term": k} for k in events.index_keys(mine)]
         with db.session() as s:
             conn = s.connection()
             conn.execute(insert(Story), stories)

@@ -33,6 +33,7 @@ def upgrade() -> None:
     op.create_table(
         "event_profiles",
         sa.Column("article_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("profile", sa.LargeBinary(), nullable=False),
         sa.ForeignKeyConstraint(
@@ -44,12 +45,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("article_id", name=op.f("pk_event_profiles")),
     )
     with op.batch_alter_table("event_profiles", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_event_profiles_at"), ["at"])
+        batch_op.create_index("ix_event_profiles_event_id_at", ["event_id", "at"])
     op.create_table(
         "event_terms",
         sa.Column("term", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("article_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("event_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["article_id"],
             ["articles.id"],

@@ -274,7 +274,7 @@ def _new_article(
     if identity is not None:
         stories.add_keys(s, article_id, identity.keys)
     if outcome.event is not None and placed is not None:
-        events.add_profile(s, article_id, outcome.event, placed)
+        events.add_profile(s, article_id, event_id, outcome.event, placed)
     return article_id, story_id, is_joining
 
 

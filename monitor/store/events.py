@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from monitor.store.tables import Article, EventProfile, EventTerm, Story, TermCount
+from monitor.store.tables import EventProfile, EventTerm, Story, TermCount
 
 __all__ = [
     "EVENTS",
@@ -66,8 +66,8 @@ class Placed:
 _COUNTED = select(TermCount.term, TermCount.documents).where(
     TermCount.term.in_(bindparam("terms", expanding=True))
 )
-_POSTED = (
-    select(EventTerm.article_id)
+_POSTED = (  # the events of the window's articles that share index terms
+    select(EventTerm.event_id)
     .where(
         EventTerm.term.in_(bindparam("keys", expanding=True)),
         EventTerm.at.between(bindparam("low"), bindparam("high")),
@@ -77,20 +77,15 @@ _POSTED = (
 )
 _SHARED = func.count().label("shared")
 _RANKED = (
-    select(Story.event_id, _SHARED)
-    .join(Article, Article.story_id == Story.id)
-    .join(_POSTED, _POSTED.c.article_id == Article.id)
-    .where(Story.event_id.is_not(None))
-    .group_by(Story.event_id)
-    .order_by(_SHARED.desc(), Story.event_id.desc())
+    select(_POSTED.c.event_id, _SHARED)
+    .group_by(_POSTED.c.event_id)
+    .order_by(_SHARED.desc(), _POSTED.c.event_id.desc())
     .limit(EVENTS)
 )
 _MEMBERS = (
-    select(Story.event_id, EventProfile.at, EventProfile.profile)
-    .join(Article, Article.id == EventProfile.article_id)
-    .join(Story, Story.id == Article.story_id)
+    select(EventProfile.event_id, EventProfile.at, EventProfile.profile)
     .where(
-        Story.event_id.in_(bindparam("events", expanding=True)),
+        EventProfile.event_id.in_(bindparam("events", expanding=True)),
         EventProfile.at.between(bindparam("low"), bindparam("high")),
     )
     .order_by(EventProfile.at.desc())
@@ -146,17 +141,16 @@ def join_event(s: Session, story_id: int, event_id: int, at: datetime | None) ->
         conn.execute(_REPORTED, {"event": event_id, "at": at})
 
 
-def add_profile(s: Session, article_id: int, query: EventQuery, placed: Placed) -> None:
-    """Store the article's profile and index keys, and count its terms."""
+def add_profile(
+    s: Session, article_id: int, event_id: int, query: EventQuery, placed: Placed
+) -> None:
+    """Store the article's profile and index keys in its event, and count its terms."""
     conn = s.connection()
-    conn.execute(
-        _INSERT_PROFILE, {"article_id": article_id, "at": query.at, "profile": placed.profile}
-    )
+    where = {"article_id": article_id, "at": query.at, "event_id": event_id}
+    conn.execute(_INSERT_PROFILE, {**where, "profile": placed.profile})
     keys = list(dict.fromkeys(placed.keys))
     if keys:
-        conn.execute(
-            _INSERT_TERMS, [{"term": k, "article_id": article_id, "at": query.at} for k in keys]
-        )
+        conn.execute(_INSERT_TERMS, [{**where, "term": k} for k in keys])
     rows = [{"term": t} for t in sorted({_TOTAL, *query.terms})]
     conn.execute(_COUNT_UP[conn.dialect.name == "postgresql"], rows)
 

@@ -195,18 +195,21 @@ class StoryKey(Base):
 
 
 class EventProfile(Base):
-    """An article's weighted terms (monitor/stories/events.py) and publication time."""
+    """An article's weighted terms (monitor/stories/events.py), publication time and
+    event (an article's event never changes: kept here, lookups need no join)."""
 
     __tablename__ = "event_profiles"
+    __table_args__ = (Index("ix_event_profiles_event_id_at", "event_id", "at"),)
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
-    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    event_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     profile: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class EventTerm(Base):
-    """Event index: an article's heaviest terms, with its publication time."""
+    """Event index: an article's heaviest terms, with its publication time and event."""
 
     __tablename__ = "event_terms"
     __table_args__ = (
@@ -218,6 +221,7 @@ class EventTerm(Base):
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+    event_id: Mapped[int] = mapped_column(Integer)
 
 
 class TermCount(Base):
