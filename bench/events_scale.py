@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from monitor.model import Article, Entry, TextSource  # noqa: E402
 from monitor.store import entries as entry_store  # noqa: E402
 from monitor.store.db import Database, connect  # noqa: E402
-from monitor.store.entries import Outcome  # noqa: E402
+from monitor.store.entries import IndexWords, Outcome  # noqa: E402
 from monitor.store.events import EventQuery  # noqa: E402
 from monitor.store.feeds import add_feed  # noqa: E402
 from monitor.store.tables import Article as ArticleRow  # noqa: E402
@@ -123,10 +123,12 @@ def measure(db: Database, size: int, count: int, rng: np.random.Generator) -> No
         query = EventQuery(
             list(counts), at, 2 * 86400.0, events.weigher(counts, at), events.picker(at, 0.225)
         )
+        article = Article(url, f"t{size}", "", TextSource.PAGE, published=at)
         outcome = Outcome(
             entry=Entry(url, url, f"t{size}", "", at),
             url_key=url,
-            article=Article(url, f"t{size}", "", TextSource.PAGE, published=at),
+            article=article,
+            words=IndexWords(f"t{size}"),
             event=query,
         )
         t0, c0 = time.perf_counter(), time.process_time()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitor.model import Article, Entry, Match, TextSource
+from monitor.pipeline.entry import index_words
 from monitor.store import entries as entry_store
 from monitor.store.alerts import list_alerts
 from monitor.store.db import Database, connect
@@ -71,10 +72,12 @@ def _report(
     query = EventQuery(
         list(counts), at, 2 * 86400.0, events.weigher(counts, at), events.picker(at, 0.225)
     )
+    article = Article(url, title, text, TextSource.PAGE, sitename=host, published=at)
     outcome = Outcome(
         entry=Entry(url, url, title, "", at),
         url_key=url,
-        article=Article(url, title, text, TextSource.PAGE, sitename=host, published=at),
+        article=article,
+        words=index_words(article),
         matches=[Match("ukraine", "Ukraine", "title", 0, 7, title, "Ukraine")],
         routes={"ukraine": ["chat"]},
         event=query,

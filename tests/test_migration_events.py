@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import text
 
-from conftest import migrate_to
+from helpers.db import migrate_to
 from monitor.model import Article, Entry, Match, TextSource
+from monitor.pipeline.entry import index_words
 from monitor.store import entries as entry_store
 from monitor.store.alerts import list_alerts
 from monitor.store.db import connect
@@ -87,10 +88,12 @@ def test_upgrade_keeps_stories_claims_and_alerts(db_url: str) -> None:
     query = EventQuery(
         list(counts), at, 2 * 86400.0, events.weigher(counts, at), events.picker(at, 0.225)
     )
+    article = Article("http://other.invalid/2", TITLE, TEXT, TextSource.PAGE, published=at)
     outcome = Outcome(
         entry=Entry("e2", "http://other.invalid/2", TITLE, "", at),
         url_key="http://other.invalid/2",
-        article=Article("http://other.invalid/2", TITLE, TEXT, TextSource.PAGE, published=at),
+        article=article,
+        words=index_words(article),
         matches=[Match("ukraine", "Ukraine", "title", 0, 7, TITLE, "Ukraine")],
         event=query,
     )

@@ -25,13 +25,13 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import sys
 import unicodedata
+from array import array
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-import numpy as np
 
 from monitor.match.inflect import LANGUAGES, script_of, stem_many
 
@@ -188,16 +188,22 @@ def index_keys(mine: Profile) -> list[int]:
 
 def encode(mine: Profile) -> bytes:
     """The weights as stored: keys (int64) then weights (float32), little-endian."""
-    keys = np.fromiter(mine.weights.keys(), dtype="<i8", count=len(mine.weights))
-    weights = np.fromiter(mine.weights.values(), dtype="<f4", count=len(mine.weights))
+    keys, weights = array("q", mine.weights.keys()), array("f", mine.weights.values())
+    if sys.byteorder == "big":
+        keys.byteswap()
+        weights.byteswap()
     return keys.tobytes() + weights.tobytes()
 
 
 def decode(stored: bytes, at: datetime) -> Profile:
     n = len(stored) // 12
-    keys = np.frombuffer(stored, dtype="<i8", count=n)
-    weights = np.frombuffer(stored, dtype="<f4", count=n, offset=8 * n)
-    return Profile(dict(zip(keys.tolist(), weights.tolist(), strict=True)), at)
+    keys, weights = array("q"), array("f")
+    keys.frombytes(stored[: 8 * n])
+    weights.frombytes(stored[8 * n : 12 * n])
+    if sys.byteorder == "big":
+        keys.byteswap()
+        weights.byteswap()
+    return Profile(dict(zip(keys, weights, strict=True)), at)
 
 
 def weigher(
