@@ -256,6 +256,15 @@ url = "http://example.org/two.xml"
             "watchlist.nato.spike",
             ["min_history", "baseline"],
         ),
+        ("[stories]\ngrowth = [20, 5]\n", "growth", "stories.growth", ["must rise"]),
+        ("[stories]\ngrowth = [1]\n", "growth", "stories.growth", ["2 or more"]),
+        ("[stories]\nevent_threshold = 1.5\n", "event_threshold", "stories.event_threshold", ["1"]),
+        (
+            '[watchlist.nato]\nterms = ["NATO"]\nstory = "outlets"\n',
+            "story",
+            "watchlist.nato.story",
+            ["events", "copies"],
+        ),
     ],
     ids=[
         "unknown-key",
@@ -273,6 +282,10 @@ url = "http://example.org/two.xml"
         "spike-window-longer-than-baseline",
         "spike-factor-below-one",
         "spike-history-longer-than-baseline",
+        "growth-not-rising",
+        "growth-below-two",
+        "event-threshold-above-one",
+        "story-mode-unknown",
     ],
 )
 def test_bad_value_names_file_line_and_key(

@@ -172,7 +172,7 @@ def test_an_edit_alerts_new_watchlists_only_and_corrections_on_request(
 def test_without_grouping_by_text_copies_alert_separately(
     db_url: str, stories_site: Site, hook: Receiver, tmp_path: Path
 ) -> None:
-    extra = "[stories]\ngroup = false\n"
+    extra = "[stories]\ngroup = false\nevents = false\n"  # events would join the copy
     ctx = open_context(load(_config(tmp_path, db_url, stories_site, hook, extra)))
     try:
         poll_once(ctx)

@@ -108,3 +108,78 @@ def test_racing_instances_alert_once_per_story(db_url: str, is_same_url: bool) -
     finally:
         for db in (*instances, setup):
             db.close()
+
+
+# two outlets' own reports of one event (written for this test): no copies of each other
+REPORTS = (
+    (
+        "Geneva talks on Ukraine end without agreement",
+        "Russian and US negotiators ended two days of talks in Geneva on Tuesday without an "
+        "agreement, Deputy Foreign Minister Sergei Ryabkov told reporters.",
+    ),
+    (
+        "No deal on Ukraine as Ryabkov leaves Geneva",
+        "Talks between Russia and the United States in Geneva broke up without agreement on "
+        "Tuesday, Sergei Ryabkov said after the two-day meeting on Ukraine.",
+    ),
+)
+
+
+def _event_outcome(n: int, index: int) -> Outcome:
+    from monitor.store.events import EventQuery
+    from monitor.stories import events
+
+    title, text = REPORTS[index]
+    url = f"http://outlet{index}.invalid/{n}"
+    at = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(days=5 * n)  # rounds never meet
+    counts = events.terms(title, text, "en")
+    article = Article(url, title, text, TextSource.PAGE, published=at)
+    return Outcome(
+        entry=Entry(f"report{index}-{n}", url, title, "", at),
+        url_key=url,
+        article=article,
+        words=index_words(article),
+        matches=[Match("osce", "OSCE", "text", 0, 4, "snippet", "OSCE")],
+        routes={"osce": ["chat"]},
+        event=EventQuery(
+            list(counts), at, 2 * 86400.0, events.weigher(counts, at), events.picker(at, 0.225)
+        ),
+    )
+
+
+def test_racing_instances_alert_once_per_event(db_url: str) -> None:
+    setup = connect(db_url)
+    setup.migrate()
+    feeds = [_feed(setup, "first"), _feed(setup, "second")]
+    instances = [connect(db_url), connect(db_url)]
+    results: list[list[int]] = [[] for _ in range(ROUNDS)]
+    errors: list[BaseException] = []
+
+    def run(index: int, barrier: threading.Barrier, n: int) -> None:
+        outcome = _event_outcome(n, index)
+        try:
+            barrier.wait(timeout=30)
+            found = entry_store.record_entry(
+                instances[index], feed_id=feeds[index], outcome=outcome, now=datetime.now(UTC)
+            )
+            results[n] += found
+        except BaseException as exc:  # reported below, with the round
+            errors.append(exc)
+
+    try:
+        for n in range(ROUNDS):
+            barrier = threading.Barrier(2)
+            threads = [threading.Thread(target=run, args=(i, barrier, n)) for i in (0, 1)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(timeout=60)
+        assert errors == []
+        assert [len(r) for r in results] == [1] * ROUNDS  # one alert per event, each round
+        with setup.session() as s:
+            claims = s.scalar(select(func.count()).select_from(StoryClaim))
+            stories = s.scalar(select(func.count(func.distinct(ArticleRow.story_id))))
+        assert claims == ROUNDS and stories == 2 * ROUNDS  # two stories, one event, a round
+    finally:
+        for db in (*instances, setup):
+            db.close()

@@ -1,7 +1,7 @@
 """source kind: each source's configured kind and the kind its last document was read as
 
 Revision ID: 0016_source_kind
-Revises: 0014_encoding
+Revises: 0015_events
 
 Upgrade: nullable ``feeds.kind`` (as configured: feed, sitemap, page or telegram; NULL:
 detected from each response) and ``feeds.detected_kind`` (filled in by the next poll
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0016_source_kind"
-down_revision = "0014_encoding"
+down_revision = "0015_events"
 branch_labels = None
 depends_on = None
 

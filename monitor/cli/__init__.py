@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, ...]] = {
     "run": ("run",),
     "stats": ("stats",),
     "status": ("status",),
+    "stories": ("stories",),
     "watchlists": ("watchlists",),
 }
 # each command's one-line help, so that `newsmon --help` imports no command module
@@ -53,6 +54,7 @@ SUMMARIES: dict[str, str] = {
     "run": "Run the daemon: poll feeds on their schedule and deliver alerts until stopped.",
     "stats": "Alert volume per watchlist, feed or term over time, as charts or JSON.",
     "status": "Summarise health; exit 2 when something needs attention, 0 when all is well.",
+    "stories": "Stories: one news event and every outlet's report of it, with its timeline.",
     "watchlists": "Watchlists: what they match, dry runs, and runs over stored articles.",
 }
 

@@ -145,8 +145,8 @@ def _print(console: Console, alert: AlertView, data: dict[str, Any]) -> None:
     console.print(Text(f"  {'watchlists':<13} {', '.join(data['watchlists'])}"))
     head("Excerpt")
     console.print(Text("  ") + hl(data["excerpt"]["text"], data["excerpt"]["marks"]))
-    if alert.kind == "correction":
-        head("Correction")
+    if alert.kind in ("correction", "growth"):
+        head(alert.kind.capitalize())
         for line in (data["diff"] or "").splitlines():
             console.print(Text(f"  {line}"))
     if alert.story is not None:

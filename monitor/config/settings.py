@@ -172,6 +172,19 @@ class StoriesSettings(_Table):
     group: bool = True
     window: UpToYear = 3 * 86400.0
     corrections: bool = False
+    events: bool = True  # group different outlets' reports of one event (stories/events.py)
+    event_threshold: float = Field(default=0.225, gt=0.0, le=1.0)
+    event_window: UpToYear = 2 * 86400.0
+    growth: list[int] = [5, 20]  # distinct sources at which a story's growth is announced
+
+    @field_validator("growth")
+    @classmethod
+    def _growth_rises(cls, growth: list[int]) -> list[int]:
+        if any(n < 2 for n in growth):
+            raise ValueError("growth thresholds count sources: each must be 2 or more")
+        if growth != sorted(set(growth)):
+            raise ValueError("growth thresholds must rise, each once (e.g. [5, 20])")
+        return growth
 
 
 class HealthSettings(_Table):
@@ -319,6 +332,7 @@ class WatchlistSettings(_Table):
     translit: bool = False
     case: CaseMode = "ignore"
     spike: bool | SpikeOverride | None = None  # see [spikes]
+    story: Literal["events", "copies"] = "events"  # "copies": every outlet's report alerts
 
     @field_validator("terms")
     @classmethod
@@ -446,6 +460,13 @@ class Settings(_Table):
     def routes(self) -> dict[str, list[str]]:
         """Watchlist name -> channel names."""
         return {name: list(wl.channels) for name, wl in self.watchlist.items()}
+
+    def copies_only(self) -> frozenset[str]:
+        """The watchlists alerted once per story of copies, not once per event."""
+        is_events = self.stories.events
+        return frozenset(
+            name for name, wl in self.watchlist.items() if not is_events or wl.story == "copies"
+        )
 
 
 def load(path: Path, *, with_secrets: bool = False) -> Settings:

@@ -120,8 +120,10 @@ def fields(alert: AlertView, fmt: str, severity: str = "info") -> dict[str, str]
         alert.matches[0] if alert.matches else None
     )
     same = [m.found for m in alert.matches if first and m.snippet == first.snippet]
+    if alert.kind == "growth" and not hits:  # the story grew: nothing new was matched
+        hits = (alert.diff or "").split("\n", 1)[0]
     when = (alert.published_at or alert.created_at).strftime("%Y-%m-%d %H:%M UTC")
-    label = "correction: " if alert.kind == "correction" else ""
+    label = {"correction": "correction: ", "growth": "growing story: "}.get(alert.kind, "")
     return {
         "title": escape(label + (_one_line(alert.title) or "(no title)"), fmt),
         "source": escape(alert.sitename or alert.feed or "unknown source", fmt),
@@ -160,10 +162,13 @@ def render(
 
 
 def _story_lines(alert: AlertView) -> list[str]:
-    """A correction's diff, and the other sources that carry the story so far."""
+    """A correction's diff or a growing story's new sources, and the other sources that
+    carry the story so far."""
     lines = []
     if alert.kind == "correction" and alert.diff:
         lines.append("Changed since the first alert:\n" + alert.diff)
+    if alert.kind == "growth" and alert.diff:
+        return [alert.diff]  # "Now reported by N sources", the new ones and their headlines
     if alert.also_reported_by:
         names = ", ".join(dict.fromkeys(m.source for m in alert.others))
         lines.append(f"Also reported by {alert.also_reported_by} source(s): {names}")

@@ -5,9 +5,12 @@ process_entry:  same URL (or canonical link) already stored, entry not edited?
                 -> read the article (the page through trafilatura in a worker, else
                    the entry's summary)
                 -> match watchlists -> fingerprint the text (stories/copies.py)
+                   and weigh its terms (stories/events.py)
                 -> its words for the search index (match/fulltext.py)
-                -> store entry, article, story, alerts and outbox rows in one
-                   transaction: the story alerts each watchlist once
+                -> store entry, article, story (copies first, then the event that
+                   other outlets' reports form), alerts and outbox rows in one
+                   transaction: the event alerts each watchlist once; a growing
+                   event announces its thresholds of sources (stories/growth.py)
 """
 
 from __future__ import annotations
@@ -28,8 +31,11 @@ from monitor.sources.telegram import first_link
 from monitor.store import alerts as alert_store
 from monitor.store import entries as entry_store
 from monitor.store.entries import IndexWords, KnownArticle, Outcome
+from monitor.store.events import EventQuery
 from monitor.store.stories import Identity
+from monitor.stories import events
 from monitor.stories.copies import fingerprint, short_diff, story_picker
+from monitor.stories.growth import grower
 from monitor.stories.urlkeys import canonical_key, url_key
 
 __all__ = ["index_words", "process_entry", "read_article", "read_message"]
@@ -90,6 +96,9 @@ def process_entry(
         is_correcting=is_correcting,
         is_edited_entry=is_edited,
         words=index_words(article, known),
+        event=_event(ctx, article) if known is None else None,
+        copies_only=ctx.settings.copies_only(),
+        growth=grower(ctx.settings.stories.growth) if ctx.settings.stories.growth else None,
     )
     alerts = entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
     if alerts:
@@ -120,6 +129,23 @@ def _identity(ctx: Context, article: Article) -> Identity | None:
         keys=found.keys if found is not None else (),
         pick=story_picker(mine),
         since=since,
+    )
+
+
+def _event(ctx: Context, article: Article) -> EventQuery | None:
+    """What places the article in an event: its weighted terms and publication time
+    (the feed entry's, else the page's, else now: when newsmon first saw it)."""
+    config = ctx.settings.stories
+    if not config.events:
+        return None
+    counts = events.terms(article.title, article.text, article.language)
+    at = article.published or ctx.clock()
+    return EventQuery(
+        terms=list(counts),
+        at=at,
+        window=config.event_window,
+        weigh=events.weigher(counts, at),
+        pick=events.picker(at, config.event_threshold),
     )
 
 

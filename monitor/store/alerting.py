@@ -2,24 +2,32 @@
 and the hourly counts (monitor/store/counts.py).
 
 A story alerts each watchlist once: the alert is kept only for the watchlists whose
-(story, watchlist) claim this transaction wins (see stories.claim). A correction goes
-to the watchlists the edited article had alerted, with what changed.
+(story, watchlist) claim this transaction wins (see stories.claim). Watchlists claim the
+story's event (its first story's id), except those that want every story of copies
+(``copies_only``). A correction goes to the watchlists the edited article had alerted,
+with what changed. A growth alert goes to the watchlists an event has alerted once it
+reaches a number of sources (what to announce is the caller's ``Growth``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus, Match
 from monitor.store import counts, stories
 from monitor.store.tables import Alert, Delivery, MatchRow, StoryClaim
 
-__all__ = ["Where", "alert", "alerted_by", "correction"]
+__all__ = ["Growth", "Where", "alert", "alerted_by", "correction", "growth"]
+
+# (sources announced so far, the event's members, when the claim was made) ->
+# (sources now, what to say) or None
+Growth = Callable[[int, Sequence[stories.Member], datetime], tuple[int, str] | None]
 
 
 @dataclass(frozen=True)
@@ -31,15 +39,30 @@ class Where:
     story_id: int
     routes: Mapping[str, Sequence[str]]
     now: datetime
+    event_id: int | None = None  # the story's event (None: the story is its own)
+    copies_only: frozenset[str] = field(default_factory=frozenset)
+
+    def claimed(self, watchlist: str) -> int:
+        """The story or event a watchlist's claim is on."""
+        if self.event_id is None or watchlist in self.copies_only:
+            return self.story_id
+        return self.event_id
 
 
 def alert(s: Session, where: Where, matches: Sequence[Match]) -> int | None:
-    """An alert for the matched watchlists this story has not alerted yet."""
+    """An alert for the matched watchlists this story (or event) has not alerted yet."""
     wanted = list(dict.fromkeys(m.watchlist for m in matches))
     if not wanted:
         return None
     row = _new_alert(s, where)
-    won = stories.claim(s, where.story_id, wanted, row.id, where.now)
+    by_claim: dict[int, list[str]] = defaultdict(list)
+    for watchlist in wanted:
+        by_claim[where.claimed(watchlist)].append(watchlist)
+    won = [
+        w
+        for key, lists in by_claim.items()
+        for w in stories.claim(s, key, lists, row.id, where.now)
+    ]
     if not won:
         s.delete(row)
         s.flush()
@@ -70,6 +93,37 @@ def correction(
     row = _new_alert(s, where, kind="correction", diff=diff, watchlists=",".join(alerted))
     _outbox(s, where, row.id, [m for m in matches if m.watchlist in alerted], alerted)
     return row.id
+
+
+def growth(s: Session, where: Where, due: Growth) -> list[int]:
+    """Growth alerts for the watchlists this event has alerted, once per threshold."""
+    if where.event_id is None:
+        return []
+    claims = [
+        c
+        for c in s.scalars(select(StoryClaim).where(StoryClaim.story_id == where.event_id))
+        if c.watchlist not in where.copies_only
+    ]
+    if not claims:
+        return []
+    crowd = stories.event_members(s, [where.event_id]).get(where.event_id, [])
+    announce: dict[tuple[int, str], list[StoryClaim]] = defaultdict(list)
+    for c in claims:
+        found = due(c.grown_to, crowd, c.created_at)
+        if found is not None:
+            announce[found].append(c)
+    made = []
+    for (sources, summary), grown in announce.items():
+        watchlists = [c.watchlist for c in grown]
+        row = _new_alert(s, where, kind="growth", diff=summary, watchlists=",".join(watchlists))
+        _outbox(s, where, row.id, [], watchlists)
+        s.execute(
+            update(StoryClaim)
+            .where(StoryClaim.story_id == where.event_id, StoryClaim.watchlist.in_(watchlists))
+            .values(grown_to=sources)
+        )
+        made.append(row.id)
+    return made
 
 
 def _new_alert(s: Session, where: Where, **extra: str) -> Alert:

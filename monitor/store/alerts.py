@@ -15,7 +15,7 @@ from sqlalchemy import Connection, exists, select
 
 from monitor.model import Match
 from monitor.store.db import Database
-from monitor.store.members import Member, members, source_name
+from monitor.store.members import Member, event_members, members, source_name
 from monitor.store.schema import alerts, articles, deliveries, feeds, matches, stories
 
 __all__ = [
@@ -67,7 +67,7 @@ class AlertView:
     matches: list[Match] = field(default_factory=list)
     deliveries: list[DeliveryView] = field(default_factory=list)
     article_id: int = 0
-    kind: str = "new"  # new, or correction (an alerted article's headline or lead changed)
+    kind: str = "new"  # new; correction (headline or lead changed); growth (more sources)
     diff: str | None = None  # what a correction changed
     alerted: tuple[str, ...] = ()  # the watchlists this alert is for
     story: StoryView | None = None
@@ -128,6 +128,7 @@ def _base() -> Any:
             _S.id.label("story_id"),
             _S.title.label("story_title"),
             _S.first_seen_at.label("story_first_seen_at"),
+            _S.event_id.label("story_event_id"),
         )
         .select_from(alerts)
         .join(articles, _ART.id == _A.article_id)
@@ -190,7 +191,10 @@ def _views(db: Database, query: Any) -> list[AlertView]:
     with db.connection() as conn:
         rows = conn.execute(query).all()
         ids = [row.id for row in rows]
-        crowd = members(conn, (row.story_id for row in rows if row.story_id is not None))
+        crowd = event_members(conn, (row.story_event_id for row in rows if row.story_event_id))
+        crowd.update(  # stories stored before events: their own members
+            members(conn, (r.story_id for r in rows if r.story_id and not r.story_event_id))
+        )
         found = _matches(conn, ids)
         sent = _deliveries(conn, ids)
     return [
@@ -212,8 +216,11 @@ def _views(db: Database, query: Any) -> list[AlertView]:
             alerted=tuple(w for w in (row.watchlists or "").split(",") if w),
             story=None
             if row.story_id is None
-            else StoryView(
-                row.story_id, row.story_title, row.story_first_seen_at, crowd[row.story_id]
+            else StoryView(  # the story's event: every outlet's report
+                row.story_event_id or row.story_id,
+                row.story_title,
+                row.story_first_seen_at,
+                crowd[row.story_event_id or row.story_id],
             ),
         )
         for row in rows

@@ -20,7 +20,7 @@ from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from monitor.model import Article, Entry, Match
-from monitor.store import alerting, search, stories
+from monitor.store import alerting, events, search, stories
 from monitor.store.db import Database
 from monitor.store.tables import Article as ArticleRow
 from monitor.store.tables import Entry as EntryRow
@@ -125,6 +125,11 @@ class Outcome:
     is_correcting: bool = False  # send a correction alert for ``diff``
     is_edited_entry: bool = False  # the entry was recorded before; its title/summary changed
     words: IndexWords | None = None  # needed with an article to store
+    event: events.EventQuery | None = None  # None: stories are not grouped into events
+    copies_only: frozenset[str] = frozenset()  # watchlists alerted per story, not per event
+    # given what a claim announced, the event's members and the claim's time: the growth
+    # to announce now (sources, summary), or None
+    growth: alerting.Growth | None = None
 
 
 def entry_digest(entry: Entry) -> str:
@@ -177,10 +182,11 @@ def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: dateti
         if article is None:
             _link_entry(s, feed_id, outcome, known.id if known else None, now)
             return []
+        is_joining = False
         if known is None:
             newest = s.connection().execute(_NEWEST_ARTICLE).scalar()
             now = now if newest is None or newest <= now else newest
-            article_id, story_id = _new_article(s, outcome, article, now)
+            article_id, story_id, is_joining = _new_article(s, outcome, article, now)
         else:
             edited = _apply_edit(s, outcome, known, article, now)
             if edited is None:
@@ -189,10 +195,15 @@ def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: dateti
         _link_entry(s, feed_id, outcome, article_id, now)
         is_correcting = outcome.is_correcting and outcome.diff and known is not None
         alerted = alerting.alerted_by(s, article_id, story_id) if is_correcting else []
-        where = alerting.Where(feed_id, article_id, story_id, outcome.routes, now)
+        event_id = events.event_of(s, story_id) or story_id
+        where = alerting.Where(
+            feed_id, article_id, story_id, outcome.routes, now, event_id, outcome.copies_only
+        )
         alerts = [alerting.alert(s, where, outcome.matches)]
         if alerted and outcome.diff:
             alerts.append(alerting.correction(s, where, outcome.matches, alerted, outcome.diff))
+        if is_joining and outcome.growth is not None:
+            alerts.extend(alerting.growth(s, where, outcome.growth))
         return [a for a in alerts if a is not None]
 
 
@@ -231,17 +242,29 @@ def _link_entry(
     s.connection().execute(_INSERT_ENTRY, values)
 
 
-def _new_article(s: Session, outcome: Outcome, article: Article, now: datetime) -> tuple[int, int]:
-    """Place the article in a story (an existing one, or a new one), then insert it."""
+def _new_article(
+    s: Session, outcome: Outcome, article: Article, now: datetime
+) -> tuple[int, int, bool]:
+    """Place the article in a story (an existing one, or a new one) and the story in an
+    event, then insert it. Returns the article, its story, and whether it joined an
+    event reported before."""
     found = s.connection().execute(_ARTICLE_BY_KEY, {"url_key": outcome.url_key}).first()
     if found is not None and found.story_id is not None:
-        return found.id, found.story_id  # stored meanwhile, through another feed
+        return found.id, found.story_id, False  # stored meanwhile, through another feed
     identity = outcome.identity
     story_id = stories.find_story(s, outcome.url_key, identity) if identity else None
+    placed = events.place(s, outcome.event) if outcome.event else None
+    at = outcome.event.at if outcome.event else None
     if story_id is None:
         story_id = stories.new_story(s, article.title, now)
+        event_id = placed.event_id if placed and placed.event_id else story_id
+        events.join_event(s, story_id, event_id, at)
+        is_joining = event_id != story_id
     else:
         stories.touch(s, story_id, now)
+        event_id = events.event_of(s, story_id) or story_id
+        events.join_event(s, story_id, event_id, at)
+        is_joining = True
     values = {
         "url_key": outcome.url_key,
         "canonical_key": identity.canonical_key if identity else None,
@@ -265,7 +288,9 @@ def _new_article(s: Session, outcome: Outcome, article: Article, now: datetime) 
         search.index_article(s.connection(), article_id, _words(outcome).now)
     if identity is not None:
         stories.add_keys(s, article_id, identity.keys)
-    return article_id, story_id
+    if outcome.event is not None and placed is not None:
+        events.add_profile(s, article_id, event_id, outcome.event, placed)
+    return article_id, story_id, is_joining
 
 
 def _apply_edit(

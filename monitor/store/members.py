@@ -1,4 +1,5 @@
-"""A story's articles, as dataclasses, read with Core statements (no ORM import)."""
+"""A story's (or an event's) articles, as dataclasses, read with Core statements (no ORM
+import)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, select
 
-from monitor.store.schema import articles
+from monitor.store.schema import articles, stories
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["Member", "members", "source_name"]
+__all__ = ["Member", "event_members", "members", "source_name"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,7 @@ class Member:
     seen_at: datetime
     published_at: datetime | None = None  # as the source dates it
     feeds: tuple[str, ...] = ()  # that carried it, first first (filled by alerts.get_alert)
+    language: str | None = None
 
 
 def members(s: Connection | Session, story_ids: Iterable[int]) -> dict[int, list[Member]]:
@@ -45,6 +47,28 @@ def members(s: Connection | Session, story_ids: Iterable[int]) -> dict[int, list
     for story_id, art_id, title, url, sitename, seen_at, published in s.execute(query):
         found[story_id].append(
             Member(art_id, title, url, source_name(sitename, url), seen_at, published)
+        )
+    return found
+
+
+def event_members(s: Connection | Session, event_ids: Iterable[int]) -> dict[int, list[Member]]:
+    """Every article of each event's stories, oldest first."""
+    ids = list(set(event_ids))
+    found: dict[int, list[Member]] = defaultdict(list)
+    if not ids:
+        return found
+    a = articles.c
+    query = (
+        select(stories.c.event_id, a.id, a.title, a.url, a.sitename, a.created_at)
+        .add_columns(a.published_at, a.language)
+        .join(stories, stories.c.id == a.story_id)
+        .where(stories.c.event_id.in_(ids))
+        .order_by(a.created_at, a.id)
+    )
+    for event_id, art_id, title, url, sitename, seen_at, published, lang in s.execute(query):
+        source = source_name(sitename, url)
+        found[event_id].append(
+            Member(art_id, title, url, source, seen_at, published, language=lang)
         )
     return found
 

@@ -41,6 +41,8 @@ __all__ = [
     "articles",
     "deliveries",
     "entries",
+    "event_profiles",
+    "event_terms",
     "feed_health",
     "feed_notices",
     "feeds",
@@ -50,6 +52,7 @@ __all__ = [
     "stories",
     "story_claims",
     "story_keys",
+    "term_counts",
 ]
 
 NAMING = {
@@ -169,6 +172,8 @@ stories = Table(
     Column("title", Text, nullable=False),
     _when("first_seen_at", nullable=False, index=True),
     _when("last_seen_at", nullable=False),
+    Column("event_id", Integer, index=True),
+    _when("reported_at"),
 )
 
 articles = Table(
@@ -205,6 +210,46 @@ story_keys = Table(
         autoincrement=False,
     ),
     sqlite_with_rowid=False,
+)
+
+event_profiles = Table(
+    "event_profiles",
+    metadata,
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("event_id", Integer, nullable=False),
+    _when("at", nullable=False),
+    Column("profile", LargeBinary, nullable=False),
+    Index("ix_event_profiles_event_id_at", "event_id", "at"),
+)
+
+event_terms = Table(
+    "event_terms",
+    metadata,
+    Column("term", BigInteger, primary_key=True, autoincrement=False),
+    Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    _when("at", nullable=False),
+    Column("event_id", Integer, nullable=False),
+    Index("ix_event_terms_term_at", "term", "at"),
+    sqlite_with_rowid=False,
+)
+
+term_counts = Table(
+    "term_counts",
+    metadata,
+    Column("term", BigInteger, primary_key=True, autoincrement=False),
+    Column("documents", Integer, nullable=False),
 )
 
 entries = Table(
@@ -257,6 +302,7 @@ story_claims = Table(
         index=True,
     ),
     _when("created_at", nullable=False),
+    Column("grown_to", Integer, nullable=False, default=0, server_default="0"),
     Index("ix_story_claims_created_at_watchlist", "created_at", "watchlist"),
 )
 

@@ -21,7 +21,7 @@ from sqlalchemy import Table, TextClause, bindparam, delete, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from monitor.store.members import Member, members, source_name
+from monitor.store.members import Member, event_members, members, source_name
 from monitor.store.tables import Article, Story, StoryClaim, StoryKey, UtcDateTime
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "Member",
     "add_keys",
     "claim",
+    "event_members",
     "find_story",
     "lock_stories",
     "members",

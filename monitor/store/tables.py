@@ -33,6 +33,8 @@ __all__ = [
     "Base",
     "Delivery",
     "Entry",
+    "EventProfile",
+    "EventTerm",
     "Feed",
     "FeedHealth",
     "FeedNotice",
@@ -41,6 +43,7 @@ __all__ = [
     "Story",
     "StoryClaim",
     "StoryKey",
+    "TermCount",
     "UtcDateTime",
 ]
 
@@ -118,13 +121,20 @@ class FeedNotice(Base):
 
 
 class Story(Base):
-    """Articles that tell the same story: syndicated copies, re-posts, edits."""
+    """Articles that tell the same story: syndicated copies, re-posts, edits.
+
+    Stories that report one news event share an ``event_id``: the id of the event's
+    first story (its own id for that one; no foreign key, so SQLite adds the column in
+    place). ``reported_at`` is the latest publication time of the event's reports, kept
+    on the event's first story."""
 
     __tablename__ = "stories"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(Text)  # the first member's headline
     first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    event_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Article(Base):
@@ -160,6 +170,44 @@ class StoryKey(Base):
     article_id: Mapped[int] = mapped_column(
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
+
+
+class EventProfile(Base):
+    """An article's weighted terms (monitor/stories/events.py), publication time and
+    event (an article's event never changes: kept here, lookups need no join)."""
+
+    __tablename__ = "event_profiles"
+    __table_args__ = (Index("ix_event_profiles_event_id_at", "event_id", "at"),)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    event_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    profile: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class EventTerm(Base):
+    """Event index: an article's heaviest terms, with its publication time and event."""
+
+    __tablename__ = "event_terms"
+    __table_args__ = (
+        Index("ix_event_terms_term_at", "term", "at"),
+        {"sqlite_with_rowid": False},
+    )
+    term: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    event_id: Mapped[int] = mapped_column(Integer)
+
+
+class TermCount(Base):
+    """How many articles had each term (key 0: how many articles were counted)."""
+
+    __tablename__ = "term_counts"
+    term: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    documents: Mapped[int] = mapped_column(Integer)
 
 
 class Entry(Base):
@@ -201,6 +249,8 @@ class StoryClaim(Base):
     watchlist: Mapped[str] = mapped_column(String(64), primary_key=True)
     alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # the largest number of sources a growth alert has announced for this event
+    grown_to: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class MatchRow(Base):
