@@ -95,7 +95,8 @@ _Visits = Callable[[Sequence[int], Sequence[int], Sequence[int], bytes], "Counte
 
 def _fast_visits(identifier: Any, original: _Visits) -> _Visits:
     """py3langid's ``visit_counts`` for this identifier's automaton, taken with numpy."""
-    moves = np.asarray(identifier.tk_nextmove, dtype=np.int64)
+    table = identifier.tk_nextmove  # an array.array, viewed rather than copied
+    moves = np.frombuffer(table, dtype=np.dtype(table.typecode))
     rows = np.asarray(identifier._rowbase, dtype=np.int64)
     outputs = np.asarray(identifier.tk_output, dtype=np.int64)
 
@@ -106,7 +107,7 @@ def _fast_visits(identifier: Any, original: _Visits) -> _Visits:
             return original(nm, rowbase, out, text)
         data = np.frombuffer(text, dtype=np.uint8).astype(np.int64)
         ends = np.arange(len(data))
-        states = np.zeros(len(data), dtype=np.int64)
+        states = np.zeros(len(data), dtype=moves.dtype)
         for back in range(_DEPTH - 1, -1, -1):
             at = ends - back
             walked = moves[rows[states] + data[np.maximum(at, 0)]]

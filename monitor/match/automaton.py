@@ -80,6 +80,7 @@ class Lexicon:
     _anchors: dict[str, list[Form]] = field(default_factory=dict)
     _automaton: Any = None
     _accepted: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    _stemmed: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add(self, form: Form) -> None:
         if form.is_cjk:
@@ -196,20 +197,31 @@ class Lexicon:
             return token == word
         if kind == "p":
             return token.startswith(word)
-        accepting = self._accepting(word, token)
+        accepting = self._accepted.get((word, token))
+        if accepting is None and languages.known:  # only this text's stemmers are wanted
+            wanted = self.stems[word]
+            return any(self._stem(token, g) in wanted[g] for g in languages.get() if g in wanted)
+        if accepting is None:
+            accepting = self._accepting(word, token)
         return bool(accepting) and not accepting.isdisjoint(languages.get())
 
     def _accepting(self, word: str, token: str) -> frozenset[str]:
-        """The languages whose stemmer takes ``token`` for a form of ``word`` (cached
-        across articles: the same words recur)."""
-        key = (word, token)
-        found = self._accepted.get(key)
+        """The languages whose stemmer takes ``token`` for a form of ``word`` (kept
+        across texts: the same words recur)."""
+        wanted = self.stems[word]
+        found = frozenset(g for g, ok in wanted.items() if self._stem(token, g) in ok)
+        if len(self._accepted) >= _CACHE_MAX:
+            self._accepted.clear()
+        self._accepted[(word, token)] = found
+        return found
+
+    def _stem(self, token: str, language: str) -> str:
+        key = (token, language)
+        found = self._stemmed.get(key)
         if found is None:
-            wanted = self.stems[word]
-            found = frozenset(lang for lang, ok in wanted.items() if _stem(token, lang) in ok)
-            if len(self._accepted) >= _ACCEPTED_MAX:
-                self._accepted.clear()
-            self._accepted[key] = found
+            if len(self._stemmed) >= _CACHE_MAX:
+                self._stemmed.clear()
+            found = self._stemmed[key] = inflect.stem(token, language)
         return found
 
 
@@ -218,8 +230,7 @@ Languages = Iterable[str] | Callable[[], Iterable[str]]
 # (Chinese or Japanese script, written without spaces), or word by word
 _WHOLE, _CJK, _WORDS = 0, 1, 2
 _Entry = tuple[tuple[Form, int], ...]
-_ACCEPTED_MAX = 200_000
-_stem = inflect.stem
+_CACHE_MAX = 200_000
 
 
 def _entry(anchor: str, forms: list[Form]) -> _Entry:
@@ -243,6 +254,10 @@ class _Languages:
     def __init__(self, given: Languages) -> None:
         self._given = given
         self._langs: frozenset[str] | None = None
+
+    @property
+    def known(self) -> bool:
+        return self._langs is not None
 
     def get(self) -> frozenset[str]:
         if self._langs is None:
