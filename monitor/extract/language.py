@@ -99,25 +99,29 @@ def _fast_visits(identifier: Any, original: _Visits) -> _Visits:
     moves = np.frombuffer(table, dtype=np.dtype(table.typecode))
     rows = np.asarray(identifier._rowbase, dtype=np.int64)
     outputs = np.asarray(identifier.tk_output, dtype=np.int64)
+    byte = np.arange(256, dtype=np.int64)
+    # the state after any two bytes from the start, at first * 256 + second
+    pairs = moves[(rows[moves[rows[0] + byte]][:, None] + byte[None, :]).ravel()]
 
     def visits(
         nm: Sequence[int], rowbase: Sequence[int], out: Sequence[int], text: bytes
     ) -> Counter[int] | None:
-        if nm is not identifier.tk_nextmove or len(text) < 4 * _DEPTH:
+        if nm is not table or len(text) < 4 * _DEPTH:
             return original(nm, rowbase, out, text)
-        data = np.frombuffer(text, dtype=np.uint8).astype(np.int64)
-        ends = np.arange(len(data))
-        states = np.zeros(len(data), dtype=moves.dtype)
-        for back in range(_DEPTH - 1, -1, -1):
-            at = ends - back
-            walked = moves[rows[states] + data[np.maximum(at, 0)]]
-            states = np.where(at >= 0, walked, states)
+        found: list[int] = []
+        state = 0
+        for letter in text[: _DEPTH - 1]:  # walks that start at the first byte
+            state = nm[rowbase[state] + letter]
+            if out[state] >= 0:
+                found.append(out[state])
+        # every other byte: the walk over the _DEPTH bytes that end there
+        data = np.frombuffer(text, dtype=np.uint8)
+        stop = len(data) - _DEPTH + 1
+        states = pairs[data[:stop].astype(np.int64) * 256 + data[1 : stop + 1]]
+        for k in range(2, _DEPTH):
+            states = moves[rows[states] + data[k : stop + k]]
         features = outputs[states]
-        features = features[features >= 0]
-        if not len(features):
-            return None
-        keys, first, counts = np.unique(features, return_index=True, return_counts=True)
-        order = np.argsort(first, kind="stable")
-        return Counter(dict(zip(keys[order].tolist(), counts[order].tolist(), strict=True)))
+        found += features[features >= 0].tolist()
+        return Counter(found) if found else None
 
     return visits
