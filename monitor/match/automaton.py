@@ -145,10 +145,13 @@ class Lexicon:
         automaton, entries, has_cjk = self._built()
         size = len(text)
         for index, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
-            is_edge = start == 0 or not _is_word_char(text[start - 1])
+            before = text[start - 1] if start else " "
+            is_edge = not (before.isalnum() or before == "_")
             if not is_edge and not has_cjk[index]:
                 continue
-            is_whole = end == size or not _is_word_char(text[end])
+            after = text[end] if end < size else " "
+            is_whole = not (after.isalnum() or after == "_")
+            token = ""
             for form, kind in entries[index]:
                 if kind == _CJK:
                     hits.append(FormHit(form, start, end))
@@ -157,6 +160,10 @@ class Lexicon:
                 elif kind == _WHOLE:
                     if is_whole:
                         hits.append(FormHit(form, start, end))
+                elif kind == _ONE:
+                    token = token or _word_at(text, start)
+                    if self._accepts(form.slots[0], token, langs):
+                        hits.append(FormHit(form, start, start + len(token)))
                 else:
                     stop = self._verify(text, start, form, langs)
                     if stop is not None:
@@ -227,10 +234,15 @@ class Lexicon:
 
 Languages = Iterable[str] | Callable[[], Iterable[str]]
 # how a form is checked where its anchor is found: the anchor as a whole word, anywhere
-# (Chinese or Japanese script, written without spaces), or word by word
-_WHOLE, _CJK, _WORDS = 0, 1, 2
+# (Chinese or Japanese script, written without spaces), one word, or word by word
+_WHOLE, _CJK, _ONE, _WORDS = 0, 1, 2, 3
 _Entry = tuple[tuple[Form, int], ...]
 _CACHE_MAX = 200_000
+
+
+def _word_at(text: str, start: int) -> str:
+    word = _WORD.match(text, start)
+    return word.group() if word else ""
 
 
 def _entry(anchor: str, forms: list[Form]) -> _Entry:
@@ -241,6 +253,8 @@ def _entry(anchor: str, forms: list[Form]) -> _Entry:
             out.append((f, _CJK))
         elif f.slots == (("x", anchor),) and not f.lead and not f.trail:
             out.append((f, _WHOLE))
+        elif len(f.slots) == 1 and not f.lead and not f.trail:
+            out.append((f, _ONE))
         else:
             out.append((f, _WORDS))
     return tuple(out)
