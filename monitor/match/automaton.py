@@ -237,7 +237,7 @@ Languages = Iterable[str] | Callable[[], Iterable[str]]
 # (Chinese or Japanese script, written without spaces), one word, or word by word
 _WHOLE, _CJK, _ONE, _WORDS = 0, 1, 2, 3
 _Entry = tuple[tuple[Form, int], ...]
-_CACHE_MAX = 200_000
+_CACHE_MAX = 20_000  # entries per cache: a few MB at most
 
 
 def _word_at(text: str, start: int) -> str:
