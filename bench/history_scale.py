@@ -42,12 +42,11 @@ from sqlalchemy import func, insert, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from monitor.history.search import Request, run  # noqa: E402
+from monitor.history.search import Request, reindex, run  # noqa: E402
 from monitor.history.stats import Bucket, report  # noqa: E402
 from monitor.store.alerts import list_alerts  # noqa: E402
 from monitor.store.counts import Dimension, recount  # noqa: E402
 from monitor.store.db import Database, connect  # noqa: E402
-from monitor.store.search import reindex  # noqa: E402
 from monitor.store.tables import (  # noqa: E402
     Alert,
     Article,

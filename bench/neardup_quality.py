@@ -31,6 +31,7 @@ from sqlalchemy import select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.model import Article, Entry, TextSource  # noqa: E402
+from monitor.pipeline.entry import index_words  # noqa: E402
 from monitor.store import entries as entry_store  # noqa: E402
 from monitor.store.db import connect  # noqa: E402
 from monitor.store.entries import Outcome  # noqa: E402
@@ -64,7 +65,8 @@ def group(texts: dict[str, tuple[str, str]], order: list[str], folder: Path) -> 
         outcome = Outcome(
             entry=Entry(text_id, url, title, "", None),
             url_key=url,
-            article=Article(url, title, body, TextSource.PAGE),
+            article=(article := Article(url, title, body, TextSource.PAGE)),
+            words=index_words(article),
             identity=Identity(
                 None,
                 found.keys,

@@ -41,6 +41,7 @@ from sqlalchemy import event, func, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from monitor.model import Article, Entry, TextSource  # noqa: E402
+from monitor.pipeline.entry import index_words  # noqa: E402
 from monitor.store import entries as entry_store  # noqa: E402
 from monitor.store import stories  # noqa: E402
 from monitor.store.db import Database, connect  # noqa: E402
@@ -49,8 +50,8 @@ from monitor.store.feeds import add_feed  # noqa: E402
 from monitor.store.stories import Identity  # noqa: E402
 from monitor.store.tables import Article as ArticleRow  # noqa: E402
 from monitor.store.tables import Feed, Story, StoryKey  # noqa: E402
-from monitor.stories.copies import _MULTIPLIERS, SHINGLE, fingerprint, story_picker  # noqa: E402
-from monitor.stories.minhash import sketch_keys  # noqa: E402
+from monitor.stories.copies import fingerprint, story_picker  # noqa: E402
+from monitor.stories.minhash import _MULTIPLIERS, SHINGLE, sketch_keys  # noqa: E402
 
 VOCABULARY = 60_000
 WORDS = 350
@@ -185,7 +186,8 @@ def measure(
         outcome = Outcome(
             entry=Entry(url, url, "t", "", None),
             url_key=url,
-            article=Article(url, "measured", body, TextSource.PAGE),
+            article=(article := Article(url, "measured", body, TextSource.PAGE)),
+            words=index_words(article),
             identity=Identity(
                 None,
                 found.keys,

@@ -1,7 +1,7 @@
 """The daemon's lifecycle: start, READY, watchdog, signals, reload, drain on stop.
 
-The schedule is data: a short APScheduler tick asks the database which feeds are
-due (``feeds.next_check_at``), so a restart resumes where the last run stopped.
+The schedule is data: a short tick (a job of monitor.scheduler) asks the database which
+feeds are due (``feeds.next_check_at``), so a restart resumes where the last run stopped.
 
 systemd's notify protocol, in order:
   READY=1                 config valid, channel secrets readable, database migrated,
@@ -22,33 +22,28 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 
-import httpx
-from apscheduler.schedulers.background import BackgroundScheduler
-
 from monitor import metrics, sdnotify
 from monitor.config import settings as config_mod
 from monitor.deliver.drain import drain
 from monitor.errors import NewsmonError, UnavailableError
-from monitor.fetch.client import make_client
-from monitor.fetch.hosts import HostLimiter
+from monitor.fetch.client import Client
 from monitor.hardstop import HardStop
 from monitor.history.serve import FeedServer
-from monitor.match.watchlists import compile_watchlists
-from monitor.pipeline.assembly import close_context, hide_feed_secrets, open_context
-from monitor.pipeline.context import Context, utcnow
+from monitor.model import utcnow
+from monitor.pipeline.assembly import after_cycle, close_context, open_context
+from monitor.pipeline.context import Context
 from monitor.pipeline.cycle import run_cycle
 from monitor.pipeline.pool import Workers, kill_all
-from monitor.pipeline.spikes import check_spikes
+from monitor.scheduler import Jobs
 from monitor.store.catalog import catalog
 from monitor.store.db import connect
-from monitor.store.feeds import sync_feeds
 from monitor.watch import retention, status
-from monitor.watch.health import check_feeds
 
 __all__ = ["Daemon", "validate"]
 
@@ -56,21 +51,6 @@ log = logging.getLogger("newsmon.daemon")
 
 TICK_SECONDS = 5.0  # how often the database is asked for due feeds (see _tick)
 MAX_DB_BACKOFF = 300.0
-
-
-class _SkippedRun(logging.Filter):
-    """APScheduler warns whenever a job's run is skipped because its previous run still
-    goes on (a slow channel, a long cycle). Each job runs once at a time by design here
-    (``max_instances=1``), so that line is demoted to debug level."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if "maximum number of running instances" not in str(record.msg):
-            return True
-        record.levelno, record.levelname = logging.DEBUG, "DEBUG"
-        return logging.getLogger().isEnabledFor(logging.DEBUG)
-
-
-_SKIPPED_RUN = _SkippedRun()
 
 
 def validate(settings: config_mod.Settings) -> None:
@@ -84,7 +64,7 @@ class Daemon:
         self.config_path = config_path
         log.info("starting config=%s", config_path.resolve())
         validate(settings)
-        self.ctx: Context = _open_when_ready(settings)
+        self.ctx: Context = replace(_open_when_ready(settings), alerted=self._alerted)
         self._stop = threading.Event()
         self._reload = threading.Event()
         self._busy_since: float | None = None
@@ -94,9 +74,8 @@ class Daemon:
         self._delivering = threading.Lock()
         self._deliver_again = threading.Event()
         # replaced on reload (HTTP clients, worker processes); closed after their poll
-        self._retired: list[httpx.Client | Workers] = []
-        self._scheduler = BackgroundScheduler(timezone="UTC")
-        logging.getLogger("apscheduler.scheduler").addFilter(_SKIPPED_RUN)
+        self._retired: list[Client | Workers] = []
+        self._scheduler = Jobs()
         self._feed: FeedServer | None = None
         self._listen = settings.export.listen  # the feed's address stays until a restart
         self._hard_stop = HardStop(settings.daemon.stop_timeout, kill_all)
@@ -111,7 +90,7 @@ class Daemon:
         ctx.liveness.beat()
         try:
             results = run_cycle(ctx, stop=self._stop)
-            check_spikes(ctx, results)  # spike alerts go out with the next delivery
+            changes = after_cycle(ctx, results)
         except NewsmonError as exc:
             self._database_failed(str(exc))
             return
@@ -125,17 +104,8 @@ class Daemon:
         if self._failures:
             log.info("database answers again, polling resumes")
             self._failures, self._retry_at = 0, 0.0
-        is_health_changed = bool(results) and self._check_health([r.feed for r in results])
-        if is_health_changed or any(r.alerts for r in results):
-            self._deliver_soon()
-
-    def _check_health(self, names: list[str]) -> bool:
-        """Judge the feeds just polled; True when a health notice was queued."""
-        try:
-            return bool(check_feeds(self.ctx.db, self.ctx.settings, self.ctx.clock(), names))
-        except Exception as exc:  # health must never stop polling; the next pass judges again
-            log.warning("feed health check failed error=%r", f"{type(exc).__name__}: {exc}")
-            return False
+        if changes or any(r.alerts for r in results):
+            self._deliver_soon()  # spike alerts wait for the next delivery tick
 
     def _database_failed(self, error: str) -> None:
         """Back off (5 s doubling to 5 min) instead of hammering a database that is down."""
@@ -157,12 +127,24 @@ class Daemon:
             finally:
                 self._delivering.release()
 
+    def _alerted(self, _alerts: Sequence[int]) -> None:
+        """An entry's alerts are committed: deliver them now, in the middle of a cycle
+        too; the delivery job's own pass gathers what more arrives meanwhile. Before the
+        scheduler runs (or once it stopped), the poll job's own call after the cycle does it."""
+        if not self._scheduler.running:
+            return
+        self._deliver_again.set()
+        try:
+            self._scheduler.run_soon("deliver", utcnow())
+        except Exception as exc:  # stopping meanwhile: the next start sends them
+            log.debug("cannot wake the delivery job error=%r", repr(exc))
+
     def _deliver_soon(self) -> None:
         """Send new alerts now rather than at the next delivery tick, in the delivery
         job's thread: a slow channel must not hold up polling (nor the watchdog)."""
         self._deliver_again.set()
         if self._scheduler.running:
-            self._scheduler.modify_job("deliver", next_run_time=utcnow())
+            self._scheduler.run_soon("deliver", utcnow())
         else:
             self._deliver_job()
 
@@ -222,26 +204,10 @@ class Daemon:
     def run(self) -> None:
         exporter = metrics.serve(self.ctx.settings.metrics.listen, self._gauges)  # None: off
         s = self._scheduler
-        s.add_job(
-            self._poll_job,
-            "interval",
-            seconds=_tick(self.ctx.settings),
-            id="poll",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=utcnow(),
-        )
-        s.add_job(
-            self._deliver_job,
-            "interval",
-            seconds=self.ctx.settings.delivery.interval,
-            id="deliver",
-            max_instances=1,
-            coalesce=True,
-            next_run_time=utcnow(),
-        )
+        s.every("poll", _tick(self.ctx.settings), self._poll_job, first=utcnow())
+        s.every("deliver", self.ctx.settings.delivery.interval, self._deliver_job, first=utcnow())
         first_prune = utcnow() + timedelta(seconds=60)  # not during the start's first polls
-        s.add_job(self._prune_job, "interval", seconds=retention.EVERY, next_run_time=first_prune)
+        s.every("prune", retention.EVERY, self._prune_job, first=first_prune)
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_hup)
@@ -251,9 +217,7 @@ class Daemon:
         sdnotify.notify("READY=1", f"STATUS={self._status()}")
         interval = sdnotify.watchdog_interval()
         if interval:
-            s.add_job(
-                self._watchdog_job, "interval", seconds=interval, id="watchdog", coalesce=True
-            )
+            s.every("watchdog", interval, self._watchdog_job)
         log.info(
             "started config=%s feeds=%d watchlists=%d",
             self.config_path.resolve(),
@@ -279,7 +243,7 @@ class Daemon:
         self.ctx.liveness.stop()
         sdnotify.notify("STOPPING=1", "STATUS=stopping: finishing the work in flight")
         log.info("stopping, finishing the work in flight")
-        self._scheduler.shutdown(wait=True)
+        self._scheduler.shutdown()
         if exporter is not None:
             exporter.close()
         if self._feed is not None:
@@ -292,56 +256,46 @@ class Daemon:
         """Re-read the config; keep the old one in force when the new one is bad."""
         sdnotify.notify("RELOADING=1", f"MONOTONIC_USEC={sdnotify.monotonic_usec()}")
         old = self.ctx
+        new: Context | None = None
         try:
             settings = config_mod.load(self.config_path)
             validate(settings)
-            sync_feeds(old.db, settings, old.clock())
-            feeds = sum(f.is_enabled for f in catalog(old.db))  # `feeds add` ones too
-        except NewsmonError as exc:
-            log.error("reload refused, keeping the old config error=%s", str(exc))
+            new = open_context(settings, keep=old)
+            feeds = sum(f.is_enabled for f in catalog(new.db))  # `feeds add` ones too
+        except Exception as exc:
+            if isinstance(exc, NewsmonError):
+                log.error("reload refused, keeping the old config error=%s", str(exc))
+            else:  # a bug must refuse the reload, not end the daemon
+                log.exception("reload refused, keeping the old config error=%r", repr(exc))
+            for part in _replaced(new, old) if new is not None else []:
+                part.close()
             sdnotify.notify("READY=1", "STATUS=reload refused, see the log; old config in force")
             return
-        except Exception as exc:  # a bug must refuse the reload, not end the daemon
-            log.exception("reload refused, keeping the old config error=%r", repr(exc))
-            sdnotify.notify("READY=1", "STATUS=reload refused, see the log; old config in force")
-            return
-        self.ctx = self._apply(old, settings)
+        self._apply(old, new)
         if self._feed is not None:
             self._feed.configure(settings.export, settings.watchlist)
         if settings.export.listen != self._listen:
             log.warning("[export] listen changed; it takes effect at the next restart")
         if self._scheduler.running and self._busy_since is None:
-            self._scheduler.modify_job("poll", next_run_time=utcnow())  # new feeds at once
+            self._scheduler.run_soon("poll", utcnow())  # new feeds at once
         log.info("reloaded feeds=%d watchlists=%d", feeds, len(settings.watchlist))
         sdnotify.notify("READY=1", f"STATUS={self._status()}")
 
-    def _apply(self, old: Context, settings: config_mod.Settings) -> Context:
-        hide_feed_secrets(settings)
+    def _apply(self, old: Context, ctx: Context) -> None:
+        """Put the reloaded context in force; what it replaced closes after its poll."""
+        settings = ctx.settings
+        self.ctx = ctx
         self._hard_stop.grace = settings.daemon.stop_timeout
-        ctx = replace(old, settings=settings, watchlists=compile_watchlists(settings))
-        if settings.http != old.settings.http:
-            ctx = replace(ctx, client=make_client(settings.http))
-            self._retired.append(old.client)
-        if settings.http.per_host != old.settings.http.per_host:
-            ctx = replace(ctx, hosts=HostLimiter(settings.http.per_host))
-        if settings.scale.workers != old.settings.scale.workers or (
-            settings.scale.worker_timeout != old.settings.scale.worker_timeout
-        ):
-            ctx = replace(
-                ctx, workers=Workers(settings.scale.workers, settings.scale.worker_timeout)
-            )
-            self._retired.append(old.workers)
+        self._retired += _replaced(old, ctx)
+        if ctx.workers is not old.workers:
             log.info("worker processes replaced workers=%d", settings.scale.workers)
         if self._scheduler.running:
             if _tick(settings) != _tick(old.settings):
-                self._scheduler.reschedule_job("poll", trigger="interval", seconds=_tick(settings))
+                self._scheduler.reschedule("poll", _tick(settings))
             if settings.delivery.interval != old.settings.delivery.interval:
-                self._scheduler.reschedule_job(
-                    "deliver", trigger="interval", seconds=settings.delivery.interval
-                )
+                self._scheduler.reschedule("deliver", settings.delivery.interval)
         if settings.database != old.settings.database:
             log.warning("restart newsmon to use the new [database] url; the old one stays")
-        return ctx
 
     def _close_retired(self) -> None:
         """Close the HTTP clients and workers a reload replaced, once no poll can be
@@ -384,6 +338,12 @@ def _tick(settings: config_mod.Settings) -> float:
     the shortest feed interval, never more often than once a second."""
     intervals = [settings.feed_interval(f) for f in settings.feed]
     return max(1.0, min([TICK_SECONDS, settings.defaults.min_interval, *intervals]))
+
+
+def _replaced(old: Context, new: Context) -> list[Client | Workers]:
+    """The HTTP client and worker processes of ``old`` that ``new`` does not keep."""
+    pairs = ((old.client, new.client), (old.workers, new.workers))
+    return [part for part, kept in pairs if part is not kept]
 
 
 def _open_when_ready(settings: config_mod.Settings) -> Context:

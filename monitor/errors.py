@@ -12,16 +12,22 @@
     ├── ParseError           the bytes are not a usable feed
     ├── ExtractError         no main text could be found on a page
     ├── NotifyError          a channel could not be built or refused a message
-    └── FeedsError           a feed cannot be added, removed, imported or exported
-        └── OpmlError        an OPML file is not usable (with its line and column)
-    └── ExportError          an export file could not be written, or the feed not served
-    └── SearchError          a search query or filter that cannot work
-    ├── WorkerError          a worker process died or overran its time on one feed or page
+    ├── FeedsError           a feed cannot be added, removed, imported or exported
+    │   └── OpmlError        an OPML file is not usable (with its line and column)
+    ├── ExportError          an export file could not be written, or the feed not served
+    ├── SearchError          a search query or filter that cannot work
+    ├── StatsError           a stats request that cannot work: time zone, range, buckets
+    ├── PlotError            a chart cannot be drawn: matplotlib missing, file not written
     ├── MatchTimeoutError    matching one article took longer than [scale] match_timeout
-    ├── InstallError         `newsmon init` cannot write the config, state folder or unit
-    └── NotifyError          a channel could not be built or refused a message
+    ├── WorkerError          a worker process died or overran its time on one feed or page
+    └── InstallError         `newsmon init` cannot write the config, state folder or unit
 
 Messages start with the stage (``fetch: ...``) so a log line says where it failed.
+Every error newsmon raises to the operator is defined here; tests/test_errors.py draws
+this tree from the classes and fails when this drawing and the code disagree. The query
+language's ``QueryError`` and ``RegexError`` (monitor/query/) are positioned
+``ValueError``s, not in this tree: where a query comes in they become a ``ConfigError``
+or a ``SearchError``.
 """
 
 from __future__ import annotations
@@ -32,16 +38,18 @@ __all__ = [
     "DatabaseError",
     "ExportError",
     "ExtractError",
-    "MatchTimeoutError",
     "FeedsError",
     "FetchError",
     "InstallError",
+    "MatchTimeoutError",
     "NewsmonError",
     "NotifyError",
     "OpmlError",
     "ParseError",
-    "ThrottledError",
+    "PlotError",
     "SearchError",
+    "StatsError",
+    "ThrottledError",
     "TooLargeError",
     "UnavailableError",
     "WorkerError",
@@ -142,6 +150,16 @@ class ExportError(NewsmonError):
 class SearchError(NewsmonError):
     stage = "search"
     default_hint = "queries use the watchlist query language: see docs/watchlists.md"
+
+
+class StatsError(NewsmonError):
+    stage = "stats"
+    default_hint = "see `newsmon stats --help`"
+
+
+class PlotError(NewsmonError):
+    stage = "plot"
+    default_hint = "pip install 'newsmon[plot]'"
 
 
 class MatchTimeoutError(NewsmonError):

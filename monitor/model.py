@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 __all__ = [
+    "ALERT_COLUMNS",
+    "ALERT_FIELDS",
     "Article",
     "DeliveryStatus",
     "Entry",
@@ -14,7 +16,42 @@ __all__ = [
     "Fetched",
     "Match",
     "TextSource",
+    "utcnow",
 ]
+
+
+def utcnow() -> datetime:
+    """The clock: now, in UTC (the store refuses naive times)."""
+    return datetime.now(UTC)
+
+
+# An alert's fields as exported (CSV columns, JSON keys), in this order ...
+ALERT_COLUMNS = (
+    "id",
+    "created_at",
+    "kind",
+    "watchlists",
+    "terms",
+    "title",
+    "url",
+    "source",
+    "feed",
+    "published_at",
+    "story_id",
+    "snippet",
+)
+# ... and as `newsmon alerts list` shows them: the same first, then the details.
+ALERT_FIELDS = (
+    *ALERT_COLUMNS,
+    "snippet_marks",
+    "text_source",
+    "deliveries",
+    "diff",
+    "story_first_seen_at",
+    "sources",
+    "also_reported_by",
+    "members",
+)
 
 
 class TextSource(StrEnum):

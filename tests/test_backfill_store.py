@@ -8,11 +8,12 @@ from sqlalchemy import func, select
 
 from monitor.config.settings import Settings
 from monitor.model import Article, Entry, Match, TextSource
+from monitor.pipeline.entry import index_words
+from monitor.pipeline.polls import sync_feeds
 from monitor.store import entries as entry_store
 from monitor.store.alerts import get_alert
 from monitor.store.backfill import count_articles, read_articles, record_backfill
 from monitor.store.db import Database, connect
-from monitor.store.feeds import sync_feeds
 from monitor.store.tables import Delivery
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -35,6 +36,7 @@ def store_article(db: Database, key: str, matches: list[Match]) -> int:
         article=article,
         matches=matches,
         routes={m.watchlist: ["desk"] for m in matches},
+        words=index_words(article),
     )
     entry_store.record_entry(db, feed_id=1, outcome=outcome, now=NOW)
     (stored,) = [a for a in read_articles(db) if a.article.title == key]

@@ -14,12 +14,12 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from conftest import ALLOW_LOCAL
+from helpers.config import ALLOW_LOCAL
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.demo.server import Reply, Site
+from monitor.model import utcnow
 from monitor.pipeline.assembly import close_context, open_context
-from monitor.pipeline.context import utcnow
 from monitor.store.db import connect
 from monitor.store.tables import Feed
 

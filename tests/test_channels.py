@@ -14,12 +14,12 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from conftest import write_config
+from helpers.config import write_config
+from helpers.delivery import NOVOSTI_ALERTS, raised, statuses
+from helpers.servers import MAIL_USER, Homeserver, MailServer, Subscriber
 from monitor.deliver.drain import drain
 from monitor.demo.server import Receiver, Site
 from monitor.store.alerts import list_alerts
-from servers import MAIL_USER, Homeserver, MailServer, Subscriber
-from test_delivery import NOVOSTI_ALERTS, raised, statuses
 
 # aiosmtpd cannot tell that an implicit-TLS connection is encrypted, so it warns about AUTH
 pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS:UserWarning")

@@ -15,13 +15,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from conftest import REPO, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.paths import REPO
 from monitor.cli import cli
 from monitor.cli.reference import commands, reference
 from monitor.config.settings import load
 from monitor.demo.server import Receiver, Site
+from monitor.pipeline.polls import sync_feeds
 from monitor.store.db import connect
-from monitor.store.feeds import sync_feeds
 from monitor.store.tables import Feed
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from helpers.paths import REPO
 
 # prints the help of PATH as the lazy group gives it, the command modules that took, and
 # the help again once every command is loaded
@@ -98,14 +98,16 @@ try:
 except SystemExit as exc:
     code = exc.code
 heavy = ("pydantic", "lark", "apscheduler", "alembic", "httpx", "apprise", "trafilatura",
-         "numpy", "sqlalchemy.dialects.postgresql", "monitor.config.settings")
+         "numpy", "sqlalchemy.dialects.postgresql", "sqlalchemy.orm", "rich",
+         "monitor.config.settings")
 print(json.dumps({"code": code, "heavy": [m for m in heavy if m in sys.modules]}))
 """
 
 
 def test_alerts_list_reads_only_the_database_url(tmp_path: Path) -> None:
-    """A current database is listed without the config's validation and its libraries;
-    a mistake elsewhere in the config is left to `config check`."""
+    """A current database is listed without the config's validation and its libraries,
+    nor the ORM, nor rich (JSON prints no table); a mistake elsewhere in the config is
+    left to `config check`."""
     config = tmp_path / "newsmon.toml"
     url = f"sqlite:///{tmp_path / 'newsmon.db'}"
     config.write_text(f'[database]\nurl = "{url}"\n', encoding="utf-8")
@@ -129,3 +131,29 @@ def test_alerts_list_reads_only_the_database_url(tmp_path: Path) -> None:
         check=False,
     )
     assert check.returncode == 1 and "timeout" in check.stderr
+
+
+# `newsmon` as its script runs it, with one more command that tells whether the garbage
+# collector runs while a command runs, and how many objects it was told to leave alone
+GC_DURING_A_COMMAND = """
+import gc, sys, click
+from monitor import cli
+@click.command("gc-state")
+def state() -> None:
+    print(gc.isenabled(), gc.get_freeze_count() > 0)
+cli.cli.add_command(state)
+sys.argv = ["newsmon", "gc-state"]
+cli.main()
+"""
+
+
+def test_the_collector_runs_while_a_command_runs() -> None:
+    """main() holds the garbage collector back only while start-up imports: a long-running
+    command (the daemon) collects as usual."""
+    done = subprocess.run(
+        [sys.executable, "-c", GC_DURING_A_COMMAND],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.split() == ["True", "True"]

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import event
 
-from conftest import write_config
+from helpers.config import write_config
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.daemon import Daemon
@@ -216,6 +216,25 @@ def test_reload_replaces_the_worker_processes_when_their_settings_change(
         kept = daemon.ctx.workers
         daemon.reload()
         assert daemon.ctx.workers is kept  # unchanged settings: the same processes
+    finally:
+        close_context(daemon.ctx)
+
+
+def test_reload_keeps_the_http_client_until_the_http_settings_change(daemon: Daemon) -> None:
+    path = daemon.config_path
+    config = path.read_text()
+    old = daemon.ctx
+    try:
+        daemon.reload()  # the same config: every part is kept
+        assert daemon.ctx.client is old.client and daemon.ctx.hosts is old.hosts
+        path.write_text(config.replace("[http]\n", '[http]\ntimeout = "7s"\n', 1))
+        daemon.reload()
+        new = daemon.ctx
+        assert new.settings.http.timeout == 7.0 and new.client is not old.client
+        assert new.db is old.db and new.liveness is old.liveness and new.owner == old.owner
+        assert not old.client.is_closed  # retired, but a poll might still be using it
+        daemon._close_retired()  # what the end of a poll does
+        assert old.client.is_closed
     finally:
         close_context(daemon.ctx)
 

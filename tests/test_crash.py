@@ -16,7 +16,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from conftest import REPO, SAMPLE_SITE, wait_until, write_config
+from helpers.config import write_config
+from helpers.paths import REPO, SAMPLE_SITE
+from helpers.wait import wait_until
 from monitor.demo.server import Reply, Site
 from monitor.store.alerts import list_alerts
 from monitor.store.db import connect

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, hook_url, write_config
-from monitor.demo.server import Receiver, Site
+from helpers.config import hook_url, write_config
+from helpers.paths import REPO
+from monitor.demo.server import Receiver, Reply, Site
 from monitor.store.alerts import list_alerts
 from monitor.store.db import connect
 from monitor.store.feeds import list_feeds
@@ -101,3 +102,49 @@ def test_daemon_refuses_to_start_on_bad_config(tmp_path: Path) -> None:
     assert proc.returncode == 78  # EX_CONFIG: the unit's RestartPreventExitStatus
     assert f"{bad}:4: feed[0].bogus: unknown key" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_daemon_delivers_an_alert_while_its_cycle_still_runs(
+    db_url: str, site: Site, hook: Receiver, tmp_path: Path
+) -> None:
+    """An alert leaves once committed, not when the cycle ends: a fifth feed answers
+    only after the webhook has received a message (or after a minute, in vain)."""
+    seen_first: list[bool] = []
+
+    def slow_feed() -> Reply:
+        deadline = time.monotonic() + 60
+        while not hook.received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        seen_first.append(bool(hook.received))
+        body = b'<rss version="2.0"><channel><title>Slow</title></channel></rss>'
+        return Reply(200, body, {"Content-Type": "application/rss+xml"})
+
+    site.routes["/feeds/slow.xml"] = slow_feed
+    extra = f'[[feed]]\nname = "slow"\nurl = "{site.base}/feeds/slow.xml"\n'
+    config = write_config(
+        tmp_path / "newsmon.toml",
+        db_url,
+        site,
+        {"chat": [hook_url(hook)]},
+        extra=extra,
+        http='concurrency = 4\nper_host = 4\ntimeout = "5m"',
+    )
+    # the delivery job's own tick must not be what sends it
+    text = config.read_text(encoding="utf-8").replace(
+        "[delivery]\n", '[delivery]\ninterval = "1h"\n'
+    )
+    config.write_text(text, encoding="utf-8")
+    env = {**os.environ, "NEWSMON_CONFIG": str(config)}
+    env.pop("NOTIFY_SOCKET", None)
+    with (tmp_path / "daemon.log").open("w") as stderr_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "run"], env=env, cwd=REPO, stderr=stderr_file
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while not seen_first and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    assert seen_first == [True], (tmp_path / "daemon.log").read_text()[-3000:]

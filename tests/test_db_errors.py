@@ -13,7 +13,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import make_url
 
-from conftest import PG_URL, free_port
+from helpers.db import PG_URL
+from helpers.servers import free_port
 from monitor.cli import cli
 
 
@@ -112,3 +113,20 @@ def test_a_postgresql_login_that_fails_gets_a_fitting_hint(
     assert code == 1
     assert f"PostgreSQL {url.username}@{url.host}:{url.port or 5432}/{url.database}" in err
     assert hint in err and "retries" not in err
+
+
+@pytest.mark.parametrize("how", ["session", "connection"])
+def test_core_reads_and_sessions_name_a_server_that_is_down_alike(how: str) -> None:
+    from sqlalchemy import text
+
+    from monitor.errors import DatabaseError
+    from monitor.store.db import connect
+
+    port = free_port()
+    db = connect(f"postgresql://newsmon:Hunter2Secret@127.0.0.1:{port}/news", is_read_only=True)
+    opened = db.session() if how == "session" else db.connection()
+    with pytest.raises(DatabaseError) as caught, opened as tx:
+        tx.execute(text("SELECT 1"))
+    db.close()
+    assert f"PostgreSQL newsmon@127.0.0.1:{port}/news" in str(caught.value)
+    assert "retries" in caught.value.hint and "Hunter2Secret" not in str(caught.value)

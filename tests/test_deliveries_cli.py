@@ -10,11 +10,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conftest import hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.delivery import NOVOSTI_ALERTS, raised
 from monitor.cli import cli
 from monitor.deliver.drain import drain
 from monitor.demo.server import Receiver, Site
-from test_delivery import NOVOSTI_ALERTS, raised
 
 
 def invoke(config: Path, *args: str) -> tuple[int, str, str]:

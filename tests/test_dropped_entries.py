@@ -9,7 +9,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from conftest import ALLOW_LOCAL
+from helpers.config import ALLOW_LOCAL
 from monitor import metrics
 from monitor.cli import cli
 from monitor.demo.server import Reply, Site

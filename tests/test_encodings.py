@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ALLOW_LOCAL, SAMPLE_SITE
+from helpers.config import ALLOW_LOCAL
+from helpers.paths import SAMPLE_SITE
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.demo.server import Reply, Site

@@ -179,7 +179,7 @@ def test_the_demo_messages_name_a_command_that_runs(demo: tuple[Path, str]) -> N
 def test_the_demo_names_the_newsmon_that_was_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from monitor.demo.run import invocation
+    from monitor.cli.demo import invocation
 
     script = tmp_path / ".venv" / "bin" / "newsmon"
     script.parent.mkdir(parents=True)

@@ -22,7 +22,10 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from conftest import BACKENDS, PG_URL, SAMPLE_SITE, _reset_postgres, free_port, write_config
+from helpers.config import write_config
+from helpers.db import BACKENDS, PG_URL, reset_postgres
+from helpers.paths import SAMPLE_SITE
+from helpers.servers import free_port
 from monitor.cli import cli
 from monitor.config.settings import ExportSettings, load
 from monitor.daemon import Daemon
@@ -30,6 +33,7 @@ from monitor.demo.server import Reply, Site
 from monitor.history.atom import FeedInfo, write_atom
 from monitor.history.export import atomic_file, write_export
 from monitor.history.serve import FeedServer
+from monitor.model import ALERT_COLUMNS, ALERT_FIELDS
 from monitor.store.alerts import AlertView, list_alerts
 from monitor.store.db import connect
 from monitor.store.export import ExportRow
@@ -57,7 +61,7 @@ def history(
     url = f"sqlite:///{tmp / 'newsmon.db'}"
     if request.param == "postgresql":
         assert PG_URL
-        _reset_postgres(PG_URL)
+        reset_postgres(PG_URL)
         url = PG_URL
     with Site(SAMPLE_SITE) as site:
         extra = f'[export]\ntag_authority = "{AUTHORITY}"\nentries = 5\n'
@@ -135,6 +139,17 @@ def test_watchlist_feed_keeps_the_same_entry_ids(history: History, tmp_path: Pat
     assert [e.id for e in feedparser.parse(out_text).entries] == [
         entry_id(a.id) for a in history.alerts[:2]
     ]
+
+
+def test_one_list_of_alert_columns(history: History) -> None:
+    """The export's columns, in order, are the first fields of the alert listing."""
+    code, out, _ = invoke(history.config, "alerts", "export", "--format", "csv", "--limit", "1")
+    assert code == 0 and next(csv.reader(io.StringIO(out))) == list(ALERT_COLUMNS)
+    code, out, _ = invoke(history.config, "alerts", "export", "--format", "json", "--limit", "1")
+    assert code == 0 and list(json.loads(out)[0]) == list(ALERT_COLUMNS)
+    code, out, _ = invoke(history.config, "alerts", "list", "--format", "json", "--limit", "1")
+    assert code == 0 and list(json.loads(out)[0]) == list(ALERT_FIELDS)
+    assert ALERT_FIELDS[: len(ALERT_COLUMNS)] == ALERT_COLUMNS
 
 
 def test_csv_and_json_exports(history: History, tmp_path: Path) -> None:

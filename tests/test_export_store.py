@@ -15,10 +15,10 @@ from sqlalchemy import insert
 from monitor.config.settings import Settings
 from monitor.history.atom import FeedInfo
 from monitor.history.export import write_export
+from monitor.pipeline.polls import sync_feeds
 from monitor.store.alerts import list_alerts
 from monitor.store.db import Database, connect
 from monitor.store.export import count_alerts, iter_alerts
-from monitor.store.feeds import sync_feeds
 from monitor.store.tables import Alert, Article, MatchRow
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)

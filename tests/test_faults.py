@@ -24,17 +24,11 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, event, text
 
-from conftest import (
-    PG_URL,
-    REPO,
-    SAMPLE_SITE,
-    Mailbox,
-    _reset_postgres,
-    free_port,
-    hook_url,
-    wait_until,
-    write_config,
-)
+from helpers.config import hook_url, write_config
+from helpers.db import PG_URL, reset_postgres
+from helpers.paths import REPO, SAMPLE_SITE
+from helpers.servers import Mailbox, free_port
+from helpers.wait import wait_until
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.daemon import Daemon
@@ -205,7 +199,7 @@ needs_pg = pytest.mark.skipif(not PG_URL, reason="set NEWSMON_TEST_DATABASE_URL"
 def pg_url() -> str:
     """The PostgreSQL test database, emptied."""
     assert PG_URL
-    _reset_postgres(PG_URL)
+    reset_postgres(PG_URL)
     return PG_URL
 
 

@@ -12,15 +12,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import hook_url, write_config
+from helpers.config import hook_url, write_config
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.daemon import Daemon
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.pipeline.assembly import close_context
+from monitor.pipeline.polls import sync_feeds
 from monitor.store.catalog import catalog
 from monitor.store.db import connect
-from monitor.store.feeds import due_feeds, sync_feeds
+from monitor.store.feeds import due_feeds
 from monitor.store.leases import claim_feeds, release_feeds
 
 

@@ -20,10 +20,11 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, insert
 from sqlalchemy.orm import Session
 
-from conftest import BACKENDS, PG_URL, _reset_postgres
+from helpers.db import BACKENDS, PG_URL, reset_postgres
 from monitor.errors import SearchError
-from monitor.history.search import compile_search
-from monitor.match.fulltext import AllOf, AnyOf, Phrase, Word, distinct, index_text, prefilter
+from monitor.history.search import compile_search, question
+from monitor.match import fulltext
+from monitor.match.fulltext import AllOf, AnyOf, Phrase, Word, index_text, prefilter
 from monitor.match.watchlists import find_matches
 from monitor.model import Article, TextSource
 from monitor.store import search
@@ -91,7 +92,7 @@ def index(request: pytest.FixtureRequest) -> Iterator[Session]:
         engine.dispose()
         return
     assert PG_URL
-    _reset_postgres(PG_URL)
+    reset_postgres(PG_URL)
     db = connect(PG_URL)
     db.migrate()
     with db.engine.begin() as conn:
@@ -107,8 +108,9 @@ def passes(session: Session, article: Article, query: str, **options: bool) -> b
     conn = session.connection()
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"INSERT INTO {search.TABLE}({search.TABLE}) VALUES ('delete-all')")
-    search.index_article(conn, 1, article.title, article.text, article.sitename, article.url)
-    match = search.resolve(session, prefilter(compile_search(query, **options)))
+    terms = index_text(article.title, article.text, article.sitename, article.url)
+    search.index_article(conn, 1, terms)
+    match = question(session, prefilter(compile_search(query, **options)))
     if match is None:
         return True
     found = search.candidates(
@@ -242,13 +244,13 @@ def test_the_index_holds_the_words_in_order_normalised() -> None:
         "nato",
         "foo_bar",
     ]
-    assert distinct(terms, 1000) == "nato s strasse demo wire www x org nachrichten foo_bar"
-    assert distinct(terms, 12) == "nato s"  # as many as fit
+    assert search.distinct(terms, 1000) == "nato s strasse demo wire www x org nachrichten foo_bar"
+    assert search.distinct(terms, 12) == "nato s"  # as many as fit
 
 
 def test_unicode61_splits_words_only_where_the_index_knows(index: Session) -> None:
     """The characters that Python takes for word characters and unicode61 for separators
-    are those monitor.store.search leaves out of a word (a word of only those would be an
+    are those monitor.match.fulltext leaves out of a word (a word of only those would be an
     empty phrase, which FTS5 finds nowhere)."""
     if index.get_bind().dialect.name != "sqlite":
         pytest.skip("unicode61 is SQLite's")
@@ -269,4 +271,4 @@ def test_unicode61_splits_words_only_where_the_index_knows(index: Session) -> No
     ).scalars()
     found = {chars[doc - 1] for doc in split}
     conn.exec_driver_sql("DROP TABLE probe")
-    assert found == {c for c in chars if search._UNICODE61_SPLITS.fullmatch(c)}
+    assert found == {c for c in chars if fulltext._UNICODE61_SPLITS.fullmatch(c)}

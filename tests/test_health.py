@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hook_url, write_config
+from helpers.config import hook_url, write_config
 from monitor.config.settings import HealthSettings, load
 from monitor.deliver.drain import drain
+from monitor.deliver.render import delivery_title
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.pipeline.assembly import close_context, open_context, poll_once
 from monitor.pipeline.context import Context
@@ -115,7 +116,7 @@ def test_failing_feed_raises_one_notice_and_one_recovery(
     assert "it was failing since 2026-11-20T09:00:00Z" in json.loads(ops.received[1][2])["message"]
     assert poll_once(_at(ctx, T0 + 17 * HOUR), ["pulse"]).health == []
     notices = [d for d in list_deliveries(ctx.db) if d.notice_id is not None]
-    assert [(d.title, d.status, d.attempts) for d in notices] == [
+    assert [(delivery_title(d), d.status, d.attempts) for d in notices] == [
         ("feed pulse: recovered", "sent", 1),
         ("feed pulse: failing", "sent", 2),
     ]

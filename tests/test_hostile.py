@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_config
+from helpers.config import write_config
 from monitor.config.settings import load
 from monitor.demo.hostile import CASES, PAGE_CASES, Case, item, rss
 from monitor.demo.server import Reply, Site

@@ -19,12 +19,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ALLOW_LOCAL, REPO
+from helpers.config import ALLOW_LOCAL
+from helpers.paths import REPO
+from helpers.systemd import Notifications
 from monitor.cli import cli
 from monitor.config import install
 from monitor.config.settings import load
 from monitor.demo.server import Site
-from test_service import Notifications
 
 IS_ROOT = os.geteuid() == 0
 USER = ["--user", "root", "--group", "root"] if IS_ROOT else []

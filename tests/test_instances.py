@@ -29,9 +29,10 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from conftest import ALLOW_LOCAL, hook_url, wait_until
+from helpers.config import ALLOW_LOCAL, hook_url
+from helpers.wait import wait_until
 from monitor.demo.server import Receiver, Reply, Site
-from monitor.pipeline.context import utcnow
+from monitor.model import utcnow
 from monitor.store.db import Database, connect
 from monitor.store.tables import Alert, Delivery, Entry, Feed
 

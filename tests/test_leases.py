@@ -13,15 +13,17 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from conftest import SAMPLE_SITE, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.paths import SAMPLE_SITE
 from monitor.config.settings import load
 from monitor.deliver.drain import drain
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.pipeline.assembly import close_context, open_context
 from monitor.pipeline.cycle import AHEAD, run_cycle
+from monitor.pipeline.polls import parsed, unchanged
 from monitor.store import outbox
 from monitor.store.db import Database, connect
-from monitor.store.feeds import add_feed, parsed, unchanged
+from monitor.store.feeds import add_feed
 from monitor.store.leases import claim_feeds, release_feeds, renew_leases
 from monitor.store.tables import Delivery, Feed
 

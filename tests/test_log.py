@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ALLOW_LOCAL, hook_url
+from helpers.config import ALLOW_LOCAL, hook_url
 from monitor.cli import cli
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.log import _KeyValueFormatter, fields, hidden, hide

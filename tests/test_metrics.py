@@ -18,7 +18,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import free_port, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.servers import free_port
 from monitor import metrics
 from monitor.config.settings import load
 from monitor.daemon import Daemon

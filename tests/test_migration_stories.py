@@ -6,8 +6,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import text
 
-from conftest import migrate_to
+from helpers.db import migrate_to
 from monitor.model import Article, Entry, Match, TextSource
+from monitor.pipeline.entry import index_words
 from monitor.store import entries as entry_store
 from monitor.store.alerts import list_alerts
 from monitor.store.db import connect
@@ -76,6 +77,7 @@ def test_upgrade_gives_old_alerts_their_stories_and_claims(db_url: str) -> None:
         entry=Entry("e1", "http://wire.invalid/1", "Old 1, updated", "", None),
         url_key="http://wire.invalid/1",
         article=edited,
+        words=index_words(edited, known),
         matches=[
             Match("osce", "OSCE", "text", 0, 4, "s", "OSCE"),
             Match("nato", "NATO", "text", 5, 9, "s", "NATO"),
@@ -88,10 +90,12 @@ def test_upgrade_gives_old_alerts_their_stories_and_claims(db_url: str) -> None:
     assert list_alerts(db)[0].watchlists == ["nato"]
 
     # and a new story gets an id past the backfilled ones (PostgreSQL sequence moved on)
+    new = Article("http://wire.invalid/3", "New", "other text", TextSource.PAGE)
     fresh = Outcome(
         entry=Entry("e3", "http://wire.invalid/3", "New", "", None),
         url_key="http://wire.invalid/3",
-        article=Article("http://wire.invalid/3", "New", "other text", TextSource.PAGE),
+        article=new,
+        words=index_words(new),
         matches=[Match("osce", "OSCE", "text", 0, 4, "s", "OSCE")],
     )
     assert len(entry_store.record_entry(db, feed_id=1, outcome=fresh, now=datetime.now(UTC))) == 1

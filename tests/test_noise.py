@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from monitor.config.cron import next_fire
 from monitor.config.settings import ChannelSettings, load
 from monitor.config.values import parse_quiet_hours, parse_rate
 from monitor.deliver.pacing import quiet_until, rate_free_at
 from monitor.errors import ConfigError
+from monitor.scheduler import next_fire
 
 ZONE = ZoneInfo("Europe/Berlin")
 MON_0600_UTC = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)  # a Monday; 07:00 in Berlin

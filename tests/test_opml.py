@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import ALLOW_LOCAL, hook_url, write_config
+from helpers.config import ALLOW_LOCAL, hook_url, write_config
 from monitor.cli import cli
 from monitor.demo.server import Receiver, Site
 from monitor.errors import OpmlError

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Mailbox, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.servers import Mailbox
 from monitor.config.settings import load
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.pipeline.assembly import close_context, open_context, poll_once

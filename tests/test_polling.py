@@ -14,7 +14,7 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from conftest import ALLOW_LOCAL
+from helpers.config import ALLOW_LOCAL
 from monitor.config.settings import Settings
 from monitor.demo.server import Reply, Site
 from monitor.pipeline.assembly import close_context, open_context

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.paths import REPO
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.query.regex import RegexError, compile_user_regex
 from monitor.store.alerts import list_alerts

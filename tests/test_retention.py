@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import SAMPLE_SITE, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.paths import SAMPLE_SITE
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.demo.server import Receiver, Reply, Site
 from monitor.errors import ConfigError
-from monitor.pipeline.context import utcnow
+from monitor.model import utcnow
 from monitor.store.alerts import get_alert, list_alerts
 from monitor.store.db import connect
 from monitor.store.outbox import list_deliveries

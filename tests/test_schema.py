@@ -11,7 +11,8 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from conftest import REPO, migrate_to
+from helpers.db import migrate_to
+from helpers.paths import REPO
 from monitor.store.db import SCHEMA_HEAD, connect, migrations_dir
 
 
@@ -87,3 +88,33 @@ def test_systemd_unit_verifies_and_is_hardened(tmp_path: Path) -> None:
         security.stdout.split("Overall exposure level for newsmon.service:")[1].split()[0]
     )
     assert exposure <= 2.0
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_core_tables_match_the_orm_models(dialect: str) -> None:
+    """monitor/store/schema.py, read without the ORM, declares what the models declare:
+    the same DDL on each backend (columns, keys, constraints, indexes) and defaults."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    from monitor.store import schema
+    from monitor.store.tables import Base
+
+    chosen = make_url(f"{dialect}://").get_dialect()()
+
+    def ddl(table: object) -> list[str]:
+        from sqlalchemy import Table
+
+        assert isinstance(table, Table)
+        made = [str(CreateTable(table).compile(dialect=chosen))]
+        made += sorted(
+            str(CreateIndex(i).compile(dialect=chosen))
+            for i in table.indexes  # a set: in name order
+        )
+        defaults = [(c.name, getattr(c.default, "arg", None)) for c in table.columns]
+        return [*made, repr(defaults), repr(dict(table.dialect_kwargs))]
+
+    orm = Base.metadata.tables
+    assert sorted(schema.metadata.tables) == sorted(orm)
+    for name, table in schema.metadata.tables.items():
+        assert ddl(table) == ddl(orm[name]), name

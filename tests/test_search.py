@@ -18,9 +18,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import BACKENDS, PG_URL, SAMPLE_SITE, _reset_postgres, hook_url, write_config
+from helpers.config import hook_url, write_config
+from helpers.db import BACKENDS, PG_URL, reset_postgres
+from helpers.paths import SAMPLE_SITE
 from monitor.cli import cli
-from monitor.cli.alerts import ALERT_FIELDS
 from monitor.cli.deliveries import DELIVERY_FIELDS
 from monitor.cli.feeds import FEED_FIELDS
 from monitor.cli.search import SEARCH_FIELDS
@@ -28,6 +29,7 @@ from monitor.cli.watchlists import SHOW_FIELDS
 from monitor.demo.server import Receiver, Site
 from monitor.history.search import Request, compile_search, run
 from monitor.match.watchlists import find_matches
+from monitor.model import ALERT_FIELDS
 from monitor.store.backfill import read_articles
 from monitor.store.db import connect
 
@@ -65,7 +67,7 @@ def history(
     url = f"sqlite:///{folder / 'newsmon.db'}"
     if request.param == "postgresql":
         assert PG_URL
-        _reset_postgres(PG_URL)
+        reset_postgres(PG_URL)
         url = PG_URL
     with Site(SAMPLE_SITE) as site, Receiver() as hook:
         channels = {"chat": [hook_url(hook)], "pager": [PAGER]}
@@ -242,7 +244,7 @@ def test_formats_and_fields(history: History) -> None:
 @pytest.mark.parametrize(
     ("command", "fields"),
     [
-        (["alerts", "list"], ALERT_FIELDS),
+        (["alerts", "list"], list(ALERT_FIELDS)),
         (["deliveries", "list"], DELIVERY_FIELDS),
         (["feeds", "list"], FEED_FIELDS),
         (["watchlists", "show"], SHOW_FIELDS),

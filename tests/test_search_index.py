@@ -12,18 +12,19 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import text as sql
 
-from conftest import migrate_to
+from helpers.db import migrate_to
 from monitor.cli import cli
 from monitor.config.settings import Settings
-from monitor.history.search import Request, compile_search, run
-from monitor.match.fulltext import Expr, Phrase, Word, all_of, prefilter
+from monitor.history.search import Request, compile_search, question, run
+from monitor.match.fulltext import Expr, Phrase, Word, all_of, index_text, prefilter
 from monitor.match.watchlists import find_matches
 from monitor.model import Article, Entry, TextSource
+from monitor.pipeline.entry import index_words
+from monitor.pipeline.polls import sync_feeds
 from monitor.store import entries as entry_store
 from monitor.store import search
 from monitor.store.backfill import read_articles
 from monitor.store.db import Database, connect
-from monitor.store.feeds import sync_feeds
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 TEXTS = {
@@ -57,6 +58,7 @@ def store(
         article=article,
         known=known,
         is_edited_entry=known is not None,
+        words=index_words(article, known),
     )
     entry_store.record_entry(db, feed_id=1, outcome=outcome, now=now)
 
@@ -68,7 +70,7 @@ def indexed_under(db: Database, *words: str) -> list[int]:
 
 def indexed_as(db: Database, expr: Expr | None) -> list[int]:
     with db.session() as s:
-        match = search.resolve(s, expr)
+        match = question(s, expr)
         return search.candidates(
             s, match, search.Filters(is_alerted=False), before=None, floor=None, limit=100
         )
@@ -144,7 +146,7 @@ def test_the_migration_and_reindex_index_stored_articles(db_url: str, tmp_path: 
     with db.engine.begin() as conn:  # in batches smaller than the history
         search.drop(conn)
         search.create(conn)
-        assert search.build(conn, batch=2) == 3
+        assert search.build(conn, index_text, batch=2) == 3
         search.create_lookup(conn)
     assert indexed_under(db, "demo") == [3, 2, 1]
 

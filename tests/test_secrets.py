@@ -9,7 +9,8 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import MetaData, select
 
-from conftest import free_port, route_only, write_config
+from helpers.config import route_only, write_config
+from helpers.servers import free_port
 from monitor.cli import cli
 from monitor.demo.server import Receiver, Site
 from monitor.store.db import connect

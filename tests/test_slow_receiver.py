@@ -11,7 +11,8 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, hook_url, route_only, write_config
+from helpers.config import hook_url, route_only, write_config
+from helpers.paths import REPO
 from monitor.deliver.notify import send
 from monitor.deliver.render import Message
 from monitor.demo.server import Receiver, Site

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import hook_url, write_config
-from history import add_alert
+from helpers.config import hook_url, write_config
+from helpers.history import add_alert
 from monitor.config.settings import load
 from monitor.deliver.drain import drain
+from monitor.deliver.render import delivery_title
 from monitor.demo.server import Receiver, Site
 from monitor.fetch.client import make_client
 from monitor.pipeline.assembly import close_context, open_context, poll_once
@@ -129,7 +130,7 @@ def test_a_spike_alerts_once_ends_when_volume_falls_and_a_new_one_alerts_again(
         (again.id, None, "sent"),
         (spike.id, None, "sent"),
     ]
-    assert rows[0].title == "spike: ukraine, 3 alerts in 1h"
+    assert delivery_title(rows[0]) == "spike: ukraine, 3 alerts in 1h"
     titles = [p["title"] for p in posts(hook)]
     assert titles == ["[newsmon] spike: ukraine, 3 alerts in 1h"] * 2
     message = posts(hook)[0]["message"]

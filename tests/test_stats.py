@@ -14,15 +14,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from conftest import migrate_to
-from history import add_alert
+from helpers.db import migrate_to
+from helpers.history import add_alert
 from monitor.cli import cli
 from monitor.config.settings import Settings
 from monitor.history.stats import Report, boundaries, report, runs
 from monitor.history.textcharts import EMPTY, bar, fold, sparkline
+from monitor.pipeline.polls import sync_feeds
 from monitor.store.counts import recount
 from monitor.store.db import Database, connect
-from monitor.store.feeds import sync_feeds
 
 DAY0 = datetime(2026, 11, 16, tzinfo=UTC)  # a Monday
 H = timedelta(hours=1)

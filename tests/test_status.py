@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from conftest import hook_url, write_config
+from helpers.config import hook_url, write_config
 from monitor.cli import cli
 from monitor.config.settings import load
 from monitor.deliver.drain import drain
 from monitor.demo.server import Receiver, Reply, Site
+from monitor.model import utcnow
 from monitor.pipeline.assembly import close_context, open_context
-from monitor.pipeline.context import utcnow
 from monitor.pipeline.cycle import run_cycle
 from monitor.watch.health import check_feeds
 

@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from monitor.model import Article, Entry, Match, TextSource
+from monitor.pipeline.entry import index_words
 from monitor.store import entries as entry_store
 from monitor.store.db import Database, connect
 from monitor.store.entries import Outcome
@@ -50,10 +51,12 @@ def _outcome(n: int, copy: str, url: str) -> Outcome:
     text = _story(n)
     found = fingerprint(text)
     match = Match("osce", "OSCE", "text", 0, 4, "snippet", "OSCE")
+    article = Article(url, f"Headline {copy} {n}", text, TextSource.PAGE)
     return Outcome(
         entry=Entry(f"{copy}-{n}", url, f"Headline {copy} {n}", "", None),
         url_key=url,
-        article=Article(url, f"Headline {copy} {n}", text, TextSource.PAGE),
+        article=article,
+        words=index_words(article),
         matches=[match],
         routes={"osce": ["chat", "desk"]},
         identity=Identity(

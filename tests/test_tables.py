@@ -14,7 +14,6 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 from rich.text import Text
-from test_cli_output import polled  # noqa: F401  (a real poll with a hostile feed)
 
 from monitor.cli import cli
 from monitor.cli.tables import WIDE, fit_widths, print_table, to_minutes

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from conftest import hook_url, write_config
+from helpers.config import hook_url, write_config
 from monitor.cli import cli
 from monitor.demo.server import Receiver, Reply, Site
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SAMPLE_SITE, write_config
+from helpers.config import write_config
+from helpers.paths import SAMPLE_SITE
 from monitor.config.settings import load
 from monitor.demo.hostile import CASES
 from monitor.demo.server import Reply, Site

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from alembic import op
 
+from monitor.match.fulltext import index_text
 from monitor.store import search
 
 revision = "0010_search"
@@ -20,7 +21,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    search.rebuild(op.get_bind())
+    search.rebuild(op.get_bind(), index_text)
 
 
 def downgrade() -> None:

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from alembic import op
 
+from monitor.match.fulltext import index_text
 from monitor.match.normalize import normalise
 from monitor.store import search
 
@@ -30,7 +31,7 @@ _OLD_MAX_BYTES = search.PG_MAX_BYTES  # (0010 allowed 900 kB, more than PostgreS
 
 
 def upgrade() -> None:
-    search.rebuild(op.get_bind())
+    search.rebuild(op.get_bind(), index_text)
 
 
 def downgrade() -> None:

@@ -11,13 +11,14 @@ from monitor.cli.lazy import LazyGroup
 from monitor.cli.output import emit, iso, listing_options
 from monitor.cli.params import TEXT, WHEN
 from monitor.match.highlight import spans
+from monitor.model import ALERT_FIELDS
 from monitor.store.alerts import AlertView, list_alerts
 from monitor.store.db import Database, connect
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
 
-__all__ = ["ALERT_FIELDS", "alert_dict", "alerts", "open_read_only", "register"]
+__all__ = ["alert_dict", "alerts", "open_read_only", "register"]
 
 
 def open_read_only(obj: Obj) -> Database:
@@ -30,20 +31,20 @@ def alert_dict(a: AlertView) -> dict[str, Any]:
     return {
         "id": a.id,
         "created_at": iso(a.created_at),
+        "kind": a.kind,
         "watchlists": a.watchlists,
         "terms": a.terms,
         "title": a.title,
         "url": a.url,
-        "feed": a.feed,
         "source": a.sitename,
+        "feed": a.feed,
         "published_at": iso(a.published_at),
-        "text_source": a.text_source,
+        "story_id": a.story.id if a.story else None,
         "snippet": a.snippet,
         "snippet_marks": [list(x) for x in spans(a.snippet, [m.found for m in a.matches])],
+        "text_source": a.text_source,
         "deliveries": [{"channel": d.channel, "status": d.status} for d in a.deliveries],
-        "kind": a.kind,
         "diff": a.diff,
-        "story_id": a.story.id if a.story else None,
         "story_first_seen_at": iso(a.story.first_seen_at) if a.story else None,
         "sources": a.story.sources if a.story else [a.source],
         "also_reported_by": a.also_reported_by,
@@ -58,30 +59,6 @@ def alert_dict(a: AlertView) -> dict[str, Any]:
             for m in (a.story.members if a.story else [])
         ],
     }
-
-
-ALERT_FIELDS = [
-    "id",
-    "created_at",
-    "kind",
-    "watchlists",
-    "terms",
-    "title",
-    "url",
-    "feed",
-    "source",
-    "published_at",
-    "text_source",
-    "snippet",
-    "snippet_marks",
-    "deliveries",
-    "diff",
-    "story_id",
-    "story_first_seen_at",
-    "sources",
-    "also_reported_by",
-    "members",
-]
 
 
 @click.group(

@@ -9,6 +9,7 @@ import click
 
 from monitor.cli.output import counted, emit, iso, listing_options
 from monitor.cli.params import ID, TEXT
+from monitor.deliver.render import delivery_title
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database, connect
 from monitor.store.outbox import DeliveryRow, list_deliveries, requeue
@@ -31,7 +32,7 @@ def delivery_dict(d: DeliveryRow) -> dict[str, Any]:
         "alert": d.alert_id,
         "notice": d.notice_id,
         "spike": d.spike_id,
-        "title": d.title,
+        "title": delivery_title(d),
         "channel": d.channel,
         "status": d.status,
         "attempts": d.attempts,

@@ -11,7 +11,7 @@ import click
 from monitor.cli.output import emit, format_option, iso, listing_options
 from monitor.cli.params import INTERVAL, TEXT
 from monitor.errors import FeedsError
-from monitor.pipeline.context import utcnow
+from monitor.model import utcnow
 from monitor.sources import catalog
 from monitor.store import catalog as store
 from monitor.store.db import Database, connect

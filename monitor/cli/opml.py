@@ -15,7 +15,7 @@ from rich.progress import Progress
 from monitor.cli.feeds import feeds, open_db
 from monitor.cli.params import INTERVAL
 from monitor.errors import FeedsError
-from monitor.pipeline.context import utcnow
+from monitor.model import utcnow
 from monitor.sources import catalog
 from monitor.sources.opml import read_opml, write_opml
 from monitor.store import catalog as store

@@ -17,14 +17,16 @@ import io
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.text import Text
 
 from monitor.cli.tables import print_table, to_minutes
 from monitor.display import clean_data
 from monitor.history.csvsafe import CsvWriter, as_text
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 __all__ = [
     "FORMATS",
@@ -110,6 +112,8 @@ def echo_json(value: Any, *, is_one_line: bool = False) -> None:
 
 def styled(text: str, marks: Sequence[Sequence[int]] | None, style: str = HIGHLIGHT) -> Text:
     """Plain text (never read as markup), with the marked spans highlighted."""
+    from rich.text import Text  # rich is imported only to print a table
+
     shown = Text(text)
     for start, end in marks or ():
         shown.stylize(style, start, end)
@@ -152,6 +156,8 @@ def emit(
 
 
 def _table_cell(row: dict[str, Any], column: str) -> Text:
+    from rich.text import Text
+
     marks = row.get(f"{column}_marks")
     text = as_text(row.get(column))
     return styled(text, marks) if marks else Text(to_minutes(text))

@@ -9,9 +9,8 @@ from pathlib import Path
 from monitor.config.settings import Settings
 from monitor.errors import ConfigError, FetchError
 from monitor.extract.article import extract_page
-from monitor.fetch.client import fetch, make_client
+from monitor.fetch.client import PAGE_ACCEPT, fetch, make_client
 from monitor.model import Article, TextSource
-from monitor.pipeline.context import PAGE_ACCEPT
 
 __all__ = ["read_article_source"]
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from rich.cells import cell_len
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+if TYPE_CHECKING:  # rich itself is imported when a table is printed, not before
+    from rich.console import Console
+    from rich.text import Text
 
 __all__ = ["WIDE", "fit_widths", "print_table", "terminal_width", "to_minutes"]
 
@@ -32,6 +32,8 @@ _MACHINE_TIME = re.compile(
 
 def terminal_width(wide: int = WIDE) -> int:
     """The terminal's width when stdout is one, else ``wide``."""
+    from rich.console import Console
+
     console = Console(file=sys.stdout)
     return console.width if console.is_terminal else wide
 
@@ -44,6 +46,8 @@ def to_minutes(text: str) -> str:
 
 
 def _natural(header: str, cells: Sequence[Text]) -> int:
+    from rich.cells import cell_len
+
     lines = [header, *(line for t in cells for line in t.plain.split("\n"))]
     return max(cell_len(line) for line in lines)
 
@@ -104,6 +108,9 @@ def print_table(
     """``rows`` of cells under ``columns``, fitted to the console's width (default: the
     terminal's, or ``WIDE``), leaving out columns of ``drop`` if need be; a note says
     which."""
+    from rich.console import Console
+    from rich.table import Table
+
     console = console or Console(file=sys.stdout, width=terminal_width())
     natural = {c: _natural(c, [row[i] for row in rows]) for i, c in enumerate(columns)}
     widths = fit_widths(natural, console.width, drop, main)

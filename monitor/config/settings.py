@@ -27,7 +27,6 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from monitor.config import channels as channel_checks
-from monitor.config.cron import check_crontab, zone
 from monitor.config.files import (
     DATABASE_URL_ENV,
     config_files,
@@ -50,6 +49,7 @@ from monitor.config.values import (
 from monitor.errors import ConfigError
 from monitor.query.syntax import QueryError, parse_query
 from monitor.schedule import Bounds
+from monitor.scheduler import check_crontab, zone
 
 __all__ = [
     "TEMPLATE_FIELDS",

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, timedelta
 
-from monitor.config.cron import next_fire, zone
 from monitor.config.settings import ChannelSettings, Settings, parse_quiet_hours, parse_rate
+from monitor.scheduler import next_fire, zone
 
 __all__ = ["SEVERITIES", "digest_at", "quiet_until", "rate_free_at", "rating"]
 

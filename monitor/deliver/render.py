@@ -16,9 +16,19 @@ from string import Template
 from monitor import display
 from monitor.config.values import exact_duration
 from monitor.store.alerts import AlertView
+from monitor.store.outbox import DeliveryRow
 from monitor.store.spikes import SpikeView
 
-__all__ = ["DEFAULT_TEMPLATES", "Message", "escape", "fields", "render", "render_spike"]
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "Message",
+    "delivery_title",
+    "escape",
+    "fields",
+    "render",
+    "render_spike",
+    "spike_title",
+]
 
 _MENTION = re.compile(r"@(?=(everyone|here|channel|all|room)\b)", re.IGNORECASE)
 _SLACK_SPECIAL = re.compile(r"<(?=[!@#])")  # <!channel>, <@U123>, <@&role>, <#C123>
@@ -183,7 +193,7 @@ def render_spike(
     ``spike N``, ``$link``, ``$url`` and ``$terms`` are empty)."""
     window = exact_duration(spike.window)
     name = escape(spike.watchlist, fmt)
-    title = f"spike: {name}, {spike.count} alerts in {window}"
+    title = spike_title(name, spike.count, spike.window)
     detail = (
         f"{name} is busier than usual: {spike.count} alerts in the last {window}, where "
         f"{spike.expected:.1f} are usual (the average over the "
@@ -208,3 +218,22 @@ def render_spike(
     head = Template(title_template or "[newsmon$tag] $title").safe_substitute(values)
     body = Template(template or SPIKE_TEMPLATES[fmt]).safe_substitute(values)
     return Message(title=_defuse(_one_line(head))[:250], body=body, format=fmt)
+
+
+def spike_title(watchlist: str, count: int, window: float) -> str:
+    """``spike: ukraine, 3 alerts in 1h`` (``watchlist`` as given: escape it first)."""
+    return f"spike: {watchlist}, {count} alerts in {exact_duration(window)}"
+
+
+def delivery_title(d: DeliveryRow) -> str:
+    """What a delivery is about, in a line: its article's title, ``feed NAME: KIND`` for
+    a feed-health notice, or the spike's title."""
+    if d.article_title is not None:
+        title = d.article_title
+    elif d.notice is not None:
+        title = f"feed {d.notice.feed}: {d.notice.kind}"
+    else:
+        title = ""
+    if title or d.spike is None:
+        return title
+    return spike_title(d.spike.watchlist, d.spike.count, d.spike.window)

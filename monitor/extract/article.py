@@ -1,4 +1,4 @@
-"""trafilatura (and lxml) behind one module: HTML -> main text and metadata.
+"""trafilatura behind one module: HTML -> main text and metadata.
 
 trafilatura is imported on first use: a daemon with worker processes (monitor.pipeline.pool)
 never needs it itself, and a worker that only parses feeds starts sooner without it."""
@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import lxml.html
-from lxml.etree import ParserError
-
 from monitor.errors import ExtractError
 from monitor.fetch import charset
+from monitor.sources.markup import html_text
 
 __all__ = ["PageText", "extract_page", "html_to_text"]
 
@@ -80,13 +78,10 @@ def html_to_text(fragment: str) -> str:
     """Plain text of a feed summary, which may be HTML or already text."""
     if "<" not in fragment:
         return " ".join(html.unescape(fragment).split())
-    try:
-        root = lxml.html.fragment_fromstring(fragment, create_parent="div")
-    except (ParserError, ValueError):
+    text = html_text(fragment)
+    if text is None:
         return " ".join(re.sub(r"<[^>]*>", " ", fragment).split())
-    for br in root.iter("br", "p", "li", "div"):
-        br.tail = ("\n" + br.tail) if br.tail else "\n"
-    return "\n".join(" ".join(line.split()) for line in root.text_content().splitlines()).strip()
+    return "\n".join(" ".join(line.split()) for line in text.splitlines()).strip()
 
 
 def _date(value: object) -> datetime | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable, Iterator
+from typing import TypeAlias
 
 import httpx
 
@@ -18,7 +19,15 @@ from monitor.fetch.guard import (
 )
 from monitor.model import Fetched
 
-__all__ = ["fetch", "make_client"]
+__all__ = ["FEED_ACCEPT", "PAGE_ACCEPT", "Client", "Transport", "fetch", "make_client"]
+
+Client: TypeAlias = httpx.Client  # what make_client makes; its users need not import httpx
+Transport: TypeAlias = httpx.BaseTransport  # a test's stand-in for the network
+
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"  # noqa: E501
+)
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 
 _INFLATERS: dict[str, Callable[[], zlib._Decompress]] = {
     "gzip": lambda: zlib.decompressobj(16 + zlib.MAX_WBITS),
@@ -57,10 +66,10 @@ _STATUS_TEXT = {
 
 def make_client(
     http: HttpSettings,
-    transport: httpx.BaseTransport | None = None,
+    transport: Transport | None = None,
     *,
     resolver: Resolver | None = None,
-) -> httpx.Client:
+) -> Client:
     """One client per process: shared connection pool, timeouts, redirects and User-Agent.
 
     Every connection goes through the SSRF guard (monitor.fetch.guard) unless a test hands

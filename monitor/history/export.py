@@ -20,25 +20,12 @@ from monitor.display import clean_data
 from monitor.errors import ExportError
 from monitor.history.atom import FeedInfo, clean, write_atom
 from monitor.history.csvsafe import CsvWriter
+from monitor.model import ALERT_COLUMNS
 from monitor.store.export import ExportRow
 
-__all__ = ["COLUMNS", "FORMATS", "atomic_file", "row_dict", "write_export"]
+__all__ = ["FORMATS", "atomic_file", "row_dict", "write_export"]
 
 FORMATS = ("atom", "csv", "json")
-COLUMNS = (
-    "id",
-    "created_at",
-    "kind",
-    "watchlists",
-    "terms",
-    "title",
-    "url",
-    "source",
-    "feed",
-    "published_at",
-    "story_id",
-    "snippet",
-)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -64,11 +51,11 @@ def row_dict(row: ExportRow) -> dict[str, Any]:
 
 def _write_csv(rows: Iterable[ExportRow], out: TextIO) -> int:
     writer = CsvWriter(out)
-    writer.row(COLUMNS)
+    writer.row(ALERT_COLUMNS)
     count = 0
     for row in rows:
         data = row_dict(row)
-        writer.row(data[c] for c in COLUMNS)
+        writer.row(data[c] for c in ALERT_COLUMNS)
         count += 1
     return count
 

@@ -11,17 +11,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from monitor.errors import NewsmonError
+from monitor.errors import PlotError
 from monitor.history.stats import Report
 
-__all__ = ["PlotError", "plot"]
+__all__ = ["plot"]
 
 _COLOUR = "#2a6f97"
-
-
-class PlotError(NewsmonError):
-    stage = "plot"
-    default_hint = "pip install 'newsmon[plot]'"
 
 
 def _pyplot() -> Any:

@@ -23,7 +23,17 @@ from urllib.parse import urlsplit
 from monitor.config.settings import QuerySettings, WatchlistSettings
 from monitor.errors import SearchError
 from monitor.extract.language import detect_language
-from monitor.match.fulltext import Word, all_of, prefilter, words
+from monitor.match.fulltext import (
+    Expr,
+    Word,
+    all_of,
+    fts5_question,
+    index_text,
+    leaves_in,
+    prefilter,
+    tsquery_question,
+    words,
+)
 from monitor.match.watchlists import Watchlists, compile_watchlist, find_matches
 from monitor.model import Article, Match
 from monitor.query.syntax import QueryError, parse_query
@@ -33,7 +43,16 @@ from monitor.store.db import Database
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
-__all__ = ["Page", "Request", "Result", "compile_search", "language_of", "run"]
+__all__ = [
+    "Page",
+    "Request",
+    "Result",
+    "compile_search",
+    "language_of",
+    "question",
+    "reindex",
+    "run",
+]
 
 _SAMPLE = 1000  # characters enough to tell a language, and quick
 
@@ -107,7 +126,7 @@ def run(db: Database, request: Request) -> Page:
         expr = all_of([expr, *(Word(w) for w in words(request.source))])
     with db.session() as s:
         filters = _filters(s, request)
-        walk = _Walk(s, search.resolve(s, expr), filters, request)
+        walk = _Walk(s, question(s, expr), filters, request)
         kept = walk.collect(lambda stored: _check(compiled, stored.article, request))
         page = kept[request.skip : request.skip + request.limit]
         ids = [stored.id for stored, _, _ in page]
@@ -122,6 +141,23 @@ def run(db: Database, request: Request) -> Page:
     else:
         next_after = walk.position if walk.is_cut else None
     return Page(results, next_after, walk.scanned, walk.is_cut, walk.is_out_of_time)
+
+
+def question(s: Session, expr: Expr | None) -> str | None:
+    """The pre-filter as a question in the index's syntax (FTS5 or tsquery); None when
+    nothing narrows it. PostgreSQL is first asked how its parser splits the words."""
+    if search.dialect(s) == "sqlite":
+        return fts5_question(expr)
+    leaves = leaves_in(expr)
+    if not leaves:
+        return None
+    return tsquery_question(expr, search.probe(s, [x.text for x in leaves]), search.LONG)
+
+
+def reindex(db: Database, progress: Callable[[int], None] | None = None) -> int:
+    """The full-text index made anew from every stored article (``newsmon db reindex``);
+    returns how many."""
+    return search.reindex(db, index_text, progress)
 
 
 _Kept = tuple[found.StoredText, str | None, list[Match]]

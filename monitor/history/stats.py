@@ -15,20 +15,15 @@ from itertools import pairwise
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from monitor.errors import NewsmonError
+from monitor.errors import StatsError
 from monitor.store.counts import Dimension, Run, counts
 from monitor.store.db import Database
 
-__all__ = ["Bucket", "Report", "Series", "StatsError", "boundaries", "report", "runs", "time_zone"]
+__all__ = ["Bucket", "Report", "Series", "boundaries", "report", "runs", "time_zone"]
 
 Bucket = Literal["hour", "day"]
 _HOUR = timedelta(hours=1)
 MAX_BUCKETS = 50_000
-
-
-class StatsError(NewsmonError):
-    stage = "stats"
-    default_hint = "see `newsmon stats --help`"
 
 
 @dataclass(frozen=True)

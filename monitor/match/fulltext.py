@@ -28,8 +28,9 @@ throughout.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from monitor.match.automaton import Form, Lexicon
@@ -43,18 +44,23 @@ __all__ = [
     "Expr",
     "Leaf",
     "Phrase",
+    "Probed",
     "Word",
     "all_of",
     "any_of",
-    "distinct",
+    "fts5_question",
     "index_text",
     "leaves_in",
     "prefilter",
     "render",
+    "tsquery_question",
     "words",
 ]
 
 _WORD = re.compile(r"\w+")
+# word characters to Python that unicode61 (SQLite 3.40) takes for separators; a word of
+# only these is no token at all, and FTS5 finds nothing for an empty phrase
+_UNICODE61_SPLITS = re.compile("[\u19b0-\u19c0\u19c8\u19c9\u1cf2\u1cf3]")
 
 
 @dataclass(frozen=True)
@@ -102,20 +108,6 @@ def index_text(title: str, text: str, sitename: str | None, url: str | None) -> 
         except ValueError:
             host = ""
     return " ".join(w for field in (title, sitename or "", host, text) for w in words(field))
-
-
-def distinct(terms: str, max_bytes: int) -> str:
-    """The distinct words of ``terms`` (from ``index_text``), first come first, as many
-    as fit in ``max_bytes`` (UTF-8, with the spaces)."""
-    seen: dict[str, None] = {}
-    size = -1
-    for word in terms.split():
-        if word not in seen:
-            size += len(word.encode()) + 1
-            if size > max_bytes:
-                break
-            seen[word] = None
-    return " ".join(seen)
 
 
 def all_of(parts: Iterable[Expr | None]) -> Expr | None:
@@ -200,3 +192,56 @@ def render(
         return None
     texts = [p for p in parts if p is not None]
     return texts[0] if len(texts) == 1 else f"({or_.join(texts)})"
+
+
+def fts5_question(expr: Expr | None) -> str | None:
+    """The expression as an FTS5 query (monitor.store.search's SQLite index); None when
+    nothing narrows it."""
+    return render(expr, _fts5_leaf, " AND ", " OR ")
+
+
+def _fts5_leaf(x: Leaf) -> str | None:
+    """A word or phrase as an FTS5 phrase, which unicode61 splits as it split the text
+    (so a word split into pieces is a phrase of its pieces)."""
+    if not _UNICODE61_SPLITS.sub(" ", x.text).strip():
+        return None
+    quoted = '"' + x.text.replace('"', '""') + '"'
+    return quoted + " *" if isinstance(x, Word) and x.is_prefix else quoted
+
+
+class Probed(Protocol):
+    """How PostgreSQL's parser takes a word or phrase (monitor.store.search.probe)."""
+
+    @property
+    def lexemes(self) -> Sequence[str]: ...  # none: PostgreSQL cannot look it up
+
+    @property
+    def phrase(self) -> str | None: ...  # as a phrase query
+
+    @property
+    def nodes(self) -> int: ...  # of that query
+
+
+def tsquery_question(expr: Expr | None, probed: Mapping[str, Probed], long: str) -> str | None:
+    """The expression as a tsquery (monitor.store.search's PostgreSQL index), from how
+    PostgreSQL's parser takes each of its ``leaves_in`` (``probed``, by text); ``long``
+    is the lexeme that marks an article kept without positions. None when nothing
+    narrows it."""
+
+    def leaf(x: Leaf) -> str | None:
+        found = probed.get(x.text)
+        quoted = [_quoted(p) for p in found.lexemes] if found else []
+        if found is None or not quoted:
+            return None
+        if isinstance(x, Word) and x.is_prefix:
+            terms = [q + ":*" for q in quoted]
+            return terms[0] if len(terms) == 1 else f"({' & '.join(terms)})"
+        if found.nodes == 1:
+            return quoted[0]
+        return f"({found.phrase} | {_quoted(long)} & {' & '.join(quoted)})"
+
+    return render(expr, leaf, " & ", " | ")
+
+
+def _quoted(lexeme: str) -> str:
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"

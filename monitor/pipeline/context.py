@@ -4,30 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
-import httpx
+from datetime import datetime
 
 from monitor.config.settings import FeedSettings, Settings
-from monitor.fetch.client import fetch
+from monitor.fetch.client import Client, fetch
 from monitor.fetch.hosts import HostLimiter
 from monitor.match.watchlists import Watchlist
-from monitor.model import FeedState, Fetched
+from monitor.model import FeedState, Fetched, utcnow
 from monitor.pipeline.liveness import Liveness
 from monitor.pipeline.pool import Workers
 from monitor.store.db import Database
 from monitor.store.leases import instance_name
 
-__all__ = ["FEED_ACCEPT", "PAGE_ACCEPT", "Context", "feed_settings", "get", "utcnow"]
-
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"  # noqa: E501
-)
-PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+__all__ = ["Context", "feed_settings", "get"]
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def _ignore(_alerts: Sequence[int]) -> None:
+    """No one to tell: ``poll --once`` sends what the cycle raised after it."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +28,7 @@ class Context:
     """What the stages need, handed in explicitly."""
 
     db: Database
-    client: httpx.Client
+    client: Client
     settings: Settings
     watchlists: Sequence[Watchlist]
     clock: Callable[[], datetime] = utcnow
@@ -44,6 +37,9 @@ class Context:
     # parsing and extraction run here (monitor.pipeline.pool); in this process by default
     workers: Workers = field(default_factory=lambda: Workers(0))
     owner: str = field(default_factory=instance_name)  # names this instance in leases
+    # told of each entry's alerts as soon as they are committed, from the polling thread:
+    # the daemon starts delivering them then, not when the cycle ends
+    alerted: Callable[[Sequence[int]], None] = _ignore
 
 
 def get(

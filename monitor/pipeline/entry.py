@@ -5,6 +5,7 @@ process_entry:  same URL (or canonical link) already stored, entry not edited?
                 -> read the article (the page through trafilatura in a worker, else
                    the entry's summary)
                 -> match watchlists -> fingerprint the text (stories/copies.py)
+                -> its words for the search index (match/fulltext.py)
                 -> store entry, article, story, alerts and outbox rows in one
                    transaction: the story alerts each watchlist once
 """
@@ -18,17 +19,19 @@ from datetime import timedelta
 from monitor import metrics
 from monitor.errors import MatchTimeoutError, NewsmonError
 from monitor.extract.article import html_to_text
+from monitor.fetch.client import PAGE_ACCEPT
+from monitor.match.fulltext import index_text
 from monitor.match.watchlists import find_matches
 from monitor.model import Article, Entry, FeedState, TextSource
-from monitor.pipeline.context import PAGE_ACCEPT, Context, feed_settings, get
+from monitor.pipeline.context import Context, feed_settings, get
 from monitor.store import alerts as alert_store
 from monitor.store import entries as entry_store
-from monitor.store.entries import KnownArticle, Outcome
+from monitor.store.entries import IndexWords, KnownArticle, Outcome
 from monitor.store.stories import Identity
 from monitor.stories.copies import fingerprint, short_diff, story_picker
 from monitor.stories.urlkeys import canonical_key, url_key
 
-__all__ = ["process_entry", "read_article"]
+__all__ = ["index_words", "process_entry", "read_article"]
 
 log = logging.getLogger("newsmon.pipeline")
 
@@ -81,6 +84,7 @@ def process_entry(
         diff=short_diff(known.title, known.text, article.title, article.text) if known else None,
         is_correcting=is_correcting,
         is_edited_entry=is_edited,
+        words=index_words(article, known),
     )
     alerts = entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
     if alerts:
@@ -93,6 +97,8 @@ def process_entry(
             ",".join(sorted({m.watchlist for m in outcome.matches})),
             entry.link,
         )
+    if alerts:
+        ctx.alerted(alerts)
     return alerts
 
 
@@ -109,6 +115,17 @@ def _identity(ctx: Context, article: Article) -> Identity | None:
         keys=found.keys if found is not None else (),
         pick=story_picker(mine),
         since=since,
+    )
+
+
+def index_words(article: Article, known: KnownArticle | None = None) -> IndexWords:
+    """The article's words for the search index; re-reading ``known``, also the words it
+    was indexed under (an edit keeps the stored site name and URL)."""
+    if known is None:
+        return IndexWords(index_text(article.title, article.text, article.sitename, article.url))
+    return IndexWords(
+        index_text(article.title, article.text, known.sitename, known.url),
+        index_text(known.title, known.text, known.sitename, known.url),
     )
 
 

@@ -21,10 +21,13 @@ from datetime import datetime
 
 from monitor import metrics, schedule
 from monitor.errors import NewsmonError, ThrottledError
-from monitor.model import FeedState, Fetched
-from monitor.pipeline.context import FEED_ACCEPT, Context, feed_settings, get
+from monitor.fetch.client import FEED_ACCEPT
+from monitor.model import Entry, FeedState, Fetched
+from monitor.pipeline import polls
+from monitor.pipeline.context import Context, feed_settings, get
 from monitor.pipeline.entry import process_entry
 from monitor.schedule import Bounds
+from monitor.sources.feeds import ParsedFeed
 from monitor.store import entries as entry_store
 from monitor.store import feeds as feed_store
 
@@ -59,61 +62,15 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
     now = ctx.clock()
     bounds = ctx.settings.feed_bounds(feed_settings(ctx, feed))
     try:
-        started = time.perf_counter()
-        fetched = get(
-            ctx, feed.url, etag=feed.etag, last_modified=feed.last_modified, accept=FEED_ACCEPT
-        )
-        metrics.fetch_seconds(time.perf_counter() - started)
-        max_age = schedule.max_age(fetched.cache_control)
+        fetched = _fetch(ctx, feed)
         body_hash = hashlib.sha256(fetched.body).hexdigest()
         if not fetched.is_modified or body_hash == feed.body_hash:
-            return _unchanged(ctx, feed, now, fetched, max_age, bounds, defer)
-        parsed = ctx.workers.parse_document(
-            fetched.body,
-            url=fetched.url,
-            content_type=fetched.content_type,
-            max_entries=ctx.settings.defaults.max_entries,
-            # a first poll takes every entry for backlog: none may be left out
-            known=feed.item_digests if feed.is_backlog_absorbed else None,
-        )
-        log.debug(
-            "feed read feed=%s encoding=%s reason=%r",
-            feed.name,
-            parsed.encoding,
-            parsed.encoding_reason,
-        )
-        fresh, changed = entry_store.sort_entries(ctx.db, feed.id, parsed.entries)
-        backlog, alerts, edited = 0, [], 0
-        problems: list[str] = []  # entries stored without matching (over match_timeout)
-        if not feed.is_backlog_absorbed:
-            backlog = entry_store.absorb_backlog(ctx.db, feed.id, fresh, now)
-        else:
-            for entry in fresh:
-                if ctx.liveness.is_stopping:
-                    return _interrupted(feed, alerts)
-                alerts += process_entry(ctx, feed, entry, problems=problems)
-                ctx.liveness.beat()
-            for entry in changed:
-                if ctx.liveness.is_stopping:
-                    return _interrupted(feed, alerts)
-                alerts += process_entry(ctx, feed, entry, is_edited=True, problems=problems)
-                edited += 1
-                ctx.liveness.beat()
-        poll = feed_store.parsed(
-            feed,
-            now,
-            title=parsed.title,
-            etag=fetched.etag,
-            last_modified=fetched.last_modified,
-            body_hash=body_hash,
-            item_digests=parsed.digests,
-            is_changed=bool(fresh) or edited > 0,
-            max_age=max_age,
-            ttl=schedule.feed_ttl(parsed.ttl),
-            bounds=bounds,
-            note=problems[-1] if problems else None,
-            encoding=(parsed.encoding, parsed.encoding_reason),
-        )
+            return _unchanged(ctx, feed, now, fetched, bounds, defer)
+        parsed = _parse(ctx, feed, fetched)
+        done = _take_entries(ctx, feed, parsed.entries, now)
+        if done.is_interrupted:
+            return _interrupted(feed, done.alerts)
+        poll = _parsed_poll(feed, now, fetched, body_hash, parsed, done, bounds)
         # a first poll's record (the backlog is absorbed) is written at once: lost, the
         # next poll would take entries that arrived since for backlog too
         is_deferred = defer and feed.is_backlog_absorbed
@@ -126,42 +83,140 @@ def refresh_feed(ctx: Context, feed: FeedState, *, defer: bool = False) -> FeedR
     except Exception as exc:  # a bug must cost one feed one cycle, not the daemon
         log.exception("internal error feed=%s", feed.name)
         return _failed(ctx, feed, now, f"internal error: {type(exc).__name__}: {exc}")
+    return _polled(ctx, feed, parsed, done, poll, is_deferred)
+
+
+@dataclass
+class _Done:
+    """What the entries of one parsed body came to."""
+
+    new: int  # entries not recorded before
+    edited: int = 0
+    backlog: int = 0  # of a feed's first poll: recorded, not read
+    alerts: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # stored without matching (timeout)
+    is_interrupted: bool = False  # a stop request came before the last entry
+
+
+def _fetch(ctx: Context, feed: FeedState) -> Fetched:
+    """The feed's document, asked for with its validators (conditional GET)."""
+    started = time.perf_counter()
+    fetched = get(
+        ctx, feed.url, etag=feed.etag, last_modified=feed.last_modified, accept=FEED_ACCEPT
+    )
+    metrics.fetch_seconds(time.perf_counter() - started)
+    return fetched
+
+
+def _parse(ctx: Context, feed: FeedState, fetched: Fetched) -> ParsedFeed:
+    parsed = ctx.workers.parse_document(
+        fetched.body,
+        url=fetched.url,
+        content_type=fetched.content_type,
+        max_entries=ctx.settings.defaults.max_entries,
+        # a first poll takes every entry for backlog: none may be left out
+        known=feed.item_digests if feed.is_backlog_absorbed else None,
+    )
+    log.debug(
+        "feed read feed=%s encoding=%s reason=%r",
+        feed.name,
+        parsed.encoding,
+        parsed.encoding_reason,
+    )
+    return parsed
+
+
+def _take_entries(ctx: Context, feed: FeedState, entries: list[Entry], now: datetime) -> _Done:
+    """Keep the new and edited entries. A feed's first poll records them as its backlog,
+    alerting nothing; a later one processes each new entry, then each edited one
+    (monitor.pipeline.entry). A stop request ends the work between entries."""
+    fresh, changed = entry_store.sort_entries(ctx.db, feed.id, entries)
+    if not feed.is_backlog_absorbed:
+        return _Done(len(fresh), backlog=entry_store.absorb_backlog(ctx.db, feed.id, fresh, now))
+    done = _Done(len(fresh))
+    for is_edited, batch in ((False, fresh), (True, changed)):
+        for entry in batch:
+            if ctx.liveness.is_stopping:
+                done.is_interrupted = True
+                return done
+            done.alerts += process_entry(
+                ctx, feed, entry, is_edited=is_edited, problems=done.problems
+            )
+            done.edited += int(is_edited)
+            ctx.liveness.beat()
+    return done
+
+
+def _parsed_poll(
+    feed: FeedState,
+    now: datetime,
+    fetched: Fetched,
+    body_hash: str,
+    parsed: ParsedFeed,
+    done: _Done,
+    bounds: Bounds,
+) -> feed_store.Poll:
+    return polls.parsed(
+        feed,
+        now,
+        title=parsed.title,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        body_hash=body_hash,
+        item_digests=parsed.digests,
+        is_changed=done.new > 0 or done.edited > 0,
+        max_age=schedule.max_age(fetched.cache_control),
+        ttl=schedule.feed_ttl(parsed.ttl),
+        bounds=bounds,
+        note=done.problems[-1] if done.problems else None,
+        encoding=(parsed.encoding, parsed.encoding_reason),
+    )
+
+
+def _polled(
+    ctx: Context,
+    feed: FeedState,
+    parsed: ParsedFeed,
+    done: _Done,
+    poll: feed_store.Poll,
+    is_deferred: bool,
+) -> FeedResult:
     ctx.liveness.beat()
     log.info(
         "polled feed=%s status=ok entries=%d new=%d edited=%d backlog=%d dropped=%d alerts=%d "
         "next_in=%.0fs",
         feed.name,
         parsed.items,
-        len(fresh),
-        edited,
-        backlog,
+        done.new,
+        done.edited,
+        done.backlog,
         parsed.dropped,
-        len(alerts),
+        len(done.alerts),
         poll.wait,
     )
     pending = poll if is_deferred else None
     return FeedResult(
-        feed.name, "ok", len(fresh), backlog, alerts, dropped=parsed.dropped, pending=pending
+        feed.name,
+        "ok",
+        done.new,
+        done.backlog,
+        done.alerts,
+        dropped=parsed.dropped,
+        pending=pending,
     )
 
 
 def _unchanged(
-    ctx: Context,
-    feed: FeedState,
-    now: datetime,
-    fetched: Fetched,
-    max_age: float | None,
-    bounds: Bounds,
-    defer: bool,
+    ctx: Context, feed: FeedState, now: datetime, fetched: Fetched, bounds: Bounds, defer: bool
 ) -> FeedResult:
     """304, or a body byte for byte the last one: nothing to parse, just reschedule."""
-    poll = feed_store.unchanged(
+    poll = polls.unchanged(
         feed,
         now,
         is_modified=fetched.is_modified,
         etag=fetched.etag,
         last_modified=fetched.last_modified,
-        max_age=max_age,
+        max_age=schedule.max_age(fetched.cache_control),
         bounds=bounds,
     )
     if not defer:
@@ -185,12 +240,11 @@ def _failed(
     ctx.liveness.beat()
     bounds = ctx.settings.feed_bounds(feed_settings(ctx, feed))
     try:
-        wait = feed_store.record_failure(
-            ctx.db, feed.id, now, error, retry_after=retry_after, bounds=bounds
-        )
+        failed = polls.failure(feed, now, error, retry_after=retry_after, bounds=bounds)
+        feed_store.record_failure(ctx.db, failed)
     except NewsmonError as exc:  # the database itself is failing: the feed stays due
         log.warning("poll failed feed=%s error=%s", feed.name, error)
         log.error("cannot record the failure feed=%s error=%s", feed.name, str(exc))
     else:
-        log.warning("poll failed feed=%s next_in=%.0fs error=%s", feed.name, wait, error)
+        log.warning("poll failed feed=%s next_in=%.0fs error=%s", feed.name, failed.wait, error)
     return FeedResult(feed.name, "error", error=error)

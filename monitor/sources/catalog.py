@@ -18,9 +18,8 @@ from urllib.parse import urlsplit
 from monitor.config.settings import Settings
 from monitor.config.urlcheck import url_problem
 from monitor.errors import FeedsError, NewsmonError
-from monitor.fetch.client import fetch, make_client
+from monitor.fetch.client import FEED_ACCEPT, fetch, make_client
 from monitor.match.translit import to_latin
-from monitor.pipeline.context import FEED_ACCEPT
 from monitor.sources.feeds import parse_feed
 from monitor.store.catalog import CatalogFeed, NewFeed
 from monitor.stories.urlkeys import url_key

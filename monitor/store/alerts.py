@@ -1,4 +1,7 @@
-"""Alert history: listing and one alert in full, with its story, as dataclasses."""
+"""Alert history: listing and one alert in full, with its story, as dataclasses.
+
+Read with Core statements on monitor/store/schema.py: ``newsmon alerts list`` does not
+import the ORM."""
 
 from __future__ import annotations
 
@@ -8,14 +11,12 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Connection, exists, select
 
 from monitor.model import Match
 from monitor.store.db import Database
-from monitor.store.found import feeds_of
-from monitor.store.stories import Member, members, source_name
-from monitor.store.tables import Alert, Delivery, Feed, MatchRow, Story
-from monitor.store.tables import Article as ArticleRow
+from monitor.store.members import Member, members, source_name
+from monitor.store.schema import alerts, articles, deliveries, feeds, matches, stories
 
 __all__ = [
     "AlertView",
@@ -105,12 +106,33 @@ class AlertView:
         return (text_hits or self.matches)[0].snippet if self.matches else ""
 
 
+_A, _ART, _S = alerts.c, articles.c, stories.c
+
+
 def _base() -> Any:
     return (
-        select(Alert, ArticleRow, Feed.name, Story)
-        .join(ArticleRow, ArticleRow.id == Alert.article_id)
-        .outerjoin(Feed, Feed.id == Alert.feed_id)
-        .outerjoin(Story, Story.id == Alert.story_id)
+        select(
+            _A.id,
+            _A.created_at,
+            _A.kind,
+            _A.diff,
+            _A.watchlists,
+            _ART.id.label("article_id"),
+            _ART.title,
+            _ART.url,
+            _ART.sitename,
+            _ART.published_at,
+            _ART.text_source,
+            _ART.text,
+            feeds.c.name.label("feed"),
+            _S.id.label("story_id"),
+            _S.title.label("story_title"),
+            _S.first_seen_at.label("story_first_seen_at"),
+        )
+        .select_from(alerts)
+        .join(articles, _ART.id == _A.article_id)
+        .outerjoin(feeds, feeds.c.id == _A.feed_id)
+        .outerjoin(stories, _S.id == _A.story_id)
     )
 
 
@@ -124,19 +146,18 @@ def list_alerts(
     limit: int = 50,
 ) -> list[AlertView]:
     """Newest first."""
-    query = _base().order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit)
+    query = _base().order_by(_A.created_at.desc(), _A.id.desc()).limit(limit)
     if watchlist:
         # checked per alert, newest first: the page stops after ``limit`` hits instead of
         # collecting and sorting every alert of the watchlist
-        query = query.where(
-            exists().where(MatchRow.alert_id == Alert.id, MatchRow.watchlist == watchlist)
-        )
+        m = matches.c
+        query = query.where(exists().where(m.alert_id == _A.id, m.watchlist == watchlist))
     if feed:
-        query = query.where(Feed.name == feed)
+        query = query.where(feeds.c.name == feed)
     if since:
-        query = query.where(Alert.created_at >= since)
+        query = query.where(_A.created_at >= since)
     if until:
-        query = query.where(Alert.created_at < until)
+        query = query.where(_A.created_at < until)
     return _views(db, query)
 
 
@@ -144,74 +165,82 @@ def alerted_watchlists(db: Database, alert_ids: Sequence[int]) -> list[str]:
     """The watchlists these alerts are for, once per alert (no query for no alert)."""
     if not alert_ids:
         return []
-    with db.session() as s:
-        query = select(Alert.watchlists).where(Alert.id.in_(list(alert_ids)))
-        return [w for names in s.scalars(query) for w in (names or "").split(",") if w]
+    with db.connection() as conn:
+        query = select(_A.watchlists).where(_A.id.in_(list(alert_ids)))
+        return [w for names in conn.scalars(query) for w in (names or "").split(",") if w]
 
 
 def get_alert(db: Database, alert_id: int) -> AlertView | None:
     """One alert, with the feeds that carried each article of its story."""
-    views = _views(db, _base().where(Alert.id == alert_id))
+    from monitor.store.found import feeds_of
+
+    views = _views(db, _base().where(_A.id == alert_id))
     if not views:
         return None
     view = views[0]
     if view.story is None:
         return view
     with db.session() as s:
-        feeds = feeds_of(s, [m.article_id for m in view.story.members])
-    crowd = [replace(m, feeds=tuple(feeds.get(m.article_id, ()))) for m in view.story.members]
+        feeds_by = feeds_of(s, [m.article_id for m in view.story.members])
+    crowd = [replace(m, feeds=tuple(feeds_by.get(m.article_id, ()))) for m in view.story.members]
     return replace(view, story=replace(view.story, members=crowd))
 
 
 def _views(db: Database, query: Any) -> list[AlertView]:
-    with db.session() as s:
-        rows = s.execute(query).all()
-        ids = [alert.id for alert, _, _, _ in rows]
-        crowd = members(s, (story.id for _, _, _, story in rows if story is not None))
-        matches: dict[int, list[Match]] = defaultdict(list)
-        deliveries: dict[int | None, list[DeliveryView]] = defaultdict(list)
-        if ids:
-            for m in s.scalars(
-                select(MatchRow).where(MatchRow.alert_id.in_(ids)).order_by(MatchRow.id)
-            ):
-                matches[m.alert_id].append(
-                    Match(m.watchlist, m.term, m.field, m.start, m.end, m.snippet, m.found)
-                )
-            for d in s.scalars(
-                select(Delivery).where(Delivery.alert_id.in_(ids)).order_by(Delivery.channel)
-            ):
-                assert d.alert_id is not None
-                deliveries[d.alert_id].append(
-                    DeliveryView(
-                        d.id,
-                        d.channel,
-                        d.status,
-                        d.attempts,
-                        d.last_error,
-                        d.next_attempt_at,
-                        d.sent_at,
-                    )
-                )
-        return [
-            AlertView(
-                id=alert.id,
-                created_at=alert.created_at,
-                title=art.title,
-                url=art.url,
-                feed=feed_name,
-                sitename=art.sitename,
-                published_at=art.published_at,
-                text_source=art.text_source,
-                text=art.text,
-                matches=matches[alert.id],
-                deliveries=deliveries[alert.id],
-                article_id=art.id,
-                kind=alert.kind,
-                diff=alert.diff,
-                alerted=tuple(w for w in (alert.watchlists or "").split(",") if w),
-                story=None
-                if story is None
-                else StoryView(story.id, story.title, story.first_seen_at, crowd[story.id]),
-            )
-            for alert, art, feed_name, story in rows
-        ]
+    with db.connection() as conn:
+        rows = conn.execute(query).all()
+        ids = [row.id for row in rows]
+        crowd = members(conn, (row.story_id for row in rows if row.story_id is not None))
+        found = _matches(conn, ids)
+        sent = _deliveries(conn, ids)
+    return [
+        AlertView(
+            id=row.id,
+            created_at=row.created_at,
+            title=row.title,
+            url=row.url,
+            feed=row.feed,
+            sitename=row.sitename,
+            published_at=row.published_at,
+            text_source=row.text_source,
+            text=row.text,
+            matches=found[row.id],
+            deliveries=sent[row.id],
+            article_id=row.article_id,
+            kind=row.kind,
+            diff=row.diff,
+            alerted=tuple(w for w in (row.watchlists or "").split(",") if w),
+            story=None
+            if row.story_id is None
+            else StoryView(
+                row.story_id, row.story_title, row.story_first_seen_at, crowd[row.story_id]
+            ),
+        )
+        for row in rows
+    ]
+
+
+def _matches(conn: Connection, ids: list[int]) -> dict[int, list[Match]]:
+    found: dict[int, list[Match]] = defaultdict(list)
+    if not ids:
+        return found
+    m = matches.c
+    query = select(
+        m.alert_id, m.watchlist, m.term, m.field, m.start, m.end, m.snippet, m.found
+    ).where(m.alert_id.in_(ids))
+    for alert_id, *hit in conn.execute(query.order_by(m.id)):
+        found[alert_id].append(Match(*hit))
+    return found
+
+
+def _deliveries(conn: Connection, ids: list[int]) -> dict[int, list[DeliveryView]]:
+    found: dict[int, list[DeliveryView]] = defaultdict(list)
+    if not ids:
+        return found
+    d = deliveries.c
+    query = select(
+        d.alert_id, d.id, d.channel, d.status, d.attempts, d.last_error, d.next_attempt_at
+    ).add_columns(d.sent_at)
+    for alert_id, *rest in conn.execute(query.where(d.alert_id.in_(ids)).order_by(d.channel)):
+        found[alert_id].append(DeliveryView(*rest))
+    return found

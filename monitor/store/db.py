@@ -6,15 +6,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.errors import DatabaseError, UnavailableError
 from monitor.store.dberrors import describe, place, sqlite_path, translate
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 __all__ = ["Database", "connect", "migrations_dir", "set_foreign_keys"]
 
@@ -26,7 +28,8 @@ _BUSY_SECONDS = 30.0  # how long a SQLite writer waits for its turn (also busy_t
 
 
 class Database:
-    """An engine and its session factory.
+    """An engine and its session factory (made on first use: a command that reads with
+    ``connection()`` alone never imports the ORM, and starts sooner).
 
     SQLite allows one writer at a time; a writer that finds the lock taken sleeps in
     SQLite's busy handler (1, 2, 5, 10 ms and longer) before it tries again. The
@@ -36,7 +39,7 @@ class Database:
 
     def __init__(self, engine: Engine, *, is_writing: bool = True) -> None:
         self.engine = engine
-        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sessions: sessionmaker[Session] | None = None
         is_sqlite = engine.dialect.name == "sqlite"
         self._writer = threading.RLock() if is_sqlite and is_writing else None
 
@@ -47,9 +50,28 @@ class Database:
         A database that is down, restarting, locked or full raises DatabaseError; the
         transaction is rolled back, so nothing is half-stored, and the pool replaces
         broken connections (PostgreSQL: checked before use)."""
+        with self._turn(), self._transaction() as session:
+            yield session
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A Core connection in one transaction, for statements on the tables of
+        monitor/store/schema.py; committed, rolled back and translated as ``session``."""
+        with self._turn():
+            try:
+                with self.engine.connect() as conn, conn.begin():
+                    yield conn
+            except DBAPIError as exc:
+                error = translate(exc, self.engine.url)
+                if error is not None:
+                    raise error from None
+                raise
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """This process's turn to write to SQLite (see the class); nothing elsewhere."""
         if self._writer is None:
-            with self._transaction() as session:
-                yield session
+            yield
             return
         if not self._writer.acquire(timeout=_BUSY_SECONDS):
             raise UnavailableError(
@@ -57,13 +79,16 @@ class Database:
                 "another part of newsmon holds a long write; newsmon retries",
             )
         try:
-            with self._transaction() as session:
-                yield session
+            yield
         finally:
             self._writer.release()
 
     @contextmanager
     def _transaction(self) -> Iterator[Session]:
+        if self._sessions is None:
+            from sqlalchemy.orm import sessionmaker
+
+            self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         with self._sessions() as session:
             try:
                 yield session

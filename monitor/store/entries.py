@@ -26,6 +26,7 @@ from monitor.store.tables import Article as ArticleRow
 from monitor.store.tables import Entry as EntryRow
 
 __all__ = [
+    "IndexWords",
     "KnownArticle",
     "Outcome",
     "absorb_backlog",
@@ -96,6 +97,17 @@ class KnownArticle:
     text: str
     text_source: str
     is_pruned: bool = False  # retention removed its text: nothing to compare an edit with
+    sitename: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class IndexWords:
+    """An article's words for the full-text index (monitor.store.search), as the entry
+    stage computed them: ``now``, and after an edit ``was``, those it was indexed under."""
+
+    now: str
+    was: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,7 @@ class Outcome:
     diff: str | None = None  # what changed in the headline or lead of ``known``
     is_correcting: bool = False  # send a correction alert for ``diff``
     is_edited_entry: bool = False  # the entry was recorded before; its title/summary changed
+    words: IndexWords | None = None  # needed with an article to store
 
 
 def entry_digest(entry: Entry) -> str:
@@ -139,6 +152,8 @@ def find_article(db: Database, url_key: str) -> KnownArticle | None:
             row.text,
             row.text_source,
             is_pruned=row.pruned_at is not None,
+            sitename=row.sitename,
+            url=row.url,
         )
 
 
@@ -152,6 +167,8 @@ def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: dateti
     time (a worker that read its clock earlier but took the lock later, another
     instance's clock), at that time: article ids and stored times rise together, which
     ``alerts search --since/--until`` relies on (monitor.store.search.id_range)."""
+    if outcome.article is not None and outcome.words is None:
+        raise ValueError("an article to store needs its words for the search index")
     with db.session() as s:
         stories.lock_stories(s)  # first, so racing instances queue here and never deadlock
         if not _claim_entry(s, feed_id, outcome, now):
@@ -245,9 +262,7 @@ def _new_article(s: Session, outcome: Outcome, article: Article, now: datetime) 
         article_id = int(found.id)
     else:
         article_id = s.connection().execute(_INSERT_ARTICLE, values).scalar_one()
-        search.index_article(
-            s.connection(), article_id, article.title, article.text, article.sitename, article.url
-        )
+        search.index_article(s.connection(), article_id, _words(outcome).now)
     if identity is not None:
         stories.add_keys(s, article_id, identity.keys)
     return article_id, story_id
@@ -274,22 +289,20 @@ def _apply_edit(
             updated_at=now,
             story_id=story_id,
         )
-        .returning(ArticleRow.sitename, ArticleRow.url)
+        .returning(ArticleRow.id)
     ).first()
     if done is None:
         return None
-    search.index_article(
-        s.connection(),
-        known.id,
-        article.title,
-        article.text,
-        done.sitename,
-        done.url,
-        was=(known.title, known.text),
-    )
+    words = _words(outcome)
+    search.index_article(s.connection(), known.id, words.now, was=words.was)
     if outcome.identity is not None:
         stories.replace_keys(s, known.id, outcome.identity.keys)
     return story_id
+
+
+def _words(outcome: Outcome) -> IndexWords:
+    assert outcome.words is not None  # record_entry checked
+    return outcome.words
 
 
 def _entry_values(

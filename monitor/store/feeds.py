@@ -1,24 +1,24 @@
 """Feed rows: config sync, the schedule (next_check_at lives here), and poll outcomes.
 
-The arithmetic of the schedule is in monitor.schedule; this module feeds it the row."""
+The next check is computed by the pipeline (monitor.pipeline.polls, with the arithmetic
+of monitor.schedule); this module writes what it is given."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, true, update
 from sqlalchemy.orm import Session
 
-from monitor.config.settings import Settings
 from monitor.model import FeedState
-from monitor.schedule import Bounds, backoff, learn_gap, next_interval
 from monitor.store.db import Database
 from monitor.store.tables import Entry, Feed
 
 __all__ = [
+    "ConfiguredFeed",
+    "Failure",
     "FeedRow",
     "Parsed",
     "Poll",
@@ -26,15 +26,11 @@ __all__ = [
     "due_feeds",
     "feed_state",
     "list_feeds",
-    "parsed",
     "record_failure",
     "record_polls",
-    "unchanged",
     "write_poll",
     "sync_feeds",
 ]
-
-_DEFAULT_BOUNDS = Bounds()
 
 
 @dataclass(frozen=True)
@@ -56,22 +52,32 @@ class FeedRow:
     encoding_reason: str | None = None
 
 
-def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
+@dataclass(frozen=True)
+class ConfiguredFeed:
+    """A feed as the config declares it, its defaults applied."""
+
+    name: str
+    url: str
+    interval: float  # seconds
+    is_backlog_absorbed: bool  # a first poll records the feed's backlog without alerts
+    is_enabled: bool
+
+
+def sync_feeds(db: Database, feeds: Sequence[ConfiguredFeed], now: datetime) -> None:
     """Make the feeds table agree with the config: add, update, disable the removed.
 
     Feeds added from the command line (``origin = 'cli'``) are kept, unless the config
     now declares a feed of the same name: then the config's takes over."""
-    wanted = {f.name: f for f in settings.feed}
+    wanted = {f.name: f for f in feeds}
     with db.session() as s:
         db.lock_setup(s)  # instances starting together: one at a time
         rows = {row.name: row for row in s.scalars(select(Feed))}
         for name, cfg in wanted.items():
             row = rows.get(name)
-            interval = settings.feed_interval(cfg)
             if row is None:
                 s.add(
                     _new_feed(
-                        name, cfg.url, now, interval, settings.feed_alerts_backlog(cfg), cfg.enabled
+                        name, cfg.url, now, cfg.interval, cfg.is_backlog_absorbed, cfg.is_enabled
                     )
                 )
                 continue
@@ -79,7 +85,7 @@ def sync_feeds(db: Database, settings: Settings, now: datetime) -> None:
                 row.url, row.etag, row.last_modified, row.body_hash = cfg.url, None, None, None
                 row.item_digests = row.encoding = row.encoding_reason = None
                 row.change_gap = row.last_change_at = None
-            row.interval, row.is_enabled, row.origin = interval, cfg.enabled, "config"
+            row.interval, row.is_enabled, row.origin = cfg.interval, cfg.is_enabled, "config"
         for name, row in rows.items():
             if name not in wanted and row.origin == "config":
                 row.is_enabled = False
@@ -146,10 +152,10 @@ def feed_state(row: Feed) -> FeedState:
 
 @dataclass(frozen=True)
 class Poll:
-    """A poll that worked and the next check it schedules, computed from the feed as
-    it was claimed (``unchanged``, ``parsed``): one that found nothing new (304, or the
-    same bytes as the last body), or, with ``parsed``, one whose body was parsed.
-    Written at once (``write_poll``) or with others (``record_polls``)."""
+    """A poll that worked and the next check it schedules (computed by
+    monitor.pipeline.polls): one that found nothing new (304, or the same bytes as the
+    last body), or, with ``parsed``, one whose body was parsed. Written at once
+    (``write_poll``) or with others (``record_polls``)."""
 
     feed_id: int
     polled_at: datetime
@@ -176,70 +182,6 @@ class Parsed:
     change_gap: float | None
     last_change_at: datetime | None
     encoding: tuple[str, str] | None = None  # the body's encoding and why
-
-
-def unchanged(
-    feed: FeedState,
-    now: datetime,
-    *,
-    is_modified: bool,
-    etag: str | None,
-    last_modified: str | None,
-    max_age: float | None = None,
-    bounds: Bounds = _DEFAULT_BOUNDS,
-) -> Poll:
-    """The record of a poll that found nothing new (a claimed feed is polled by nobody
-    else, so the feed as claimed is the feed as it is)."""
-    quiet = (now - feed.last_change_at).total_seconds() if feed.last_change_at else 0.0
-    hint = max(max_age or 0.0, feed.ttl or 0.0) or None
-    wait = next_interval(feed.interval, bounds, gap=feed.change_gap, quiet=quiet, hint=hint)
-    return Poll(
-        feed.id,
-        now,
-        now + timedelta(seconds=wait),
-        "unchanged" if is_modified else "not-modified",
-        etag if is_modified else feed.etag,
-        last_modified if is_modified else feed.last_modified,
-    )
-
-
-def parsed(
-    feed: FeedState,
-    now: datetime,
-    *,
-    title: str | None,
-    etag: str | None,
-    last_modified: str | None,
-    body_hash: str,
-    item_digests: bytes | None = None,
-    is_changed: bool,
-    max_age: float | None = None,
-    ttl: float | None = None,
-    bounds: Bounds = _DEFAULT_BOUNDS,
-    note: str | None = None,
-    encoding: tuple[str, str] | None = None,
-) -> Poll:
-    """The record of a poll whose body was parsed (``is_changed``: it had new or edited
-    entries, which teaches the feed's rhythm). ``max_age`` (Cache-Control) and ``ttl``
-    (the feed's <ttl>) are the waits the server asks for. ``note``: kept as the feed's
-    last error although the poll worked (an entry that could not be matched in time).
-    ``encoding``: the body's (monitor.fetch.charset), and why."""
-    gap, changed_at = feed.change_gap, feed.last_change_at
-    if is_changed:
-        gap, changed_at = learn_gap(gap, changed_at, now), now
-    quiet = (now - changed_at).total_seconds() if changed_at else 0.0
-    hint = max(max_age or 0.0, ttl or 0.0) or None
-    wait = next_interval(feed.interval, bounds, gap=gap, quiet=quiet, hint=hint)
-    return Poll(
-        feed.id,
-        now,
-        now + timedelta(seconds=wait),
-        "ok",
-        etag,
-        last_modified,
-        Parsed(title or None, body_hash, item_digests, ttl, gap, changed_at, encoding),
-        note,
-    )
 
 
 def record_polls(s: Session, owner: str | None, polls: Sequence[Poll]) -> None:
@@ -309,27 +251,28 @@ _RECORD_PARSED = _RECORD_POLL.values(
 )
 
 
-def record_failure(
-    db: Database,
-    feed_id: int,
-    now: datetime,
-    error: str,
-    *,
-    retry_after: float | None = None,
-    bounds: Bounds = _DEFAULT_BOUNDS,
-) -> float:
-    """Keep the error; back off exponentially with jitter, and at least ``retry_after``,
-    within the bounds. Return the wait in seconds."""
+@dataclass(frozen=True)
+class Failure:
+    """A poll that failed, and the next check its backoff schedules."""
+
+    feed_id: int
+    polled_at: datetime
+    next_check_at: datetime
+    error: str
+
+    @property
+    def wait(self) -> float:
+        return (self.next_check_at - self.polled_at).total_seconds()
+
+
+def record_failure(db: Database, failure: Failure) -> None:
+    """Keep the error and the next check, and count one more error in a row."""
     with db.session() as s:
-        row = s.get_one(Feed, feed_id)
+        row = s.get_one(Feed, failure.feed_id)
         row.error_count += 1
-        wait = backoff(
-            row.interval, row.error_count, bounds, jitter=random.random(), retry_after=retry_after
-        )
-        row.last_polled_at = now
-        row.next_check_at = now + timedelta(seconds=wait)
-        row.last_status, row.last_error = "error", error[:1000]
-        return wait
+        row.last_polled_at = failure.polled_at
+        row.next_check_at = failure.next_check_at
+        row.last_status, row.last_error = "error", failure.error[:1000]
 
 
 def list_feeds(db: Database) -> list[FeedRow]:

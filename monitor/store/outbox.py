@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, and_, func, literal, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from monitor.config.values import exact_duration
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database
 from monitor.store.leases import instance_name
@@ -33,6 +32,8 @@ from monitor.store.tables import Article as ArticleRow
 __all__ = [
     "Claim",
     "DeliveryRow",
+    "NoticeFacts",
+    "SpikeFacts",
     "TargetOutcome",
     "claim_channel",
     "claim_next",
@@ -44,7 +45,6 @@ __all__ = [
     "record_targets",
     "release",
     "requeue",
-    "spike_title",
 ]
 
 _RETRYABLE = (DeliveryStatus.PENDING.value, DeliveryStatus.FAILED.value)
@@ -82,10 +82,29 @@ class Claim:
 
 
 @dataclass(frozen=True)
+class NoticeFacts:
+    """The feed-health notice a delivery carries."""
+
+    feed: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class SpikeFacts:
+    """The spike a delivery carries."""
+
+    watchlist: str
+    count: int  # alerts in the window when detected
+    window: float  # seconds
+
+
+@dataclass(frozen=True)
 class DeliveryRow:
+    """A delivery as stored; its title is monitor.deliver.render.delivery_title's."""
+
     id: int
     alert_id: int | None
-    title: str
+    article_title: str | None  # the alert's article
     channel: str
     status: str
     attempts: int
@@ -96,6 +115,8 @@ class DeliveryRow:
     targets: list[dict[str, Any]]
     notice_id: int | None = None
     spike_id: int | None = None
+    notice: NoticeFacts | None = None
+    spike: SpikeFacts | None = None
 
 
 def _due(now: datetime, lease: float) -> Any:
@@ -269,9 +290,8 @@ def list_deliveries(
     db: Database, *, status: str | None = None, channel: str | None = None, limit: int = 100
 ) -> list[DeliveryRow]:
     """Newest first."""
-    notice = literal("feed ", String) + FeedNotice.feed + ": " + FeedNotice.kind
     query = (
-        select(Delivery, func.coalesce(ArticleRow.title, notice), Spike)
+        select(Delivery, ArticleRow.title, FeedNotice.feed, FeedNotice.kind, Spike)
         .outerjoin(Alert, Alert.id == Delivery.alert_id)
         .outerjoin(ArticleRow, ArticleRow.id == Alert.article_id)
         .outerjoin(FeedNotice, FeedNotice.id == Delivery.notice_id)
@@ -288,7 +308,7 @@ def list_deliveries(
             DeliveryRow(
                 d.id,
                 d.alert_id,
-                title or (spike_title(spike) if spike is not None else ""),
+                title,
                 d.channel,
                 d.status,
                 d.attempts,
@@ -299,8 +319,10 @@ def list_deliveries(
                 [{"key": k, **v} for k, v in (d.targets or {}).items()],
                 d.notice_id,
                 d.spike_id,
+                NoticeFacts(feed, kind) if feed is not None and kind is not None else None,
+                SpikeFacts(spike.watchlist, spike.count, spike.window) if spike else None,
             )
-            for d, title, spike in s.execute(query)
+            for d, title, feed, kind, spike in s.execute(query)
         ]
 
 
@@ -319,10 +341,6 @@ def requeue(
             row.status, row.attempts = DeliveryStatus.PENDING.value, 0
             row.next_attempt_at, row.claimed_at, row.claimed_by = now, None, None
         return [row.id for row in rows]
-
-
-def spike_title(spike: Spike) -> str:
-    return f"spike: {spike.watchlist}, {spike.count} alerts in {exact_duration(spike.window)}"
 
 
 def count_by_status(db: Database) -> dict[str, int]:

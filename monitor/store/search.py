@@ -1,7 +1,9 @@
 """The full-text index of stored articles: written with each article, read by search.
 
-Both databases keep an article's words in order with their positions
-(monitor.match.fulltext.index_text), so that a phrase is asked of the index as a phrase.
+Both databases keep an article's words in order with their positions, so that a phrase
+is asked of the index as a phrase. The words (monitor.match.fulltext.index_text) and the
+questions asked of it (monitor.match.fulltext: fts5_question, tsquery_question) are given
+to this module, which only runs them.
 
 SQLite: a contentless FTS5 table ``search_index`` (rowid = article id), tokenised by
 unicode61 with diacritics removed and ``_`` inside words; a phrase is ``"a b"``. It keeps
@@ -33,8 +35,7 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -42,7 +43,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, text
 from sqlalchemy.orm import Session
 
-from monitor.match.fulltext import Expr, Leaf, Word, distinct, index_text, leaves_in, render
 from monitor.store.db import Database
 from monitor.store.tables import Article, Delivery, MatchRow, UtcDateTime
 
@@ -51,10 +51,14 @@ __all__ = [
     "PG_MAX_BYTES",
     "TABLE",
     "Filters",
+    "Probe",
+    "Words",
     "build",
     "candidates",
     "create",
     "create_lookup",
+    "dialect",
+    "distinct",
     "drop",
     "first_since",
     "id_range",
@@ -63,9 +67,9 @@ __all__ = [
     "estimate",
     "is_unused",
     "listed",
+    "probe",
     "rebuild",
     "reindex",
-    "resolve",
 ]
 
 log = logging.getLogger(__name__)
@@ -76,9 +80,9 @@ LONG = "#long"  # PostgreSQL: the lexeme of an article kept without positions
 # per byte of text (positions included), under PostgreSQL's limit of 1 MB
 PG_MAX_BYTES = 300_000
 _TOKENIZE = "unicode61 remove_diacritics 2 tokenchars '_'"
-# word characters to Python that unicode61 (SQLite 3.40) takes for separators; a word of
-# only these is no token at all, and FTS5 finds nothing for an empty phrase
-_UNICODE61_SPLITS = re.compile("[\u19b0-\u19c0\u19c8\u19c9\u1cf2\u1cf3]")
+# an article's words, from its title, text, site name and URL: as the index keeps them,
+# space-separated (monitor.match.fulltext.index_text)
+Words = Callable[[str, str, str | None, str | None], str]
 _FORGET = text(f"INSERT INTO {TABLE} ({TABLE}, rowid, terms) VALUES ('delete', :id, :terms)")
 _UPSERT = {
     "sqlite": text(f"INSERT INTO {TABLE} (rowid, terms) VALUES (:id, :terms)"),
@@ -127,22 +131,11 @@ def drop(conn: Connection) -> None:
     conn.exec_driver_sql(f"DROP TABLE IF EXISTS {TABLE}")
 
 
-def index_article(
-    conn: Connection,
-    article_id: int,
-    title: str,
-    body: str,
-    sitename: str | None,
-    url: str | None,
-    *,
-    was: tuple[str, str] | None = None,
-) -> None:
-    """Index one article in the caller's transaction; after an edit, ``was`` is the
-    (title, text) it was indexed with."""
+def index_article(conn: Connection, article_id: int, terms: str, *, was: str | None = None) -> None:
+    """Index one article's words (``terms``) in the caller's transaction; after an edit,
+    ``was`` is the words it was indexed under."""
     if was is not None and conn.dialect.name == "sqlite":
-        old = index_text(was[0], was[1], sitename, url)
-        conn.execute(_FORGET, {"id": article_id, "terms": old})
-    terms = index_text(title, body, sitename, url)
+        conn.execute(_FORGET, {"id": article_id, "terms": was})
     conn.execute(_UPSERT[conn.dialect.name], _row(conn.dialect.name, article_id, terms))
 
 
@@ -154,24 +147,44 @@ def _row(dialect: str, article_id: int, terms: str) -> dict[str, Any]:
     return {"id": article_id, "terms": distinct(terms, PG_MAX_BYTES), "positioned": False}
 
 
-def reindex(db: Database, progress: Callable[[int], None] | None = None) -> int:
+def distinct(terms: str, max_bytes: int) -> str:
+    """The distinct words of ``terms``, first come first, as many as fit in
+    ``max_bytes`` (UTF-8, with the spaces)."""
+    seen: dict[str, None] = {}
+    size = -1
+    for word in terms.split():
+        if word not in seen:
+            size += len(word.encode()) + 1
+            if size > max_bytes:
+                break
+            seen[word] = None
+    return " ".join(seen)
+
+
+def reindex(db: Database, words: Words, progress: Callable[[int], None] | None = None) -> int:
     """``rebuild`` in one transaction of its own: until it commits, SQLite readers see the
     old index and PostgreSQL ones wait; writers (the daemon storing articles) wait."""
     with db.engine.begin() as conn:
-        return rebuild(conn, progress=progress)
+        return rebuild(conn, words, progress=progress)
 
 
-def rebuild(conn: Connection, *, progress: Callable[[int], None] | None = None) -> int:
+def rebuild(
+    conn: Connection, words: Words, *, progress: Callable[[int], None] | None = None
+) -> int:
     """The index made anew from every stored article; returns how many."""
     drop(conn)
     create(conn)
-    done = build(conn, batch=1000, progress=progress)
+    done = build(conn, words, batch=1000, progress=progress)
     create_lookup(conn)
     return done
 
 
 def build(
-    conn: Connection, *, batch: int = 500, progress: Callable[[int], None] | None = None
+    conn: Connection,
+    words: Words,
+    *,
+    batch: int = 500,
+    progress: Callable[[int], None] | None = None,
 ) -> int:
     """Index every stored article into an empty index, ``batch`` at a time."""
     done = last = 0
@@ -188,7 +201,7 @@ def build(
             return done
         conn.execute(
             statement,
-            [_row(dialect, r.id, index_text(r.title, r.text, r.sitename, r.url)) for r in rows],
+            [_row(dialect, r.id, words(r.title, r.text, r.sitename, r.url)) for r in rows],
         )
         done += len(rows)
         last = rows[-1].id
@@ -221,43 +234,35 @@ class Filters:
         return self.is_alerted or any(v is not None for v in alert_side)
 
 
-def resolve(s: Session, expr: Expr | None) -> str | None:
-    """The expression in the database's query syntax; None when nothing narrows it."""
-    if s.get_bind().dialect.name == "sqlite":
-        return render(expr, _fts5_leaf, " AND ", " OR ")
-    found = leaves_in(expr)
-    if not found:
-        return None
-    # the words as PostgreSQL's parser splits them (foo_bar: foo, bar), and as a phrase
-    probe = text(
-        "SELECT u.w, tsvector_to_array(v.doc), q.phrase::text, numnode(q.phrase) "
-        "FROM unnest(CAST(:words AS text[])) AS u(w) "
-        "CROSS JOIN LATERAL (SELECT to_tsvector('simple', u.w) AS doc) AS v "
-        "CROSS JOIN LATERAL (SELECT CASE WHEN length(v.doc) > 0 "
-        "THEN phraseto_tsquery('simple', u.w) END AS phrase) AS q"
-    )
-    probed = {
-        w: (list(lexemes), phrase, nodes)
-        for w, lexemes, phrase, nodes in s.execute(probe, {"words": [x.text for x in found]})
-    }
-
-    def leaf(x: Leaf) -> str | None:
-        lexemes, phrase, nodes = probed.get(x.text) or ([], None, 0)
-        quoted = [_quoted(p) for p in lexemes]  # none: PostgreSQL cannot look this up
-        if not quoted:
-            return None
-        if isinstance(x, Word) and x.is_prefix:
-            terms = [q + ":*" for q in quoted]
-            return terms[0] if len(terms) == 1 else f"({' & '.join(terms)})"
-        if nodes == 1:
-            return quoted[0]
-        return f"({phrase} | {_quoted(LONG)} & {' & '.join(quoted)})"
-
-    return render(expr, leaf, " & ", " | ")
+def dialect(s: Session) -> str:
+    """Which database answers: ``sqlite`` or ``postgresql``."""
+    return s.get_bind().dialect.name
 
 
-def _quoted(lexeme: str) -> str:
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+@dataclass(frozen=True)
+class Probe:
+    """How PostgreSQL's parser takes a word or phrase: its lexemes (none: it cannot be
+    looked up), as a phrase query, and how many nodes that query has."""
+
+    lexemes: tuple[str, ...]
+    phrase: str | None
+    nodes: int
+
+
+_PROBE = text(
+    "SELECT u.w, tsvector_to_array(v.doc), q.phrase::text, numnode(q.phrase) "
+    "FROM unnest(CAST(:words AS text[])) AS u(w) "
+    "CROSS JOIN LATERAL (SELECT to_tsvector('simple', u.w) AS doc) AS v "
+    "CROSS JOIN LATERAL (SELECT CASE WHEN length(v.doc) > 0 "
+    "THEN phraseto_tsquery('simple', u.w) END AS phrase) AS q"
+)
+
+
+def probe(s: Session, texts: Sequence[str]) -> dict[str, Probe]:
+    """PostgreSQL: the words and phrases as its parser splits them (foo_bar: foo, bar),
+    and as a phrase."""
+    found = s.execute(_PROBE, {"words": list(texts)})
+    return {w: Probe(tuple(lexemes), phrase, nodes) for w, lexemes, phrase, nodes in found}
 
 
 # for this transaction; plans made for one way are not reused for the other (psycopg
@@ -269,15 +274,6 @@ _PLAN = text(
     # parallel workers take longer to start than these queries take to run
     "set_config('max_parallel_workers_per_gather', '0', true)"
 )
-
-
-def _fts5_leaf(x: Leaf) -> str | None:
-    """A word or phrase as an FTS5 phrase, which unicode61 splits as it split the text
-    (so a word split into pieces is a phrase of its pieces)."""
-    if not _UNICODE61_SPLITS.sub(" ", x.text).strip():
-        return None
-    quoted = '"' + x.text.replace('"', '""') + '"'
-    return quoted + " *" if isinstance(x, Word) and x.is_prefix else quoted
 
 
 def first_since(s: Session, since: datetime) -> int | None:
@@ -317,9 +313,9 @@ def is_unused(s: Session, f: Filters) -> bool:
 
 
 def listed(s: Session, match: str, *, before: int, floor: int, cap: int) -> list[int] | None:
-    """Every article id from ``floor`` to below ``before`` that the index (``match``, from
-    ``resolve``) lets through, newest first, when there are at most ``cap`` of them;
-    None when there are more, or on SQLite.
+    """Every article id from ``floor`` to below ``before`` that the index (``match``, a
+    question in its syntax) lets through, newest first, when there are at most ``cap``
+    of them; None when there are more, or on SQLite.
 
     PostgreSQL answers from one lookup in the GIN index (positions are checked on the
     rows it names), whatever the range: the way to find the few articles of a rare word
@@ -364,7 +360,7 @@ _STATS = text(
 
 
 def estimate(s: Session, match: str) -> Estimate | None:
-    """The planner's expectations for ``match`` (from ``resolve``); None on SQLite."""
+    """The planner's expectations for ``match`` (a tsquery); None on SQLite."""
     if s.get_bind().dialect.name != "postgresql":
         return None
     plan = s.execute(
@@ -394,8 +390,8 @@ def candidates(
     among: list[int] | None = None,
 ) -> list[int]:
     """Ids of articles, newest first, below ``before`` and from ``floor`` on, that the
-    index (``match``, from ``resolve``) and the filters let through; ``among``: only
-    these (from ``listed``, already through the index: give no ``match``).
+    index (``match``, a question in its syntax) and the filters let through; ``among``:
+    only these (from ``listed``, already through the index: give no ``match``).
 
     ``is_dense``: many articles in the range are expected to pass. PostgreSQL then walks
     the ids in order, testing each article's words, which finds the newest few of a

@@ -10,18 +10,18 @@ hold even without the lock.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from typing import cast
-from urllib.parse import urlsplit
 
 from sqlalchemy import Table, TextClause, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from monitor.store.members import Member, members, source_name
 from monitor.store.tables import Article, Story, StoryClaim, StoryKey, UtcDateTime
 
 __all__ = [
@@ -79,17 +79,6 @@ class Identity:
     # given candidates (story id, text), most shared keys first: the story to join
     pick: Callable[[Sequence[tuple[int, str]]], int | None]
     since: datetime  # only stories with an article this recent are candidates
-
-
-@dataclass(frozen=True)
-class Member:
-    article_id: int
-    title: str
-    url: str | None
-    source: str
-    seen_at: datetime
-    published_at: datetime | None = None  # as the source dates it
-    feeds: tuple[str, ...] = ()  # that carried it, first first (filled by alerts.get_alert)
 
 
 def lock_stories(s: Session) -> None:
@@ -202,33 +191,3 @@ def claim(
             continue  # another instance claimed it first
         won.append(watchlist)
     return won
-
-
-def members(s: Session, story_ids: Iterable[int]) -> dict[int, list[Member]]:
-    """Every article of each story, oldest first."""
-    ids = list(set(story_ids))
-    found: dict[int, list[Member]] = defaultdict(list)
-    if not ids:
-        return found
-    query = (
-        select(Article.story_id, Article.id, Article.title, Article.url, Article.sitename)
-        .add_columns(Article.created_at, Article.published_at)
-        .where(Article.story_id.in_(ids))
-        .order_by(Article.created_at, Article.id)
-    )
-    for story_id, art_id, title, url, sitename, seen_at, published in s.execute(query):
-        found[story_id].append(
-            Member(art_id, title, url, source_name(sitename, url), seen_at, published)
-        )
-    return found
-
-
-def source_name(sitename: str | None, url: str | None) -> str:
-    """The site's own name, else the host of the URL."""
-    if sitename:
-        return sitename
-    try:
-        host = urlsplit(url or "").hostname or ""
-    except ValueError:
-        host = ""
-    return host.removeprefix("www.") or "unknown source"

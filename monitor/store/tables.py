@@ -1,15 +1,17 @@
-"""SQLAlchemy tables. Only the store package sees these; it hands out dataclasses."""
+"""SQLAlchemy tables. Only the store package sees these; it hands out dataclasses.
+
+The same tables as Core ``Table`` objects, for reads without the ORM, are in
+monitor/store/schema.py (tests/test_schema.py checks that the two agree)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
     CheckConstraint,
-    DateTime,
     Float,
     ForeignKey,
     Index,
@@ -18,11 +20,11 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from monitor.store.schema import NAMING, ONE_SUBJECT, UtcDateTime
 
 __all__ = [
     "Alert",
@@ -39,35 +41,8 @@ __all__ = [
     "Story",
     "StoryClaim",
     "StoryKey",
+    "UtcDateTime",
 ]
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use datetime.now(UTC)")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -267,14 +242,6 @@ class Spike(Base):
     window: Mapped[float] = mapped_column(Float)  # seconds
     baseline: Mapped[float] = mapped_column(Float)  # seconds
     factor: Mapped[float] = mapped_column(Float)
-
-
-# a delivery is about exactly one of: an alert, a feed-health notice, a spike
-ONE_SUBJECT = (
-    "(CASE WHEN alert_id IS NULL THEN 0 ELSE 1 END"
-    " + CASE WHEN notice_id IS NULL THEN 0 ELSE 1 END"
-    " + CASE WHEN spike_id IS NULL THEN 0 ELSE 1 END) = 1"
-)
 
 
 class Delivery(Base):

@@ -4,7 +4,7 @@ A story is a group of articles: syndicated copies under other headlines and site
 templates, re-posts wrapped in boilerplate, AMP and tracking variants, later edits.
 
 * ``fingerprint(text)`` casefolds the text (NFKC), splits it into words and hashes every
-  run of ``SHINGLE`` words (a shingle); ``neardup.sketch_keys`` turns the shingles into
+  run of ``SHINGLE`` words (a shingle); ``minhash.sketch_keys`` turns the shingles into
   the index keys that find candidates.
 * ``is_same_story(a, b)`` checks a candidate exactly, on the shingles of both texts: the
   smaller text must be mostly inside the larger one (``CONTAINMENT``), and so must each
@@ -30,9 +30,7 @@ import zlib
 from collections.abc import Callable, Sequence, Set
 from dataclasses import dataclass
 
-import numpy as np
-
-from monitor.stories.minhash import sketch_keys
+from monitor.stories.minhash import SHINGLE, shingle_hashes, sketch_keys
 
 __all__ = [
     "BOILERPLATE_STORIES",
@@ -50,23 +48,12 @@ __all__ = [
     "shingles",
 ]
 
-SHINGLE = 5  # words per shingle
 MIN_SHINGLES = 20  # shorter texts are not grouped by content
 CONTAINMENT = 0.6  # share of the smaller text's shingles found in the larger one
 PART = 0.35  # ... and of each third of it
 BOILERPLATE_STORIES = 3  # shingles shared with this many other stories are boilerplate
 _PARTS = 3
 _WORD = re.compile(r"\w+")
-_MULTIPLIERS = np.array(
-    [
-        0x9E3779B97F4A7C15,
-        0xC2B2AE3D27D4EB4F,
-        0x165667B19E3779F9,
-        0xD6E8FEB86659FD93,
-        0xFF51AFD7ED558CCD,
-    ],
-    dtype=np.uint64,
-)
 _LEAD_CHARS = 300
 _LEAD_WORDS = 8  # shorter paragraphs are bylines, datelines, captions
 _DIFF_CHARS = 400
@@ -89,10 +76,7 @@ def shingles(text: str) -> list[int]:
     words = _WORD.findall(unicodedata.normalize("NFKC", text).casefold())
     if len(words) < SHINGLE:
         return [zlib.crc32(" ".join(words).encode())] if words else []
-    hashed = np.fromiter((zlib.crc32(w.encode()) for w in words), np.uint64, len(words))
-    runs = np.lib.stride_tricks.sliding_window_view(hashed, SHINGLE)
-    mixed = (runs * _MULTIPLIERS).sum(axis=1, dtype=np.uint64)  # wraps modulo 2**64
-    return ((mixed >> np.uint64(32)) ^ (mixed & np.uint64(0xFFFFFFFF))).tolist()  # type: ignore[no-any-return]
+    return shingle_hashes([zlib.crc32(w.encode()) for w in words])
 
 
 def fingerprint(text: str) -> Fingerprint:

@@ -1,4 +1,9 @@
-"""MinHash: a text's shingle hashes -> a few small integer index keys.
+"""numpy behind one module: a text's words -> shingle hashes -> a few small integer
+index keys (MinHash).
+
+``shingle_hashes`` hashes every run of ``SHINGLE`` words into 32 bits: the words' own
+32-bit hashes, each times an odd 64-bit constant, summed modulo 2**64, the two halves
+folded together by xor.
 
 Each article is sketched with a MinHash of ``NUM_PERM`` permutations and stored as that
 many keys, one per permutation: ``(permutation << 32) | minimum``. Two articles share the
@@ -27,14 +32,34 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["NUM_PERM", "SEED", "sketch_keys"]
+__all__ = ["NUM_PERM", "SEED", "SHINGLE", "shingle_hashes", "sketch_keys"]
 
 NUM_PERM = 32
 SEED = 20261127
+SHINGLE = 5  # words per shingle
+_MULTIPLIERS = np.array(  # one per word of a shingle
+    [
+        0x9E3779B97F4A7C15,
+        0xC2B2AE3D27D4EB4F,
+        0x165667B19E3779F9,
+        0xD6E8FEB86659FD93,
+        0xFF51AFD7ED558CCD,
+    ],
+    dtype=np.uint64,
+)
 
 _U32 = np.uint32
 # MurmurHash3's 32-bit finalizer: (shift, multiplier, shift, multiplier, shift)
 _FMIX = (_U32(16), _U32(0x85EBCA6B), _U32(13), _U32(0xC2B2AE35), _U32(16))
+
+
+def shingle_hashes(word_hashes: Sequence[int]) -> list[int]:
+    """A 32-bit hash of every run of ``SHINGLE`` words, in order, from the words' 32-bit
+    hashes (at least ``SHINGLE`` of them)."""
+    hashed = np.fromiter(word_hashes, np.uint64, len(word_hashes))
+    runs = np.lib.stride_tricks.sliding_window_view(hashed, SHINGLE)
+    mixed = (runs * _MULTIPLIERS).sum(axis=1, dtype=np.uint64)  # wraps modulo 2**64
+    return ((mixed >> np.uint64(32)) ^ (mixed & np.uint64(0xFFFFFFFF))).tolist()  # type: ignore[no-any-return]
 
 
 def _permutations(seed: int, num_perm: int) -> tuple[npt.NDArray[np.uint32], ...]:

@@ -9,6 +9,7 @@ from datetime import datetime
 from itertools import count
 
 from monitor.model import Article, Entry, Match, TextSource
+from monitor.pipeline.entry import index_words
 from monitor.store import entries as entry_store
 from monitor.store.db import Database
 
@@ -32,11 +33,13 @@ def add_alert(
     matches = [
         Match(w, t, "text", 0, len(t), text, t) for w in watchlists for t in dict.fromkeys(terms)
     ]
+    article = Article(entry.link, key, text, TextSource.PAGE)
     outcome = entry_store.Outcome(
         entry=entry,
         url_key=f"127.0.0.1/{key}",
-        article=Article(entry.link, key, text, TextSource.PAGE),
+        article=article,
         matches=matches,
         routes=routes or {},
+        words=index_words(article),
     )
     return entry_store.record_entry(db, feed_id=feed_id, outcome=outcome, now=when)

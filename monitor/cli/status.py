@@ -1,5 +1,4 @@
-"""Operating newsmon: ``status`` (health, for people and monitoring scripts) and
-``db prune`` (retention on demand)."""
+"""``newsmon status``: health, for people and for monitoring scripts."""
 
 from __future__ import annotations
 
@@ -8,22 +7,17 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.progress import Progress
 
-from monitor.cli.admin import db as db_group
 from monitor.cli.output import format_option, iso
 from monitor.cli.params import DURATION
 from monitor.cli.where import config_reason
-from monitor.pipeline.context import utcnow
-from monitor.store.db import connect
-from monitor.watch.retention import PruneReport, prune
+from monitor.model import utcnow
 from monitor.watch.status import Limits, Status, ago, check
 
 if TYPE_CHECKING:
     from monitor.cli import Obj
 
-__all__ = ["register"]
+__all__ = ["ATTENTION", "register"]
 
 ATTENTION = 2  # the exit code when something needs attention
 
@@ -125,78 +119,5 @@ def _readable(found: Status) -> str:
     return "\n".join(lines)
 
 
-@click.command("prune")
-@click.option("--dry-run", "is_dry_run", is_flag=True, help="Only count what would go.")
-@click.option(
-    "--older-than",
-    type=DURATION,
-    help="Prune article text older than this, instead of [retention] article_text.",
-)
-@format_option("text", "json", default="text")
-@click.pass_obj
-def db_prune(obj: Obj, is_dry_run: bool, older_than: float | None, fmt: str) -> None:
-    """Remove old article text (and delivery details) as [retention] says.
-
-    Keeps every entry and article URL (so an old entry that turns up again does not
-    alert again), titles, stories, alerts with their matches, and deliveries. Works
-    in short batches, so it can run beside the daemon (which prunes every hour).
-
-    \b
-    Example:
-        newsmon db prune --dry-run
-        newsmon db prune --older-than 180d --format json
-    """
-    settings = obj.settings
-    database = connect(settings.database.url)
-    try:
-        database.migrate()
-        with Progress(console=Console(stderr=True), transient=True) as progress:
-            task = progress.add_task("prune", total=None)
-            report = prune(
-                database,
-                settings,
-                utcnow(),
-                older_than=older_than,
-                is_dry_run=is_dry_run,
-                on_total=lambda total: progress.update(task, total=total),
-                on_batch=lambda done: progress.advance(task, done),
-            )
-    finally:
-        database.close()
-    if fmt == "json":
-        click.echo(json.dumps(_report_dict(report)))
-    else:
-        click.echo(_report_text(report))
-
-
-def _report_dict(r: PruneReport) -> dict[str, Any]:
-    return {
-        "dry_run": r.is_dry_run,
-        "articles": r.articles,
-        "text_chars": r.text_chars,
-        "deliveries": r.deliveries,
-        "texts_before": iso(r.texts_before),
-        "details_before": iso(r.details_before),
-    }
-
-
-def _report_text(r: PruneReport) -> str:
-    if r.texts_before is None and r.details_before is None:
-        return "nothing to prune: [retention] is off (set article_text, or pass --older-than)"
-    verb = "would remove" if r.is_dry_run else "removed"
-    parts = []
-    if r.texts_before is not None:
-        parts.append(
-            f"the text of {r.articles} articles first seen before {iso(r.texts_before)} "
-            f"({r.text_chars:,} characters)"
-        )
-    if r.details_before is not None:
-        parts.append(
-            f"the target details of {r.deliveries} deliveries sent before {iso(r.details_before)}"
-        )
-    return f"{verb} " + "; ".join(parts)
-
-
 def register(group: click.Group) -> None:
     group.add_command(status)
-    db_group.add_command(db_prune)

@@ -1,6 +1,7 @@
-"""Real servers for the delivery tests, all on 127.0.0.1: an SMTP server with STARTTLS,
-implicit TLS and login (aiosmtpd, certificates from trustme), the local Mosquitto broker,
-and a Matrix homeserver (Synapse from PyPI, SQLite) started once per session."""
+"""Real servers for the delivery tests, all on 127.0.0.1: a plain SMTP mailbox, an SMTP
+server with STARTTLS, implicit TLS and login (aiosmtpd, certificates from trustme), the
+local Mosquitto broker, and a Matrix homeserver (Synapse from PyPI, SQLite) started once
+per session. The fixtures are registered in tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -28,12 +29,28 @@ MAIL_USER, MAIL_PASSWORD = "newsmon", "Mail-Pa55-Secret"
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on just now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
 
 
 # ---------------------------------------------------------------- SMTP
+
+
+class Mailbox:
+    """Messages received by the local SMTP server (the ``smtp`` fixture)."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.lock = threading.Lock()
+        self.host = "127.0.0.1"
+        self.port = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
 
 
 class MailServer:
