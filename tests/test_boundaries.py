@@ -17,7 +17,7 @@ BEHIND_ONE_MODULE: dict[str, str | tuple[str, ...]] = {
     "apprise": "monitor/deliver/notify.py",
     "feedparser": "monitor/sources/feeds.py",
     "lark": "monitor/query/syntax.py",
-    "lxml": "monitor/sources/markup.py",
+    "lxml": "monitor/extract/markup.py",
     "matplotlib": "monitor/history/pngchart.py",
     # and language detection: py3langid's model is numpy arrays, and its features are
     # counted on them (monitor/extract/language.py)

@@ -13,7 +13,7 @@ from typing import Any
 
 from monitor.errors import ExtractError
 from monitor.fetch import charset
-from monitor.sources.markup import html_text
+from monitor.extract.markup import html_text
 
 __all__ = ["PageText", "extract_page", "html_to_text"]
 

@@ -3,7 +3,7 @@ poll already handled are not parsed again.
 
 A news feed that changed has usually gained one entry, and still carries the forty-nine
 it carried before (or only its <lastBuildDate> changed). feedparser spends nearly all of
-its time on those. ``split`` reads the document strictly (monitor.sources.markup: no
+its time on those. ``split`` reads the document strictly (monitor.extract.markup: no
 entities, no DTD, no network), takes a digest of each item (RSS <item>, Atom <entry>)
 as serialized, and removes the items whose digest the last poll recorded. What is left
 is the same document, channel and all, holding only the new and edited items.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from monitor.sources import markup
+from monitor.extract import markup
 
 __all__ = ["DIGEST", "Split", "split"]
 
