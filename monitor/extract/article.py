@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.errors import ExtractError
-from monitor.fetch import charset
 from monitor.extract.markup import html_text
+from monitor.fetch import charset
 
 __all__ = ["PageText", "extract_page", "html_to_text"]
 
