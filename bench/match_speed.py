@@ -1,13 +1,14 @@
 """Matching throughput at 10, 1,000 and 10,000 terms, beside a naive one-regex-per-term loop.
 
-    .venv/bin/python bench/match_speed.py [CORPUS_DIR] [--mb 4] [--sizes 10,1000,10000]
+    .venv/bin/python bench/match_speed.py [CORPUS_DIR] [--mb 4] [--sizes 10,1000,10000] [--plain]
 
 The text is the corpus' items (``CORPUS_DIR/items/*.txt``, e.g. ../shared/corpus/matching)
 repeated up to ``--mb`` megabytes, or generated words when no folder is given (a harsher
 case: its made-up names recur in many texts, so nearly every article matches). The terms
 are the shipped watchlists' words plus made-up names, with one term in fifty taken from the
 text itself so that there are hits to report; one in ten is a phrase, one in twenty a
-prefix wildcard. Both matchers run on one core over the same articles; MB/s counts the
+prefix wildcard. The watchlists have inflection and transliteration on, as the shipped
+ones do (``--plain``: off). Both matchers run on one core over the same articles; MB/s counts the
 UTF-8 bytes of title and text per second of this process's CPU time (so that other load
 on the machine does not skew the figures; wall-clock MB/s is printed beside it). The naive
 loop is timed on a slice when it would take long.
@@ -114,11 +115,14 @@ def make_terms(count: int, docs: list[str], rng: random.Random) -> list[str]:
     return terms
 
 
-def settings_for(terms: list[str]) -> Settings:
+def settings_for(terms: list[str], *, plain: bool = False) -> Settings:
     queries = [f"{t}*" if i % 20 == 3 and " " not in t else t for i, t in enumerate(terms)]
     quoted = [f'"{q}"' if " " in q else q for q in queries]
     chunks = [quoted[i : i + 500] for i in range(0, len(quoted), 500)]
-    lists = {f"w{i}": {"queries": [" OR ".join(c)]} for i, c in enumerate(chunks)}
+    lists = {
+        f"w{i}": {"queries": [" OR ".join(c)], "inflect": not plain, "translit": not plain}
+        for i, c in enumerate(chunks)
+    }
     return Settings.model_validate({"watchlist": lists})
 
 
@@ -150,6 +154,7 @@ def main() -> int:
     parser.add_argument("corpus", type=Path, nargs="?", help="a folder with items/*.txt")
     parser.add_argument("--mb", type=float, default=4.0, help="megabytes of text per run")
     parser.add_argument("--sizes", default="10,1000,10000")
+    parser.add_argument("--plain", action="store_true", help="inflection and transliteration off")
     args = parser.parse_args()
     rng = random.Random(7)
     docs = load_text(args.corpus, args.mb, rng)
@@ -158,7 +163,8 @@ def main() -> int:
         title, _, text = doc.partition("\n")
         articles.append(Article(None, title, text, TextSource.PAGE))
     megabytes = sum(len(d.encode()) for d in docs) / 1e6
-    print(f"text: {megabytes:.1f} MB in {len(articles)} articles")
+    options = "off" if args.plain else "on"
+    print(f"text: {megabytes:.1f} MB in {len(articles)} articles; inflection, translit {options}")
     print(
         f"{'terms':>7} {'index MB/s':>11} {'(wall)':>8} {'naive MB/s':>11} {'speed-up':>9} "
         f"{'compile s':>10}"
@@ -168,7 +174,7 @@ def main() -> int:
             task = progress.add_task(f"{size} terms", total=2)
             terms = make_terms(size, docs, rng)
             started = time.perf_counter()
-            watchlists = compile_watchlists(settings_for(terms))
+            watchlists = compile_watchlists(settings_for(terms, plain=args.plain))
             compile_s = time.perf_counter() - started
             run_index(watchlists, articles[:20])  # warm-up: caches, language model
             started, wall = time.process_time(), time.perf_counter()

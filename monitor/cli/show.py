@@ -17,7 +17,7 @@ from monitor.config.settings import Settings
 from monitor.display import clean_data
 from monitor.errors import NewsmonError
 from monitor.match.highlight import Span, excerpt, marked, spans
-from monitor.match.normalize import original_offsets, original_span
+from monitor.match.offsets import original_offsets, original_span
 from monitor.store.alerts import AlertView, get_alert
 
 if TYPE_CHECKING:

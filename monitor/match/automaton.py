@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ import ahocorasick_rs
 from monitor.match import inflect
 from monitor.match.normalize import is_cjk, separator_key
 
-__all__ = ["Form", "FormHit", "Lexicon", "SlotKey", "separator_key_raw"]
+__all__ = ["Form", "FormHit", "Languages", "Lexicon", "SlotKey", "separator_key_raw"]
 
 SlotKey = tuple[str, str]  # ("x", word) as written, ("p", prefix), ("s", word with inflections)
 _WORD = re.compile(r"\w+")
@@ -79,6 +79,8 @@ class Lexicon:
     stems: dict[str, dict[str, frozenset[str]]] = field(default_factory=dict)
     _anchors: dict[str, list[Form]] = field(default_factory=dict)
     _automaton: Any = None
+    _accepted: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    _stemmed: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def add(self, form: Form) -> None:
         if form.is_cjk:
@@ -119,44 +121,56 @@ class Lexicon:
         """Build the automaton now rather than on the first ``find``."""
         self._built()
 
-    def _built(self) -> tuple[Any, list[tuple[tuple[Form, bool], ...]]]:
+    def _built(self) -> tuple[Any, list[_Entry], list[bool]]:
         if self._automaton is None:
             automaton = ahocorasick_rs.AhoCorasick(
                 list(self._anchors), implementation=ahocorasick_rs.Implementation.DFA
             )
-            forms = [tuple((f, f.is_cjk) for f in fs) for fs in self._anchors.values()]
-            self._automaton = (automaton, forms)
+            entries = [_entry(anchor, fs) for anchor, fs in self._anchors.items()]
+            has_cjk = [any(kind == _CJK for _, kind in entry) for entry in entries]
+            self._automaton = (automaton, entries, has_cjk)
         return self._automaton  # type: ignore[no-any-return]
 
     # matching -------------------------------------------------------------------------
-    def find(self, text: str, languages: Iterable[str]) -> list[FormHit]:
-        """Every place where a form occurs in the casefolded ``text`` (overlaps kept)."""
+    def find(self, text: str, languages: Languages) -> list[FormHit]:
+        """Every place where a form occurs in the casefolded ``text`` (overlaps kept).
+
+        ``languages``: the stemmers to try, or a function that gives them; it is called
+        only when an inflected word's match depends on them (detecting the language of
+        an article costs more than matching it)."""
         if not self._anchors:
             return []
-        langs = tuple(languages)
-        stems: dict[tuple[str, str], str] = {}
+        langs = _Languages(languages)
         hits: list[FormHit] = []
-        automaton, forms_of = self._built()
+        automaton, entries, has_cjk = self._built()
+        size = len(text)
         for index, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
-            is_edge = start == 0 or not _is_word_char(text[start - 1])
-            for form, is_cjk_form in forms_of[index]:
-                if is_cjk_form:
+            before = text[start - 1] if start else " "
+            is_edge = not (before.isalnum() or before == "_")
+            if not is_edge and not has_cjk[index]:
+                continue
+            after = text[end] if end < size else " "
+            is_whole = not (after.isalnum() or after == "_")
+            token = ""
+            for form, kind in entries[index]:
+                if kind == _CJK:
                     hits.append(FormHit(form, start, end))
-                elif is_edge:
-                    end = self._verify(text, start, form, langs, stems)
-                    if end is not None:
-                        lead = len(form.lead)
-                        hits.append(FormHit(form, start - lead, end + len(form.trail)))
+                elif not is_edge:
+                    continue
+                elif kind == _WHOLE:
+                    if is_whole:
+                        hits.append(FormHit(form, start, end))
+                elif kind == _ONE:
+                    token = token or _word_at(text, start)
+                    if self._accepts(form.slots[0], token, langs):
+                        hits.append(FormHit(form, start, start + len(token)))
+                else:
+                    stop = self._verify(text, start, form, langs)
+                    if stop is not None:
+                        hits.append(FormHit(form, start - len(form.lead), stop + len(form.trail)))
         return hits
 
-    def _verify(
-        self,
-        text: str,
-        start: int,
-        form: Form,
-        languages: tuple[str, ...],
-        stems: dict[tuple[str, str], str],
-    ) -> int | None:
+    def _verify(self, text: str, start: int, form: Form, languages: _Languages) -> int | None:
         """The end of the form's last word when the form starts at ``start``."""
         pos = start
         for j, slot in enumerate(form.slots):
@@ -167,7 +181,7 @@ class Lexicon:
                     return None
                 pos = gap.end()
             word = _WORD.match(text, pos)
-            if word is None or not self._accepts(slot, word.group(), languages, stems):
+            if word is None or not self._accepts(slot, word.group(), languages):
                 return None
             pos = word.end()
         if form.lead:
@@ -184,25 +198,83 @@ class Lexicon:
                 return None
         return pos
 
-    def _accepts(
-        self,
-        slot: SlotKey,
-        token: str,
-        languages: tuple[str, ...],
-        stems: dict[tuple[str, str], str],
-    ) -> bool:
+    def _accepts(self, slot: SlotKey, token: str, languages: _Languages) -> bool:
         kind, word = slot
         if kind == "x" or token == word:
             return token == word
         if kind == "p":
             return token.startswith(word)
+        accepting = self._accepted.get((word, token))
+        if accepting is None and languages.known:  # only this text's stemmers are wanted
+            wanted = self.stems[word]
+            return any(self._stem(token, g) in wanted[g] for g in languages.get() if g in wanted)
+        if accepting is None:
+            accepting = self._accepting(word, token)
+        return bool(accepting) and not accepting.isdisjoint(languages.get())
+
+    def _accepting(self, word: str, token: str) -> frozenset[str]:
+        """The languages whose stemmer takes ``token`` for a form of ``word`` (kept
+        across texts: the same words recur)."""
         wanted = self.stems[word]
-        for lang in languages:
-            if lang not in wanted:
-                continue
-            key = (token, lang)
-            if key not in stems:
-                stems[key] = inflect.stem(token, lang)
-            if stems[key] in wanted[lang]:
-                return True
-        return False
+        found = frozenset(g for g, ok in wanted.items() if self._stem(token, g) in ok)
+        if len(self._accepted) >= _CACHE_MAX:
+            self._accepted.clear()
+        self._accepted[(word, token)] = found
+        return found
+
+    def _stem(self, token: str, language: str) -> str:
+        key = (token, language)
+        found = self._stemmed.get(key)
+        if found is None:
+            if len(self._stemmed) >= _CACHE_MAX:
+                self._stemmed.clear()
+            found = self._stemmed[key] = inflect.stem(token, language)
+        return found
+
+
+Languages = Iterable[str] | Callable[[], Iterable[str]]
+# how a form is checked where its anchor is found: the anchor as a whole word, anywhere
+# (Chinese or Japanese script, written without spaces), one word, or word by word
+_WHOLE, _CJK, _ONE, _WORDS = 0, 1, 2, 3
+_Entry = tuple[tuple[Form, int], ...]
+_CACHE_MAX = 20_000  # entries per cache: a few MB at most
+
+
+def _word_at(text: str, start: int) -> str:
+    word = _WORD.match(text, start)
+    return word.group() if word else ""
+
+
+def _entry(anchor: str, forms: list[Form]) -> _Entry:
+    """The forms filed under ``anchor``, in the order they were added, each with its kind."""
+    out = []
+    for f in forms:
+        if f.is_cjk:
+            out.append((f, _CJK))
+        elif f.slots == (("x", anchor),) and not f.lead and not f.trail:
+            out.append((f, _WHOLE))
+        elif len(f.slots) == 1 and not f.lead and not f.trail:
+            out.append((f, _ONE))
+        else:
+            out.append((f, _WORDS))
+    return tuple(out)
+
+
+class _Languages:
+    """The stemmers for one text, asked for at most once."""
+
+    __slots__ = ("_given", "_langs")
+
+    def __init__(self, given: Languages) -> None:
+        self._given = given
+        self._langs: frozenset[str] | None = None
+
+    @property
+    def known(self) -> bool:
+        return self._langs is not None
+
+    def get(self) -> frozenset[str]:
+        if self._langs is None:
+            given = self._given
+            self._langs = frozenset(given() if callable(given) else given)
+        return self._langs

@@ -1,6 +1,6 @@
 """Text normalisation for matching: NFKC, invisible characters dropped, casefolded words.
 
-``normalise`` gives the text that match offsets refer to; ``original_offsets`` maps them
+``normalise`` gives the text that match offsets refer to; monitor.match.offsets maps them
 back to the text as written, so that what is shown is cut from the article itself.
 ``Folded`` casefolds it and splits it into words (maximal runs of letters, digits and
 ``_``) and the separators between them, keeping a map back to normalised offsets when
@@ -10,7 +10,6 @@ casefolding changes a length ("ß" -> "ss"). ``sentence_around`` cuts the senten
 from __future__ import annotations
 
 import re
-import sys
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
@@ -18,12 +17,9 @@ from functools import lru_cache
 
 __all__ = [
     "Folded",
-    "Offsets",
     "fold",
     "is_cjk",
     "normalise",
-    "original_offsets",
-    "original_span",
     "sentence_around",
     "separator_key",
     "words_of",
@@ -50,19 +46,15 @@ _ABBREVIATION = re.compile(
 )
 
 
-@lru_cache(maxsize=1)
-def _expands() -> re.Pattern[str]:
-    """Characters that casefolding makes longer ("ß" -> "ss"); built on first use (it
-    looks at every code point, which takes a noticeable part of a second)."""
-    return re.compile(
-        "["
-        + "".join(
-            re.escape(chr(c))
-            for c in range(sys.maxunicode + 1)
-            if not 0xD800 <= c <= 0xDFFF and len(chr(c).casefold()) != 1
-        )
-        + "]"
-    )
+def _expands(text: str) -> re.Pattern[str]:
+    """The characters of ``text`` that casefolding makes longer ("ß" -> "ss")."""
+    grows = sorted(ch for ch in set(text) if len(ch.casefold()) != 1)
+    return _expanding("".join(grows))
+
+
+@lru_cache(maxsize=256)
+def _expanding(chars: str) -> re.Pattern[str]:
+    return re.compile("[" + "".join(map(re.escape, chars)) + "]")
 
 
 def normalise(text: str) -> str:
@@ -74,55 +66,6 @@ def normalise(text: str) -> str:
     return _DROP.sub("", text) if _DROP.search(text) else text
 
 
-def original_offsets(text: str, norm: str | None = None) -> Offsets | None:
-    """Where each character of ``normalise(text)`` comes from in ``text``, or None when
-    normalising changes nothing (``norm``: that normalised text, when the caller has it).
-    Each character with the combining marks after it is normalised on its own; where
-    that does not add up to the whole text (conjoining jamo, rare vowel signs), offsets
-    are kept as they are, clamped."""
-    norm = normalise(text) if norm is None else norm
-    if norm == text:
-        return None
-    starts: list[int] = []
-    ends: list[int] = []
-    parts: list[str] = []
-    for word in _WORDS.finditer(text):
-        part = normalise(word.group())
-        if part == word.group():  # most words: nothing to map
-            parts.append(part)
-            starts += range(word.start(), word.end())
-            ends += range(word.start() + 1, word.end() + 1)
-            continue
-        start = word.start()
-        for at in range(start + 1, word.end() + 1):
-            if at < word.end() and unicodedata.combining(text[at]):
-                continue
-            part = normalise(text[start:at])
-            parts.append(part)
-            starts += [start] * len(part)
-            ends += [at] * len(part)
-            start = at
-    if "".join(parts) != norm:
-        starts = [min(k, len(text)) for k in range(len(norm))]
-        ends = [min(k + 1, len(text)) for k in range(len(norm))]
-    return Offsets(starts, ends)
-
-
-def original_span(offsets: Offsets | None, start: int, end: int) -> tuple[int, int]:
-    """The span of the original text that ``[start, end)`` of the normalised text comes
-    from (``offsets`` from ``original_offsets``), in whole characters: a hit that ends
-    inside a ligature ("ﬁ" -> "fi") takes the ligature."""
-    if offsets is None:
-        return start, end
-    size = len(offsets.starts)
-    end = min(end, size)
-    start = min(start, end)
-    if start == end:
-        at = offsets.starts[start] if start < size else (offsets.ends[-1] if size else 0)
-        return at, at
-    return offsets.starts[start], offsets.ends[end - 1]
-
-
 def is_cjk(text: str) -> bool:
     """Chinese or Japanese script, written without spaces between words."""
     return _CJK.search(text) is not None
@@ -132,14 +75,6 @@ def separator_key(sep: str) -> str:
     """What must agree between a term's and the text's separator: whitespace runs are one
     space, dashes are '-', apostrophes are "'"."""
     return " ".join(sep.translate(_SEP_FOLD).split()) or (" " if sep else "")
-
-
-@dataclass(frozen=True)
-class Offsets:
-    """For each character of a normalised text, the span of the original it comes from."""
-
-    starts: list[int]
-    ends: list[int]
 
 
 @dataclass(frozen=True)
@@ -169,7 +104,7 @@ def fold(norm: str) -> Folded:
     grown: list[tuple[int, int, int]] = []
     if len(folded) != len(norm):
         shift = 0
-        for m in _expands().finditer(norm):
+        for m in _expands(norm).finditer(norm):
             size = len(m.group().casefold())
             grown_at.append(m.start() + shift)
             shift += size - 1

@@ -24,14 +24,8 @@ from monitor.match.deadline import Deadline
 from monitor.match.evaluate import Hit, evaluate
 from monitor.match.forms import Options, term_forms
 from monitor.match.inflect import fallback_languages
-from monitor.match.normalize import (
-    Offsets,
-    fold,
-    normalise,
-    original_offsets,
-    original_span,
-    sentence_around,
-)
+from monitor.match.normalize import fold, normalise, sentence_around
+from monitor.match.offsets import Offsets, original_offsets, original_span
 from monitor.model import Article, Match
 from monitor.query.regex import UserRegex
 from monitor.query.syntax import (
@@ -197,8 +191,7 @@ def find_matches(
         return []
     originals = {"title": article.title, "text": article.text, "source": _source(article)}
     texts = {field: normalise(text) for field, text in originals.items()}
-    language = article_language(article) if compiled.has_inflection else article.language
-    languages = fallback_languages(language)
+    languages = _LazyLanguages(article, compiled.has_inflection)
     # CPU time of this thread, from here: a loaded machine, and the one-time loading of
     # the language model or the index, do not count against the article
     compiled.lexicon.prepare()
@@ -209,7 +202,7 @@ def find_matches(
             continue
         deadline.check()
         folded = fold(norm)
-        for hit in compiled.lexicon.find(folded.text, languages):
+        for hit in compiled.lexicon.find(folded.text, languages.get):
             start, end = folded.to_normalised(hit.start), folded.to_normalised(hit.end)
             if _case_ok(hit.form, norm[start:end]):
                 by_form.setdefault(hit.form, []).append((field, start, end))
@@ -245,6 +238,21 @@ def _as_written(
         snippet = sentence_around(text, start, end)
         out.append(replace(m, snippet=snippet, found=text[start:end]))
     return out
+
+
+class _LazyLanguages:
+    """The stemmers for an article's language, detected only when a match depends on it."""
+
+    def __init__(self, article: Article, detect: bool) -> None:
+        self._article, self._detect = article, detect
+        self._found: frozenset[str] | None = None
+
+    def get(self) -> frozenset[str]:
+        if self._found is None:
+            article = self._article
+            language = article_language(article) if self._detect else article.language
+            self._found = fallback_languages(language)
+        return self._found
 
 
 def article_language(article: Article) -> str | None:
