@@ -276,8 +276,8 @@ def feeds_add(
 
 def _source(obj: Obj, url: str, kind: str | None, *, is_yes: bool) -> tuple[str, str | None]:
     """The address and kind to add: a Telegram channel's preview; on a site's page,
-    what discovery found there (monitor.cli.discover.choose)."""
-    from monitor.cli.discover import choose, looks_like_a_feed
+    what discovery found there (monitor.cli.offers.choose)."""
+    from monitor.cli.offers import choose, looks_like_a_feed
     from monitor.sources import telegram
 
     channel = telegram.channel_of(url)
