@@ -309,9 +309,12 @@ def report(
 ) -> None:
     tools = list(dict.fromkeys(p.tool for p in polls))
     changed = round(args.feeds * args.changed)
+    done = [sum(p.tool == t and p.poll == "unchanged" for p in polls) for t in tools]
+    complete = min(done, default=0)
     print(
         f"\n{args.feeds} local feeds x {args.entries} entries with ETags, one machine "
-        f"({os.cpu_count()} cores), {args.rounds} round(s), order rotating each round."
+        f"({os.cpu_count()} cores), {complete} of {args.rounds} round(s) complete, "
+        "order rotating each round."
     )
     print(
         f"changed poll: {changed} feeds gained {args.new} entries each "
