@@ -20,7 +20,7 @@ def output(*args: str, feed: Any = None, item: Any = None, **kwargs: Any) -> boo
         return True
     import mailbox
 
-    from feed2exec.email import make_message
+    from feed2exec.email import make_message  # type: ignore[import-not-found]  # its own venv
 
     to = args[0] if args else "feed2exec@example.org"
     # a mailbox message class, as the maildir plugin passes: make_message's default
