@@ -71,11 +71,12 @@ def serve(feeds: int, entries: int, every: int) -> None:
 
         def reply_for(self, path: str) -> Reply:
             parts = path.strip("/").split("/")
-            if parts == ["next"]:  # a tenth of the feeds gain an entry
+            if parts[0] == "next":  # a tenth of the feeds gain an entry (/next/N: N each)
+                gained = int(parts[1]) if len(parts) > 1 else 1
                 with self.lock:
                     self.round += 1
                     for i in range(self.round % every, feeds, every):
-                        self.version[i] += 1
+                        self.version[i] += gained
                 return Reply(200, b"ok")
             if parts == ["stats"]:
                 return Reply(200, str(self.feed_hits).encode())
