@@ -19,8 +19,10 @@ Generated alerts only; no corpus is needed. Progress goes to stderr, figures to 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import os
+import pstats
 import re
 import statistics
 import subprocess
@@ -41,6 +43,7 @@ from monitor.config.settings import load  # noqa: E402
 from monitor.deliver.drain import drain  # noqa: E402
 from monitor.demo.server import Site  # noqa: E402
 from monitor.model import Article, Entry, Match, TextSource  # noqa: E402
+from monitor.pipeline.entry import index_words  # noqa: E402
 from monitor.pipeline.polls import sync_feeds  # noqa: E402
 from monitor.store.alerts import list_alerts  # noqa: E402
 from monitor.store.db import connect  # noqa: E402
@@ -110,12 +113,19 @@ def queue_alerts(db_url: str, settings: Any, channel: str, n: int, offset: int) 
         entry = Entry(f"bench-{i}", f"http://127.0.0.1/bench/{i}", f"Bench story {i}", "", now)
         article = Article(entry.link, entry.title, text, TextSource.PAGE, sitename="Bench Wire")
         match = Match("nato", "NATO", "text", 20, 24, text, "NATO")
-        outcome = Outcome(entry, f"bench:{i}", article, matches=[match], routes={"nato": [channel]})
+        outcome = Outcome(
+            entry,
+            f"bench:{i}",
+            article,
+            matches=[match],
+            routes={"nato": [channel]},
+            words=index_words(article),
+        )
         record_entry(db, feed_id=feed_id, outcome=outcome, now=now)
     db.close()
 
 
-def throughput(db_url: str, workdir: Path, n: int) -> dict[str, float]:
+def throughput(db_url: str, workdir: Path, n: int, profile: int = 0) -> dict[str, float]:
     hook, mail = Hook(), Mail()
     config = workdir / "bench.toml"
     config.write_text(
@@ -131,9 +141,18 @@ def throughput(db_url: str, workdir: Path, n: int) -> dict[str, float]:
         queue_alerts(db_url, settings, channel, n, offset * n)
         db = connect(db_url)
         print(f"draining {n} messages to {channel} ...", file=sys.stderr)
+        profiler = cProfile.Profile() if profile else None
         start = time.perf_counter()
+        if profiler:
+            profiler.enable()
         result = drain(db, settings, datetime.now(UTC) + timedelta(seconds=1), limit=n + 10)
+        if profiler:
+            profiler.disable()
         elapsed = time.perf_counter() - start
+        if profiler:
+            stats = pstats.Stats(profiler, stream=sys.stderr)
+            print(f"profile of the drain to {channel} (this thread only):", file=sys.stderr)
+            stats.sort_stats("cumulative").print_stats(profile)
         db.close()
         assert result.sent == n and server.count == n, (result, server.count)
         figures[channel] = n / elapsed
@@ -282,7 +301,10 @@ def reset(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5, help="latency runs; 0: none")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print the drains' top N entries"
+    )
     parser.add_argument("--db", help="database URL (emptied!); default: SQLite in a temp dir")
     parser.add_argument(
         "--during-cycle", type=int, metavar="FEEDS", help="only the latency during a cycle"
@@ -305,12 +327,15 @@ def main() -> None:
         workdir = Path(tmp)
         if args.db:
             reset(args.db)
-        rates = throughput(args.db or f"sqlite:///{workdir / 'bench.db'}", workdir, args.messages)
+        url = args.db or f"sqlite:///{workdir / 'bench.db'}"
+        rates = throughput(url, workdir, args.messages, args.profile)
         samples = sorted(latency(args.db, workdir, args.rounds))
     backend = (args.db or "sqlite").split(":", 1)[0]
     print(f"database: {backend}")
     print(f"throughput webhook (json://): {rates['hook']:.0f} messages/s ({args.messages} sent)")
     print(f"throughput SMTP (mailto://):  {rates['mail']:.0f} messages/s ({args.messages} sent)")
+    if not samples:
+        return
     p95 = samples[max(0, round(0.95 * len(samples)) - 1)]
     print(
         f"latency alert created -> arrived at webhook, daemon: median "
