@@ -19,6 +19,7 @@ Generated alerts only; no corpus is needed. Progress goes to stderr, figures to 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
 import json
 import os
@@ -31,6 +32,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -125,6 +127,34 @@ def queue_alerts(db_url: str, settings: Any, channel: str, n: int, offset: int) 
     db.close()
 
 
+@contextlib.contextmanager
+def _profiled(profiles: list[cProfile.Profile], *, is_on: bool) -> Iterator[None]:
+    """Profile this thread and every newsmon thread started meanwhile (the drain's
+    senders, its recorder; not the bench's servers), each into a profile of its own."""
+    if not is_on:
+        yield
+        return
+    run = threading.Thread.run
+
+    def profiled_run(thread: threading.Thread) -> None:
+        if not thread.name.startswith("newsmon"):
+            run(thread)
+            return
+        profiler = cProfile.Profile()
+        profiles.append(profiler)
+        profiler.runcall(run, thread)
+
+    main = cProfile.Profile()
+    profiles.append(main)
+    threading.Thread.run = profiled_run  # type: ignore[method-assign]
+    main.enable()
+    try:
+        yield
+    finally:
+        main.disable()
+        threading.Thread.run = run  # type: ignore[method-assign]
+
+
 def throughput(db_url: str, workdir: Path, n: int, profile: int = 0) -> dict[str, float]:
     hook, mail = Hook(), Mail()
     config = workdir / "bench.toml"
@@ -141,17 +171,14 @@ def throughput(db_url: str, workdir: Path, n: int, profile: int = 0) -> dict[str
         queue_alerts(db_url, settings, channel, n, offset * n)
         db = connect(db_url)
         print(f"draining {n} messages to {channel} ...", file=sys.stderr)
-        profiler = cProfile.Profile() if profile else None
+        profiles: list[cProfile.Profile] = []
         start = time.perf_counter()
-        if profiler:
-            profiler.enable()
-        result = drain(db, settings, datetime.now(UTC) + timedelta(seconds=1), limit=n + 10)
-        if profiler:
-            profiler.disable()
+        with _profiled(profiles, is_on=profile > 0):
+            result = drain(db, settings, datetime.now(UTC) + timedelta(seconds=1), limit=n + 10)
         elapsed = time.perf_counter() - start
-        if profiler:
-            stats = pstats.Stats(profiler, stream=sys.stderr)
-            print(f"profile of the drain to {channel} (this thread only):", file=sys.stderr)
+        if profiles:
+            stats = pstats.Stats(*profiles, stream=sys.stderr)
+            print(f"profile of the drain to {channel}, all its threads:", file=sys.stderr)
             stats.sort_stats("cumulative").print_stats(profile)
         db.close()
         assert result.sent == n and server.count == n, (result, server.count)

@@ -30,6 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -112,10 +113,19 @@ def drain(
                 break
             claimed += len(claims)
             recorder.hold(c.id for c in claims)
+            _prepare(p, {c.channel for c in claims})
             for lane in [senders.submit(_run_lane, p, lane) for lane in _lanes(p, claims)]:
                 lane.result()
     c = p.counts
     return DrainResult(c["sent"], c["failed"], c["dead"], c["held"])
+
+
+def _prepare(p: _Pass, names: set[str]) -> None:
+    """Ready the channels' targets before the senders start (see notify.prepare)."""
+    for name in sorted(names):
+        channel = p.settings.channel.get(name)
+        with suppress(ConfigError):  # its deliveries fail with this error in their turn
+            notify.prepare(channel.targets() if channel is not None else [])
 
 
 def _lanes(p: _Pass, claims: Sequence[Claim]) -> list[list[Claim]]:
