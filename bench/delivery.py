@@ -1,7 +1,7 @@
 """Delivery figures on this machine, against local servers on 127.0.0.1:
 
 1. throughput: N queued alerts drained to a webhook (json://) and to an SMTP server
-   (aiosmtpd, mailto://), in messages per second;
+   (aiosmtpd, in a process of its own, mailto://), in messages per second;
 2. latency: a real daemon (`python -m monitor run`) polls the bundled sample site; the
    time from each alert's creation (its row's created_at) to its arrival at the webhook,
    median and 95th percentile, over several fresh runs;
@@ -54,6 +54,10 @@ from monitor.store.entries import Outcome, record_entry  # noqa: E402
 SAMPLE_ALERTS = 12  # what the sample site raises
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # not socketserver's 5: parallel senders would wait for SYN retries
+
+
 class Hook:
     """Records the wall-clock arrival time of each message's alert id."""
 
@@ -77,29 +81,63 @@ class Hook:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"json://127.0.0.1:{self.httpd.server_address[1]}/hook"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
 
 class Mail:
+    """A local SMTP server (aiosmtpd) in a process of its own, as a mail server would be:
+    its asyncio loop does not share the drain's interpreter lock."""
+
     def __init__(self) -> None:
-        import socket
-
-        from aiosmtpd.controller import Controller
-
-        self.count = 0
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        self.controller = Controller(self, hostname="127.0.0.1", port=port)
-        self.controller.start()
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--smtp-server"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in, self._out = self.proc.stdin, self.proc.stdout
+        port = int(self._out.readline())
         self.url = f"mailto://127.0.0.1:{port}?from=newsmon@example.org&to=desk@example.org"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.count += 1
-        return "250 OK"
+    @property
+    def count(self) -> int:
+        """Messages received so far."""
+        self._in.write("count\n")
+        self._in.flush()
+        return int(self._out.readline())
+
+    def stop(self) -> None:
+        self._in.close()
+        self.proc.wait(30)
+
+
+def smtp_server() -> None:
+    """The child of ``Mail``: print the port, then the count for each line read."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        count = 0
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            self.count += 1
+            return "250 OK"
+
+    handler = Handler()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    print(port, flush=True)
+    for _ in sys.stdin:
+        print(handler.count, flush=True)
+    controller.stop()
 
 
 def queue_alerts(db_url: str, settings: Any, channel: str, n: int, offset: int) -> None:
@@ -183,7 +221,7 @@ def throughput(db_url: str, workdir: Path, n: int, profile: int = 0) -> dict[str
         db.close()
         assert result.sent == n and server.count == n, (result, server.count)
         figures[channel] = n / elapsed
-    mail.controller.stop()
+    mail.stop()
     return figures
 
 
@@ -336,7 +374,11 @@ def main() -> None:
     parser.add_argument(
         "--during-cycle", type=int, metavar="FEEDS", help="only the latency during a cycle"
     )
+    parser.add_argument("--smtp-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smtp_server:
+        smtp_server()
+        return
     if args.during_cycle:
         with tempfile.TemporaryDirectory() as tmp:
             got, seconds = during_cycle(args.db, Path(tmp), args.during_cycle)

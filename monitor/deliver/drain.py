@@ -57,7 +57,7 @@ _FAILED = {
     k: f"delivery failed {k}=%s channel=%s attempts=%d status=%s error=%r"
     for k in ("alert", "notice", "spike")
 }
-SENDERS = 6  # threads sending at once
+SENDERS = 8  # threads sending at once
 BATCH = 50  # deliveries claimed in one transaction
 
 
