@@ -24,39 +24,28 @@ quiet hours, the rate limit), render, send to the targets, record.
 
 from __future__ import annotations
 
-import logging
-import random
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitor import metrics
 from monitor.config.settings import ChannelSettings, Settings
 from monitor.deliver import notify, pacing
 from monitor.deliver.digest import render_digest
 from monitor.deliver.notices import notice_severity, render_notice
+from monitor.deliver.outcomes import Pass, retry_delay
 from monitor.deliver.recorder import Recorder
 from monitor.deliver.render import Message, render, render_spike
 from monitor.errors import ConfigError
-from monitor.model import DeliveryStatus
 from monitor.store import outbox
 from monitor.store.db import Database
 from monitor.store.leases import instance_name
-from monitor.store.outbox import Claim, Outcome, TargetOutcome
+from monitor.store.outbox import Claim, TargetOutcome
 
 __all__ = ["BATCH", "SENDERS", "DrainResult", "deliver_one", "drain", "retry_delay"]
 
-log = logging.getLogger("newsmon.delivery")
-# one template per kind, so that the log key is literal (``alert=`` or ``notice=``)
-_SENT = {k: f"delivered {k}=%s channel=%s" for k in ("alert", "notice", "spike")}
-_FAILED = {
-    k: f"delivery failed {k}=%s channel=%s attempts=%d status=%s error=%r"
-    for k in ("alert", "notice", "spike")
-}
 SENDERS = 8  # threads sending at once
 BATCH = 50  # deliveries claimed in one transaction
 
@@ -67,12 +56,6 @@ class DrainResult:
     failed: int = 0
     dead: int = 0
     held: int = 0  # waiting for a digest, quiet hours to end or a rate limit
-
-
-def retry_delay(settings: Settings, attempts: int) -> float:
-    """Seconds before the next try after ``attempts`` failed ones, with ±20 % jitter."""
-    base = settings.delivery.retry_base * 2 ** min(attempts - 1, 20)
-    return float(min(base, settings.delivery.retry_max) * random.uniform(0.8, 1.2))
 
 
 def drain(
@@ -96,7 +79,7 @@ def drain(
         Recorder(db, settings.delivery.lease, owner, clock) as recorder,
         ThreadPoolExecutor(SENDERS, thread_name_prefix="newsmon-send") as senders,
     ):
-        p = _Pass(db, settings, now, owner, recorder, clock, is_stopping)
+        p = Pass(db, settings, now, owner, recorder, clock, is_stopping)
         claimed = 0
         while claimed < limit and not is_stopping() and recorder.error is None:
             # due at the start of the pass: a delivery that fails is not retried in this pass
@@ -120,7 +103,7 @@ def drain(
     return DrainResult(c["sent"], c["failed"], c["dead"], c["held"])
 
 
-def _prepare(p: _Pass, names: set[str]) -> None:
+def _prepare(p: Pass, names: set[str]) -> None:
     """Ready the channels' targets before the senders start (see notify.prepare)."""
     for name in sorted(names):
         channel = p.settings.channel.get(name)
@@ -128,7 +111,7 @@ def _prepare(p: _Pass, names: set[str]) -> None:
             notify.prepare(channel.targets() if channel is not None else [])
 
 
-def _lanes(p: _Pass, claims: Sequence[Claim]) -> list[list[Claim]]:
+def _lanes(p: Pass, claims: Sequence[Claim]) -> list[list[Claim]]:
     """Claims that go one after the other: a rate-limited or digest channel's. Any
     other delivery is a lane of its own."""
     shared: dict[str, list[Claim]] = {}
@@ -142,7 +125,7 @@ def _lanes(p: _Pass, claims: Sequence[Claim]) -> list[list[Claim]]:
     return [*shared.values(), *alone]
 
 
-def _run_lane(p: _Pass, lane: Sequence[Claim]) -> None:
+def _run_lane(p: Pass, lane: Sequence[Claim]) -> None:
     rest = list(lane)
     while rest:
         claim = rest.pop(0)
@@ -162,7 +145,7 @@ def _run_lane(p: _Pass, lane: Sequence[Claim]) -> None:
 
 
 def deliver_one(
-    p: _Pass, claim: Claim, channel: ChannelSettings, later: Sequence[Claim] = ()
+    p: Pass, claim: Claim, channel: ChannelSettings, later: Sequence[Claim] = ()
 ) -> tuple[set[int], bool]:
     """One delivery, in order: hold or go, render, send to the targets that have not
     accepted it, record. A digest takes the channel's other due alerts along (``later``,
@@ -197,7 +180,7 @@ def deliver_one(
     return taken, False
 
 
-def _rating(p: _Pass, batch: Sequence[Claim], channel: ChannelSettings) -> tuple[str, bool]:
+def _rating(p: Pass, batch: Sequence[Claim], channel: ChannelSettings) -> tuple[str, bool]:
     """(severity, is_urgent) of what ``batch`` carries."""
     first = batch[0]
     if first.notice is not None:
@@ -208,7 +191,7 @@ def _rating(p: _Pass, batch: Sequence[Claim], channel: ChannelSettings) -> tuple
     return pacing.rating(p.settings, first.channel, list(dict.fromkeys(found)))
 
 
-def _render(p: _Pass, batch: Sequence[Claim], channel: ChannelSettings, severity: str) -> Message:
+def _render(p: Pass, batch: Sequence[Claim], channel: ChannelSettings, severity: str) -> Message:
     fmt, first = channel.format or "text", batch[0]
     templates = {"template": channel.template, "title_template": channel.title_template}
     if first.notice is not None:
@@ -222,7 +205,7 @@ def _render(p: _Pass, batch: Sequence[Claim], channel: ChannelSettings, severity
     return render(views[0], fmt, severity=severity, **templates)
 
 
-def _is_rate_limited(p: _Pass, name: str, channel: ChannelSettings) -> bool:
+def _is_rate_limited(p: Pass, name: str, channel: ChannelSettings) -> bool:
     window = pacing.rate_window(channel)
     if window is None:
         return False
@@ -235,7 +218,7 @@ def _is_rate_limited(p: _Pass, name: str, channel: ChannelSettings) -> bool:
 
 
 def _send(
-    p: _Pass, batch: Sequence[Claim], channel: ChannelSettings, message: Message, severity: str
+    p: Pass, batch: Sequence[Claim], channel: ChannelSettings, message: Message, severity: str
 ) -> None:
     try:
         urls = channel.targets()
@@ -259,118 +242,3 @@ def _send(
             p.fail(claims, notify.redact(error, urls), outcomes[-1:])
         else:
             p.sent(claims, outcomes[-1:])
-
-
-@dataclass
-class _Pass:
-    """One drain pass: what the lanes share, and how an outcome is handed to the recorder
-    (counted, logged and measured once it is written)."""
-
-    db: Database
-    settings: Settings
-    now: datetime
-    owner: str
-    recorder: Recorder
-    clock: Callable[[], datetime]
-    is_stopping: Callable[[], bool]
-    held_channels: set[str] = field(default_factory=set)  # rate limited for this pass
-    counts: dict[str, int] = field(
-        default_factory=lambda: dict.fromkeys(("sent", "failed", "dead", "held"), 0)
-    )
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def claim_digest(self, channel: str) -> list[Claim]:
-        """The channel's other due alert deliveries, for a digest."""
-        found = outbox.claim_due(
-            self.db,
-            self.now,
-            self.settings.delivery.lease,
-            limit=None,
-            channel=channel,
-            claimed_at=self.clock(),
-            owner=self.owner,
-        )
-        self.recorder.hold(c.id for c in found)
-        return found
-
-    def is_stored(self, c: Claim) -> bool:
-        """Whether what ``c`` is about is still stored; if not, the delivery fails."""
-        kind, ref = c.subject
-        if (c.alert or c.notice or c.spike) is not None:
-            return True
-        self.fail([c], f"{kind} {ref} no longer exists")
-        return False
-
-    def _count(self, key: str, n: int) -> None:
-        with self._lock:
-            self.counts[key] += n
-
-    def hold(
-        self, claims: Sequence[Claim], until: datetime | None = None, *, is_counted: bool = True
-    ) -> None:
-        """Give claims back untried, due again at ``until`` (default: as they were)."""
-        if not claims:
-            return
-        status = DeliveryStatus.PENDING
-        outcomes = [Outcome(c.id, status, until or c.next_attempt_at) for c in claims]
-
-        def then(held: set[int]) -> None:
-            if is_counted:
-                for c in claims:
-                    metrics.delivered(c.channel, "held")
-                self._count("held", len(claims))
-
-        self.recorder.put(outcomes, then)
-
-    def note(self, claims: Sequence[Claim], outcome: TargetOutcome) -> None:
-        """One target's outcome, remembered while the others are sent to."""
-        self.recorder.put([Outcome(c.id, DeliveryStatus.SENDING, None, [outcome]) for c in claims])
-
-    def sent(self, claims: Sequence[Claim], last: Sequence[TargetOutcome]) -> None:
-        at = self.clock()  # one time for a digest's claims: the rate limit counts it once
-        outcomes = [Outcome(c.id, DeliveryStatus.SENT, at, last) for c in claims]
-
-        def then(held: set[int]) -> None:
-            kept = [c for c in claims if c.id in held]
-            self._count("sent", len(kept))
-            for c in kept:
-                kind, ref = c.subject
-                log.info(_SENT[kind], ref, c.channel)
-                metrics.delivered(c.channel, "sent", (self.clock() - c.created_at).total_seconds())
-            if len(kept) < len(claims):
-                _lost(claims[0].channel, len(claims) - len(kept))
-
-        self.recorder.put(outcomes, then)
-
-    def fail(self, claims: Sequence[Claim], error: str, last: Sequence[TargetOutcome] = ()) -> None:
-        now, cfg = self.clock(), self.settings.delivery
-        outcomes = []
-        for c in claims:
-            attempts = c.attempts + 1
-            is_dead = (
-                attempts >= cfg.max_attempts or (now - c.created_at).total_seconds() >= cfg.max_age
-            )
-            next_at = now + timedelta(seconds=retry_delay(self.settings, attempts))
-            status = DeliveryStatus.DEAD if is_dead else DeliveryStatus.FAILED
-            outcomes.append(Outcome(c.id, status, next_at, last, error))
-
-        def then(held: set[int]) -> None:
-            for c, o in zip(claims, outcomes, strict=True):
-                if c.id not in held:
-                    _lost(c.channel, 1)
-                    continue
-                word = o.status.value
-                self._count(word, 1)
-                metrics.delivered(c.channel, word)
-                kind, ref = c.subject
-                log.warning(_FAILED[kind], ref, c.channel, c.attempts + 1, word, error)
-
-        self.recorder.put(outcomes, then)
-
-
-def _lost(channel: str, count: int) -> None:
-    log.warning(
-        "claim expired and another sender took it over; outcome dropped channel=%s count=%d",
-        channel,
-        count,
-    )
