@@ -1,7 +1,7 @@
 """Delivery figures on this machine, against local servers on 127.0.0.1:
 
 1. throughput: N queued alerts drained to a webhook (json://) and to an SMTP server
-   (aiosmtpd, mailto://), in messages per second;
+   (aiosmtpd, in a process of its own, mailto://), in messages per second;
 2. latency: a real daemon (`python -m monitor run`) polls the bundled sample site; the
    time from each alert's creation (its row's created_at) to its arrival at the webhook,
    median and 95th percentile, over several fresh runs;
@@ -19,8 +19,11 @@ Generated alerts only; no corpus is needed. Progress goes to stderr, figures to 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import json
 import os
+import pstats
 import re
 import statistics
 import subprocess
@@ -29,6 +32,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -41,12 +45,17 @@ from monitor.config.settings import load  # noqa: E402
 from monitor.deliver.drain import drain  # noqa: E402
 from monitor.demo.server import Site  # noqa: E402
 from monitor.model import Article, Entry, Match, TextSource  # noqa: E402
+from monitor.pipeline.entry import index_words  # noqa: E402
 from monitor.pipeline.polls import sync_feeds  # noqa: E402
 from monitor.store.alerts import list_alerts  # noqa: E402
 from monitor.store.db import connect  # noqa: E402
 from monitor.store.entries import Outcome, record_entry  # noqa: E402
 
 SAMPLE_ALERTS = 12  # what the sample site raises
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128  # not socketserver's 5: parallel senders would wait for SYN retries
 
 
 class Hook:
@@ -72,29 +81,63 @@ class Hook:
             def log_message(self, *_: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.url = f"json://127.0.0.1:{self.httpd.server_address[1]}/hook"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
 
 class Mail:
+    """A local SMTP server (aiosmtpd) in a process of its own, as a mail server would be:
+    its asyncio loop does not share the drain's interpreter lock."""
+
     def __init__(self) -> None:
-        import socket
-
-        from aiosmtpd.controller import Controller
-
-        self.count = 0
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        self.controller = Controller(self, hostname="127.0.0.1", port=port)
-        self.controller.start()
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--smtp-server"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self._in, self._out = self.proc.stdin, self.proc.stdout
+        port = int(self._out.readline())
         self.url = f"mailto://127.0.0.1:{port}?from=newsmon@example.org&to=desk@example.org"
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.count += 1
-        return "250 OK"
+    @property
+    def count(self) -> int:
+        """Messages received so far."""
+        self._in.write("count\n")
+        self._in.flush()
+        return int(self._out.readline())
+
+    def stop(self) -> None:
+        self._in.close()
+        self.proc.wait(30)
+
+
+def smtp_server() -> None:
+    """The child of ``Mail``: print the port, then the count for each line read."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        count = 0
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+            self.count += 1
+            return "250 OK"
+
+    handler = Handler()
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    print(port, flush=True)
+    for _ in sys.stdin:
+        print(handler.count, flush=True)
+    controller.stop()
 
 
 def queue_alerts(db_url: str, settings: Any, channel: str, n: int, offset: int) -> None:
@@ -110,12 +153,47 @@ def queue_alerts(db_url: str, settings: Any, channel: str, n: int, offset: int) 
         entry = Entry(f"bench-{i}", f"http://127.0.0.1/bench/{i}", f"Bench story {i}", "", now)
         article = Article(entry.link, entry.title, text, TextSource.PAGE, sitename="Bench Wire")
         match = Match("nato", "NATO", "text", 20, 24, text, "NATO")
-        outcome = Outcome(entry, f"bench:{i}", article, matches=[match], routes={"nato": [channel]})
+        outcome = Outcome(
+            entry,
+            f"bench:{i}",
+            article,
+            matches=[match],
+            routes={"nato": [channel]},
+            words=index_words(article),
+        )
         record_entry(db, feed_id=feed_id, outcome=outcome, now=now)
     db.close()
 
 
-def throughput(db_url: str, workdir: Path, n: int) -> dict[str, float]:
+@contextlib.contextmanager
+def _profiled(profiles: list[cProfile.Profile], *, is_on: bool) -> Iterator[None]:
+    """Profile this thread and every newsmon thread started meanwhile (the drain's
+    senders, its recorder; not the bench's servers), each into a profile of its own."""
+    if not is_on:
+        yield
+        return
+    run = threading.Thread.run
+
+    def profiled_run(thread: threading.Thread) -> None:
+        if not thread.name.startswith("newsmon"):
+            run(thread)
+            return
+        profiler = cProfile.Profile()
+        profiles.append(profiler)
+        profiler.runcall(run, thread)
+
+    main = cProfile.Profile()
+    profiles.append(main)
+    threading.Thread.run = profiled_run  # type: ignore[method-assign]
+    main.enable()
+    try:
+        yield
+    finally:
+        main.disable()
+        threading.Thread.run = run  # type: ignore[method-assign]
+
+
+def throughput(db_url: str, workdir: Path, n: int, profile: int = 0) -> dict[str, float]:
     hook, mail = Hook(), Mail()
     config = workdir / "bench.toml"
     config.write_text(
@@ -131,13 +209,19 @@ def throughput(db_url: str, workdir: Path, n: int) -> dict[str, float]:
         queue_alerts(db_url, settings, channel, n, offset * n)
         db = connect(db_url)
         print(f"draining {n} messages to {channel} ...", file=sys.stderr)
+        profiles: list[cProfile.Profile] = []
         start = time.perf_counter()
-        result = drain(db, settings, datetime.now(UTC) + timedelta(seconds=1), limit=n + 10)
+        with _profiled(profiles, is_on=profile > 0):
+            result = drain(db, settings, datetime.now(UTC) + timedelta(seconds=1), limit=n + 10)
         elapsed = time.perf_counter() - start
+        if profiles:
+            stats = pstats.Stats(*profiles, stream=sys.stderr)
+            print(f"profile of the drain to {channel}, all its threads:", file=sys.stderr)
+            stats.sort_stats("cumulative").print_stats(profile)
         db.close()
         assert result.sent == n and server.count == n, (result, server.count)
         figures[channel] = n / elapsed
-    mail.controller.stop()
+    mail.stop()
     return figures
 
 
@@ -282,12 +366,19 @@ def reset(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=5, help="latency runs; 0: none")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="N", help="print the drains' top N entries"
+    )
     parser.add_argument("--db", help="database URL (emptied!); default: SQLite in a temp dir")
     parser.add_argument(
         "--during-cycle", type=int, metavar="FEEDS", help="only the latency during a cycle"
     )
+    parser.add_argument("--smtp-server", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.smtp_server:
+        smtp_server()
+        return
     if args.during_cycle:
         with tempfile.TemporaryDirectory() as tmp:
             got, seconds = during_cycle(args.db, Path(tmp), args.during_cycle)
@@ -305,12 +396,15 @@ def main() -> None:
         workdir = Path(tmp)
         if args.db:
             reset(args.db)
-        rates = throughput(args.db or f"sqlite:///{workdir / 'bench.db'}", workdir, args.messages)
+        url = args.db or f"sqlite:///{workdir / 'bench.db'}"
+        rates = throughput(url, workdir, args.messages, args.profile)
         samples = sorted(latency(args.db, workdir, args.rounds))
     backend = (args.db or "sqlite").split(":", 1)[0]
     print(f"database: {backend}")
     print(f"throughput webhook (json://): {rates['hook']:.0f} messages/s ({args.messages} sent)")
     print(f"throughput SMTP (mailto://):  {rates['mail']:.0f} messages/s ({args.messages} sent)")
+    if not samples:
+        return
     p95 = samples[max(0, round(0.95 * len(samples)) - 1)]
     print(
         f"latency alert created -> arrived at webhook, daemon: median "

@@ -1,5 +1,5 @@
 """kill -9 of a real daemon at several points loses no alert: after each restart every
-pending delivery is sent. Only a send that was in flight at a kill may arrive twice."""
+pending delivery is sent. Only a send under way at a kill may arrive again."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ class SlowHook:
     def __init__(self, delay: float) -> None:
         self.delay = delay
         self.received: list[int] = []  # alert ids, in arrival order
+        self.arrived: list[tuple[int, float]] = []  # and when (time.monotonic())
         self.in_flight: set[int] = set()
         self.lock = threading.Lock()
         hook = self
@@ -44,6 +45,7 @@ class SlowHook:
                 alert = int(re.findall(r"newsmon alerts show (\d+)", message)[0])
                 with hook.lock:
                     hook.received.append(alert)
+                    hook.arrived.append((alert, time.monotonic()))
                     hook.in_flight.add(alert)
                 time.sleep(hook.delay)
                 with hook.lock:
@@ -130,6 +132,7 @@ def test_kill_9_at_several_points_loses_nothing_and_repeats_only_in_flight_sends
     db = connect(db_url)
     daemon = Daemon(config, tmp_path)
     in_flight_at_kills: list[set[int]] = []
+    kills: list[float] = []  # when (time.monotonic())
 
     def alerts() -> int:
         try:
@@ -142,6 +145,7 @@ def test_kill_9_at_several_points_loses_nothing_and_repeats_only_in_flight_sends
         daemon.start()
         wait_until(lambda: alerts() >= 2, "the first alerts are stored")
         daemon.kill()
+        kills.append(time.monotonic())
         with hook.lock:
             in_flight_at_kills.append(set(hook.in_flight))
         assert alerts() < ALERTS, "the poll finished before the kill; slow the site down"
@@ -158,6 +162,7 @@ def test_kill_9_at_several_points_loses_nothing_and_repeats_only_in_flight_sends
 
             wait_until(first_send_in_flight, "a new alert's send is in flight")
             daemon.kill()
+            kills.append(time.monotonic())
             with hook.lock:
                 in_flight_at_kills.append(set(hook.in_flight))
 
@@ -181,6 +186,12 @@ def test_kill_9_at_several_points_loses_nothing_and_repeats_only_in_flight_sends
     counts = Counter(hook.received)
     repeated = {alert for alert, n in counts.items() if n > 1}
     assert set(counts) == ids and len(ids) == ALERTS  # every alert arrived
-    assert max(counts.values()) <= 2  # at most twice
-    assert repeated <= set().union(*in_flight_at_kills)  # only a send in flight at a kill
-    assert len(repeated) <= len([k for k in in_flight_at_kills if k])
+    assert any(in_flight_at_kills[1:]), "no kill landed on a send"
+    # only a send under way at a kill repeats, once per such kill: in flight, or answered
+    # and its outcome not yet written. Several may be under way at once (one per sending
+    # thread), so a kill may repeat several messages; each arrived in the second before.
+    for alert in repeated:
+        under_way = [
+            k for k in kills if any(a == alert and k - 1 <= t <= k for a, t in hook.arrived)
+        ]
+        assert counts[alert] - 1 <= len(under_way), (alert, counts[alert], hook.arrived, kills)

@@ -37,6 +37,7 @@ __all__ = [
     "TargetResult",
     "fingerprint",
     "mask",
+    "prepare",
     "redact",
     "secrets_of",
     "send",
@@ -199,6 +200,14 @@ def secrets_of(url: str) -> tuple[str, ...]:
     found = {p for part in _pieces(url, plain) for p in (part, unquote(part))} - public
     found |= {quote(p, safe="") for p in found}
     return tuple(sorted((p for p in found if len(p) >= 3), key=len, reverse=True))
+
+
+def prepare(urls: Iterable[str]) -> None:
+    """Work out each target's shown form and secrets now, in this thread: the first time,
+    apprise loads its plugin modules (seconds on a busy machine), and threads that send
+    their first messages at once would each load them again."""
+    for url in urls:
+        secrets_of(url)
 
 
 def redact(text: str, urls: Iterable[str]) -> str:

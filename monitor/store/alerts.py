@@ -23,6 +23,7 @@ __all__ = [
     "DeliveryView",
     "StoryView",
     "alerted_watchlists",
+    "alerts_by_id",
     "get_alert",
     "list_alerts",
 ]
@@ -187,16 +188,29 @@ def get_alert(db: Database, alert_id: int) -> AlertView | None:
     return replace(view, story=replace(view.story, members=crowd))
 
 
+def alerts_by_id(conn: Connection, alert_ids: Sequence[int]) -> dict[int, AlertView]:
+    """Alerts as a message needs them (matches, story and its members; no deliveries, no
+    feeds per member), read on ``conn`` in four statements however many."""
+    if not alert_ids:
+        return {}
+    query = _base().where(_A.id.in_(list(dict.fromkeys(alert_ids))))
+    return {v.id: v for v in _views_on(conn, query, is_with_deliveries=False)}
+
+
 def _views(db: Database, query: Any) -> list[AlertView]:
     with db.connection() as conn:
-        rows = conn.execute(query).all()
-        ids = [row.id for row in rows]
-        crowd = event_members(conn, (row.story_event_id for row in rows if row.story_event_id))
-        crowd.update(  # stories stored before events: their own members
-            members(conn, (r.story_id for r in rows if r.story_id and not r.story_event_id))
-        )
-        found = _matches(conn, ids)
-        sent = _deliveries(conn, ids)
+        return _views_on(conn, query)
+
+
+def _views_on(conn: Connection, query: Any, *, is_with_deliveries: bool = True) -> list[AlertView]:
+    rows = conn.execute(query).all()
+    ids = [row.id for row in rows]
+    crowd = event_members(conn, (row.story_event_id for row in rows if row.story_event_id))
+    crowd.update(  # stories stored before events: their own members
+        members(conn, (r.story_id for r in rows if r.story_id and not r.story_event_id))
+    )
+    found = _matches(conn, ids)
+    sent = _deliveries(conn, ids) if is_with_deliveries else defaultdict(list)
     return [
         AlertView(
             id=row.id,

@@ -1,11 +1,12 @@
 """The outbox: one delivery per (alert, channel), or per (feed-health notice, channel),
 claimed before it is sent.
 
-A sender claims a due delivery (status ``sending``, ``claimed_at``, ``claimed_by``) in
-one short transaction, records each target's outcome as soon as it is known, then marks
-the delivery sent or failed. A sender that dies leaves its claim behind; once the claim is
-older than the lease, the delivery is due again and only the targets that had not
-accepted it are sent to: at most the one in-flight send repeats.
+A sender claims due deliveries (status ``sending``, ``claimed_at``, ``claimed_by``) in
+one short transaction that also reads what they are about, records each target's outcome
+as soon as it is known, then marks the delivery sent or failed (``record``: the outcomes
+of many deliveries in one transaction). A sender that dies leaves its claims behind; once
+a claim is older than the lease, the delivery is due again and only the targets that had
+not accepted it are sent to: at most the sends in flight or not yet recorded repeat.
 
 Several instances: a claim skips rows another is claiming (PostgreSQL ``FOR UPDATE SKIP
 LOCKED``; SQLite serialises writes), and a sender writes only to deliveries it still
@@ -20,12 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Connection, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus
+from monitor.store import schema
+from monitor.store.alerts import AlertView, alerts_by_id
 from monitor.store.db import Database
+from monitor.store.health import NoticeView
 from monitor.store.leases import instance_name
+from monitor.store.spikes import SpikeView
 from monitor.store.tables import Alert, Delivery, FeedNotice, Spike
 from monitor.store.tables import Article as ArticleRow
 
@@ -35,15 +40,14 @@ __all__ = [
     "NoticeFacts",
     "SpikeFacts",
     "TargetOutcome",
-    "claim_channel",
+    "Outcome",
+    "claim_due",
     "claim_next",
     "count_by_status",
     "list_deliveries",
     "mark_failed",
-    "mark_sent",
     "recent_sends",
-    "record_targets",
-    "release",
+    "record",
     "requeue",
 ]
 
@@ -69,6 +73,10 @@ class Claim:
     done: frozenset[str]  # keys of the targets that already accepted it
     notice_id: int | None = None
     spike_id: int | None = None
+    # what it is about, read with the claim (None: no longer stored)
+    alert: AlertView | None = None
+    notice: NoticeView | None = None
+    spike: SpikeView | None = None
 
     @property
     def subject(self) -> tuple[str, int | None]:
@@ -79,6 +87,19 @@ class Claim:
         if self.spike_id is not None:
             return "spike", self.spike_id
         return "alert", self.alert_id
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one claimed delivery, for ``record``: still ``SENDING`` (the claim
+    renewed), ``SENT`` at ``at``, ``FAILED`` or ``DEAD`` (next try at ``at``), or
+    ``PENDING``: given back untried until ``at``. ``targets``: outcomes to remember."""
+
+    id: int
+    status: DeliveryStatus
+    at: datetime | None = None
+    targets: Sequence[TargetOutcome] = ()
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -130,25 +151,78 @@ def _due(now: datetime, lease: float) -> Any:
 
 
 def _claim(s: Session, query: Any, now: datetime, owner: str | None) -> list[Claim]:
-    claims = []
-    for row in s.scalars(query.with_for_update(skip_locked=True)):
+    """Claim the rows ``query`` finds, and read what each is about, in ``s``'s transaction."""
+    rows = list(s.scalars(query.with_for_update(skip_locked=True)))
+    for row in rows:
         row.status, row.claimed_at = DeliveryStatus.SENDING.value, now
         row.claimed_by = owner or instance_name()
-        done = frozenset(k for k, t in (row.targets or {}).items() if t.get("ok"))
-        claims.append(
-            Claim(
-                row.id,
-                row.alert_id,
-                row.channel,
-                row.attempts,
-                row.created_at,
-                row.next_attempt_at,
-                done,
-                row.notice_id,
-                row.spike_id,
-            )
+    conn = s.connection()
+    views = alerts_by_id(conn, [r.alert_id for r in rows if r.alert_id is not None])
+    notices = _notices(conn, [r.notice_id for r in rows if r.notice_id is not None])
+    spikes = _spikes(conn, [r.spike_id for r in rows if r.spike_id is not None])
+    return [
+        Claim(
+            row.id,
+            row.alert_id,
+            row.channel,
+            row.attempts,
+            row.created_at,
+            row.next_attempt_at,
+            frozenset(k for k, t in (row.targets or {}).items() if t.get("ok")),
+            row.notice_id,
+            row.spike_id,
+            views.get(row.alert_id) if row.alert_id is not None else None,
+            notices.get(row.notice_id) if row.notice_id is not None else None,
+            spikes.get(row.spike_id) if row.spike_id is not None else None,
         )
-    return claims
+        for row in rows
+    ]
+
+
+def _notices(conn: Connection, ids: Sequence[int]) -> dict[int, NoticeView]:
+    if not ids:
+        return {}
+    n = schema.feed_notices.c
+    query = select(n.id, n.feed, n.url, n.kind, n.since, n.detail, n.created_at)
+    return {row.id: NoticeView(*row) for row in conn.execute(query.where(n.id.in_(list(ids))))}
+
+
+def _spikes(conn: Connection, ids: Sequence[int]) -> dict[int, SpikeView]:
+    if not ids:
+        return {}
+    k = schema.spikes.c
+    query = select(
+        k.id, k.watchlist, k.number, k.started_at, k.ended_at, k.count, k.peak, k.expected
+    ).add_columns(k.window, k.baseline, k.factor)
+    return {row.id: SpikeView(*row) for row in conn.execute(query.where(k.id.in_(list(ids))))}
+
+
+def claim_due(
+    db: Database,
+    now: datetime,
+    lease: float,
+    *,
+    limit: int | None = 1,
+    skip_channels: Iterable[str] = (),
+    channel: str | None = None,
+    claimed_at: datetime | None = None,
+    owner: str | None = None,
+) -> list[Claim]:
+    """Claim up to ``limit`` deliveries due at ``now`` (None: all), longest waiting first,
+    each with what it is about already read, in one transaction. ``channel``: only that
+    channel's alert deliveries (a digest's), oldest first."""
+    query = select(Delivery).where(_due(now, lease))
+    if channel is not None:
+        query = query.where(Delivery.channel == channel, Delivery.alert_id.is_not(None))
+        query = query.order_by(Delivery.created_at, Delivery.id)
+    else:
+        query = query.order_by(Delivery.next_attempt_at, Delivery.id)
+    if skip := list(skip_channels):
+        query = query.where(Delivery.channel.not_in(skip))
+    if limit is not None:
+        query = query.limit(limit)
+    with db.session() as s:
+        return _claim(s, query, claimed_at or now, owner)
 
 
 def claim_next(
@@ -161,31 +235,10 @@ def claim_next(
     owner: str | None = None,
 ) -> Claim | None:
     """Claim the delivery that has waited longest, or None when nothing is due at ``now``."""
-    query = select(Delivery).where(_due(now, lease)).order_by(Delivery.next_attempt_at, Delivery.id)
-    if skip := list(skip_channels):
-        query = query.where(Delivery.channel.not_in(skip))
-    with db.session() as s:
-        found = _claim(s, query.limit(1), claimed_at or now, owner)
-    return found[0] if found else None
-
-
-def claim_channel(
-    db: Database,
-    channel: str,
-    now: datetime,
-    lease: float,
-    claimed_at: datetime | None = None,
-    *,
-    owner: str | None = None,
-) -> list[Claim]:
-    """Claim every due alert delivery of one channel (a digest), oldest first."""
-    query = (
-        select(Delivery)
-        .where(Delivery.channel == channel, Delivery.alert_id.is_not(None), _due(now, lease))
-        .order_by(Delivery.created_at, Delivery.id)
+    found = claim_due(
+        db, now, lease, skip_channels=skip_channels, claimed_at=claimed_at, owner=owner
     )
-    with db.session() as s:
-        return _claim(s, query, claimed_at or now, owner)
+    return found[0] if found else None
 
 
 def _rows(s: Session, ids: Sequence[int], owner: str | None) -> list[Delivery]:
@@ -198,15 +251,6 @@ def _rows(s: Session, ids: Sequence[int], owner: str | None) -> list[Delivery]:
     return list(s.scalars(query))
 
 
-def release(db: Database, ids: Sequence[int], until: datetime, *, owner: str | None = None) -> None:
-    """Give claims back untried (quiet hours, rate limit, digest not due yet)."""
-    with db.session() as s:
-        for row in _rows(s, ids, owner):
-            is_new = row.attempts == 0
-            row.status = (DeliveryStatus.PENDING if is_new else DeliveryStatus.FAILED).value
-            row.next_attempt_at, row.claimed_at, row.claimed_by = until, None, None
-
-
 def _remember(row: Delivery, outcomes: Sequence[TargetOutcome]) -> None:
     if outcomes:
         targets = dict(row.targets or {})
@@ -215,39 +259,39 @@ def _remember(row: Delivery, outcomes: Sequence[TargetOutcome]) -> None:
         row.targets = targets
 
 
-def record_targets(
-    db: Database,
-    ids: Sequence[int],
-    outcomes: Sequence[TargetOutcome],
-    now: datetime,
-    *,
-    owner: str | None = None,
-) -> None:
-    """Remember each target's outcome at once, and renew the claim."""
-    with db.session() as s:
-        for row in _rows(s, ids, owner):
-            _remember(row, outcomes)
-            row.claimed_at = now
+def _apply(row: Delivery, o: Outcome, now: datetime) -> None:
+    _remember(row, o.targets)
+    if o.status is DeliveryStatus.SENDING:
+        row.claimed_at = now  # still in hand: the claim renewed
+        return
+    row.claimed_at, row.claimed_by = None, None
+    if o.status is DeliveryStatus.PENDING:  # given back untried
+        is_new = row.attempts == 0
+        row.status = (DeliveryStatus.PENDING if is_new else DeliveryStatus.FAILED).value
+        row.next_attempt_at = o.at or row.next_attempt_at
+        return
+    row.attempts += 1
+    row.status = o.status.value
+    if o.status is DeliveryStatus.SENT:
+        row.sent_at, row.last_error = o.at or now, None
+    else:
+        row.last_error = (o.error or "")[:1000]
+        row.next_attempt_at = o.at or now
 
 
-def mark_sent(
-    db: Database,
-    ids: Sequence[int],
-    now: datetime,
-    outcomes: Sequence[TargetOutcome] = (),
-    *,
-    owner: str | None = None,
-) -> int:
-    """Sent, together with the outcome of the last target (one transaction). Returns how
-    many of ``ids`` were still held (the others were taken over after their lease)."""
+def record(
+    db: Database, outcomes: Sequence[Outcome], now: datetime, *, owner: str | None = None
+) -> set[int]:
+    """Write what became of claimed deliveries, in one transaction; the ids among them
+    still held by ``owner`` (the others were taken over after their lease: untouched)."""
+    if not outcomes:
+        return set()
     with db.session() as s:
-        rows = _rows(s, ids, owner)
-        for row in rows:
-            _remember(row, outcomes)
-            row.status, row.sent_at, row.last_error = DeliveryStatus.SENT.value, now, None
-            row.attempts += 1
-            row.claimed_at, row.claimed_by = None, None
-        return len(rows)
+        rows = {row.id: row for row in _rows(s, list({o.id for o in outcomes}), owner)}
+        for o in outcomes:
+            if o.id in rows:
+                _apply(rows[o.id], o, now)
+        return set(rows)
 
 
 def mark_failed(
@@ -260,16 +304,10 @@ def mark_failed(
     outcomes: Sequence[TargetOutcome] = (),
     owner: str | None = None,
 ) -> int:
-    """Failed (or dead); how many of ``ids`` were still held, as for mark_sent."""
-    with db.session() as s:
-        rows = _rows(s, ids, owner)
-        for row in rows:
-            _remember(row, outcomes)
-            row.attempts += 1
-            row.last_error = error[:1000]
-            row.next_attempt_at, row.claimed_at, row.claimed_by = next_attempt_at, None, None
-            row.status = (DeliveryStatus.DEAD if is_dead else DeliveryStatus.FAILED).value
-        return len(rows)
+    """Failed (or dead); how many of ``ids`` were still held."""
+    status = DeliveryStatus.DEAD if is_dead else DeliveryStatus.FAILED
+    done = [Outcome(i, status, next_attempt_at, outcomes, error) for i in ids]
+    return len(record(db, done, next_attempt_at, owner=owner))
 
 
 def recent_sends(db: Database, channel: str, since: datetime, limit: int) -> list[datetime]:
