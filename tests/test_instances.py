@@ -92,7 +92,7 @@ def config(path: Path, db_url: str, site: Site, hook: Receiver, count: int) -> P
         '[defaults]\ninterval = "1h"\nalert_backlog = false\nfetch_articles = false\n',
         f'[delivery]\ninterval = "1s"\nlease = "{LEASE}s"\nretry_base = "2s"\nretry_max = "2s"\n'
         "max_attempts = 100\n",
-        "[stories]\ngroup = false\n",  # each alert its own story, however alike the texts
+        "[stories]\ngroup = false\nevents = false\n",  # each alert its own story, however alike
         f'[scale]\nworkers = 1\nlease = "{LEASE}s"\n',
         f'[channel.hook]\nurls = ["{hook_url(hook)}"]\n',
         '[watchlist.nato]\nterms = ["NATO"]\nchannels = ["hook"]\n',

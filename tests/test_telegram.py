@@ -107,6 +107,16 @@ def test_a_layout_newsmon_does_not_know_raises_layout_error(body: bytes) -> None
     assert "layout" in caught.value.hint
 
 
+def test_a_feed_read_as_a_channel_says_its_layout_is_unknown() -> None:
+    """An RSS body (with its XML declaration) where a preview was expected: no lxml
+    complaint about encoding declarations, but the layout error that health reports."""
+    body = b'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>x</title>'
+    body += b"<item><title>a</title><link>http://127.0.0.1/a</link></item></channel></rss>"
+    with pytest.raises(LayoutError) as caught:
+        telegram.parse_preview(body, url=URL)
+    assert "encoding declaration" not in str(caught.value)
+
+
 def test_a_page_without_preview_says_so() -> None:
     head = PAGE[: PAGE.index(b"<body")]
     body = head + b'<body><div class="tgme_page"><div class="tgme_page_title">x</div></div></body>'

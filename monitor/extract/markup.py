@@ -9,6 +9,7 @@ feed summary's HTML leniently, as a browser would.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -91,10 +92,16 @@ def html_text(fragment: str) -> str | None:
     return text
 
 
+_XML_DECLARATION = re.compile(r"\A\s*<\?xml[^>]*\?>")
+
+
 def html_root(text: str) -> Any:
     """The root element of an HTML document read leniently, as a browser would (for
     XPath over its elements: a Telegram preview, a site's page). Raises ValueError,
     saying why, when lxml cannot read it."""
+    # lxml refuses a str that declares its encoding (XHTML pages, an XML body): the text
+    # is decoded already, so the declaration goes
+    text = _XML_DECLARATION.sub("", text, count=1)
     try:
         return lxml.html.document_fromstring(text or "<html></html>")
     except (etree.ParserError, ValueError) as exc:
