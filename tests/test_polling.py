@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from helpers.config import ALLOW_LOCAL
+from helpers.telegram_pages import CHANNEL, PAGE
 from monitor.config.settings import Settings
 from monitor.demo.server import Reply, Site
 from monitor.pipeline.assembly import close_context, open_context
@@ -253,9 +254,73 @@ def test_a_stop_request_leaves_the_feeds_due(poller: Any, site: Site) -> None:
         ({"defaults": {"min_interval": "2h", "max_interval": "1h"}}, "min_interval is longer"),
         ({"http": {"per_host": 0}}, "per_host"),
         ({"defaults": {"max_interval": "soon"}}, "max_interval"),
+        ({"defaults": {"telegram_interval": "soon"}}, "telegram_interval"),
     ],
-    ids=["min-over-max", "per-host-zero", "bad-duration"],
+    ids=["min-over-max", "per-host-zero", "bad-duration", "bad-telegram-interval"],
 )
 def test_polling_settings_are_validated(tables: dict[str, Any], needle: str) -> None:
     with pytest.raises(ValidationError, match=needle):
         Settings.model_validate(tables)
+
+
+def test_a_telegram_channel_is_read_at_its_own_default_and_honours_429(
+    poller: Any, site: Site
+) -> None:
+    """The captured preview (tests/fixtures/telegram) as t.me/s/ would serve it, then 429."""
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    site.routes[f"/s/{CHANNEL}"] = Reply(200, PAGE, html)
+    site.routes["/s/own_interval"] = Reply(200, PAGE, html)
+    site.routes["/feeds/wire.xml"] = Reply(200, rss(2))
+    telegram = {"kind": "telegram", "url": f"{site.base}/s/{CHANNEL}"}
+    ctx, clock = poller(
+        [
+            {"name": "channel", **telegram},
+            {
+                "name": "own",
+                "kind": "telegram",
+                "url": f"{site.base}/s/own_interval",
+                "interval": "5m",
+            },
+            {"name": "wire"},
+        ]
+    )
+    results = poll(ctx)
+    assert {r.status for r in results.values()} == {"ok"}
+    waits = {name: wait_of(row) for name, row in rows(ctx).items()}
+    # a channel's next check comes up to a tenth early, at random; a feed's on the dot
+    assert 810.0 <= waits["channel"] <= 900.0 and 270.0 <= waits["own"] <= 300.0
+    assert waits["wire"] == 600.0
+
+    clock.now += timedelta(hours=1)
+    site.routes[f"/s/{CHANNEL}"] = Reply(429, b"Too Many Requests", {"Retry-After": "1800"})
+    site.routes["/s/own_interval"] = Reply(429, b"Too Many Requests")
+    poll(ctx)
+    found = rows(ctx)
+    for name in ("channel", "own"):
+        assert found[name].error_count == 1
+        assert "rate limited (429)" in (found[name].last_error or "")
+    assert wait_of(found["channel"]) == pytest.approx(1800.0, abs=1)
+    assert 300.0 * 0.8 <= wait_of(found["own"]) <= 300.0  # plain backoff with jitter
+
+
+def test_a_t_me_source_without_a_kind_takes_the_telegram_interval() -> None:
+    settings = Settings.model_validate(
+        {
+            "defaults": {"interval": "12m", "telegram_interval": "20m"},
+            "feed": [
+                {"name": "mid", "url": "https://t.me/s/MID_Russia"},
+                {"name": "mid-own", "url": "https://t.me/s/MID_Russia", "interval": "3m"},
+                {"name": "wire", "url": "https://wire.example/rss"},
+            ],
+        }
+    )
+    got = {f.name: settings.feed_interval(f) for f in settings.feed}
+    assert got == {"mid": 1200.0, "mid-own": 180.0, "wire": 720.0}
+
+
+def test_a_channel_s_next_check_is_spread_and_a_feed_s_is_not() -> None:
+    from monitor.pipeline.polls import _spread
+
+    channel = [_spread(900.0, "telegram") for _ in range(50)]
+    assert all(810.0 <= w <= 900.0 for w in channel) and len(set(channel)) > 1
+    assert {_spread(900.0, k) for k in ("feed", "sitemap", "page", None)} == {900.0}

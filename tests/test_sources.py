@@ -21,9 +21,11 @@ ARTICLES = FIXTURES / "sitemaps" / "hebdenbridgetimes-articles-sitemap.xml"
 INDEX = FIXTURES / "sitemaps" / "sitemaps-org-index.xml"
 CNN = FIXTURES / "pages" / "cnn_main_site.html"
 WIRED = FIXTURES / "pages" / "wired_main_site.html"
+JSON_3960 = FIXTURES / "jsonfeed" / "3960.json"  # journal.3960.org's JSON Feed 1.1
 
 # the JSON Feed 1.1 specification's own example (https://jsonfeed.org/version/1.1),
-# with a second item as its "items" section describes them
+# with a second item as its "items" section describes them: the edge cases (an item
+# without a title, a numeric id, a link that is not a web page)
 JSON_FEED = {
     "version": "https://jsonfeed.org/version/1.1",
     "title": "My Example Feed",
@@ -61,8 +63,8 @@ JSON_FEED = {
         ),
         (CNN.read_bytes(), "text/html", "https://s.example/", "page"),
         (WIRED.read_bytes(), "", "https://s.example/", "page"),
-        (json.dumps(JSON_FEED).encode(), "application/feed+json", "https://s.example/f", "feed"),
-        (json.dumps(JSON_FEED).encode(), "text/plain", "https://s.example/f", "feed"),
+        (JSON_3960.read_bytes(), "application/feed+json", "https://s.example/f", "feed"),
+        (JSON_3960.read_bytes(), "text/plain", "https://s.example/f", "feed"),
         (
             b"<?xml version='1.0'?><rss version='2.0'><channel/></rss>",
             "text/html",
@@ -185,7 +187,30 @@ def test_a_bad_sitemap_is_a_clear_error(body: bytes, message: str) -> None:
         read_document("sitemap", body, url="https://s.example/s.xml")
 
 
-def test_a_json_feed_is_read_as_a_feed() -> None:
+def test_a_real_json_feed_is_read_as_a_feed() -> None:
+    parsed = read_document(None, JSON_3960.read_bytes(), url="https://journal.3960.org/feed.json")
+    assert parsed.kind == "feed" and parsed.title == "fboës - Der Blog | Startseite"
+    posts = "https://journal.3960.org/posts/"
+    assert [(e.link, e.title, e.published) for e in parsed.entries] == [
+        (
+            f"{posts}2020-02-21-lecker-lecker/",
+            "Lecker, lecker",
+            datetime(2020, 2, 21, 17, 8, 6, tzinfo=UTC),
+        ),
+        (
+            f"{posts}2020-02-10-sabine-flughafen-amsterdam/",
+            "„Sabine“ am Flughafen Amsterdam",
+            datetime(2020, 2, 10, 17, 40, 4, tzinfo=UTC),
+        ),
+        (f"{posts}2020-01-19-migrants/", "Migrants", datetime(2020, 1, 19, 17, 9, 37, tzinfo=UTC)),
+    ]
+    first = parsed.entries[0]
+    assert first.key == "guid:user/posts/2020-02-21-lecker-lecker/index.md"
+    assert "nicht ganz billig" in first.summary
+    assert parsed.dropped == 0
+
+
+def test_the_json_feed_specs_example_is_read_as_a_feed() -> None:
     body = json.dumps(JSON_FEED).encode()
     parsed = read_document(None, body, url="https://example.org/feed.json")
     assert parsed.kind == "feed" and parsed.title == "My Example Feed"

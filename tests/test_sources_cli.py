@@ -74,3 +74,19 @@ def test_the_config_refuses_an_unknown_kind(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="kind"):
         load(config)
+
+
+def test_a_telegram_channel_is_added_at_the_telegram_interval(
+    db_url: str, site: Site, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path / "newsmon.toml", db_url, site, {})
+    code, out, _ = invoke(config, "feeds", "add", "https://t.me/MID_Russia", "--format", "json")
+    assert code == 0
+    added = json.loads(out)
+    assert (added["url"], added["kind"], added["interval"]) == (
+        "https://t.me/s/MID_Russia",
+        "telegram",
+        load(config).defaults.telegram_interval,
+    )
+    code, out, _ = invoke(config, "feeds", "add", f"{site.base}/wire.xml", "--format", "json")
+    assert code == 0 and json.loads(out)["interval"] == load(config).defaults.interval

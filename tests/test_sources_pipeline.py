@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from helpers.config import ALLOW_LOCAL
@@ -177,3 +178,49 @@ def test_an_index_of_indexes_fails_the_poll_clearly(db_url: str, tmp_path: Path)
             close_context(ctx)
     assert result.status == "error"
     assert f"the sitemap index {site.base}/sitemap.xml lists another index" in (result.error or "")
+
+
+# journal.3960.org's JSON Feed 1.1 (fixtures/sources/jsonfeed); its newest post is left
+# out of the first poll
+NEWEST_POST = re.compile(
+    rb'    \{\n      "id": "user/posts/2020-02-21-lecker-lecker/.*?\n    \},\n', re.S
+)
+
+
+def test_a_real_json_feed_alerts_its_new_post_once(db_url: str, tmp_path: Path) -> None:
+    body = (FIXTURES / "jsonfeed/3960.json").read_bytes()
+    with Site() as site:
+        state = {"poll": 1}
+        _serve(
+            site,
+            "/feed.json",
+            lambda: NEWEST_POST.sub(b"", body) if state["poll"] == 1 else body,
+            "application/feed+json; charset=utf-8",
+        )
+        config = tmp_path / "j.toml"
+        config.write_text(
+            f'[database]\nurl = "{db_url}"\n[scale]\nworkers = 0\n'
+            f"[http]\nallow_networks = {ALLOW_LOCAL}\n[defaults]\nfetch_articles = false\n"
+            f'[[feed]]\nname = "journal"\nurl = "{site.base}/feed.json"\n'
+            '[watchlist.prices]\nterms = ["billig"]\n',
+            encoding="utf-8",
+        )
+        ctx = open_context(load(config))
+        try:
+            first = poll_once(ctx)
+            state["poll"] = 2
+            second = poll_once(ctx)
+            alerts = list_alerts(ctx.db, limit=100)
+            feed = list_feeds(ctx.db)[0]
+        finally:
+            close_context(ctx)
+
+    assert NEWEST_POST.search(body)  # the cut takes out exactly one item
+    assert [(r.status, r.backlog, len(r.alerts)) for r in first.feeds] == [("ok", 2, 0)]
+    assert [r.new_entries for r in second.feeds] == [1]
+    assert [(a.url, a.title, set(a.alerted)) for a in alerts] == [
+        ("https://journal.3960.org/posts/2020-02-21-lecker-lecker/", "Lecker, lecker", {"prices"})
+    ]
+    assert alerts[0].published_at is not None
+    assert alerts[0].published_at.astimezone(UTC) == datetime(2020, 2, 21, 17, 8, 6, tzinfo=UTC)
+    assert feed.detected_kind == "feed" and feed.entry_count == 3

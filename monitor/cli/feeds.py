@@ -208,7 +208,7 @@ def feeds_show(obj: Obj, name: str, fmt: str) -> None:
 @click.option(
     "--interval",
     type=INTERVAL,
-    help="How often to check it, e.g. 10m  [default: [defaults] interval]",
+    help="How often to check it, e.g. 10m  [default: [defaults] interval, telegram_interval]",
 )
 @click.option("--check", is_flag=True, help="Fetch and parse it first; add nothing if that fails.")
 @click.option(
@@ -253,7 +253,8 @@ def feeds_add(
     settings = obj.settings
     url = catalog.check_url(url)
     url, kind = _source(obj, url, kind, is_yes=is_yes)
-    seconds = interval or settings.defaults.interval
+    default = settings.defaults.telegram_interval if kind == "telegram" else None
+    seconds = interval or default or settings.defaults.interval
     title, count, read_as = catalog.check_feed(settings, url, kind) if check else (None, None, None)
     db = open_db(obj)
     try:

@@ -50,6 +50,7 @@ from monitor.errors import ConfigError
 from monitor.query.syntax import QueryError, parse_query
 from monitor.schedule import Bounds
 from monitor.scheduler import check_crontab, zone
+from monitor.sources.telegram import channel_of
 
 __all__ = [
     "TEMPLATE_FIELDS",
@@ -133,6 +134,8 @@ class DefaultsSettings(_Table):
     max_entries: int = Field(default=500, ge=1, le=100_000)
     # preview pages one poll of a Telegram channel may read to reach a message seen before
     telegram_pages: int = Field(default=3, ge=1, le=20)
+    # how often a Telegram channel without an interval of its own is read: t.me limits rates
+    telegram_interval: UpToMonth = 900.0
     # new links one poll of a sitemap or page source may take; the rest is backlog
     max_new_links: int = Field(default=30, ge=1, le=10_000)
 
@@ -424,7 +427,11 @@ class Settings(_Table):
         return self
 
     def feed_interval(self, feed: FeedSettings) -> float:
-        return feed.interval or self.defaults.interval
+        if feed.interval:
+            return feed.interval
+        if feed.kind == "telegram" or (feed.kind is None and channel_of(feed.url)):
+            return self.defaults.telegram_interval
+        return self.defaults.interval
 
     def feed_alerts_backlog(self, feed: FeedSettings) -> bool:
         return self.defaults.alert_backlog if feed.alert_backlog is None else feed.alert_backlog
