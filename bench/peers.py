@@ -207,7 +207,7 @@ class Newsmon(Tool):
             '[http]\nallow_networks = ["127.0.0.1/32"]\nconcurrency = 8\nper_host = 8\n',
             # the peers mail the feed entry; they neither fetch the article nor group stories
             "[defaults]\nfetch_articles = false\nalert_backlog = false\n",
-            "[stories]\ngroup = false\n",
+            "[stories]\ngroup = false\nevents = false\n",  # every entry mailed, as the peers do
             f'[channel.mail]\nurls = ["{url}"]\n',
             # every generated entry's title says "budget": every new entry alerts
             '[watchlist.budget]\nterms = ["budget"]\nchannels = ["mail"]\n',
@@ -325,7 +325,8 @@ def report(
         print(f"{tool}: not run ({why})")
     print(
         "newsmon: each poll a fresh `newsmon poll --once` process, as the peers' are; "
-        "fetch_articles = false, [stories] group = false, one watchlist matching every entry"
+        "fetch_articles = false, [stories] group = false and events = false, "
+        "one watchlist matching every entry"
     )
     for tool in tools:
         print(f"first poll, {tool}: {FIRST[tool]}")
