@@ -131,22 +131,24 @@ class Daemon:
         """An entry's alerts are committed: deliver them now, in the middle of a cycle
         too; the delivery job's own pass gathers what more arrives meanwhile. Before the
         scheduler runs (or once it stopped), the poll job's own call after the cycle does it."""
-        if not self._scheduler.running:
-            return
+        if self._scheduler.running:
+            self._wake_delivery()
+
+    def _deliver_soon(self) -> None:
+        """Send new alerts now rather than at the next delivery tick, in the delivery
+        job's thread: a slow channel must not hold up polling (nor the watchdog)."""
+        if self._scheduler.running:
+            self._wake_delivery()
+        else:
+            self._deliver_job()
+
+    def _wake_delivery(self) -> None:
+        """Run the delivery job at once; one already running goes round once more."""
         self._deliver_again.set()
         try:
             self._scheduler.run_soon("deliver", utcnow())
         except Exception as exc:  # stopping meanwhile: the next start sends them
             log.debug("cannot wake the delivery job error=%r", repr(exc))
-
-    def _deliver_soon(self) -> None:
-        """Send new alerts now rather than at the next delivery tick, in the delivery
-        job's thread: a slow channel must not hold up polling (nor the watchdog)."""
-        self._deliver_again.set()
-        if self._scheduler.running:
-            self._scheduler.run_soon("deliver", utcnow())
-        else:
-            self._deliver_job()
 
     def _drain(self) -> None:
         ctx = self.ctx

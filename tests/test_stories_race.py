@@ -10,6 +10,7 @@ writer. Run on both backends; the PostgreSQL run is the one that matters.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -65,18 +66,18 @@ def _outcome(n: int, copy: str, url: str) -> Outcome:
     )
 
 
-@pytest.mark.parametrize("is_same_url", [False, True], ids=["syndicated-copy", "same-url"])
-def test_racing_instances_alert_once_per_story(db_url: str, is_same_url: bool) -> None:
-    setup = connect(db_url)
-    setup.migrate()
+def _race(
+    db_url: str, setup: Database, outcome_for: Callable[[int, int], Outcome]
+) -> list[list[int]]:
+    """Two instances (separate engines and pools) store ``outcome_for(instance, round)``
+    at the same moment, ``ROUNDS`` times; the alert ids each round gave."""
     feeds = [_feed(setup, "first"), _feed(setup, "second")]
-    instances = [connect(db_url), connect(db_url)]  # separate engines and pools
+    instances = [connect(db_url), connect(db_url)]
     results: list[list[int]] = [[] for _ in range(ROUNDS)]
     errors: list[BaseException] = []
 
     def run(index: int, barrier: threading.Barrier, n: int) -> None:
-        url = f"http://wire.invalid/{n}" if is_same_url else f"http://site{index}.invalid/{n}"
-        outcome = _outcome(n, f"copy{index}", url)
+        outcome = outcome_for(index, n)
         try:
             barrier.wait(timeout=30)
             found = entry_store.record_entry(
@@ -94,7 +95,24 @@ def test_racing_instances_alert_once_per_story(db_url: str, is_same_url: bool) -
                 t.start()
             for t in threads:
                 t.join(timeout=60)
-        assert errors == []
+    finally:
+        for db in instances:
+            db.close()
+    assert errors == []
+    return results
+
+
+@pytest.mark.parametrize("is_same_url", [False, True], ids=["syndicated-copy", "same-url"])
+def test_racing_instances_alert_once_per_story(db_url: str, is_same_url: bool) -> None:
+    setup = connect(db_url)
+    setup.migrate()
+
+    def outcome(index: int, n: int) -> Outcome:
+        url = f"http://wire.invalid/{n}" if is_same_url else f"http://site{index}.invalid/{n}"
+        return _outcome(n, f"copy{index}", url)
+
+    try:
+        results = _race(db_url, setup, outcome)
         assert [len(r) for r in results] == [1] * ROUNDS  # one alert per story, each round
         with setup.session() as s:
             alerts = s.scalar(select(func.count()).select_from(Alert))
@@ -106,8 +124,7 @@ def test_racing_instances_alert_once_per_story(db_url: str, is_same_url: bool) -
         assert deliveries == 2 * ROUNDS  # chat and desk, once each per story
         assert articles == (ROUNDS if is_same_url else 2 * ROUNDS)  # both copies recorded
     finally:
-        for db in (*instances, setup):
-            db.close()
+        setup.close()
 
 
 # two outlets' own reports of one event (written for this test): no copies of each other
@@ -150,36 +167,12 @@ def _event_outcome(n: int, index: int) -> Outcome:
 def test_racing_instances_alert_once_per_event(db_url: str) -> None:
     setup = connect(db_url)
     setup.migrate()
-    feeds = [_feed(setup, "first"), _feed(setup, "second")]
-    instances = [connect(db_url), connect(db_url)]
-    results: list[list[int]] = [[] for _ in range(ROUNDS)]
-    errors: list[BaseException] = []
-
-    def run(index: int, barrier: threading.Barrier, n: int) -> None:
-        outcome = _event_outcome(n, index)
-        try:
-            barrier.wait(timeout=30)
-            found = entry_store.record_entry(
-                instances[index], feed_id=feeds[index], outcome=outcome, now=datetime.now(UTC)
-            )
-            results[n] += found
-        except BaseException as exc:  # reported below, with the round
-            errors.append(exc)
-
     try:
-        for n in range(ROUNDS):
-            barrier = threading.Barrier(2)
-            threads = [threading.Thread(target=run, args=(i, barrier, n)) for i in (0, 1)]
-            for t in threads:
-                t.start()
-            for t in threads:
-                t.join(timeout=60)
-        assert errors == []
+        results = _race(db_url, setup, lambda index, n: _event_outcome(n, index))
         assert [len(r) for r in results] == [1] * ROUNDS  # one alert per event, each round
         with setup.session() as s:
             claims = s.scalar(select(func.count()).select_from(StoryClaim))
             stories = s.scalar(select(func.count(func.distinct(ArticleRow.story_id))))
         assert claims == ROUNDS and stories == 2 * ROUNDS  # two stories, one event, a round
     finally:
-        for db in (*instances, setup):
-            db.close()
+        setup.close()
