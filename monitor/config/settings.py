@@ -50,7 +50,7 @@ from monitor.errors import ConfigError
 from monitor.query.syntax import QueryError, parse_query
 from monitor.schedule import Bounds
 from monitor.scheduler import check_crontab, zone
-from monitor.sources.telegram import channel_of
+from monitor.tme import channel_of
 
 __all__ = [
     "TEMPLATE_FIELDS",

@@ -32,6 +32,7 @@ from monitor.extract.markup import html_root
 from monitor.fetch import charset
 from monitor.model import Entry
 from monitor.sources.feeds import ParsedFeed
+from monitor.tme import HOSTS, channel_of
 
 __all__ = [
     "Gathered",
@@ -47,12 +48,8 @@ __all__ = [
 
 _MAX_TITLE = 200
 _UNSAFE_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")  # a public channel's username
 _POST = re.compile(r"^([A-Za-z][A-Za-z0-9_]{2,31})/(\d{1,12})$")
 _NUMBER = re.compile(r"^https://t\.me/[A-Za-z0-9_]+/(\d+)$")
-_HOSTS = ("t.me", "telegram.me", "www.t.me", "www.telegram.me", "telegram.dog")
-# t.me paths that are not channels
-_RESERVED = {"s", "c", "joinchat", "addstickers", "addemoji", "share", "proxy", "socks", "iv"}
 _MESSAGE = "//div[contains(concat(' ', normalize-space(@class), ' '), ' tgme_widget_message ')]"
 _TEXT = (
     ".//div[contains(concat(' ', normalize-space(@class), ' '), ' tgme_widget_message_text ')]"
@@ -72,22 +69,6 @@ class Gathered:
     parsed: ParsedFeed
     pages: int  # pages read
     is_gap: bool  # paging stopped before reaching a known message: some may be missed
-
-
-def channel_of(url: str) -> str | None:
-    """The channel name in a t.me link (``t.me/NAME``, ``t.me/s/NAME``, ``t.me/NAME/12``)."""
-    try:
-        parts = urlsplit(url.strip())
-    except ValueError:
-        return None
-    if (parts.hostname or "").lower() not in _HOSTS:
-        return None
-    path = [p for p in parts.path.split("/") if p]
-    if path[:1] == ["s"]:
-        path = path[1:]
-    if not path or path[0].lower() in _RESERVED or not _NAME.match(path[0]):
-        return None
-    return path[0]
 
 
 def preview_url(channel: str) -> str:
@@ -113,7 +94,7 @@ def first_link(summary: str) -> str | None:
     for href in re.findall(r'<a href="([^"]+)">', summary):
         target = html.unescape(href)
         host = (urlsplit(target).hostname or "").lower()
-        if host not in _HOSTS and not host.endswith(".telegram.org") and host != "telegram.org":
+        if host not in HOSTS and not host.endswith(".telegram.org") and host != "telegram.org":
             return target
     return None
 
