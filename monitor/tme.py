@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-__all__ = ["HOSTS", "channel_of"]
+__all__ = ["HOSTS", "channel_of", "is_preview_url"]
 
 HOSTS = ("t.me", "telegram.me", "www.t.me", "www.telegram.me", "telegram.dog")
 # t.me paths that are not channels
@@ -28,3 +28,10 @@ def channel_of(url: str) -> str | None:
     if not path or path[0].lower() in _RESERVED or not _NAME.match(path[0]):
         return None
     return path[0]
+
+
+def is_preview_url(url: str) -> bool:
+    """``url`` is a channel's web preview, ``t.me/s/NAME``."""
+    if channel_of(url) is None:
+        return False
+    return [p for p in urlsplit(url.strip()).path.split("/") if p][:1] == ["s"]

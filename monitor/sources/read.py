@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import re
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from monitor.errors import ParseError
 from monitor.sources.entries import shown_url
@@ -27,6 +26,7 @@ from monitor.sources.kinds import KINDS, Kind
 from monitor.sources.pages import parse_page
 from monitor.sources.sitemaps import is_sitemap, parse_sitemap
 from monitor.sources.telegram import is_preview, parse_preview
+from monitor.tme import is_preview_url
 
 __all__ = ["KINDS", "READERS", "Kind", "Reader", "detect_kind", "read_document"]
 
@@ -68,7 +68,6 @@ READERS: dict[str, Reader] = {
     "telegram": parse_preview,
 }
 
-_TELEGRAM = re.compile(r"^/s/[A-Za-z0-9_]{4,64}/?$")
 _HTML_START = re.compile(
     rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S
 )
@@ -78,8 +77,7 @@ _JSON_TYPES = ("application/feed+json", "application/json", "text/json")
 def detect_kind(body: bytes, content_type: str, url: str) -> str:
     """Which reader fits this response: the URL, then the body's first bytes, then
     the content type (servers label sitemaps text/html and feeds text/plain)."""
-    parts = urlsplit(url)
-    if (parts.hostname or "").lower() in ("t.me", "telegram.me") and _TELEGRAM.match(parts.path):
+    if is_preview_url(url):
         return "telegram"
     if _is_json(body, content_type):
         return "feed"
