@@ -1,27 +1,49 @@
-"""Throughput of a polling cycle: newsmon against a plain sequential fetch-and-parse loop.
+"""The daemon's polling over many sources on its real schedule, and the cost of a poll.
 
-    .venv/bin/python bench/cycle.py                       # 2,000 feeds of 50 entries
-    .venv/bin/python bench/cycle.py --feeds 500 --cycles 2 --workers 0
+    .venv/bin/python bench/cycle.py --feeds 20000           # 5 intervals of 10 minutes
+    .venv/bin/python bench/cycle.py --feeds 2000 --profile /tmp/cycle.pstats
+    .venv/bin/python bench/cycle.py --naive                 # against a plain loop
     .venv/bin/python bench/cycle.py --database-url postgresql://postgres@127.0.0.1/bench
 
-A local server (its own process, 127.0.0.1 only) serves ``--feeds`` RSS feeds of
-``--entries`` entries each, with an article page behind every entry, and answers
-conditional GETs with 304. Before each cycle a tenth of the feeds (``--changed``) gain a
-new entry. Then, in the same run and against the same feeds:
+A local server (its own process, 127.0.0.1 only) serves ``--feeds`` sources of
+``--entries`` entries each (default 20): eight in ten RSS feeds, one a news sitemap, one
+a section page of links (configured ``kind``), with an article page behind every entry
+(fetched and extracted: ``[defaults] fetch_articles`` stays on; ``--no-articles`` turns
+it off), and answers conditional GETs with 304.
 
-- newsmon: one ``run_cycle`` of a real context (leases, the thread pool of
-  ``[http] concurrency``, ``[scale] workers`` worker processes, the database), in its own
-  process: conditional GETs, parsing of the changed feeds, the new entries' pages
-  fetched, extracted and matched, everything stored;
-- naive: a loop in its own process that fetches every feed (urllib) and parses it with
-  feedparser, one after the other, and does nothing else.
+The daemon's schedule: every source has ``[defaults] interval`` = ``--interval`` (600 s,
+``adapt = false``). One process runs what the daemon's poll job runs (monitor.daemon):
+a cycle (run_cycle: the sources due, under leases, ``[http] concurrency`` threads,
+``[scale] workers`` worker processes), then what follows a cycle (spikes, feed health),
+once per tick (5 s), on SQLite in a temporary folder. It runs on a simulated clock:
+real time while it works, and the idle time until the next tick at which a source is due
+is skipped, so five 10-minute intervals take the minutes their work takes, not 50. The
+first interval records every source's backlog (the first cycle polls them all); before
+each later one, between ``--changed-min`` and ``--changed-max`` of the sources (1% to
+10%, a different share each interval) gain one entry. Per interval it prints:
 
-For each: wall time, CPU time and peak memory of the process tree (the process and its
-worker processes: the sum of their RSS, and of their PSS, which counts shared pages
-once), sampled from /proc every 0.1 s, and the CPU time the local site spent serving
-it (it shares the machine's cores with the measured process). The first newsmon cycle
-records every feed's backlog (100,000 entries at the defaults) and is reported apart.
-Progress goes to stderr.
+- sources polled, cycles run, and overdue sources (next check more than ``--grace``,
+  60 s, in the past) at the interval's start and end, and the longest wait;
+- busy seconds (the cycles' wall time), CPU seconds of the daemon and its workers (and
+  of the daemon process alone), peak RSS summed over them (and of the daemon alone),
+  sampled from /proc every 0.1 s; the daemon's CPU outside the polls, per poll;
+- CPU per unchanged poll (304 or the same bytes; thread CPU of the polling thread);
+- CPU per new article from fetch to commit: the changed polls' CPU (their threads' and
+  their worker calls') over the new articles, by stage: fetch (the document and the
+  pages), parse and extract (the daemon's side, and the worker's CPU over the call),
+  match, stories (copies and events), index (search words), store (every call into
+  monitor.store.entries), other.
+
+``--profile FILE``: a cProfile (thread CPU time) of the daemon process over the
+intervals after the backlog, every polling thread's and the cycle's, merged; it
+inflates the CPU figures, so measure without it.
+
+``--naive``: the earlier comparison. Cycles of every feed (2,000 feeds of 50 entries, a
+tenth changed) by ``run_cycle`` of a real context, and by a loop in its own process that
+fetches every feed (urllib) and parses it with feedparser, one after the other, and does
+nothing else: wall time, CPU time and peak memory of each (RSS and PSS summed over the
+process tree), and the CPU time the local site spent serving it. Progress goes to
+stderr.
 """
 
 from __future__ import annotations
@@ -704,6 +726,15 @@ def schedule_main(args: argparse.Namespace) -> None:
     print(f"(logs and database in {work})")
 
 
+def _around_polls(run: Run) -> float:
+    """The daemon process's CPU seconds outside the polls themselves: claims, releases,
+    the health check and spike check after each cycle."""
+    a = run.answer
+    workers = sum(v for k, v in a["stages"].items() if "(worker)" in k)
+    polls = a["cpu_unchanged"] + a["cpu_changed"] + a["cpu_other"] - workers
+    return run.main_cpu - polls
+
+
 def schedule_report(runs: list[tuple[float, Run]], args: argparse.Namespace) -> None:
     kinds = {
         k: sum(kind_of(i) == k for i in range(args.feeds)) for k in ("feed", "sitemap", "page")
@@ -717,6 +748,7 @@ def schedule_report(runs: list[tuple[float, Run]], args: argparse.Namespace) -> 
     )
     print(
         "\nint  changed  polled cycles overdue    late s   busy s  CPU s (daemon)  RSS MB (daemon)"
+        "  cycle ms/poll"
     )
     for n, (share, r) in enumerate(runs):
         a = r.answer
@@ -724,6 +756,7 @@ def schedule_report(runs: list[tuple[float, Run]], args: argparse.Namespace) -> 
             f"{n:3} {share:7.1%} {a['polled']:7d} {a['cycles']:6d} {a['overdue'][0]:5d}>"
             f"{a['overdue'][1]:<5d} {a['late'][0]:4.0f}>{a['late'][1]:<4.0f} "
             f"{r.seconds:7.1f} {r.cpu:6.1f} ({r.main_cpu:5.1f}) {r.rss:8.0f} ({r.main:4.0f})"
+            f" {1000 * _around_polls(r) / max(1, a['polled']):8.2f}"
         )
     names = (
         "fetch",
