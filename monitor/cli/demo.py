@@ -35,12 +35,14 @@ def demo(workdir: Path) -> None:
 
     Starts a local web server with sample feeds and article pages in English, German,
     Russian and Ukrainian, and a local webhook receiver; polls twice on a fresh SQLite
-    database; prints the alerts and what the webhook received.
+    database; prints the alerts, the story that three outlets' reports of one event
+    form (one alert), and what the webhook received.
 
     \b
     Example:
         newsmon demo
         newsmon --config newsmon-demo/newsmon.toml alerts list
+        newsmon --config newsmon-demo/newsmon.toml stories list --min-sources 2
     """
     from monitor.demo.run import run_demo
 
