@@ -120,14 +120,17 @@ def bcubed(gold: Mapping[str, str], placed: Mapping[str, object]) -> tuple[float
     return precision, recall, f1
 
 
-def wrong_merges(items: list[Item], placed: Mapping[str, object]) -> int:
-    """Items (in arrival order) that joined a predicted cluster holding none of theirs."""
-    seen: dict[object, set[str]] = defaultdict(set)
-    wrong = 0
+def wrong_merges(items: list[Item], placed: Mapping[str, object]) -> list[str]:
+    """Items (in time order) that joined a predicted cluster holding none of theirs:
+    their ids, gold clusters and the gold clusters they joined."""
+    seen: dict[object, list[Item]] = defaultdict(list)
+    wrong = []
     for item in items:
         earlier = seen[placed[item.id]]
-        wrong += bool(earlier) and item.cluster not in earlier
-        earlier.add(item.cluster)
+        if earlier and item.cluster not in {e.cluster for e in earlier}:
+            joined = ", ".join(f"{e.id} ({e.cluster}, {e.at:%m-%d %H:%M})" for e in earlier)
+            wrong.append(f"{item.id} ({item.cluster}, {item.at:%m-%d %H:%M}) joined {joined}")
+        earlier.append(item)
     return wrong
 
 
@@ -302,6 +305,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0, help="[scale] workers (0)")
     parser.add_argument("--database-url", help="emptied first; default: SQLite in a "
                         "temporary folder")
+    parser.add_argument("--verbose", action="store_true",
+                        help="list the wrong merges (ids, gold clusters, times)")
     args = parser.parse_args()
     if not (args.corpus / "items.tsv").is_file():
         sys.exit(f"{args.corpus}: no items.tsv here; give the corpus folder")
@@ -317,13 +322,17 @@ def main() -> None:
         precision, recall = pairwise(gold, result.placed)
         b_p, b_r, b_f = bcubed(gold, result.placed)
         alerts = sum(result.alerts.values()) / n_events
+        wrong = wrong_merges(items, result.placed)
         print(
             f"{name:7} pairs P {precision:.3f} R {recall:.3f}  "
             f"B-cubed P {b_p:.3f} R {b_r:.3f} F1 {b_f:.3f}\n"
-            f"        wrong merges {wrong_merges(items, result.placed)}  "
+            f"        wrong merges {len(wrong)}  "
             f"alerts per event {alerts:.2f}  pages read {result.pages}/{len(items)}  "
             f"CPU {result.cpu:.0f} s, wall {result.seconds:.0f} s"
         )
+        if args.verbose:
+            for line in wrong:
+                print(f"    {line}")
     print(f"load average at start {load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f}, "
           f"{os.cpu_count()} cores")
 
