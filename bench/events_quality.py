@@ -48,6 +48,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.utils import format_datetime
+from functools import partial
 from itertools import combinations
 from pathlib import Path
 
@@ -159,7 +160,7 @@ def _page(item: Item) -> bytes:
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f'<meta property="og:title" content="{title}">'
         f'<meta property="article:published_time" content="{item.at.isoformat()}">'
-        f"</head><body><header><nav><a href=\"/\">Home</a> <a href=\"/news\">News</a></nav>"
+        f'</head><body><header><nav><a href="/">Home</a> <a href="/news">News</a></nav>'
         f"</header><main><article><h1>{title}</h1>{paragraphs}</article></main>"
         "<footer>All rights reserved.</footer></body></html>"
     ).encode()
@@ -169,14 +170,15 @@ def _name(source: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in source)
 
 
-def write_config(path: Path, base: str, sources: list[str], args: argparse.Namespace, *,
-                 is_events: bool) -> None:
+def write_config(
+    path: Path, base: str, sources: list[str], args: argparse.Namespace, *, is_events: bool
+) -> None:
     db = args.database_url or f"sqlite:///{path.parent / 'bench.db'}"
     lines = [
         f'[database]\nurl = "{db}"\n',
         '[http]\nallow_networks = ["127.0.0.1/32"]\nconcurrency = 4\nper_host = 4\n',
         # every new entry is read and may alert: no first poll absorbs a backlog
-        '[defaults]\nalert_backlog = true\nfetch_articles = true\n',
+        "[defaults]\nalert_backlog = true\nfetch_articles = true\n",
         f"[scale]\nworkers = {args.workers}\n",
         "[stories]\n"
         f"events = {'true' if is_events else 'false'}\n"
@@ -186,8 +188,9 @@ def write_config(path: Path, base: str, sources: list[str], args: argparse.Names
         # a watchlist that every item matches: one word character anywhere
         "[watchlist.all]\nqueries = ['/\\w/']\n",
     ]
-    lines += [f'[[feed]]\nname = "{_name(s)}"\nurl = "{base}/feed/{_name(s)}.xml"\n'
-              for s in sources]
+    lines += [
+        f'[[feed]]\nname = "{_name(s)}"\nurl = "{base}/feed/{_name(s)}.xml"\n' for s in sources
+    ]
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -220,16 +223,19 @@ def run(items: list[Item], args: argparse.Namespace, *, is_events: bool) -> Resu
     with Site() as site, tempfile.TemporaryDirectory(prefix="newsmon-evq-") as folder:
 
         def feed(name: str) -> Reply:
-            return Reply(200, _feed(site.base, name, shown[name]),
-                         {"Content-Type": "application/rss+xml; charset=utf-8"})
+            return Reply(
+                200,
+                _feed(site.base, name, shown[name]),
+                {"Content-Type": "application/rss+xml; charset=utf-8"},
+            )
 
         def page(item: Item) -> Reply:
             return Reply(200, _page(item), {"Content-Type": "text/html; charset=utf-8"})
 
         for name in shown:
-            site.routes[f"/feed/{name}.xml"] = lambda name=name: feed(name)  # type: ignore[misc]
+            site.routes[f"/feed/{name}.xml"] = partial(feed, name)
         for item in items:
-            site.routes[f"/a/{item.id}.html"] = lambda item=item: page(item)  # type: ignore[misc]
+            site.routes[f"/a/{item.id}.html"] = partial(page, item)
         config = Path(folder) / "bench.toml"
         write_config(config, site.base, sources, args, is_events=is_events)
         if args.database_url:
@@ -247,22 +253,28 @@ def run(items: list[Item], args: argparse.Namespace, *, is_events: bool) -> Resu
                     shown[_name(item.source)].append(item)
                     changed.add(_name(item.source))
                     done += 1
-                clock_at = now
-                ctx = replace(ctx, clock=lambda: clock_at)
+                ctx = replace(ctx, clock=partial(_fixed, now))
                 poll_once(ctx, sorted(changed))
                 if done // 100 > reported or not pending:
                     reported = done // 100
-                    print(f"  {label}: {done}/{len(items)} items polled", file=sys.stderr,
-                          flush=True)
+                    print(
+                        f"  {label}: {done}/{len(items)} items polled", file=sys.stderr, flush=True
+                    )
             with ctx.db.session() as s:
                 rows = s.execute(
-                    select(ArticleRow.url, ArticleRow.story_id, StoryRow.event_id,
-                           ArticleRow.text_source, ArticleRow.id)
-                    .join(StoryRow, StoryRow.id == ArticleRow.story_id, isouter=True)
+                    select(
+                        ArticleRow.url,
+                        ArticleRow.story_id,
+                        StoryRow.event_id,
+                        ArticleRow.text_source,
+                        ArticleRow.id,
+                    ).join(StoryRow, StoryRow.id == ArticleRow.story_id, isouter=True)
                 ).all()
-                alerted = s.execute(
-                    select(AlertRow.article_id).where(AlertRow.kind == "new")
-                ).scalars().all()
+                alerted = (
+                    s.execute(select(AlertRow.article_id).where(AlertRow.kind == "new"))
+                    .scalars()
+                    .all()
+                )
         finally:
             close_context(ctx)
     placed: dict[str, int] = {}
@@ -271,7 +283,10 @@ def run(items: list[Item], args: argparse.Namespace, *, is_events: bool) -> Resu
     for url, story, event, source, article_id in rows:
         item_id = str(url).rsplit("/", 1)[1].removesuffix(".html")
         article_item[article_id] = item_id
-        placed[item_id] = int(event if event is not None else story)
+        # an article without a story is one of its own
+        placed[item_id] = (
+            event if event is not None else story if story is not None else -article_id
+        )
         pages += source == "page"
     alerts: dict[str, int] = defaultdict(int)
     for article_id in alerted:
@@ -279,8 +294,14 @@ def run(items: list[Item], args: argparse.Namespace, *, is_events: bool) -> Resu
     missing = set(by_id) - set(placed)
     if missing:
         sys.exit(f"{len(missing)} items were not stored; see the log lines above")
-    return Result(placed, dict(alerts), time.process_time() - cpu0,
-                  time.perf_counter() - started, pages)
+    return Result(
+        placed, dict(alerts), time.process_time() - cpu0, time.perf_counter() - started, pages
+    )
+
+
+def _fixed(at: datetime) -> datetime:
+    """The simulated clock: the time of the round."""
+    return at
 
 
 def _empty(url: str) -> None:
@@ -297,24 +318,29 @@ def _empty(url: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("corpus", type=Path, help="CORPUS_DIR with items.tsv and items/")
-    parser.add_argument("--threshold", type=float, default=0.225,
-                        help="[stories] event_threshold (default 0.225)")
+    parser.add_argument(
+        "--threshold", type=float, default=0.225, help="[stories] event_threshold (default 0.225)"
+    )
     parser.add_argument("--window", default="2d", help="[stories] event_window (default 2d)")
     parser.add_argument("--step", default="1h", help="simulated time between polls (1h)")
     parser.add_argument("--only", choices=("events", "copies"), help="one of the two runs")
     parser.add_argument("--workers", type=int, default=0, help="[scale] workers (0)")
-    parser.add_argument("--database-url", help="emptied first; default: SQLite in a "
-                        "temporary folder")
-    parser.add_argument("--verbose", action="store_true",
-                        help="list the wrong merges (ids, gold clusters, times)")
+    parser.add_argument(
+        "--database-url", help="emptied first; default: SQLite in a temporary folder"
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="list the wrong merges (ids, gold clusters, times)"
+    )
     args = parser.parse_args()
     if not (args.corpus / "items.tsv").is_file():
         sys.exit(f"{args.corpus}: no items.tsv here; give the corpus folder")
     items = load(args.corpus)
     gold = {i.id: i.cluster for i in items}
     n_events = len(set(gold.values()))
-    print(f"{len(items)} items, {n_events} events, {len({i.source for i in items})} feeds; "
-          f"threshold {args.threshold}, window {args.window}, step {args.step}")
+    print(
+        f"{len(items)} items, {n_events} events, {len({i.source for i in items})} feeds; "
+        f"threshold {args.threshold}, window {args.window}, step {args.step}"
+    )
     load_avg = os.getloadavg()
     runs = [("events", True), ("copies", False)]
     for name, is_events in runs if args.only is None else [r for r in runs if r[0] == args.only]:
@@ -333,8 +359,10 @@ def main() -> None:
         if args.verbose:
             for line in wrong:
                 print(f"    {line}")
-    print(f"load average at start {load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f}, "
-          f"{os.cpu_count()} cores")
+    print(
+        f"load average at start {load_avg[0]:.2f} {load_avg[1]:.2f} {load_avg[2]:.2f}, "
+        f"{os.cpu_count()} cores"
+    )
 
 
 if __name__ == "__main__":
