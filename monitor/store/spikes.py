@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus
@@ -126,7 +125,11 @@ def record_readings(
 
 
 def _insert_or_skip(s: Session, reading: Reading, number: int, now: datetime) -> SpikeView | None:
-    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+    # the dialect's module imported here: it costs a poll's start-up a tenth of a second
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     values: dict[str, Any] = {
         "watchlist": reading.watchlist,
         "number": number,
