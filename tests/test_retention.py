@@ -99,6 +99,14 @@ def test_retention_settings(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load(path)
     assert "retention.article_text" in str(info.value) and "[stories] window" in str(info.value)
+    path.write_text('[stories]\nevent_window = "10d"\n\n[retention]\narticle_text = "5d"\n')
+    with pytest.raises(ConfigError) as info:  # event profiles are weighed from the text
+        load(path)
+    assert "retention.article_text" in str(info.value) and "event_window" in str(info.value)
+    path.write_text(
+        '[stories]\nevents = false\nevent_window = "10d"\n\n[retention]\narticle_text = "5d"\n'
+    )
+    assert load(path).retention.article_text == 5 * 86400.0
     path.write_text('[metrics]\nlisten = "localhost"\n')
     with pytest.raises(ConfigError) as info:
         load(path)
