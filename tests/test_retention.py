@@ -26,6 +26,7 @@ RETENTION = """
 [stories]
 corrections = true
 window = "0.2s"
+event_window = "0.2s"
 
 [retention]
 article_text = "0.2s"
