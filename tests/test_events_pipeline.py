@@ -1,6 +1,7 @@
 """One alert per news event, end to end: three outlets' reports of one event, served
-from 127.0.0.1, alert each watchlist once; a new development and a report a week older
-stay stories of their own. Fixtures: tests/fixtures/events (see its README)."""
+from 127.0.0.1, alert each watchlist once; a new development the next day stays a story
+of its own. Fixtures: tests/fixtures/events (see its README); real reports of two
+events on one day: test_events_real.py."""
 
 from __future__ import annotations
 
@@ -90,11 +91,10 @@ def test_one_alert_per_event_and_watchlist(
     members = sorted((m.url or "").removeprefix(events_site.base) for m in story.members)
     assert members == sorted(TALKS)
     assert talks[0].also_reported_by == 2
-    # the announcement a week before and the council the next day: events of their own
+    # the council the next day: a new development, an event of its own
     others = sorted(_paths(news, events_site.base))
-    assert "/pages/talks-wire-old.html" in others
     assert "/pages/council-herald.html" in others
-    assert len({a.story.id for a in news if a.story}) == 3
+    assert len({a.story.id for a in news if a.story}) == 2
     # the third source reached [stories] growth = [3]: one update to the watchlists
     grown = [a for a in alerts if a.kind == "growth"]
     assert len(grown) == 1 and sorted(grown[0].watchlists) == ["geneva", "ukraine"]
@@ -135,7 +135,7 @@ def test_stories_list_and_show(
     assert sorted(m["url"].removeprefix(events_site.base) for m in members) == sorted(TALKS)
 
     everything = runner.invoke(cli, ["--config", config, "stories", "list", "--format", "json"])
-    assert len(json.loads(everything.output)) == 3  # the talks, the council, the announcement
+    assert len(json.loads(everything.output)) == 2  # the talks, the council
     by_watchlist = runner.invoke(
         cli, ["--config", config, "stories", "list", "--watchlist", "geneva", "--format", "json"]
     )

@@ -19,8 +19,6 @@ from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
-
 __all__ = ["detect_language"]
 
 MIN_CHARS = 40
@@ -95,6 +93,8 @@ _Visits = Callable[[Sequence[int], Sequence[int], Sequence[int], bytes], "Counte
 
 def _fast_visits(identifier: Any, original: _Visits) -> _Visits:
     """py3langid's ``visit_counts`` for this identifier's automaton, taken with numpy."""
+    import numpy as np  # here, not at the top: a poll that detects no language skips it
+
     table = identifier.tk_nextmove  # an array.array, viewed rather than copied
     moves = np.frombuffer(table, dtype=np.dtype(table.typecode))
     rows = np.asarray(identifier._rowbase, dtype=np.int64)
