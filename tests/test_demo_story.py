@@ -22,17 +22,18 @@ def test_the_demo_makes_one_story_of_three_outlets_reports(tmp_path: Path) -> No
     assert done.is_ok
     [story] = done.stories  # the only story that several sources reported
     assert {m.source for m in story.members} == OUTLETS
-    assert {(m.feeds or ("",))[0] for m in story.members} == {
-        "demo-world-wire",
-        "demo-courier",
-        "demo-gazette",
-    }
+    # the wire's report also comes through demo-nachrichten; the feeds are polled in
+    # parallel, so either may carry it first
+    carried = {feed for m in story.members for feed in m.feeds}
+    assert {"demo-world-wire", "demo-courier", "demo-gazette"} <= carried
+    assert carried <= {"demo-world-wire", "demo-courier", "demo-gazette", "demo-nachrichten"}
     made = done.story_alerts(story)
     new = [a for a in made if a.kind == "new"]
     assert len(new) == 1 and set(new[0].watchlists) == {"nato", "ukraine"}
     assert [a.kind for a in made if a.kind != "new"] == ["growth"]  # 3 sources, once
     # the webhook got the story's one alert and its growth update, no more
-    titles = [json.loads(body)["title"] for body in done.received]
+    # (titles as sent: Markdown's special characters escaped with a backslash)
+    titles = [re.sub(r"\\(.)", r"\1", json.loads(body)["title"]) for body in done.received]
     ours = [t for t in titles if any(m.title in t for m in story.members)]
     assert len(ours) == 2
     # the German report of the same meeting stays its own story (languages apart)
