@@ -158,10 +158,9 @@ def add_profile(
 def _count_up(is_postgresql: bool) -> Any:
     """One more article with each term. The dialect's module is imported here, when an
     article is first weighed: a poll without new entries does not pay for it."""
-    if is_postgresql:
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    upsert = postgresql.insert if is_postgresql else sqlite.insert
     return (
         upsert(_COUNTS)
         .values(term=bindparam("term"), documents=1)

@@ -125,11 +125,10 @@ def record_readings(
 
 
 def _insert_or_skip(s: Session, reading: Reading, number: int, now: datetime) -> SpikeView | None:
-    # the dialect's module imported here: it costs a poll's start-up a tenth of a second
-    if s.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    # the dialects' modules imported here: they cost a poll's start-up a tenth of a second
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
     values: dict[str, Any] = {
         "watchlist": reading.watchlist,
         "number": number,
