@@ -10,6 +10,7 @@ as an RSS feed and each article as a page, from 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,16 +104,17 @@ def test_mail_and_chat_say_who_else_reported_the_story(
 ) -> None:
     mail = f"mailto://{smtp.host}:{smtp.port}?from=newsmon@example.org&to=desk@example.org"
     channels = f'[channel.mail]\nurls = ["{mail}"]\nformat = "html"\n'
-    poll(tmp_path, db_url, outlets, hook, channels)
+    alerts, _ = poll(tmp_path, db_url, outlets, hook, channels)
+    event_of = {outlets.base + r.path: r.event for r in reports()}
+    [alert] = [  # the shutdown story's one alert, for whichever report was read first
+        a for a in alerts if a.kind == "new" and a.story and event_of[a.url or ""] == SHUTDOWN
+    ]
     said = "Also reported by 2 sources in 1 language"
-    titles = [r.title for r in reports() if r.event == SHUTDOWN]  # whichever was read first
 
-    def on_shutdown(title: str) -> bool:
-        return any(t in title for t in titles)
+    def is_ours(body: str) -> bool:
+        return re.search(rf"alerts show {alert.id}\b", body) is not None
 
-    posted = [json.loads(body) for _, _, body in hook.received]
-    chat = [p for p in posted if on_shutdown(p["title"])]
-    assert len(chat) == 1 and said in chat[0]["message"]
-    mails = [m for m in smtp.messages if on_shutdown(str(m["Subject"]))]
-    assert len(mails) == 1
-    assert said in mails[0].get_body(("html", "plain")).get_content()
+    chat = [m for _, _, b in hook.received if is_ours(m := json.loads(b)["message"])]
+    assert len(chat) == 1 and said in chat[0]
+    mails = [b for m in smtp.messages if is_ours(b := m.get_body(("html", "plain")).get_content())]
+    assert len(mails) == 1 and said in mails[0]

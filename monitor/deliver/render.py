@@ -169,7 +169,7 @@ def _story_lines(alert: AlertView) -> list[str]:
     if alert.kind == "correction" and alert.diff:
         lines.append("Changed since the first alert:\n" + alert.diff)
     if alert.kind == "growth" and alert.diff:
-        return [alert.diff]  # "Now reported by N sources", the new ones and their headlines
+        return [alert.diff]  # "Now reported by N sources in M languages", the new ones
     if alert.also_reported_by:
         names = ", ".join(dict.fromkeys(m.source for m in alert.others))
         lines.append(f"{also_reported(alert).capitalize()}: {names}")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from importlib import import_module
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, or_, select, update
@@ -158,9 +159,8 @@ def add_profile(
 def _count_up(is_postgresql: bool) -> Any:
     """One more article with each term. The dialect's module is imported here, when an
     article is first weighed: a poll without new entries does not pay for it."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    upsert = postgresql.insert if is_postgresql else sqlite.insert
+    dialect = "postgresql" if is_postgresql else "sqlite"
+    upsert = import_module(f"sqlalchemy.dialects.{dialect}").insert
     return (
         upsert(_COUNTS)
         .values(term=bindparam("term"), documents=1)
