@@ -21,7 +21,7 @@ from monitor.demo.hostile import CASES
 from monitor.demo.server import Reply, Site
 from monitor.errors import ParseError, WorkerError
 from monitor.pipeline.assembly import close_context, open_context, poll_once
-from monitor.pipeline.pool import INLINE_BACKLOG, Workers
+from monitor.pipeline.pool import Workers
 from monitor.store.feeds import list_feeds
 
 BASE = "http://news.example"
@@ -76,10 +76,10 @@ def test_parsing_and_extraction_in_workers_equal_in_process(workers: Workers) ->
 
 def test_a_one_shot_pool_parses_in_process_until_parses_pile_up() -> None:
     """poll --once: a few parses run in the calling threads and start no process; once
-    INLINE_BACKLOG of them wait there, the rest go to workers, started then."""
+    ``inline_backlog`` of them wait there, the rest go to workers, started then."""
     feed = (SAMPLE_SITE / "feeds" / "world.xml").read_bytes().replace(b"{base}", BASE.encode())
     url, kind = f"{BASE}/feeds/world.xml", "application/xml; charset=utf-8"
-    pool = Workers(2, timeout=30, is_parsing_inline=True)
+    pool = Workers(2, timeout=30, inline_backlog=4)
     try:
         found = [pool.parse_feed(feed, url=url, content_type=kind) for _ in range(3)]
         assert found == [Workers(0).parse_feed(feed, url=url, content_type=kind)] * 3
@@ -87,7 +87,7 @@ def test_a_one_shot_pool_parses_in_process_until_parses_pile_up() -> None:
         # a parse that holds the calling threads: the fifth at once must go to a worker
         threads = [
             threading.Thread(target=pool._parse, args=("napping", time.sleep, 1.0))
-            for _ in range(INLINE_BACKLOG + 2)
+            for _ in range(4 + 2)
         ]
         for t in threads:
             t.start()

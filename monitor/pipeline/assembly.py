@@ -57,7 +57,8 @@ def open_context(
     owner stay, and so do its HTTP client, host limits and worker processes where their
     settings did not change; the caller closes the parts of ``keep`` that were replaced
     once nothing uses them. ``is_parsing_inline``: one pass, then exit (``poll --once``),
-    so parse in this process until parses pile up (see monitor.pipeline.pool)."""
+    so parse in this process until half the fetching threads wait for a parse (see
+    monitor.pipeline.pool)."""
     hide_feed_secrets(settings)
     if keep is not None:
         sync_feeds(keep.db, settings, keep.clock())
@@ -78,7 +79,7 @@ def open_context(
         workers=Workers(
             settings.scale.workers,
             settings.scale.worker_timeout,
-            is_parsing_inline=is_parsing_inline,
+            inline_backlog=max(1, settings.http.concurrency // 2) if is_parsing_inline else 0,
         ),
     )
 

@@ -6,12 +6,12 @@ first needed), ``Workers(0)`` runs the same functions in the calling thread. A c
 sent to an idle worker as a pickle over its stdin and the answer read from its stdout;
 the workers import only the parsers, never the daemon's database or channels.
 
-``Workers(n, is_parsing_inline=True)`` (``poll --once``: one pass, then exit) parses
-documents in the calling threads, one at a time, until ``INLINE_BACKLOG`` parses are
-waiting or running there: then parsing is what holds the poll up, and from then on
-every parse goes to the workers, started as needed. A poll where few feeds changed
-starts none (each costs its start-up and tens of MB); a long one spreads its parsing
-over the cores as before. Extraction (trafilatura, heavier) always goes to a worker.
+``Workers(n, inline_backlog=k)`` (``poll --once``: one pass, then exit) parses
+documents in the calling threads, one at a time, until ``k`` parses are waiting or
+running there: then parsing is what holds the poll up, and from then on every parse
+goes to the workers, started as needed. A poll where few feeds changed starts none
+(each costs its start-up and tens of MB); a long one spreads its parsing over the cores
+as before. Extraction (trafilatura, heavier) always goes to a worker.
 
 A worker that dies on a call (a crash in a C library, the kernel's out-of-memory killer)
 or takes longer than ``timeout`` (it is killed) costs only that call: a WorkerError that
@@ -51,7 +51,6 @@ T = TypeVar("T")
 
 RECYCLE_AFTER = 2000  # calls before a worker is replaced
 START_TIMEOUT = 120.0  # for a worker to import the parsers, on a busy machine
-INLINE_BACKLOG = 4  # parses waiting or running in the calling threads that start workers
 
 
 _LIVE: set[_Worker] = set()  # every worker process not stopped yet, for kill_all
@@ -152,12 +151,10 @@ def _read(pipe: IO[bytes], size: int, deadline: float) -> bytes:
 class Workers:
     """Up to ``processes`` worker processes (0: run in the calling thread)."""
 
-    def __init__(
-        self, processes: int, timeout: float = 60.0, *, is_parsing_inline: bool = False
-    ) -> None:
+    def __init__(self, processes: int, timeout: float = 60.0, *, inline_backlog: int = 0) -> None:
         self.processes = processes
         self.timeout = timeout
-        self.is_parsing_inline = is_parsing_inline
+        self.inline_backlog = inline_backlog  # 0: never parse in the calling threads
         self._lock = threading.Lock()
         self._free = threading.BoundedSemaphore(max(processes, 1))  # workers not in a call
         self._idle: list[_Worker] = []
@@ -231,9 +228,9 @@ class Workers:
         """``run``, or in the calling thread while parsing inline (see the module)."""
         with self._lock:
             is_inline = (
-                self.is_parsing_inline
+                self.processes > 0  # else ``run`` parses in the calling thread anyway
                 and not (self._has_started or self._is_closed)
-                and self._inline_backlog < INLINE_BACKLOG
+                and self._inline_backlog < self.inline_backlog
             )
             self._inline_backlog += is_inline
         if not is_inline:
