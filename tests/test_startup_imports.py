@@ -1,7 +1,8 @@
 """What a `poll --once` with nothing new imports: none of the libraries it has no use
 for (apprise when nothing is to be sent, numpy when no text is fingerprinted or no
 language detected, rich and pygments that httpx would bring along, trafilatura when no
-page is extracted, feedparser when no feed changed, APScheduler and alembic): each costs every run its import time."""
+page is extracted, feedparser when no feed changed, APScheduler and alembic): each
+costs every run its import time."""
 
 from __future__ import annotations
 
