@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from monitor import memory
 from monitor.config.secrets import in_url
 from monitor.config.settings import Settings
 from monitor.deliver.drain import DrainResult, drain
@@ -60,6 +61,7 @@ def open_context(
     so parse in this process until half the fetching threads wait for a parse (see
     monitor.pipeline.pool)."""
     hide_feed_secrets(settings)
+    memory.limit_arenas()  # before the fetching threads start
     if keep is not None:
         sync_feeds(keep.db, settings, keep.clock())
         return _renewed(keep, settings, transport)
@@ -138,3 +140,5 @@ def after_cycle(ctx: Context, results: Sequence[FeedResult]) -> list[Change]:
     except Exception as exc:  # health must never stop polling; the next pass judges again
         log.warning("feed health check failed error=%r", f"{type(exc).__name__}: {exc}")
         return []
+    finally:
+        memory.trim()  # what the pass freed goes back, not kept for the next one
