@@ -72,6 +72,7 @@ def open_context(
     except BaseException:
         db.close()
         raise
+    memory.trim()  # the parsed TOML and the sync's rows are garbage now
     return Context(
         db=db,
         client=make_client(settings.http, transport),
