@@ -16,6 +16,8 @@ import logging
 import os
 import sys
 
+__all__ = ["ARENAS", "limit_arenas", "trim"]
+
 log = logging.getLogger(__name__)
 
 M_ARENA_MAX = -8  # glibc's mallopt parameter (malloc.h)
