@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from monitor.config.settings import QuerySettings, Settings, TermSettings, WatchlistSettings
@@ -221,22 +221,26 @@ def find_matches(
 
 
 def _as_written(
-    matches: list[Match], originals: dict[str, str], texts: dict[str, str]
+    hits: list[tuple[str, Hit]], originals: dict[str, str], texts: dict[str, str]
 ) -> list[Match]:
-    """The matches with ``found`` and ``snippet`` cut from the text as written (offsets
-    stay those of the normalised text): "2º turno", not "2o turno"."""
+    """The matches, with ``found`` and ``snippet`` cut from the text as written (offsets
+    stay those of the normalised text): "2º turno", not "2o turno". A place that several
+    watchlists found is cut once."""
     offsets: dict[str, Offsets | None] = {}
+    cut: dict[tuple[str, int, int], tuple[str, str]] = {}
     out = []
-    for m in matches:
-        if m.field not in offsets:
-            offsets[m.field] = original_offsets(originals[m.field], texts[m.field])
-        if offsets[m.field] is None:
-            out.append(m)
-            continue
-        text = originals[m.field]
-        start, end = original_span(offsets[m.field], m.start, m.end)
-        snippet = sentence_around(text, start, end)
-        out.append(replace(m, snippet=snippet, found=text[start:end]))
+    for name, hit in hits:
+        field, start, end = hit.field, hit.start, hit.end
+        place = (field, start, end)
+        found = cut.get(place)
+        if found is None:
+            if field not in offsets:
+                offsets[field] = original_offsets(originals[field], texts[field])
+            # no offsets: normalising changed nothing, the text as written is the same
+            text = originals[field]
+            at, stop = original_span(offsets[field], start, end)
+            found = cut[place] = (sentence_around(text, at, stop), text[at:stop])
+        out.append(Match(name, hit.term, field, start, end, found[0], found[1], hit.how))
     return out
 
 
@@ -316,7 +320,8 @@ def _watchlist_matches(
     by_form: dict[Form, list[_Spot]],
     texts: dict[str, str],
     deadline: Deadline,
-) -> list[Match]:
+) -> list[tuple[str, Hit]]:
+    """The hits this watchlist reports, each with its name (as Match wants them)."""
     chosen: list[Hit] = []
     for query, forms in queries:
         deadline.check()
@@ -326,33 +331,24 @@ def _watchlist_matches(
         is_match, found = evaluate(query.node, hits, texts)
         if is_match:
             chosen += found
-    # the longest hit wins where hits overlap; then document order, a few per field
-    chosen.sort(key=lambda h: (_FIELD_ORDER[h.field], h.start, -h.end))
-    kept: list[Hit] = []
-    for hit in chosen:
-        if kept and kept[-1].field == hit.field and hit.start < kept[-1].end:
-            continue
-        kept.append(hit)
-    matches: list[Match] = []
+    if len(chosen) > 1:
+        # the longest hit wins where hits overlap; then document order, a few per field
+        chosen.sort(key=_hit_order)
+    kept: list[tuple[str, Hit]] = []
+    last: Hit | None = None
     per_field: dict[str, int] = {}
-    for hit in kept:
-        per_field[hit.field] = per_field.get(hit.field, 0) + 1
-        if per_field[hit.field] > _HITS_PER_FIELD:
+    for hit in chosen:
+        if last is not None and last.field == hit.field and hit.start < last.end:
             continue
-        text = texts[hit.field]
-        matches.append(
-            Match(
-                watchlist=name,
-                term=hit.term,
-                field=hit.field,
-                start=hit.start,
-                end=hit.end,
-                snippet=sentence_around(text, hit.start, hit.end),
-                found=text[hit.start : hit.end],
-                how=hit.how,
-            )
-        )
-    return matches
+        last = hit
+        count = per_field[hit.field] = per_field.get(hit.field, 0) + 1
+        if count <= _HITS_PER_FIELD:
+            kept.append((name, hit))
+    return kept
+
+
+def _hit_order(hit: Hit) -> tuple[int, int, int]:
+    return _FIELD_ORDER[hit.field], hit.start, -hit.end
 
 
 def snippet(text: str, start: int, end: int) -> str:
