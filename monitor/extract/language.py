@@ -83,9 +83,10 @@ def _identifier() -> Any:
 
     identifier = Identifier.from_model_file(MODEL_FILE, norm_probs=True)
     identifier.set_languages(_KNOWN)
-    # the features' rows gathered from a row-major table: ten times faster than from
-    # the column-major one that choosing the languages leaves (the same values)
-    identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc)
+    # the features' rows gathered from a row-major table, ten times faster than from
+    # the column-major one that choosing the languages leaves; in float32, which the
+    # product casts them to anyway (the same values: 14 MB instead of 7)
+    identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
     features = _walker(identifier)
     langid.visit_counts = _fast_visits(features, identifier.tk_nextmove, langid.visit_counts)
     original = partial(LanguageIdentifier._raw_score, identifier)
