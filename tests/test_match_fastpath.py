@@ -241,3 +241,13 @@ def test_language_scores_are_py3langid_scores_to_the_bit() -> None:
         )
         assert np.array_equal(identifier._raw_score(data), expected), text
         assert identifier.classify(text) == reference.classify(text), text
+
+
+@given(st.text(alphabet=st.sampled_from(TRICKY + "abc XYZ 09_.,'1²½") | st.characters()))
+def test_letters_are_counted_as_the_letter_pattern_finds_them(text: str) -> None:
+    from monitor.extract.language import _letters
+
+    assert _letters(text) == len(re.findall(r"[^\W\d_]", text))
+    assert _letters(text.encode("ascii", "ignore").decode()) == len(
+        re.findall(r"[^\W\d_]", text.encode("ascii", "ignore").decode())
+    )

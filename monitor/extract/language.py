@@ -30,7 +30,10 @@ MIN_CONFIDENCE = 0.5
 _SAMPLE = 3000
 _DEPTH = 6
 _HEAD = 400  # letters are counted in this many characters first
-_LETTERS = re.compile(r"[^\W\d_]")
+_NON_LETTERS = re.compile(r"[\W\d_]+")
+_ASCII_NON_LETTERS = str.maketrans(
+    "", "", "".join(c for c in map(chr, range(128)) if not c.isalpha())
+)
 _KNOWN = [
     "ca",
     "cs",
@@ -98,13 +101,19 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     """An ISO 639-1 code, or None when neither the text nor ``declared`` tells."""
     sample = text[:_SAMPLE]
     hint = declared.split("-")[0].lower()[:2] if declared else None
-    head = len(_LETTERS.findall(sample, 0, _HEAD))
-    if head < MIN_CHARS and len(_LETTERS.findall(sample)) < MIN_CHARS:
+    if _letters(sample[:_HEAD]) < MIN_CHARS and _letters(sample) < MIN_CHARS:
         return hint
     language, confidence = _identifier().classify(sample)
     if float(confidence) < MIN_CONFIDENCE:
         return hint
     return str(language)
+
+
+def _letters(text: str) -> int:
+    """How many letters ``text`` holds (word characters other than digits and "_")."""
+    if text.isascii():
+        return len(text.translate(_ASCII_NON_LETTERS))
+    return len(_NON_LETTERS.sub("", text))
 
 
 _Visits = Callable[[Sequence[int], Sequence[int], Sequence[int], bytes], "Counter[int] | None"]
