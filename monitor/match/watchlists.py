@@ -115,15 +115,21 @@ class Watchlists(tuple[Watchlist, ...]):
         self.has_inflection = False
         self.by_form = {}
         self.with_regex = set()
+        # one object for equal forms: the lookups per hit then find them by identity
+        canonical: dict[Form, Form] = {}
         for w, wl in enumerate(self):
             for q, query in enumerate(wl.queries):
                 self.has_inflection |= query.options.inflect
+                mine: dict[Form, list[Leaf]] = {}
                 for leaf in query.leaves:
                     if leaf.regex is not None:
                         self.with_regex.add((w, q))
                     for form in leaf.forms:
+                        form = canonical.setdefault(form, form)
+                        mine.setdefault(form, []).append(leaf)
                         self.lexicon.add(form)
                         self.by_form.setdefault(form, set()).add((w, q))
+                object.__setattr__(query, "_by_form", mine)
         return self
 
 
