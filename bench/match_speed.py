@@ -12,8 +12,7 @@ ones do (``--plain``: off), and each article is matched under the default
 ``match_timeout`` guard, as the daemon matches it. Both matchers run on one core over the
 same articles; MB/s counts the UTF-8 bytes of title and text per second of this process's
 CPU time (so that other load on the machine does not skew the figures; wall-clock MB/s is
-printed beside it). The naive
-loop is timed on a slice when it would take long.
+printed beside it). The naive loop is timed on a slice when it would take long.
 """
 
 from __future__ import annotations
