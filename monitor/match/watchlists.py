@@ -133,7 +133,7 @@ class Watchlists(tuple[Watchlist, ...]):
         return self
 
 
-_Spot = tuple[str, int, int]  # field, start, end
+_Spots = dict[str, list[tuple[int, int]]]  # field -> (start, end), in the text's order
 
 
 def compile_watchlists(settings: Settings) -> Watchlists:
@@ -202,7 +202,7 @@ def find_matches(
     # the language model or the index, do not count against the article
     compiled.lexicon.prepare()
     deadline = Deadline(budget, clock=time.thread_time)
-    by_form: dict[Form, list[_Spot]] = {}
+    by_form: dict[Form, _Spots] = {}
     for field, norm in texts.items():
         if not norm:
             continue
@@ -211,7 +211,7 @@ def find_matches(
         for hit in compiled.lexicon.find(folded.text, languages.get):
             start, end = folded.to_normalised(hit.start), folded.to_normalised(hit.end)
             if _case_ok(hit.form, norm[start:end]):
-                by_form.setdefault(hit.form, []).append((field, start, end))
+                by_form.setdefault(hit.form, {}).setdefault(field, []).append((start, end))
     touched: dict[tuple[int, int], list[Form]] = {key: [] for key in compiled.with_regex}
     for form in by_form:
         for key in compiled.by_form[form]:
@@ -290,7 +290,7 @@ def _case_ok(form: Form, found: str) -> bool:
 def _query_hits(
     query: Query,
     forms: list[Form],
-    by_form: dict[Form, list[_Spot]],
+    by_form: dict[Form, _Spots],
     texts: dict[str, str],
     deadline: Deadline,
 ) -> dict[Term | Regex, list[Hit]]:
@@ -312,18 +312,17 @@ def _query_hits(
         spots = by_form[form]
         for leaf in mine.get(form, ()):
             found = hits.setdefault(leaf.node, [])
-            counts: dict[str, int] = {}
-            for field, start, end in spots:
-                if field in leaf.fields and counts.get(field, 0) < cap:
-                    counts[field] = counts.get(field, 0) + 1
-                    found.append(Hit(field, start, end, leaf.node.source, form.how))
+            for field, places in spots.items():
+                if field in leaf.fields:
+                    term, how = leaf.node.source, form.how
+                    found += [Hit(field, start, end, term, how) for start, end in places[:cap]]
     return hits
 
 
 def _watchlist_matches(
     name: str,
     queries: list[tuple[Query, list[Form]]],
-    by_form: dict[Form, list[_Spot]],
+    by_form: dict[Form, _Spots],
     texts: dict[str, str],
     deadline: Deadline,
 ) -> list[tuple[str, Hit]]:
