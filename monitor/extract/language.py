@@ -194,6 +194,8 @@ def _counted(found: Any) -> tuple[Any, Any]:
     is_first[0] = True
     np.not_equal(values[1:], values[:-1], out=is_first[1:])
     starts = np.flatnonzero(is_first)
-    counts = np.diff(starts, append=size)
+    counts = np.empty_like(starts)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = size - starts[-1]
     order = np.argsort(ordered[starts] & 0xFFFFFFFF)  # by first position (distinct)
     return values[starts][order], counts[order]
