@@ -216,7 +216,7 @@ def find_matches(
     for form in by_form:
         for key in compiled.by_form[form]:
             touched.setdefault(key, []).append(form)
-    found: list[Match] = []
+    found: list[tuple[str, Hit]] = []
     by_watchlist: dict[int, list[tuple[Query, list[Form]]]] = {}
     for (w, q), forms in sorted(touched.items(), key=lambda item: item[0]):
         by_watchlist.setdefault(w, []).append((compiled[w].queries[q], forms))
