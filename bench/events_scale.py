@@ -1,36 +1,47 @@
-"""Scale of event assignment: time per new article by history size, and memory.
+"""Scale of event assignment: CPU per new article by history size, and memory.
 
     .venv/bin/python bench/events_scale.py                         # 10k and 100k, SQLite
     .venv/bin/python bench/events_scale.py --sizes 10000,100000,1000000
-    .venv/bin/python bench/events_scale.py --database postgresql://postgres@127.0.0.1/bench
+    .venv/bin/python bench/events_scale.py --database-url postgresql://postgres@127.0.0.1/bench
 
-The history is synthetic: articles of 80 terms drawn from a Zipf-distributed vocabulary,
-published evenly over ``--days`` (365) up to now, each a story and an event of its own,
-written straight into the tables with their profiles, index keys and term counts. At
-each size, ``--measure`` new articles (published now, so the window holds the newest
-``size * 2 / days`` articles) go through ``record_entry`` with an event query: term
-counts read, profile weighed, candidates found in ``event_terms``, their members' profiles
-read and compared, profile, keys and counts written, commit. One in five is a reworded
-report of an article of the last day (60 % of its terms, the rest new) and should join
-its event; the script counts how many did (synthetic terms: a rough check, not
-quality). CPU time is the figure to compare on a shared machine.
+The history is synthetic and written in bulk (executemany on SQLite, COPY on
+PostgreSQL; bench/events_history.py): articles of 150 words drawn from a Zipf
+vocabulary plus 8 names from a large one, published evenly over ``--days`` (365) up to
+now, each with its story, feed entry, profile, index rows, and the document counts of
+all of them. Two reports in five join an event of the last half day (60 % of its terms).
+Profiles are weighed with the document frequencies the vocabulary implies, so the index
+keys are the rare terms, as with real text.
+
+Each size is then measured in a fresh process, so its memory is the daemon's and not
+the builder's: ``--measure`` new articles (published now: the window holds the newest
+``size * 2 / days`` articles) go through ``record_entry`` with an event query (term
+counts read, profile weighed, candidates found in ``event_terms``, their members'
+profiles read and compared, profile, index rows and counts written, commit). One in
+five is a reworded report of an article of the last day and should join its event; the
+line says how many did (synthetic terms: a rough check, not quality). Printed: wall
+and CPU ms per article (mean and p95; on PostgreSQL also the server backend's CPU), and
+the process RSS before the first and after the last article. CPU time is the figure to
+compare on a shared machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import resource
+import os
+import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from events_history import NOW, History, draw  # noqa: E402
 
 from monitor.model import Article, Entry, TextSource  # noqa: E402
 from monitor.store import entries as entry_store  # noqa: E402
@@ -38,67 +49,35 @@ from monitor.store.db import Database, connect  # noqa: E402
 from monitor.store.entries import IndexWords, Outcome  # noqa: E402
 from monitor.store.events import EventQuery  # noqa: E402
 from monitor.store.feeds import add_feed  # noqa: E402
-from monitor.store.tables import Article as ArticleRow  # noqa: E402
-from monitor.store.tables import EventProfile, EventTerm, Story, TermCount  # noqa: E402
+from monitor.store.tables import EventProfile, Story  # noqa: E402
 from monitor.stories import events  # noqa: E402
 
-VOCABULARY = 60_000
-TERMS = 80
-BATCH = 2_000
-NOW = datetime(2026, 12, 1, tzinfo=UTC)
+_PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def draw(rng: np.random.Generator) -> dict[int, float]:
-    ranks = np.minimum(rng.zipf(1.3, TERMS), VOCABULARY)
-    return {int(k) + 1: float(v) for k, v in Counter(ranks.tolist()).items()}
+def rss_mb() -> float:
+    """This process's resident memory now (not its peak)."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * _PAGE / 2**20
 
 
-def fill(db: Database, start: int, size: int, days: float, rng: np.random.Generator) -> None:
-    documents: Counter[int] = Counter()
-    step = days * 86400.0 / size
+def backend_cpu(db: Database) -> tuple[int, float] | None:
+    """PostgreSQL: the server process of the pooled connection and its CPU seconds."""
+    if db.engine.dialect.name != "postgresql":
+        return None
     with db.session() as s:
-        story_base = s.scalar(select(func.max(Story.id))) or 0
-        article_base = s.scalar(select(func.max(ArticleRow.id))) or 0
-    for low in range(start, size, BATCH):
-        stories, articles, profiles, terms = [], [], [], []
-        for n in range(low, min(size, low + BATCH)):
-            at = NOW - timedelta(seconds=(size - n) * step)
-            counts = draw(rng)
-            documents.update(counts.keys())
-            mine = events.profile(counts, {}, 0, at)
-            story = story_base + n - start + 1
-            article = article_base + n - start + 1
-            stories.append(
-                {"id": story, "title": f"a{n}", "first_seen_at": at, "last_seen_at": at}
-                | {"event_id": story, "reported_at": at}
-            )
-            articles.append(
-                {"id": article, "url_key": f"http://h.invalid/{n}", "url": None}
-                | {"title": f"a{n}", "text": "", "text_source": "page", "created_at": at}
-                | {"story_id": story, "revision": 0}
-            )
-            where = {"article_id": article, "at": at, "event_id": story}
-            profiles.append({**where, "profile": events.encode(mine)})
-            terms += [{**where, "term": k} for k in events.index_keys(mine)]
-        with db.session() as s:
-            conn = s.connection()
-            conn.execute(insert(Story), stories)
-            conn.execute(insert(ArticleRow), articles)
-            conn.execute(insert(EventProfile), profiles)
-            conn.execute(insert(EventTerm), terms)
-    with db.session() as s:
-        known = dict(s.execute(select(TermCount.term, TermCount.documents)).all())
-        s.execute(TermCount.__table__.delete())
-        documents.update(known)
-        documents[0] = size
-        rows = [{"term": k, "documents": v} for k, v in documents.items()]
-        s.connection().execute(insert(TermCount), rows)
-        if s.get_bind().dialect.name == "postgresql":  # explicit ids: move the sequences on
-            for table in ("stories", "articles"):
-                s.execute(text(f"SELECT setval('{table}_id_seq', (SELECT max(id) FROM {table}))"))
+        pid = int(s.execute(text("SELECT pg_backend_pid()")).scalar_one())
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:  # another machine, or not ours to read
+        return None
+    return pid, (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(db: Database, size: int, count: int, rng: np.random.Generator) -> None:
+def measure(url: str, size: int, count: int, seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    db = connect(url)
     with db.session() as s:
         recent = [  # reports within the window of the measured articles
             events.decode(bytes(p), at)
@@ -109,8 +88,10 @@ def measure(db: Database, size: int, count: int, rng: np.random.Generator) -> No
                 .limit(count)
             )
         ]
+    server = backend_cpu(db)
+    rss_start = rss_mb()
     expected = 0
-    wall = cpu = 0.0
+    walls, cpus = [], []
     for n in range(count):
         counts = draw(rng)
         if n % 5 == 0 and recent:
@@ -119,53 +100,88 @@ def measure(db: Database, size: int, count: int, rng: np.random.Generator) -> No
             counts = {k: 2.0 for k in kept} | dict(list(counts.items())[:10])
             expected += 1
         at = NOW + timedelta(seconds=n)
-        url = f"http://new.invalid/{size}/{n}"
+        link = f"http://new.invalid/{size}/{n}"
         query = EventQuery(
             list(counts), at, 2 * 86400.0, events.weigher(counts, at), events.picker(at, 0.225)
         )
-        article = Article(url, f"t{size}", "", TextSource.PAGE, published=at)
+        article = Article(link, f"t{size}", "", TextSource.PAGE, published=at)
         outcome = Outcome(
-            entry=Entry(url, url, f"t{size}", "", at),
-            url_key=url,
+            entry=Entry(link, link, f"t{size}", "", at),
+            url_key=link,
             article=article,
             words=IndexWords(f"t{size}"),
             event=query,
         )
         t0, c0 = time.perf_counter(), time.process_time()
         entry_store.record_entry(db, feed_id=1, outcome=outcome, now=at)
-        wall += time.perf_counter() - t0
-        cpu += time.process_time() - c0
+        walls.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    rss_end = rss_mb()
+    server_cpu = ""
+    after = backend_cpu(db)
+    if server and after and after[0] == server[0]:
+        server_cpu = f"  server {1000 * (after[1] - server[1]) / count:5.2f}"
     with db.session() as s:
         joined = s.scalar(
             select(func.count())
             .select_from(Story)
             .where(Story.title == f"t{size}", Story.event_id != Story.id)
         )
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    db.close()
+    wall, cpu = np.array(walls) * 1000, np.array(cpus) * 1000
     print(
-        f"{size:>9,} articles  {1000 * wall / count:6.2f} ms/article  "
-        f"{1000 * cpu / count:6.2f} cpu ms  joined {joined}/{expected}  rss {rss:.0f} MB"
+        f"{size:>9,}  wall {wall.mean():6.2f} p95 {np.percentile(wall, 95):6.2f}  "
+        f"cpu {cpu.mean():5.2f} p95 {np.percentile(cpu, 95):5.2f}{server_cpu}  "
+        f"joined {joined}/{expected}  rss {rss_start:.0f} -> {rss_end:.0f} MB",
+        flush=True,
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000")
-    parser.add_argument("--measure", type=int, default=500)
+    parser.add_argument("--measure", type=int, default=2000)
     parser.add_argument("--days", type=float, default=365.0)
-    parser.add_argument("--database", help="a database URL (default: SQLite in a temp dir)")
+    parser.add_argument(
+        "--database-url", "--database", dest="database", help="default: SQLite in a temp dir"
+    )
+    parser.add_argument("--measure-only", type=int, metavar="SIZE", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    rng = np.random.default_rng(7)
+    if args.measure_only is not None:
+        measure(args.database, args.measure_only, args.measure, seed=args.measure_only)
+        return
+    load = os.getloadavg()
+    print(
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, load {load[0]:.1f} {load[1]:.1f} "
+        f"{load[2]:.1f}; ms per article, {args.measure} new articles a size",
+        flush=True,
+    )
     with tempfile.TemporaryDirectory() as tmp:
-        db = connect(args.database or f"sqlite:///{Path(tmp) / 'bench.db'}")
-        db.migrate()
-        add_feed(db, "bench", "http://bench.invalid/feed", NOW)
-        done = 0
         for size in (int(x) for x in args.sizes.split(",")):
-            fill(db, done, size, args.days, rng)
-            done = size
-            measure(db, size, args.measure, rng)
-        db.close()
+            url = args.database or f"sqlite:///{Path(tmp) / f'bench{size}.db'}"
+            db = connect(url)
+            if args.database:
+                empty(db)
+            db.migrate()
+            add_feed(db, "bench", "http://bench.invalid/feed", NOW - timedelta(days=args.days))
+            c0, t0 = time.process_time(), time.perf_counter()
+            History(db, args.days, seed=size).fill(size)
+            db.close()
+            print(
+                f"  ({db.engine.dialect.name}: {size:,} articles built in "
+                f"{time.perf_counter() - t0:.0f} s, {time.process_time() - c0:.0f} s CPU)",
+                flush=True,
+            )
+            here = [sys.executable, __file__, "--database-url", url, "--measure-only", str(size)]
+            subprocess.run([*here, "--measure", str(args.measure)], check=True)
+
+
+def empty(db: Database) -> None:
+    """Drop everything in the given database: each size is built from nothing."""
+    with db.engine.begin() as conn:
+        if db.engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
 
 
 if __name__ == "__main__":

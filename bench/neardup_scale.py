@@ -80,7 +80,7 @@ class Texts:
         bodies = [" ".join(row) for row in self.words[picked]]
         hashed = self.crc[picked]
         runs = np.lib.stride_tricks.sliding_window_view(hashed, SHINGLE, axis=1)
-        mixed = (runs * _MULTIPLIERS).sum(axis=2, dtype=np.uint64)
+        mixed = (runs * np.array(_MULTIPLIERS, dtype=np.uint64)).sum(axis=2, dtype=np.uint64)
         found = (mixed >> np.uint64(32)) ^ (mixed & np.uint64(0xFFFFFFFF))
         keys = [sketch_keys(np.unique(row).tolist()) for row in found]
         if keys[0] != list(fingerprint(bodies[0]).keys):

@@ -50,6 +50,7 @@ ALERT_FIELDS = (
     "story_first_seen_at",
     "sources",
     "also_reported_by",
+    "also_languages",
     "members",
 )
 

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from apscheduler.triggers.cron import CronTrigger
-
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.cron import CronTrigger
 
 __all__ = ["Jobs", "check_crontab", "next_fire", "zone"]
 
@@ -49,6 +48,9 @@ def _weekdays(field: str) -> str:
 
 
 def _trigger(expr: str, tz: str) -> CronTrigger:
+    # imported here: loading a config without a crontab schedule does not need it
+    from apscheduler.triggers.cron import CronTrigger
+
     try:
         fields = expr.split()
         if len(fields) == 5:

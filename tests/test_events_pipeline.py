@@ -1,11 +1,14 @@
 """One alert per news event, end to end: three outlets' reports of one event, served
-from 127.0.0.1, alert each watchlist once; a new development and a report a week older
-stay stories of their own. Fixtures: tests/fixtures/events (see its README)."""
+from 127.0.0.1, alert each watchlist once; a new development the next day stays a story
+of its own. Fixtures: tests/fixtures/events (see its README); real reports of two
+events on one day: test_events_real.py."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pytest
@@ -13,7 +16,7 @@ from click.testing import CliRunner
 
 from monitor.cli import cli
 from monitor.config.settings import load
-from monitor.demo.server import Receiver, Site
+from monitor.demo.server import Receiver, Reply, Site
 from monitor.pipeline.assembly import close_context, open_context, poll_once
 from monitor.store.alerts import AlertView, list_alerts
 
@@ -28,12 +31,16 @@ def events_site() -> Iterator[Site]:
 
 
 def _poll(
-    tmp_path: Path, db_url: str, site: Site, hook: Receiver, extra: str = ""
+    tmp_path: Path,
+    db_url: str,
+    site: Site,
+    hook: Receiver,
+    extra: str = "",
+    feeds: Sequence[str] = ("wire", "courier", "herald"),
 ) -> list[AlertView]:
     path = tmp_path / "newsmon.toml"
-    feeds = "".join(
-        f'[[feed]]\nname = "{name}"\nurl = "{site.base}/feeds/{name}.xml"\n'
-        for name in ("wire", "courier", "herald")
+    listed = "".join(
+        f'[[feed]]\nname = "{name}"\nurl = "{site.base}/feeds/{name}.xml"\n' for name in feeds
     )
     path.write_text(
         f"""
@@ -46,7 +53,7 @@ allow_networks = ["127.0.0.1/32"]
 alert_backlog = true
 [stories]
 growth = [3]
-{feeds}
+{listed}
 [channel.chat]
 urls = ["json://{hook.base[7:]}/hook"]
 [watchlist.ukraine]
@@ -84,11 +91,10 @@ def test_one_alert_per_event_and_watchlist(
     members = sorted((m.url or "").removeprefix(events_site.base) for m in story.members)
     assert members == sorted(TALKS)
     assert talks[0].also_reported_by == 2
-    # the announcement a week before and the council the next day: events of their own
+    # the council the next day: a new development, an event of its own
     others = sorted(_paths(news, events_site.base))
-    assert "/pages/talks-wire-old.html" in others
     assert "/pages/council-herald.html" in others
-    assert len({a.story.id for a in news if a.story}) == 3
+    assert len({a.story.id for a in news if a.story}) == 2
     # the third source reached [stories] growth = [3]: one update to the watchlists
     grown = [a for a in alerts if a.kind == "growth"]
     assert len(grown) == 1 and sorted(grown[0].watchlists) == ["geneva", "ukraine"]
@@ -129,7 +135,7 @@ def test_stories_list_and_show(
     assert sorted(m["url"].removeprefix(events_site.base) for m in members) == sorted(TALKS)
 
     everything = runner.invoke(cli, ["--config", config, "stories", "list", "--format", "json"])
-    assert len(json.loads(everything.output)) == 3  # the talks, the council, the announcement
+    assert len(json.loads(everything.output)) == 2  # the talks, the council
     by_watchlist = runner.invoke(
         cli, ["--config", config, "stories", "list", "--watchlist", "geneva", "--format", "json"]
     )
@@ -147,3 +153,25 @@ def test_stories_list_and_show(
 
     table = runner.invoke(cli, ["--config", config, "stories", "list"])
     assert table.exit_code == 0 and "Geneva" in table.output
+
+
+def test_one_feed_delivering_an_event_at_once_alerts_its_first_report(
+    db_url: str, events_site: Site, hook: Receiver, tmp_path: Path
+) -> None:
+    """A feed lists the newest first; its entries are read oldest first, so the event's
+    first report founds the story and alerts, and the later ones join it."""
+    items = []
+    for name in ("wire", "courier", "herald"):
+        text = (FIXTURES / "feeds" / f"{name}.xml").read_text(encoding="utf-8")
+        items += re.findall(r"<item>.*?</item>", text, re.S)
+    items.sort(key=lambda i: parsedate_to_datetime(i.split("<pubDate>")[1].split("<")[0]))
+    body = (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>All</title>'
+        f"<link>{events_site.base}/</link>{''.join(reversed(items))}</channel></rss>"
+    ).replace("{base}", events_site.base)
+    events_site.routes["/feeds/all.xml"] = Reply(
+        200, body.encode(), {"Content-Type": "application/rss+xml"}
+    )
+    alerts = _poll(tmp_path, db_url, events_site, hook, feeds=["all"])
+    talks = [a for a in alerts if a.kind == "new" and a.story and len(a.story.members) == 3]
+    assert _paths(talks, events_site.base) == ["/pages/talks-wire.html"]  # 16:10, the first

@@ -161,7 +161,8 @@ def test_every_help_example_runs_as_printed(demo: tuple[Path, str], name: str) -
 def test_the_demo_hints_run_as_printed(demo: tuple[Path, str]) -> None:
     folder, printed = demo
     hints = printed.split("Explore the result:", 1)[1].strip().splitlines()
-    assert len(hints) == 6
+    assert len(hints) == 7
+    assert any(" stories show " in h for h in hints)  # the demo's event story
     # the path that was run, since newsmon need not be on PATH
     assert all(h.strip().startswith(f"{BIN / 'newsmon'} --config ") for h in hints)
     for hint in hints:

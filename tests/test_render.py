@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
+from monitor.deliver.digest import render_digest
 from monitor.deliver.render import render
 from monitor.model import Match
-from monitor.store.alerts import AlertView
+from monitor.store.alerts import AlertView, StoryView
+from monitor.store.members import Member
 
 HOSTILE = "<script>alert(1)</script> **bold** [link](http://evil) @everyone @here"
 URL = "http://news.example.org/world/nato-summit?id=7"
@@ -170,3 +173,30 @@ def test_every_hit_in_the_snippet_is_highlighted(fmt: str, marked: str) -> None:
     for hit in ("Рябков", "OSCE", "Ryabkov"):
         assert marked.format(hit) in body
     assert marked.format("NATO") not in body  # not a hit: stays plain (and escaped)
+
+
+def _in_story(languages: list[str | None]) -> AlertView:
+    """HOSTILE_ALERT in an event story whose other reports are in ``languages``."""
+    seen = datetime(2026, 11, 3, 11, 0, tzinfo=UTC)
+    own = Member(1, "Summit", URL, "Demo World Wire", seen, language="en")
+    others = [
+        Member(i + 2, f"Report {i}", f"http://o{i}.example/a", f"Outlet {i}", seen, language=lang)
+        for i, lang in enumerate(languages)
+    ]
+    story = StoryView(9, "Summit", seen, [own, *others])
+    return replace(HOSTILE_ALERT, article_id=1, story=story)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_format_says_how_many_others_reported_the_story(fmt: str) -> None:
+    body = render(_in_story(["en", "de", "de"]), fmt).body
+    assert "Also reported by 3 sources in 2 languages: Outlet 0, Outlet 1, Outlet 2" in body
+    single = render(_in_story([None]), fmt).body  # no language known: none said
+    assert "Also reported by 1 source: Outlet 0" in single and "language" not in single
+    assert "Also reported" not in render(_in_story([]), fmt).body
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_digest_says_how_many_others_reported_each_story(fmt: str) -> None:
+    body = render_digest([_in_story(["en", "ru"])], fmt, ["nato"]).body
+    assert "Also reported by 2 sources in 2 languages" in body

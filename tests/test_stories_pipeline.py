@@ -131,7 +131,7 @@ def test_alerts_show_and_list_json_carry_the_story(
     assert [m["is_first"] for m in data["members"]] == [True, False, False]
     assert data["kind"] == "new"
     text = runner.invoke(cli, ["--config", str(config), "alerts", "show", str(wire["id"])])
-    assert "also reported by 2 source(s)" in text.stdout
+    assert "Story " in text.stdout and "also reported by 2 sources" in text.stdout, text.stdout
     assert "Lakeside Courier: Border convoy raid" in text.stdout
 
 

@@ -48,6 +48,7 @@ def alert_dict(a: AlertView) -> dict[str, Any]:
         "story_first_seen_at": iso(a.story.first_seen_at) if a.story else None,
         "sources": a.story.sources if a.story else [a.source],
         "also_reported_by": a.also_reported_by,
+        "also_languages": a.also_languages,
         "members": [
             {
                 "title": m.title,
@@ -135,11 +136,20 @@ def alerts_list(
             "feed",
             "story_id",
             "also_reported_by",
+            "also_languages",
             "deliveries",
         ],
         "alerts",
         fields=fields,
-        drop=["also_reported_by", "story_id", "deliveries", "kind", "terms", "feed"],
+        drop=[
+            "also_reported_by",
+            "also_languages",
+            "story_id",
+            "deliveries",
+            "kind",
+            "terms",
+            "feed",
+        ],
     )
 
 

@@ -7,13 +7,18 @@ import shlex
 import shutil
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from monitor.cli.alerts import alert_dict
-from monitor.cli.output import emit
+from monitor.cli.output import counted, emit
+from monitor.display import clean
 
-__all__ = ["invocation", "register"]
+if TYPE_CHECKING:
+    from monitor.demo.run import DemoRun
+
+__all__ = ["invocation", "register", "story_lines"]
 
 
 @click.command()
@@ -30,12 +35,14 @@ def demo(workdir: Path) -> None:
 
     Starts a local web server with sample feeds and article pages in English, German,
     Russian and Ukrainian, and a local webhook receiver; polls twice on a fresh SQLite
-    database; prints the alerts and what the webhook received.
+    database; prints the alerts, the story that three outlets' reports of one event
+    form (one alert), and what the webhook received.
 
     \b
     Example:
         newsmon demo
         newsmon --config newsmon-demo/newsmon.toml alerts list
+        newsmon --config newsmon-demo/newsmon.toml stories list --min-sources 2
     """
     from monitor.demo.run import run_demo
 
@@ -63,6 +70,8 @@ def demo(workdir: Path) -> None:
         f"second poll: {again} new alerts (no duplicates), "
         f"{sum(r.status == 'not-modified' for r in done.second)} feeds not modified (304)"
     )
+    for line in story_lines(done):
+        click.echo(line)
     click.echo(f"webhook received {len(done.received)} message(s); the first one:")
     if done.received:
         body = json.loads(done.received[0])
@@ -74,6 +83,7 @@ def demo(workdir: Path) -> None:
     for words in (
         "alerts list",
         f"alerts show {first_id}",
+        *(f"stories show {s.id}" for s in done.stories[:1]),
         "feeds list",
         "alerts search 'NATO AND Ukraine'",
         "stats --since 7d",
@@ -81,6 +91,27 @@ def demo(workdir: Path) -> None:
     ):
         click.echo(f"  {command} {words}")
     raise SystemExit(0 if done.is_ok else 1)
+
+
+def story_lines(done: DemoRun) -> list[str]:
+    """One line per story that several sources reported: its reports, sources,
+    languages and the alerts it made ("story 1: 3 reports from 3 sources, 1 alert")."""
+    lines = []
+    for story in done.stories:
+        sources = len({m.source for m in story.members})
+        languages = len({m.language for m in story.members if m.language})
+        made = done.story_alerts(story)
+        new = [a for a in made if a.kind == "new"]
+        grown = len(made) - len(new)
+        line = (
+            f"story {story.id}: {counted(len(story.members), 'report')} from "
+            f"{counted(sources, 'source')} in {counted(languages, 'language')}: "
+            f"{counted(len(new), 'alert')}"
+        )
+        line += f", {counted(grown, 'growth update')}" if grown else ""
+        title = " ".join(clean(story.title).split())
+        lines += [line, "  " + (title if len(title) <= 76 else title[:75] + "…")]
+    return lines
 
 
 def _serving(feeds: str, hook: str) -> None:

@@ -14,6 +14,7 @@ from monitor.cli.alerts import alert_dict, alerts, open_read_only
 from monitor.cli.output import echo_json, format_option, iso, styled
 from monitor.cli.params import ID
 from monitor.config.settings import Settings
+from monitor.deliver.render import also_reported
 from monitor.display import clean_data
 from monitor.errors import NewsmonError
 from monitor.match.highlight import Span, excerpt, marked, spans
@@ -102,8 +103,9 @@ def alerts_show(obj: Obj, alert_id: int, fmt: str) -> None:
 
     The story lists every article that tells the same story, in the order newsmon first
     saw them, with their sources and feeds: the first is the one that carried it first
-    ("also reported by 3 sources"). A correction alert shows what changed. With
-    --format json, highlights are [start, end) spans of the text they follow.
+    ("also reported by 3 sources in 2 languages"). A correction alert shows what
+    changed. With --format json, highlights are [start, end) spans of the text they
+    follow.
 
     \b
     Example:
@@ -150,9 +152,7 @@ def _print(console: Console, alert: AlertView, data: dict[str, Any]) -> None:
         for line in (data["diff"] or "").splitlines():
             console.print(Text(f"  {line}"))
     if alert.story is not None:
-        n = alert.also_reported_by
-        also = f"also reported by {n} source(s)" if n else "no other source so far"
-        head(f"Story {alert.story.id}: {also}")
+        head(f"Story {alert.story.id}: {also_reported(alert)}")
         console.print(Text(f"  first seen {data['story_first_seen_at']}, in this order:"))
         for i, m in enumerate(data["members"], 1):
             feeds = f" (via {', '.join(m['feeds'])})" if m["feeds"] else ""

@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from monitor.deliver.render import Message, escape, fields
+from monitor.deliver.render import Message, also_reported, escape, fields
 from monitor.store.alerts import AlertView
 
 __all__ = ["render_digest"]
@@ -39,6 +39,9 @@ def _item(story: list[AlertView], fmt: str) -> str:
         f = fields(alert, fmt)
         sources.append(f"{f['source']} · {f['time']} · {f['link'] or 'alert ' + f['alert']}")
     terms = escape(", ".join(dict.fromkeys(t for a in story for t in a.terms)), fmt)
+    latest = story[-1]  # the story as the newest alert read it
+    if latest.also_reported_by:
+        sources.append(escape(also_reported(latest).capitalize(), fmt))
     if fmt == "html":
         lines = "<br>".join(sources)
         return f"<li><b>{first['title']}</b> ({terms})<br>{lines}<br><i>{first['snippet']}</i></li>"

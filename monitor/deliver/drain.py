@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitor.config.settings import ChannelSettings, Settings
-from monitor.deliver import notify, pacing
+from monitor.deliver import pacing
 from monitor.deliver.digest import render_digest
 from monitor.deliver.notices import notice_severity, render_notice
 from monitor.deliver.outcomes import Pass, retry_delay
@@ -105,6 +105,8 @@ def drain(
 
 def _prepare(p: Pass, names: set[str]) -> None:
     """Ready the channels' targets before the senders start (see notify.prepare)."""
+    from monitor.deliver import notify  # apprise: imported once something is to be sent
+
     for name in sorted(names):
         channel = p.settings.channel.get(name)
         with suppress(ConfigError):  # its deliveries fail with this error in their turn
@@ -220,6 +222,8 @@ def _is_rate_limited(p: Pass, name: str, channel: ChannelSettings) -> bool:
 def _send(
     p: Pass, batch: Sequence[Claim], channel: ChannelSettings, message: Message, severity: str
 ) -> None:
+    from monitor.deliver import notify  # imported by _prepare already
+
     try:
         urls = channel.targets()
     except ConfigError as exc:

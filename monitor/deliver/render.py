@@ -22,6 +22,7 @@ from monitor.store.spikes import SpikeView
 __all__ = [
     "DEFAULT_TEMPLATES",
     "Message",
+    "also_reported",
     "delivery_title",
     "escape",
     "fields",
@@ -168,11 +169,23 @@ def _story_lines(alert: AlertView) -> list[str]:
     if alert.kind == "correction" and alert.diff:
         lines.append("Changed since the first alert:\n" + alert.diff)
     if alert.kind == "growth" and alert.diff:
-        return [alert.diff]  # "Now reported by N sources", the new ones and their headlines
+        return [alert.diff]  # "Now reported by N sources in M languages", the new ones
     if alert.also_reported_by:
         names = ", ".join(dict.fromkeys(m.source for m in alert.others))
-        lines.append(f"Also reported by {alert.also_reported_by} source(s): {names}")
+        lines.append(f"{also_reported(alert).capitalize()}: {names}")
     return lines
+
+
+def also_reported(alert: AlertView) -> str:
+    """How many other sources carry the alert's story, in how many languages: "also
+    reported by 3 sources in 2 languages" (the languages left out when none is known),
+    or "no other source so far"."""
+    sources = alert.also_reported_by
+    if not sources:
+        return "no other source so far"
+    said = f"also reported by {sources} source{'s' if sources != 1 else ''}"
+    languages = len(alert.also_languages)
+    return said + (f" in {languages} language{'s' if languages != 1 else ''}" if languages else "")
 
 
 SPIKE_TEMPLATES = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from monitor.config.settings import load
@@ -15,6 +15,7 @@ from monitor.demo.server import Receiver, Site
 from monitor.pipeline.assembly import close_context, open_context, poll_once
 from monitor.pipeline.feed import FeedResult
 from monitor.store.alerts import AlertView, list_alerts
+from monitor.store.eventlist import EventView, list_events
 
 __all__ = ["DemoRun", "run_demo"]
 
@@ -29,6 +30,12 @@ class DemoRun:
     alerts: list[AlertView]  # as `alerts list` gives them, newest first
     received: list[bytes]  # the bodies the webhook received, in order
     seconds: float  # how long the whole run took
+    stories: list[EventView] = field(default_factory=list)  # reported by several sources
+
+    def story_alerts(self, story: EventView) -> list[AlertView]:
+        """The alerts made on ``story``, oldest first."""
+        made = [a for a in self.alerts if a.story is not None and a.story.id == story.id]
+        return sorted(made, key=lambda a: a.id)
 
     @property
     def is_ok(self) -> bool:
@@ -66,6 +73,7 @@ def run_demo(workdir: Path, on_serving: Callable[[str, str], None]) -> DemoRun:
             first = poll_once(ctx)
             second = poll_once(ctx)
             found = list_alerts(ctx.db, limit=100)
+            events = list_events(ctx.db, limit=None)
         finally:
             close_context(ctx)
     return DemoRun(
@@ -75,4 +83,7 @@ def run_demo(workdir: Path, on_serving: Callable[[str, str], None]) -> DemoRun:
         alerts=found,
         received=[body for _path, _headers, body in hook.received],
         seconds=time.monotonic() - started,
+        stories=sorted(
+            (e for e in events if len({m.source for m in e.members}) > 1), key=lambda e: e.id
+        ),
     )

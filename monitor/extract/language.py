@@ -7,10 +7,11 @@ few common others, which makes it steadier on short texts. Texts shorter than
 py3langid counts its features by walking a byte automaton over the text in a Python loop,
 which costs more than matching the article. Its automaton has no state deeper than
 ``_DEPTH`` bytes, so the state after any byte is the state reached from the start by the
-``_DEPTH`` bytes that end there: ``_fast_visits`` takes all those walks at once with numpy
-and gives py3langid the same counts, in the same order (tests/test_match_fastpath.py).
-The identifier's scores are then taken from those counts with numpy too (``_fast_scores``),
+``_DEPTH`` bytes that end there: ``_walker`` takes all those walks at once with numpy,
+giving py3langid the same counts, in the same order (tests/test_match_fastpath.py). The
+identifier's scores are then taken from those counts with numpy too (``_fast_scores``),
 without a Python dict of counts: the same features, counts and order, so the same scores.
+numpy is imported when a language is first detected, not at start-up.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache, partial
 from typing import Any
-
-import numpy as np
 
 __all__ = ["detect_language"]
 
@@ -89,6 +88,8 @@ def _identifier() -> Any:
     # the features' rows gathered from a row-major table, ten times faster than from
     # the column-major one that choosing the languages leaves; in float32, which the
     # product casts them to anyway (the same values: 14 MB instead of 7)
+    import numpy as np  # here, not at the top: a poll that detects no language skips it
+
     identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
     features = _walker(identifier)
     langid.visit_counts = _fast_visits(features, identifier.tk_nextmove, langid.visit_counts)
@@ -123,6 +124,8 @@ _Features = Callable[[bytes], Any]  # bytes -> int64 array of features, in the o
 def _walker(identifier: Any) -> _Features:
     """The features that py3langid's walk over ``text`` meets, in order, taken with numpy
     (for texts of at least ``4 * _DEPTH`` bytes)."""
+    import numpy as np
+
     table = identifier.tk_nextmove  # an array.array, viewed rather than copied
     moves = np.frombuffer(table, dtype=np.dtype(table.typecode)).astype(np.uint32, copy=False)
     rows = np.asarray(identifier._rowbase, dtype=np.uint32)  # where each state's moves start
@@ -173,6 +176,7 @@ def _fast_scores(
     """py3langid's ``_raw_score`` without its dict of counts: the features in the order
     they were first met, each with its count, as that dict holds them; so the same
     scores, to the bit."""
+    import numpy as np
 
     def raw_score(text: bytes) -> Any:
         found = features(text) if len(text) >= 4 * _DEPTH else ()
@@ -186,6 +190,8 @@ def _fast_scores(
 
 def _counted(found: Any) -> tuple[Any, Any]:
     """The distinct values of ``found`` in the order first met, and their counts."""
+    import numpy as np
+
     size = len(found)
     # each value with its position: all distinct, so any sort is a stable one
     ordered = np.sort((found.astype(np.int64) << 32) | np.arange(size, dtype=np.int64))

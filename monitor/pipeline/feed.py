@@ -21,13 +21,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from monitor import metrics, schedule
 from monitor.errors import NewsmonError, ThrottledError
 from monitor.fetch.client import FEED_ACCEPT
-from monitor.model import FeedState, Fetched
+from monitor.model import Entry, FeedState, Fetched
 from monitor.pipeline import polls
 from monitor.pipeline.context import Context, feed_settings, get
 from monitor.pipeline.entry import process_entry
@@ -149,6 +150,7 @@ def _take_entries(ctx: Context, feed: FeedState, parsed: ParsedFeed, now: dateti
             len(taken),
             done.backlog,
         )
+    taken = _in_time_order(taken)  # the first report founds its story and alerts
     for is_edited, batch in ((False, taken), (True, changed)):
         for entry in batch:
             if ctx.liveness.is_stopping:
@@ -160,6 +162,19 @@ def _take_entries(ctx: Context, feed: FeedState, parsed: ParsedFeed, now: dateti
             done.edited += int(is_edited)
             ctx.liveness.beat()
     return done
+
+
+def _in_time_order(entries: Sequence[Entry]) -> list[Entry]:
+    """The entries oldest first by publication time (a feed lists the newest first),
+    the undated after them in feed order: an event's first report is read first, so it
+    founds the event and alerts, and later ones join it."""
+    dated = sorted((e for e in entries if e.published is not None), key=_published)
+    return dated + [e for e in entries if e.published is None]
+
+
+def _published(entry: Entry) -> datetime:
+    assert entry.published is not None
+    return entry.published
 
 
 def _parsed_poll(

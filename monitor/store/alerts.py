@@ -98,6 +98,12 @@ class AlertView:
         return len({m.source for m in self.others})
 
     @property
+    def also_languages(self) -> list[str]:
+        """The languages the other sources' reports are in, as far as known ("in 2
+        languages")."""
+        return sorted({m.language for m in self.others if m.language})
+
+    @property
     def terms(self) -> list[str]:
         return list(dict.fromkeys(m.term for m in self.matches))
 

@@ -11,11 +11,11 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from functools import lru_cache
+from importlib import import_module
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from monitor.store.tables import EventProfile, EventTerm, Story, TermCount
@@ -152,14 +152,19 @@ def add_profile(
     if keys:
         conn.execute(_INSERT_TERMS, [{**where, "term": k} for k in keys])
     rows = [{"term": t} for t in sorted({_TOTAL, *query.terms})]
-    conn.execute(_COUNT_UP[conn.dialect.name == "postgresql"], rows)
+    conn.execute(_count_up(conn.dialect.name == "postgresql"), rows)
 
 
-_COUNT_UP = tuple(  # (SQLite, PostgreSQL): one more article with each term
-    make(_COUNTS)
-    .values(term=bindparam("term"), documents=1)
-    .on_conflict_do_update(
-        index_elements=[_COUNTS.c.term], set_={"documents": _COUNTS.c.documents + 1}
+@lru_cache(maxsize=2)
+def _count_up(is_postgresql: bool) -> Any:
+    """One more article with each term. The dialect's module is imported here, when an
+    article is first weighed: a poll without new entries does not pay for it."""
+    dialect = "postgresql" if is_postgresql else "sqlite"
+    upsert = import_module(f"sqlalchemy.dialects.{dialect}").insert
+    return (
+        upsert(_COUNTS)
+        .values(term=bindparam("term"), documents=1)
+        .on_conflict_do_update(
+            index_elements=[_COUNTS.c.term], set_={"documents": _COUNTS.c.documents + 1}
+        )
     )
-    for make in (sqlite_insert, pg_insert)
-)

@@ -1,9 +1,13 @@
 """Retention in the database: remove old article text and delivery details, in batches.
 
-What stays, so that nothing alerts twice and the history still reads: every entry
-(feed and guid), every article row (URL key, canonical key, title, URL, story), its
-near-duplicate keys, stories and their claims, alerts with their matches (snippets)
-and deliveries. Each batch is one short transaction: a writer waits at most one batch.
+An article's text goes with what was weighed from it for event stories: its event
+profile and index rows (``event_profiles``, ``event_terms``). What stays, so that
+nothing alerts twice and the history still reads: every entry (feed and guid), every
+article row (URL key, canonical key, title, URL, story), its near-duplicate keys,
+stories with their event and claims, alerts with their matches (snippets) and
+deliveries. ``term_counts`` stays too: it counts the articles with each term since
+counting began (key 0: how many), pruned or not, so the weights stay consistent.
+Each batch is one short transaction: a writer waits at most one batch.
 """
 
 from __future__ import annotations
@@ -11,11 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, null, select, update
+from sqlalchemy import delete, func, null, select, update
 
 from monitor.model import DeliveryStatus
 from monitor.store.db import Database
-from monitor.store.tables import Article, Delivery
+from monitor.store.tables import Article, Delivery, EventProfile, EventTerm
 
 __all__ = ["Pending", "pending", "prune_articles", "prune_deliveries"]
 
@@ -58,8 +62,9 @@ def pending(
 
 def prune_articles(db: Database, before: datetime, now: datetime, limit: int) -> int:
     """Empty the text of up to ``limit`` articles first seen before ``before``, oldest
-    first; the number done (0: none left). The revision moves on, so an edit read
-    before the prune does not write the text back (see entries._apply_edit)."""
+    first, and drop their event profiles and index rows; the number done (0: none
+    left). The revision moves on, so an edit read before the prune does not write the
+    text back (see entries._apply_edit)."""
     with db.session() as s:
         ids = list(
             s.scalars(
@@ -75,6 +80,8 @@ def prune_articles(db: Database, before: datetime, now: datetime, limit: int) ->
                 .where(Article.id.in_(ids))
                 .values(text="", pruned_at=now, revision=Article.revision + 1)
             )
+            s.execute(delete(EventTerm).where(EventTerm.article_id.in_(ids)))
+            s.execute(delete(EventProfile).where(EventProfile.article_id.in_(ids)))
         return len(ids)
 
 

@@ -242,6 +242,7 @@ event_terms = Table(
     _when("at", nullable=False),
     Column("event_id", Integer, nullable=False),
     Index("ix_event_terms_term_at", "term", "at"),
+    Index("ix_event_terms_article_id", "article_id"),
     sqlite_with_rowid=False,
 )
 

@@ -192,6 +192,7 @@ class EventTerm(Base):
     __tablename__ = "event_terms"
     __table_args__ = (
         Index("ix_event_terms_term_at", "term", "at"),
+        Index("ix_event_terms_article_id", "article_id"),  # retention finds its rows
         {"sqlite_with_rowid": False},
     )
     term: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

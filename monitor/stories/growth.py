@@ -2,8 +2,9 @@
 
 A watchlist's claim on an event remembers the largest number of sources announced so
 far (``grown_to``). When the event reaches a threshold above it (``[stories] growth``,
-e.g. 5 and 20), one update says "now reported by N sources" with the sources that
-joined since the last word and their headlines; a jump over two thresholds is one update.
+e.g. 5 and 20), one update says "now reported by N sources in M languages" with the
+sources that joined since the last word and their headlines; a jump over two
+thresholds is one update.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def due(
     at_claim = sum(m.seen_at <= claimed_at for m in first.values())
     known = max(announced, at_claim, 1)
     fresh = list(first.values())[known:]
-    lines = [f"Now reported by {sources} sources; new since the last word:"]
+    languages = len({m.language for m in crowd if m.language})
+    where = f" in {languages} language{'s' if languages != 1 else ''}" if languages else ""
+    lines = [f"Now reported by {sources} sources{where}; new since the last word:"]
     lines += [f"- {m.source}: {' '.join(m.title.split())}" for m in fresh[:SHOWN]]
     if len(fresh) > SHOWN:
         lines.append(f"- and {len(fresh) - SHOWN} more")
