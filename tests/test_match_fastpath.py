@@ -251,3 +251,32 @@ def test_letters_are_counted_as_the_letter_pattern_finds_them(text: str) -> None
     assert _letters(text.encode("ascii", "ignore").decode()) == len(
         re.findall(r"[^\W\d_]", text.encode("ascii", "ignore").decode())
     )
+
+
+def test_the_deadline_reads_its_clock_at_the_first_check_and_every_few_after() -> None:
+    import pytest
+
+    from monitor.errors import MatchTimeoutError
+    from monitor.match.deadline import EVERY, Deadline
+
+    now = [0.0]
+    reads: list[float] = []
+
+    def clock() -> float:
+        reads.append(now[0])
+        return now[0]
+
+    deadline = Deadline(1.0, clock=clock)
+    now[0] = 5.0  # over at once: the first check sees it
+    with pytest.raises(MatchTimeoutError, match="longer than 1s"):
+        deadline.check()
+    deadline = Deadline(1.0, clock=clock)  # until 6.0
+    reads.clear()
+    for _ in range(EVERY):
+        deadline.check()
+    assert reads == [5.0]  # read at the first check only
+    now[0] = 9.0
+    with pytest.raises(MatchTimeoutError):
+        for _ in range(EVERY):
+            deadline.check()  # over: seen within the next EVERY checks
+    assert Deadline(None, clock=clock).check() is None
