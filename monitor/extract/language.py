@@ -143,13 +143,14 @@ def _walker(identifier: Any) -> _Features:
             state = table[rowbase[state] + letter]
             if out[state] >= 0:
                 found.append(out[state])
-        # every other byte: the walk over the _DEPTH bytes that end there
+        # every other byte: the walk over the _DEPTH bytes that end there (``take``:
+        # a few times faster than indexing with an array of uint32)
         data = np.frombuffer(text, dtype=np.uint8).astype(np.uint32)
         stop = len(data) - _DEPTH + 1
-        base = pairs[(data[:stop] << 8) | data[1 : stop + 1]]
+        base = pairs.take((data[:stop] << 8) | data[1 : stop + 1])
         for k in range(2, _DEPTH - 1):
-            base = rows[moves[base + data[k : stop + k]]]
-        later = outputs[moves[base + data[_DEPTH - 1 : stop + _DEPTH - 1]]]
+            base = rows.take(moves.take(base + data[k : stop + k]))
+        later = outputs.take(moves.take(base + data[_DEPTH - 1 : stop + _DEPTH - 1]))
         later = later[later >= 0]
         return np.concatenate((np.asarray(found, dtype=np.int32), later)) if found else later
 
@@ -183,7 +184,8 @@ def _fast_scores(
         if not len(found):
             return original(text)
         keys, counts = _counted(found)
-        return np.log1p(counts.astype(np.float32)) @ identifier.nb_ptc[keys] + identifier.nb_pc
+        table = identifier.nb_ptc.take(keys, axis=0)
+        return np.log1p(counts.astype(np.float32)) @ table + identifier.nb_pc
 
     return raw_score
 
