@@ -780,7 +780,10 @@ def schedule_report(runs: list[tuple[float, Run]], args: argparse.Namespace) -> 
     for n, (_, r) in enumerate(runs):
         a = r.answer
         per_poll = 1000 * a["cpu_unchanged"] / a["unchanged"] if a["unchanged"] else 0.0
-        new = a["new"] or 1
+        if not a["new"]:  # the backlog: recorded, not read
+            print(f"{n:3} {per_poll:6.2f} {a['unchanged']:6d} {a['new']:5d}  (backlog)")
+            continue
+        new = a["new"]
         stage = {k: 1000 * a["stages"].get(k, 0.0) / new for k in names}
         per_new = 1000 * a["cpu_changed"] / new
         other = per_new - sum(stage.values())

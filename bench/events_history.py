@@ -114,6 +114,7 @@ class History:
             assert conn is not None
             if not self.is_pg:
                 conn.execute("PRAGMA synchronous=OFF")
+                conn.execute("PRAGMA foreign_keys=OFF")
                 conn.execute("PRAGMA cache_size=-500000")
             for low in range(1, size + 1, BATCH):
                 high = min(size + 1, low + BATCH)
@@ -170,6 +171,8 @@ class History:
         return rows
 
     def _write(self, conn: Any, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+        if not self.is_pg:
+            conn.execute("BEGIN")  # the store's connections autocommit otherwise
         for table, columns in _COLUMNS.items():
             if rows.get(table):
                 self._copy(conn, table, columns, rows[table])

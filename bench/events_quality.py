@@ -29,8 +29,8 @@ false: copies only, as before event stories). Printed for each: pair precision a
 recall (pairs of items in one predicted event that share / do not share a gold
 cluster), B-cubed precision, recall and F1, wrong merges (items that joined an event
 holding none of their gold cluster), alerts per gold event (alerts the watchlist got
-for its items), and the CPU time of the run. Only figures, never corpus text.
-Progress goes to stderr.
+for its items), and the CPU time of the run (this process: newsmon and the site).
+Only figures, never corpus text. Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import csv
 import html
+import logging
 import os
 import sys
 import tempfile
@@ -293,7 +294,7 @@ def run(items: list[Item], args: argparse.Namespace, *, is_events: bool) -> Resu
         alerts[by_id[article_item[article_id]].cluster] += 1
     missing = set(by_id) - set(placed)
     if missing:
-        sys.exit(f"{len(missing)} items were not stored; see the log lines above")
+        sys.exit(f"{len(missing)} items were not stored; the warnings above say why")
     return Result(
         placed, dict(alerts), time.process_time() - cpu0, time.perf_counter() - started, pages
     )
@@ -326,12 +327,16 @@ def main() -> None:
     parser.add_argument("--only", choices=("events", "copies"), help="one of the two runs")
     parser.add_argument("--workers", type=int, default=0, help="[scale] workers (0)")
     parser.add_argument(
-        "--database-url", help="emptied first; default: SQLite in a temporary folder"
+        "--database-url",
+        help="a PostgreSQL database, emptied first; default: SQLite in a temporary folder",
     )
     parser.add_argument(
         "--verbose", action="store_true", help="list the wrong merges (ids, gold clusters, times)"
     )
     args = parser.parse_args()
+    if args.database_url and not args.database_url.startswith("postgresql"):
+        parser.error("--database-url takes a postgresql:// URL (SQLite is the default)")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s %(message)s")
     if not (args.corpus / "items.tsv").is_file():
         sys.exit(f"{args.corpus}: no items.tsv here; give the corpus folder")
     items = load(args.corpus)

@@ -79,13 +79,13 @@ def measure(url: str, size: int, count: int, seed: int) -> None:
     rng = np.random.default_rng(seed)
     db = connect(url)
     with db.session() as s:
-        recent = [  # reports within the window of the measured articles
-            events.decode(bytes(p), at)
+        recent = [  # the keys of reports within the window of the measured articles
+            list(events.decode(bytes(p), at).weights)
             for p, at in s.execute(
                 select(EventProfile.profile, EventProfile.at)
                 .where(EventProfile.at >= NOW - timedelta(days=1))
                 .order_by(EventProfile.at.desc())
-                .limit(count)
+                .limit(count // 5)
             )
         ]
     server = backend_cpu(db)
@@ -95,7 +95,7 @@ def measure(url: str, size: int, count: int, seed: int) -> None:
     for n in range(count):
         counts = draw(rng)
         if n % 5 == 0 and recent:
-            base = list(recent[n % len(recent)].weights)
+            base = recent[(n // 5) % len(recent)]
             kept = base[: int(len(base) * 0.6)]
             counts = {k: 2.0 for k in kept} | dict(list(counts.items())[:10])
             expected += 1

@@ -1,5 +1,6 @@
 """Event stories in the store: one alert per event and watchlist, events kept apart,
-growth announced once per threshold, "copies" watchlists alerted per report."""
+growth announced once per threshold, "copies" watchlists alerted per report, and
+retention dropping what was weighed from a pruned article's text."""
 
 from __future__ import annotations
 
@@ -7,15 +8,19 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import func, select
 
 from monitor.model import Article, Entry, Match, TextSource
 from monitor.pipeline.entry import index_words
 from monitor.store import entries as entry_store
+from monitor.store import retention
 from monitor.store.alerts import list_alerts
 from monitor.store.db import Database, connect
 from monitor.store.entries import Outcome
 from monitor.store.events import EventQuery
 from monitor.store.feeds import add_feed
+from monitor.store.tables import Alert as AlertRow
+from monitor.store.tables import EventProfile, EventTerm, TermCount
 from monitor.stories import events
 from monitor.stories.growth import grower
 
@@ -126,3 +131,26 @@ def test_growth_is_announced_once_per_threshold(db: Database) -> None:
     assert "courier.invalid" in notes[1] and "daily.invalid" not in notes[1]
     assert all(a.watchlists == ["ukraine"] for a in grown)
     assert all([d.channel for d in a.deliveries] == ["chat"] for a in grown)
+
+
+def test_prune_drops_the_event_rows_of_pruned_articles(db: Database) -> None:
+    first = _report(db, TALKS[0], T0)
+    assert _report(db, TALKS[1], T0 + timedelta(hours=1)) == []  # joins the event
+    council = _report(db, COUNCIL, T0 + timedelta(hours=20))
+    with db.session() as s:
+        counts = sorted(s.execute(select(TermCount.term, TermCount.documents)).all())
+        council_id = s.scalar(select(AlertRow.article_id).where(AlertRow.id == council[0]))
+        assert s.scalar(select(func.count()).select_from(EventProfile)) == 3
+    before = {a.id: (a.story.id, len(a.story.members)) for a in list_alerts(db) if a.story}
+
+    later = T0 + timedelta(days=5)
+    done = [retention.prune_articles(db, T0 + timedelta(hours=2), later, 1) for _ in range(3)]
+    assert done == [1, 1, 0]  # the two talks reports, a batch each; the council stays
+    with db.session() as s:
+        profiles = set(s.scalars(select(EventProfile.article_id)))
+        indexed = set(s.scalars(select(EventTerm.article_id)))
+        assert profiles == indexed == {council_id}
+        # counts since counting began: pruning does not change the weights of others
+        assert sorted(s.execute(select(TermCount.term, TermCount.documents)).all()) == counts
+    after = {a.id: (a.story.id, len(a.story.members)) for a in list_alerts(db) if a.story}
+    assert after == before and before[first[0]][1] == 2  # the event and its members stay

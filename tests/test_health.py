@@ -80,7 +80,7 @@ def test_failing_feed_raises_one_notice_and_one_recovery(
     assert health_by_feed(ctx.db)["pulse"].failing_since == T0 + HOUR
     # [health] failing_for (12h by default) counts too, without another poll
     assert check_feeds(ctx.db, ctx.settings, T0 + 12 * HOUR, ["pulse"]) == []
-    stale = health_store.facts(ctx.db, ["pulse"], 10)  # as another instance read it
+    stale = list(health_store.facts(ctx.db, ["pulse"], 10))  # as another instance read it
     changes = check_feeds(ctx.db, ctx.settings, T0 + 13 * HOUR, ["pulse"])
     assert [(c.feed, c.state) for c in changes] == [("pulse", "failing")]
     ops.status = 500  # the ops channel refuses: the notice waits in the outbox

@@ -129,8 +129,16 @@ def start(config: Path, tmp_path: Path, name: str) -> tuple[subprocess.Popen[byt
 
 def descendants(pid: int) -> set[int]:
     found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        for child in (task / "children").read_text().split():
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:  # the process is gone
+        return found
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except FileNotFoundError:  # a thread that ended since the folder was listed
+            continue
+        for child in children:
             found |= {int(child)} | descendants(int(child))
     return found
 

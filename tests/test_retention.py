@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import func, select
 
 from helpers.config import hook_url, write_config
 from helpers.paths import SAMPLE_SITE
@@ -18,14 +19,16 @@ from monitor.demo.server import Receiver, Reply, Site
 from monitor.errors import ConfigError
 from monitor.model import utcnow
 from monitor.store.alerts import get_alert, list_alerts
-from monitor.store.db import connect
+from monitor.store.db import Database, connect
 from monitor.store.outbox import list_deliveries
+from monitor.store.tables import EventProfile, EventTerm
 from monitor.watch.retention import prune
 
 RETENTION = """
 [stories]
 corrections = true
 window = "0.2s"
+event_window = "0.2s"
 
 [retention]
 article_text = "0.2s"
@@ -39,6 +42,13 @@ def _history(db_url: str) -> list[tuple[int, str, str | None, list[str]]]:
         return [(a.id, a.title, a.url, a.watchlists) for a in list_alerts(db, limit=1000)]
     finally:
         db.close()
+
+
+def _event_rows(db: Database) -> tuple[int, int]:
+    with db.session() as s:
+        profiles = s.scalar(select(func.count()).select_from(EventProfile)) or 0
+        terms = s.scalar(select(func.count()).select_from(EventTerm)) or 0
+    return profiles, terms
 
 
 def test_pruned_text_is_gone_history_stays_and_old_entries_stay_quiet(
@@ -64,6 +74,8 @@ def test_pruned_text_is_gone_history_stays_and_old_entries_stay_quiet(
     assert dry["deliveries"] == raised
     db = connect(db_url)
     assert all(get_alert(db, a).text for a, *_ in history)  # type: ignore[union-attr]
+    profiles, terms = _event_rows(db)
+    assert 0 < profiles <= dry["articles"] and terms >= profiles  # event stories weighed them
     code, out, _ = invoke("db", "prune", "--format", "json")
     done = json.loads(out)
     assert code == 0 and not done["dry_run"] and done["texts_before"] > dry["texts_before"]
@@ -76,6 +88,7 @@ def test_pruned_text_is_gone_history_stays_and_old_entries_stay_quiet(
     deliveries = list_deliveries(db, limit=1000)
     assert len(deliveries) == raised and {d.status for d in deliveries} == {"sent"}
     assert all(d.targets == [] for d in deliveries)
+    assert _event_rows(db) == (0, 0)  # what was weighed from the text went with it
     db.close()
 
     # the same entries again: in their own feed, and in a new feed carrying the same links
@@ -99,6 +112,14 @@ def test_retention_settings(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load(path)
     assert "retention.article_text" in str(info.value) and "[stories] window" in str(info.value)
+    path.write_text('[stories]\nevent_window = "10d"\n\n[retention]\narticle_text = "5d"\n')
+    with pytest.raises(ConfigError) as info:  # event profiles are weighed from the text
+        load(path)
+    assert "retention.article_text" in str(info.value) and "event_window" in str(info.value)
+    path.write_text(
+        '[stories]\nevents = false\nevent_window = "10d"\n\n[retention]\narticle_text = "5d"\n'
+    )
+    assert load(path).retention.article_text == 5 * 86400.0
     path.write_text('[metrics]\nlisten = "localhost"\n')
     with pytest.raises(ConfigError) as info:
         load(path)

@@ -270,19 +270,21 @@ def test_every_listing_has_the_formats_and_fields(
 
 
 def test_alerts_show_tells_the_story_and_highlights(history: History) -> None:
-    (nato,) = [r for r in history.rows("NATO") if r["title"].startswith("NATO foreign")]
+    # the same URL comes through two feeds, polled in parallel: either may bring it first
+    (nato,) = [r for r in history.rows("NATO") if "nato-ministers" in r["url"]]
     code, out, _ = history.run("alerts", "show", str(nato["id"]), "--format", "json")
     shown = json.loads(out)
     assert code == 0
-    (member,) = shown["members"]  # the same URL came through two feeds: world first
-    assert member["feeds"] == ["world", "nachrichten"] and member["is_first"]
+    (member,) = shown["members"]
+    assert sorted(member["feeds"]) == ["nachrichten", "world"] and member["is_first"]
     marks = shown["excerpt"]["marks"]
     assert marks and {shown["excerpt"]["text"][s:e] for s, e in marks} <= {
         "NATO",
         "Ukraine",
         "Ukrainian",
     }
-    assert {shown["title"][s:e] for s, e in shown["title_marks"]} == {"NATO", "Ukraine"}
+    assert {shown["title"][s:e] for s, e in shown["title_marks"]} <= {"NATO", "Ukraine"}
+    assert shown["title_marks"]
     deliveries = {d["channel"]: d for d in shown["deliveries"]}
     assert deliveries["chat"]["status"] == "sent"
     pager = deliveries["pager"]
@@ -292,7 +294,8 @@ def test_alerts_show_tells_the_story_and_highlights(history: History) -> None:
     code, text, _ = history.run("alerts", "show", str(nato["id"]))
     assert code == 0 and SECRET not in text
     assert "»NATO« foreign ministers" in text  # hits marked where colours are lost
-    assert "(via world, nachrichten)  [first, this alert]" in text
+    via = ", ".join(member["feeds"])
+    assert f"(via {via})  [first, this alert]" in text
     assert "pager: failed (attempts 1)  error: " in text
 
 

@@ -1,4 +1,5 @@
-"""Two instances sharing one database never alert twice for one story.
+"""Two instances sharing one database never alert twice for one story, nor for one
+event, nor announce an event's growth twice.
 
 Each "instance" is a thread with its own engine and connections (as a second daemon
 would have), released at the same moment by a barrier, storing a copy of the same story
@@ -139,12 +140,18 @@ REPORTS = (
         "Talks between Russia and the United States in Geneva broke up without agreement on "
         "Tuesday, Sergei Ryabkov said after the two-day meeting on Ukraine.",
     ),
+    (
+        "Ukraine talks in Geneva: no agreement, says Ryabkov",
+        "Two days of Russian-US talks on Ukraine in Geneva ended on Tuesday without agreement, "
+        "Russia's deputy foreign minister Sergei Ryabkov told reporters in Geneva.",
+    ),
 )
 
 
-def _event_outcome(n: int, index: int) -> Outcome:
+def _event_outcome(n: int, index: int, growth: tuple[int, ...] = ()) -> Outcome:
     from monitor.store.events import EventQuery
     from monitor.stories import events
+    from monitor.stories.growth import grower
 
     title, text = REPORTS[index]
     url = f"http://outlet{index}.invalid/{n}"
@@ -161,6 +168,7 @@ def _event_outcome(n: int, index: int) -> Outcome:
         event=EventQuery(
             list(counts), at, 2 * 86400.0, events.weigher(counts, at), events.picker(at, 0.225)
         ),
+        growth=grower(growth) if growth else None,
     )
 
 
@@ -174,5 +182,28 @@ def test_racing_instances_alert_once_per_event(db_url: str) -> None:
             claims = s.scalar(select(func.count()).select_from(StoryClaim))
             stories = s.scalar(select(func.count(func.distinct(ArticleRow.story_id))))
         assert claims == ROUNDS and stories == 2 * ROUNDS  # two stories, one event, a round
+    finally:
+        setup.close()
+
+
+def test_racing_instances_announce_an_events_growth_once(db_url: str) -> None:
+    """An event alerted through a third outlet; two more outlets' reports arrive at once
+    through two instances. The first to be stored brings it to 2 sources, the threshold:
+    one growth alert, however the race goes."""
+    setup = connect(db_url)
+    setup.migrate()
+    try:
+        seed = _feed(setup, "seed")
+        for n in range(ROUNDS):
+            first = _event_outcome(n, 2)
+            at = first.entry.published
+            assert at is not None
+            assert len(entry_store.record_entry(setup, feed_id=seed, outcome=first, now=at)) == 1
+        results = _race(db_url, setup, lambda index, n: _event_outcome(n, index, growth=(2,)))
+        assert [len(r) for r in results] == [1] * ROUNDS  # one growth alert per event
+        with setup.session() as s:
+            kinds = sorted(s.scalars(select(Alert.kind)))
+            grown = set(s.scalars(select(StoryClaim.grown_to)))
+        assert kinds == ["growth"] * ROUNDS + ["new"] * ROUNDS and grown == {2}
     finally:
         setup.close()

@@ -74,6 +74,35 @@ def test_parsing_and_extraction_in_workers_equal_in_process(workers: Workers) ->
     assert "NATO" in text.text
 
 
+def test_a_one_shot_pool_parses_in_process_until_parses_pile_up() -> None:
+    """poll --once: a few parses run in the calling threads and start no process; once
+    ``inline_backlog`` of them wait there, the rest go to workers, started then."""
+    feed = (SAMPLE_SITE / "feeds" / "world.xml").read_bytes().replace(b"{base}", BASE.encode())
+    url, kind = f"{BASE}/feeds/world.xml", "application/xml; charset=utf-8"
+    pool = Workers(2, timeout=30, inline_backlog=4)
+    try:
+        found = [pool.parse_feed(feed, url=url, content_type=kind) for _ in range(3)]
+        assert found == [Workers(0).parse_feed(feed, url=url, content_type=kind)] * 3
+        assert children() == set()
+        # a parse that holds the calling threads: the fifth at once must go to a worker
+        threads = [
+            threading.Thread(target=pool._parse, args=("napping", time.sleep, 1.0))
+            for _ in range(4 + 2)
+        ]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 30
+        while not (started := children()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for t in threads:
+            t.join(60)
+        assert 1 <= len(started) <= 2
+        pool.parse_feed(feed, url=url, content_type=kind)  # from now on in a worker
+        assert children()
+    finally:
+        pool.close()
+
+
 def test_errors_come_back_with_their_class_hint_and_origin(workers: Workers) -> None:
     laughs = next(c for c in CASES if c.name == "billion-laughs").reply(BASE).body
     with pytest.raises(ParseError) as remote:

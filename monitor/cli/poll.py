@@ -49,7 +49,7 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
     )
 
     settings = obj.settings
-    ctx = open_context(settings)
+    ctx = open_context(settings, is_parsing_inline=True)  # workers only for a backlog
     try:
         enabled = {f.name for f in catalog(ctx.db) if f.is_enabled}
         for name in feeds:

@@ -180,6 +180,11 @@ class StoriesSettings(_Table):
     event_window: UpToYear = 2 * 86400.0
     growth: list[int] = [5, 20]  # distinct sources at which a story's growth is announced
 
+    def kept_for(self) -> float:
+        """Seconds an article's text (and what was weighed from it) must be kept: new
+        articles are compared with those of the window and the event window."""
+        return max(self.window, self.event_window if self.events else 0.0)
+
     @field_validator("growth")
     @classmethod
     def _growth_rises(cls, growth: list[int]) -> list[int]:
@@ -411,12 +416,13 @@ class Settings(_Table):
                 known = ", ".join(sorted(self.channel)) or "none defined"
                 problems.append((("health", "channels"), f"unknown channel {ch!r} ({known})"))
         keep_text = self.retention.article_text
-        if keep_text is not None and keep_text < self.stories.window:
+        if keep_text is not None and keep_text < self.stories.kept_for():
             problems.append(
                 (
                     ("retention", "article_text"),
-                    "shorter than [stories] window: new articles are compared with the text "
-                    "of the articles in that window, so keep the text at least that long",
+                    "shorter than [stories] window (or event_window): new articles are "
+                    "compared with the text of the articles in that window, so keep the text "
+                    "at least that long",
                 )
             )
         if problems:

@@ -12,11 +12,21 @@ for every message, which loads the system's CA store (30 ms on a calm machine, 3
 busy one), also for plain SMTP that never uses it: mail went out at 6 messages a second.
 ``_share_smtp_tls`` hands that module a view of ``ssl`` whose contexts are made when a
 connection is secured, once per kind of certificate check, and shared from then on.
+
+Another, for start-up: ``apprise.plugins.url_to_dict`` and ``Apprise.instantiate`` look the
+scheme up in apprise's plugin registry, which imports every plugin module on first use
+(about 130, with cryptography, MQTT and XMPP clients: a quarter of a second of CPU and
+tens of MB, in each ``poll --once`` that sends). For the schemes in ``_DIRECT`` (mail and
+JSON webhooks) ``_server`` imports that one plugin and does what those two functions do
+with its class: ``parse_url``, then the class with the parsed arguments, a default
+asset and no tags, ``None`` when it fails or is disabled. Any other scheme, or a plugin
+not where ``_DIRECT`` says (another apprise layout), goes through the registry.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import logging
 import re
 import ssl
@@ -61,6 +71,13 @@ _PIECES = re.compile(
 # the shown form's parts, cut finely (``desk``) and coarsely (``desk@example.org``, ``#osint``)
 _COMPONENTS = (re.compile(r"[/:@?&=#]+"), re.compile(r"[/:?&=]+"))
 _PLAIN_ARG_TYPES = ("bool", "choice", "int", "float")  # option values that hold no secret
+# schemes whose apprise plugin is imported alone (see the module): module, class
+_DIRECT = {
+    "mailto": ("apprise.plugins.email", "NotifyEmail"),
+    "mailtos": ("apprise.plugins.email", "NotifyEmail"),
+    "json": ("apprise.plugins.custom_json", "NotifyJSON"),
+    "jsons": ("apprise.plugins.custom_json", "NotifyJSON"),
+}
 
 
 @dataclass(frozen=True)
@@ -139,13 +156,49 @@ def _server(url: str, timeout: float | None = None) -> Any:
     ``timeout`` sets apprise's connect and read timeouts (its ``cto`` and ``rto`` URL
     options, which win when the URL has them)."""
     with hidden(*_pieces(url)):
-        found = apprise.plugins.url_to_dict(url)
-        if found is None:
+        plugin = _direct_plugin(url)
+        if plugin is None:
+            found = apprise.plugins.url_to_dict(url)
+        else:  # as url_to_dict does, with the one plugin
+            found = plugin.parse_url(url.replace("/#", "/%23"))
+        if not found:
             return None
         if timeout is not None:
             found.setdefault("cto", timeout)
             found.setdefault("rto", timeout)
-        return apprise.Apprise.instantiate(found, suppress_exceptions=True)
+        if plugin is None:
+            return apprise.Apprise.instantiate(found, suppress_exceptions=True)
+        return _instantiate(plugin, found)
+
+
+def _direct_plugin(url: str) -> Any:
+    """The plugin class of ``url``'s scheme when it is in ``_DIRECT``, imported alone;
+    None for any other scheme, or when apprise no longer has it there."""
+    scheme = url.split("://", 1)[0].strip().lower() if "://" in url else ""
+    if scheme not in _DIRECT:
+        return None
+    module, name = _DIRECT[scheme]
+    try:
+        plugin = getattr(importlib.import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+    names: set[str] = set()
+    for protocols in (getattr(plugin, "protocol", None), getattr(plugin, "secure_protocol", None)):
+        names.update([protocols] if isinstance(protocols, str) else protocols or ())
+    return plugin if scheme in {n.lower() for n in names} else None
+
+
+def _instantiate(plugin: Any, found: dict[str, Any]) -> Any:
+    """What ``Apprise.instantiate(found, suppress_exceptions=True)`` does, for ``plugin``."""
+    if not plugin.enabled:
+        return None
+    found["tag"] = set()
+    found["asset"] = apprise.AppriseAsset()
+    try:
+        server = plugin(**found)
+    except Exception:  # invalid arguments: as apprise, no plugin object
+        return None
+    return server if server.enabled else None
 
 
 @lru_cache(maxsize=256)

@@ -48,6 +48,7 @@ def open_context(
     *,
     keep: Context | None = None,
     transport: Transport | None = None,
+    is_parsing_inline: bool = False,
 ) -> Context:
     """The parts for ``settings``: connect, migrate to head, make the feeds table match
     the config, then the HTTP client, the compiled watchlists, host limits and workers.
@@ -55,7 +56,9 @@ def open_context(
     Given ``keep`` (the context a reload replaces), its database, clock, liveness and
     owner stay, and so do its HTTP client, host limits and worker processes where their
     settings did not change; the caller closes the parts of ``keep`` that were replaced
-    once nothing uses them."""
+    once nothing uses them. ``is_parsing_inline``: one pass, then exit (``poll --once``),
+    so parse in this process until half the fetching threads wait for a parse (see
+    monitor.pipeline.pool)."""
     hide_feed_secrets(settings)
     if keep is not None:
         sync_feeds(keep.db, settings, keep.clock())
@@ -73,7 +76,11 @@ def open_context(
         settings=settings,
         watchlists=compile_watchlists(settings),
         hosts=HostLimiter(settings.http.per_host),
-        workers=Workers(settings.scale.workers, settings.scale.worker_timeout),
+        workers=Workers(
+            settings.scale.workers,
+            settings.scale.worker_timeout,
+            inline_backlog=max(1, settings.http.concurrency // 2) if is_parsing_inline else 0,
+        ),
     )
 
 

@@ -9,7 +9,8 @@ refresh_feed:  fetch (conditional GET, one of [http] per_host slots for its host
                -> first poll of a feed: record the backlog, alert nothing
                -> a sitemap or page with more new links than [defaults] max_new_links:
                   the newest are processed, the rest recorded as backlog
-               -> else, per new or edited entry: monitor.pipeline.entry.process_entry
+               -> else, per new entry (oldest first by publication time, the
+                  undated last), then per edited one: monitor.pipeline.entry.process_entry
                   (read the article, match, place in a story, store with its alerts)
                -> record the feed's success, or its error and backoff; the next check
                   follows the feed's rhythm and the server's wishes (schedule.py)

@@ -18,7 +18,7 @@ import traceback
 from monitor.errors import NewsmonError, WorkerError
 from monitor.extract import article  # noqa: F401  (imported before the first call)
 from monitor.log import setup_logging
-from monitor.sources import read  # noqa: F401  (the readers of every kind, likewise)
+from monitor.sources import feeds, read  # noqa: F401  (the readers of every kind, likewise)
 
 __all__ = ["main"]
 
@@ -30,6 +30,7 @@ def main() -> None:
     # trafilatura imports py3langid (and numpy, ~12 MB) only for filtering by language,
     # which newsmon does not ask for; the daemon detects languages itself
     sys.modules.setdefault("py3langid", None)  # type: ignore[arg-type]
+    feeds.load_parser()  # before the first call, which its time limit counts
     answers = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
     calls = sys.stdin.buffer

@@ -6,6 +6,13 @@ first needed), ``Workers(0)`` runs the same functions in the calling thread. A c
 sent to an idle worker as a pickle over its stdin and the answer read from its stdout;
 the workers import only the parsers, never the daemon's database or channels.
 
+``Workers(n, inline_backlog=k)`` (``poll --once``: one pass, then exit) parses
+documents in the calling threads, one at a time, until ``k`` parses are waiting or
+running there: then parsing is what holds the poll up, and from then on every parse
+goes to the workers, started as needed. A poll where few feeds changed starts none
+(each costs its start-up and tens of MB); a long one spreads its parsing over the cores
+as before. Extraction (trafilatura, heavier) always goes to a worker.
+
 A worker that dies on a call (a crash in a C library, the kernel's out-of-memory killer)
 or takes longer than ``timeout`` (it is killed) costs only that call: a WorkerError that
 names the feed or page, and a fresh worker for the next call. Exceptions the function
@@ -144,19 +151,23 @@ def _read(pipe: IO[bytes], size: int, deadline: float) -> bytes:
 class Workers:
     """Up to ``processes`` worker processes (0: run in the calling thread)."""
 
-    def __init__(self, processes: int, timeout: float = 60.0) -> None:
+    def __init__(self, processes: int, timeout: float = 60.0, *, inline_backlog: int = 0) -> None:
         self.processes = processes
         self.timeout = timeout
+        self.inline_backlog = inline_backlog  # 0: never parse in the calling threads
         self._lock = threading.Lock()
         self._free = threading.BoundedSemaphore(max(processes, 1))  # workers not in a call
         self._idle: list[_Worker] = []
         self._is_closed = False
+        self._inline = threading.Lock()  # one parse at a time in the calling threads
+        self._inline_backlog = 0  # parses waiting for it or running under it
+        self._has_started = False  # a worker was started: no more parsing inline
 
     def parse_feed(
         self, body: bytes, *, url: str, content_type: str = "", max_entries: int | None = None
     ) -> tuple[str, list[Entry]]:
         """monitor.sources.feeds.parse_feed, in a worker."""
-        return self.run(
+        return self._parse(
             f"parsing {url}",
             feeds.parse_feed,
             body,
@@ -175,7 +186,7 @@ class Workers:
         known: bytes | None = None,
     ) -> feeds.ParsedFeed:
         """monitor.sources.feeds.parse_document, in a worker."""
-        return self.run(
+        return self._parse(
             f"parsing {url}",
             feeds.parse_document,
             body,
@@ -196,7 +207,7 @@ class Workers:
         known: bytes | None = None,
     ) -> feeds.ParsedFeed:
         """monitor.sources.read.read_document (the reader of ``kind``), in a worker."""
-        return self.run(
+        return self._parse(
             f"parsing {url}",
             read.read_document,
             kind,
@@ -212,6 +223,24 @@ class Workers:
         return self.run(
             f"extracting {url}", article.extract_page, page, url=url, content_type=content_type
         )
+
+    def _parse(self, task: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``run``, or in the calling thread while parsing inline (see the module)."""
+        with self._lock:
+            is_inline = (
+                self.processes > 0  # else ``run`` parses in the calling thread anyway
+                and not (self._has_started or self._is_closed)
+                and self._inline_backlog < self.inline_backlog
+            )
+            self._inline_backlog += is_inline
+        if not is_inline:
+            return self.run(task, fn, *args, **kwargs)
+        try:
+            with self._inline:
+                return fn(*args, **kwargs)
+        finally:
+            with self._lock:
+                self._inline_backlog -= 1
 
     def run(self, task: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` in a worker; ``task`` says what it does, for errors.
@@ -250,6 +279,7 @@ class Workers:
                 raise WorkerError("the worker processes are stopped", "newsmon is shutting down")
             if self._idle:
                 return self._idle.pop()
+            self._has_started = True
         try:
             return _Worker()
         except (OSError, _Died, TimeoutError) as exc:

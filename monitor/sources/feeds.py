@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import feedparser
-
 from monitor.errors import ParseError
 from monitor.fetch import charset
 from monitor.model import Entry
@@ -136,7 +134,16 @@ def _headers(url: str, content_type: str) -> dict[str, str]:
     return headers
 
 
+def load_parser() -> Any:
+    """feedparser, imported on first use: a poll whose feeds all answer 304 never
+    parses, and need not pay for the import (worker processes call this at start)."""
+    import feedparser
+
+    return feedparser
+
+
 def _feedparser(data: bytes, shown: str, url: str, content_type: str) -> Any:
+    feedparser = load_parser()
     headers = _headers(url, content_type)
     try:
         # entry links resolve against the feed's URL either way; links inside summaries

@@ -1,11 +1,11 @@
 """Retention (``[retention]``): how long article text and delivery details are kept.
 
-Pruning empties the text of articles first seen longer ago than ``article_text``,
-and drops the per-target details of deliveries sent longer ago than
-``delivery_details``. It keeps what stops old entries from alerting again and the
-alert history (see monitor.store.retention). The daemon prunes every hour, and
-``newsmon db prune`` on demand; both work in short batches with a pause between
-them, so writers never wait long.
+Pruning empties the text of articles first seen longer ago than ``article_text``
+(with their event profiles and index rows), and drops the per-target details of
+deliveries sent longer ago than ``delivery_details``. It keeps what stops old entries
+from alerting again and the alert history (see monitor.store.retention). The daemon
+prunes every hour, and ``newsmon db prune`` on demand; both work in short batches with
+a pause between them, so writers never wait long.
 """
 
 from __future__ import annotations
@@ -45,13 +45,14 @@ def cutoffs(
     settings: Settings, now: datetime, older_than: float | None = None
 ) -> tuple[datetime | None, datetime | None]:
     """Before when article text and delivery details go. ``older_than`` replaces
-    ``[retention] article_text``; neither may be shorter than ``[stories] window``."""
+    ``[retention] article_text``; neither may be shorter than ``[stories] window`` (or
+    ``event_window``): new articles are compared with those, and with their events."""
     keep_text = settings.retention.article_text if older_than is None else older_than
-    if keep_text is not None and keep_text < settings.stories.window:
+    if keep_text is not None and keep_text < settings.stories.kept_for():
         raise ConfigError(
-            "article text younger than [stories] window cannot be pruned: new articles "
-            "are compared with it to find their story",
-            "prune older text, or shorten [stories] window",
+            "article text younger than [stories] window (or event_window) cannot be "
+            "pruned: new articles are compared with it to find their story and event",
+            "prune older text, or shorten [stories] window and event_window",
         )
     keep_details = settings.retention.delivery_details
     return (

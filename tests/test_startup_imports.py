@@ -1,0 +1,52 @@
+"""What a `poll --once` with nothing new imports: none of the libraries it has no use
+for (apprise when nothing is to be sent, numpy when no text is fingerprinted or no
+language detected, rich and pygments that httpx would bring along, trafilatura when no
+page is extracted, feedparser when no feed changed, APScheduler and alembic): each
+costs every run its import time."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers.config import hook_url, write_config
+from helpers.paths import REPO
+from monitor.demo.server import Receiver, Site
+
+# runs `poll --once` in-process, then prints which of the heavier libraries it imported
+POLL_AND_MODULES = """
+import json, sys
+from monitor.cli import cli
+try:
+    cli(["--config", sys.argv[1], "poll", "--once", "--format", "json"])
+except SystemExit as exc:
+    code = exc.code
+heavy = ("apprise", "numpy", "rich", "pygments", "trafilatura", "apscheduler", "alembic",
+         "py3langid", "feedparser")
+print(json.dumps({"code": code, "heavy": [m for m in heavy if m in sys.modules]}))
+"""
+
+
+def _poll(config: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [sys.executable, "-c", POLL_AND_MODULES, str(config)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    found: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    return found
+
+
+def test_a_poll_with_nothing_new_imports_no_library_it_does_not_use(
+    site: Site, hook: Receiver, tmp_path: Path
+) -> None:
+    db_url = f"sqlite:///{tmp_path / 'n.db'}"
+    config = write_config(tmp_path / "n.toml", db_url, site, {"desk": [hook_url(hook)]})
+    first = _poll(config)  # the backlog, with alerts: apprise and the rest have work
+    assert first["code"] == 0 and hook.received
+    assert _poll(config) == {"code": 0, "heavy": []}
