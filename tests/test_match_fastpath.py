@@ -213,3 +213,70 @@ def test_language_features_are_counted_as_py3langid_counts_them() -> None:
         assert list((visits or {}).items()) == _reference_visits(identifier, text), text
     assert detect_language(TEXTS[0] * 3) in ("ru", "uk")
     assert detect_language(TEXTS[1] * 3) == "de"
+
+
+def test_language_scores_are_py3langid_scores_to_the_bit() -> None:
+    """Scored from numpy counts, the identifier gives what py3langid itself gives from
+    its walk and its dict of counts, on a model loaded afresh."""
+    import numpy as np
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    from monitor.extract.language import _KNOWN
+
+    reference = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    reference.set_languages(_KNOWN)
+    identifier = _identifier()
+    rng = random.Random(11)
+    words = " ".join(TEXTS).split() + ["the", "und", "и", "на", "de", "la", "και"]
+    texts = [" ".join(rng.choices(words, k=rng.randrange(3, 600))) for _ in range(150)]
+    texts += [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 400))) for _ in range(50)]
+    texts += TEXTS
+    for text in texts:
+        data = reference._encode(text)
+        counts = Counter(dict(_reference_visits(identifier, data)))
+        expected = (
+            reference._sparse_score(counts, reference.nb_ptc)
+            if counts
+            else reference._raw_score(data)
+        )
+        assert np.array_equal(identifier._raw_score(data), expected), text
+        assert identifier.classify(text) == reference.classify(text), text
+
+
+@given(st.text(alphabet=st.sampled_from(TRICKY + "abc XYZ 09_.,'1²½") | st.characters()))
+def test_letters_are_counted_as_the_letter_pattern_finds_them(text: str) -> None:
+    from monitor.extract.language import _letters
+
+    assert _letters(text) == len(re.findall(r"[^\W\d_]", text))
+    assert _letters(text.encode("ascii", "ignore").decode()) == len(
+        re.findall(r"[^\W\d_]", text.encode("ascii", "ignore").decode())
+    )
+
+
+def test_the_deadline_reads_its_clock_at_the_first_check_and_every_few_after() -> None:
+    import pytest
+
+    from monitor.errors import MatchTimeoutError
+    from monitor.match.deadline import EVERY, Deadline
+
+    now = [0.0]
+    reads: list[float] = []
+
+    def clock() -> float:
+        reads.append(now[0])
+        return now[0]
+
+    deadline = Deadline(1.0, clock=clock)
+    now[0] = 5.0  # over at once: the first check sees it
+    with pytest.raises(MatchTimeoutError, match="longer than 1s"):
+        deadline.check()
+    deadline = Deadline(1.0, clock=clock)  # until 6.0
+    reads.clear()
+    for _ in range(EVERY):
+        deadline.check()
+    assert reads == [5.0]  # read at the first check only
+    now[0] = 9.0
+    with pytest.raises(MatchTimeoutError):
+        for _ in range(EVERY):
+            deadline.check()  # over: seen within the next EVERY checks
+    assert Deadline(None, clock=clock).check() is None

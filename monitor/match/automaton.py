@@ -16,7 +16,7 @@ import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import ahocorasick_rs
 
@@ -65,8 +65,7 @@ class Form:
         return cached
 
 
-@dataclass(frozen=True)
-class FormHit:
+class FormHit(NamedTuple):
     form: Form
     start: int  # folded offsets
     end: int

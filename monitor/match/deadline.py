@@ -8,21 +8,28 @@ from collections.abc import Callable
 
 from monitor.errors import MatchTimeoutError
 
-__all__ = ["Deadline"]
+__all__ = ["EVERY", "Deadline"]
+
+EVERY = 4
 
 
 class Deadline:
-    """``check()`` raises MatchTimeoutError once ``seconds`` have passed since creation;
-    with ``seconds=None`` it never does."""
+    """``check()`` raises MatchTimeoutError once ``seconds`` have passed since creation
+    (at the first check, or at most ``EVERY - 1`` checks later); with ``seconds=None``
+    it never does."""
 
     def __init__(self, seconds: float | None, clock: Callable[[], float] = time.monotonic) -> None:
         self.seconds = seconds
         self._clock = clock
         self._until = None if seconds is None else clock() + seconds
+        self._steps = 0
         self.where = ""  # what was being done, for the error
 
     def check(self) -> None:
-        if self._until is not None and self._clock() > self._until:
+        if self._until is None:
+            return
+        steps, self._steps = self._steps, self._steps + 1
+        if steps % EVERY == 0 and self._clock() > self._until:
             where = f" (at {self.where})" if self.where else ""
             raise MatchTimeoutError(
                 f"matching the article took longer than {self.seconds:g}s{where}; "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from monitor.query.syntax import And, Near, Node, Not, Or, Regex, Term
 
@@ -12,8 +12,7 @@ __all__ = ["Hit", "evaluate"]
 _WORDS = re.compile(r"\w+")
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
     field: str
     start: int  # normalised offsets
     end: int

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from monitor.config.settings import QuerySettings, Settings, TermSettings, WatchlistSettings
@@ -115,19 +115,25 @@ class Watchlists(tuple[Watchlist, ...]):
         self.has_inflection = False
         self.by_form = {}
         self.with_regex = set()
+        # one object for equal forms: the lookups per hit then find them by identity
+        canonical: dict[Form, Form] = {}
         for w, wl in enumerate(self):
             for q, query in enumerate(wl.queries):
                 self.has_inflection |= query.options.inflect
+                mine: dict[Form, list[Leaf]] = {}
                 for leaf in query.leaves:
                     if leaf.regex is not None:
                         self.with_regex.add((w, q))
                     for form in leaf.forms:
+                        form = canonical.setdefault(form, form)
+                        mine.setdefault(form, []).append(leaf)
                         self.lexicon.add(form)
                         self.by_form.setdefault(form, set()).add((w, q))
+                object.__setattr__(query, "_by_form", mine)
         return self
 
 
-_Spot = tuple[str, int, int]  # field, start, end
+_Spots = dict[str, list[tuple[int, int]]]  # field -> (start, end), in the text's order
 
 
 def compile_watchlists(settings: Settings) -> Watchlists:
@@ -196,7 +202,7 @@ def find_matches(
     # the language model or the index, do not count against the article
     compiled.lexicon.prepare()
     deadline = Deadline(budget, clock=time.thread_time)
-    by_form: dict[Form, list[_Spot]] = {}
+    by_form: dict[Form, _Spots] = {}
     for field, norm in texts.items():
         if not norm:
             continue
@@ -205,12 +211,12 @@ def find_matches(
         for hit in compiled.lexicon.find(folded.text, languages.get):
             start, end = folded.to_normalised(hit.start), folded.to_normalised(hit.end)
             if _case_ok(hit.form, norm[start:end]):
-                by_form.setdefault(hit.form, []).append((field, start, end))
+                by_form.setdefault(hit.form, {}).setdefault(field, []).append((start, end))
     touched: dict[tuple[int, int], list[Form]] = {key: [] for key in compiled.with_regex}
     for form in by_form:
         for key in compiled.by_form[form]:
             touched.setdefault(key, []).append(form)
-    found: list[Match] = []
+    found: list[tuple[str, Hit]] = []
     by_watchlist: dict[int, list[tuple[Query, list[Form]]]] = {}
     for (w, q), forms in sorted(touched.items(), key=lambda item: item[0]):
         by_watchlist.setdefault(w, []).append((compiled[w].queries[q], forms))
@@ -221,22 +227,26 @@ def find_matches(
 
 
 def _as_written(
-    matches: list[Match], originals: dict[str, str], texts: dict[str, str]
+    hits: list[tuple[str, Hit]], originals: dict[str, str], texts: dict[str, str]
 ) -> list[Match]:
-    """The matches with ``found`` and ``snippet`` cut from the text as written (offsets
-    stay those of the normalised text): "2º turno", not "2o turno"."""
+    """The matches, with ``found`` and ``snippet`` cut from the text as written (offsets
+    stay those of the normalised text): "2º turno", not "2o turno". A place that several
+    watchlists found is cut once."""
     offsets: dict[str, Offsets | None] = {}
+    cut: dict[tuple[str, int, int], tuple[str, str]] = {}
     out = []
-    for m in matches:
-        if m.field not in offsets:
-            offsets[m.field] = original_offsets(originals[m.field], texts[m.field])
-        if offsets[m.field] is None:
-            out.append(m)
-            continue
-        text = originals[m.field]
-        start, end = original_span(offsets[m.field], m.start, m.end)
-        snippet = sentence_around(text, start, end)
-        out.append(replace(m, snippet=snippet, found=text[start:end]))
+    for name, hit in hits:
+        field, start, end = hit.field, hit.start, hit.end
+        place = (field, start, end)
+        found = cut.get(place)
+        if found is None:
+            if field not in offsets:
+                offsets[field] = original_offsets(originals[field], texts[field])
+            # no offsets: normalising changed nothing, the text as written is the same
+            text = originals[field]
+            at, stop = original_span(offsets[field], start, end)
+            found = cut[place] = (sentence_around(text, at, stop), text[at:stop])
+        out.append(Match(name, hit.term, field, start, end, found[0], found[1], hit.how))
     return out
 
 
@@ -280,7 +290,7 @@ def _case_ok(form: Form, found: str) -> bool:
 def _query_hits(
     query: Query,
     forms: list[Form],
-    by_form: dict[Form, list[_Spot]],
+    by_form: dict[Form, _Spots],
     texts: dict[str, str],
     deadline: Deadline,
 ) -> dict[Term | Regex, list[Hit]]:
@@ -302,21 +312,21 @@ def _query_hits(
         spots = by_form[form]
         for leaf in mine.get(form, ()):
             found = hits.setdefault(leaf.node, [])
-            counts: dict[str, int] = {}
-            for field, start, end in spots:
-                if field in leaf.fields and counts.get(field, 0) < cap:
-                    counts[field] = counts.get(field, 0) + 1
-                    found.append(Hit(field, start, end, leaf.node.source, form.how))
+            for field, places in spots.items():
+                if field in leaf.fields:
+                    term, how = leaf.node.source, form.how
+                    found += [Hit(field, start, end, term, how) for start, end in places[:cap]]
     return hits
 
 
 def _watchlist_matches(
     name: str,
     queries: list[tuple[Query, list[Form]]],
-    by_form: dict[Form, list[_Spot]],
+    by_form: dict[Form, _Spots],
     texts: dict[str, str],
     deadline: Deadline,
-) -> list[Match]:
+) -> list[tuple[str, Hit]]:
+    """The hits this watchlist reports, each with its name (as Match wants them)."""
     chosen: list[Hit] = []
     for query, forms in queries:
         deadline.check()
@@ -326,33 +336,24 @@ def _watchlist_matches(
         is_match, found = evaluate(query.node, hits, texts)
         if is_match:
             chosen += found
-    # the longest hit wins where hits overlap; then document order, a few per field
-    chosen.sort(key=lambda h: (_FIELD_ORDER[h.field], h.start, -h.end))
-    kept: list[Hit] = []
-    for hit in chosen:
-        if kept and kept[-1].field == hit.field and hit.start < kept[-1].end:
-            continue
-        kept.append(hit)
-    matches: list[Match] = []
+    if len(chosen) > 1:
+        # the longest hit wins where hits overlap; then document order, a few per field
+        chosen.sort(key=_hit_order)
+    kept: list[tuple[str, Hit]] = []
+    last: Hit | None = None
     per_field: dict[str, int] = {}
-    for hit in kept:
-        per_field[hit.field] = per_field.get(hit.field, 0) + 1
-        if per_field[hit.field] > _HITS_PER_FIELD:
+    for hit in chosen:
+        if last is not None and last.field == hit.field and hit.start < last.end:
             continue
-        text = texts[hit.field]
-        matches.append(
-            Match(
-                watchlist=name,
-                term=hit.term,
-                field=hit.field,
-                start=hit.start,
-                end=hit.end,
-                snippet=sentence_around(text, hit.start, hit.end),
-                found=text[hit.start : hit.end],
-                how=hit.how,
-            )
-        )
-    return matches
+        last = hit
+        count = per_field[hit.field] = per_field.get(hit.field, 0) + 1
+        if count <= _HITS_PER_FIELD:
+            kept.append((name, hit))
+    return kept
+
+
+def _hit_order(hit: Hit) -> tuple[int, int, int]:
+    return _FIELD_ORDER[hit.field], hit.start, -hit.end
 
 
 def snippet(text: str, start: int, end: int) -> str:
