@@ -175,3 +175,14 @@ def test_one_feed_delivering_an_event_at_once_alerts_its_first_report(
     alerts = _poll(tmp_path, db_url, events_site, hook, feeds=["all"])
     talks = [a for a in alerts if a.kind == "new" and a.story and len(a.story.members) == 3]
     assert _paths(talks, events_site.base) == ["/pages/talks-wire.html"]  # 16:10, the first
+
+
+def test_a_timeline_line_longer_than_the_terminal_ends_in_an_ellipsis() -> None:
+    from monitor.cli.stories import _fit
+
+    headline = (
+        "Story 2: NATO allies pledge faster air defence and grid equipment deliveries to Ukraine"
+    )
+    cut = _fit(headline, 80)
+    assert len(cut) <= 80 and cut.endswith("deliveries to…")
+    assert _fit("Story 2: short", 80) == "Story 2: short"

@@ -148,8 +148,7 @@ def _timeline(event: EventView) -> None:
     """The story as a timeline, times by publication (else when first seen)."""
     width = terminal_width()
     data = story_dict(event)
-    head = f"Story {event.id}: {display.clean(event.title)}"
-    click.echo(head[:width])
+    click.echo(_fit(f"Story {event.id}: {display.clean(event.title)}", width))
     sources, langs = data["sources"], ", ".join(data["languages"]) or "language unknown"
     click.echo(
         f"  {counted(len(event.members), 'report')} from {counted(len(sources), 'source')} "
@@ -163,7 +162,12 @@ def _timeline(event: EventView) -> None:
         gap = "first report" if n == 0 or start is None else _after(at - start)
         via = f" (via {m.feeds[0]})" if m.feeds else ""
         line = f"  {when}  {gap:<13} {display.clean(m.source)}: {display.clean(m.title)}{via}"
-        click.echo(line if len(line) <= width else line[: width - 1] + "…")
+        click.echo(_fit(line, width))
+
+
+def _fit(line: str, width: int) -> str:
+    """The line, cut to ``width`` with an ellipsis where it is longer."""
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"
 
 
 def _after(gap: timedelta) -> str:
