@@ -204,7 +204,7 @@ def test_reload_replaces_the_worker_processes_when_their_settings_change(
         # a parse in a worker process of the new kind
         body = b'<rss version="2.0"><channel><title>T</title><item><title>x</title></item>'
         body += b"</channel></rss>"
-        assert one.parse_document(body, url="http://x.org/rss").title == "T"
+        assert one.read_document("feed", body, url="http://x.org/rss").title == "T"
         (process,) = [w.proc for w in one._idle]
         path.write_text(config.replace("workers = 0", 'workers = 2\nworker_timeout = "5s"'))
         daemon.reload()

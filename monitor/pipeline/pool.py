@@ -176,26 +176,6 @@ class Workers:
             max_entries=max_entries,
         )
 
-    def parse_document(
-        self,
-        body: bytes,
-        *,
-        url: str,
-        content_type: str = "",
-        max_entries: int | None = None,
-        known: bytes | None = None,
-    ) -> feeds.ParsedFeed:
-        """monitor.sources.feeds.parse_document, in a worker."""
-        return self._parse(
-            f"parsing {url}",
-            feeds.parse_document,
-            body,
-            url=url,
-            content_type=content_type,
-            max_entries=max_entries,
-            known=known,
-        )
-
     def read_document(
         self,
         kind: str | None,

@@ -102,6 +102,17 @@ def _when(name: str, *, nullable: bool = True, index: bool = False) -> Column[da
     return Column(name, UtcDateTime(), nullable=nullable, index=index)
 
 
+def _article_key() -> Column[int]:
+    """``article_id`` as part of the primary key, gone with its article."""
+    return Column(
+        "article_id",
+        Integer,
+        ForeignKey("articles.id", ondelete="CASCADE"),
+        primary_key=True,
+        autoincrement=False,
+    )
+
+
 feeds = Table(
     "feeds",
     metadata,
@@ -202,26 +213,14 @@ story_keys = Table(
     "story_keys",
     metadata,
     Column("key", BigInteger, primary_key=True, autoincrement=False),
-    Column(
-        "article_id",
-        Integer,
-        ForeignKey("articles.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    _article_key(),
     sqlite_with_rowid=False,
 )
 
 event_profiles = Table(
     "event_profiles",
     metadata,
-    Column(
-        "article_id",
-        Integer,
-        ForeignKey("articles.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    _article_key(),
     Column("event_id", Integer, nullable=False),
     _when("at", nullable=False),
     Column("profile", LargeBinary, nullable=False),
@@ -232,13 +231,7 @@ event_terms = Table(
     "event_terms",
     metadata,
     Column("term", BigInteger, primary_key=True, autoincrement=False),
-    Column(
-        "article_id",
-        Integer,
-        ForeignKey("articles.id", ondelete="CASCADE"),
-        primary_key=True,
-        autoincrement=False,
-    ),
+    _article_key(),
     _when("at", nullable=False),
     Column("event_id", Integer, nullable=False),
     Index("ix_event_terms_term_at", "term", "at"),
