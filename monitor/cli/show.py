@@ -124,7 +124,9 @@ def alerts_show(obj: Obj, alert_id: int, fmt: str) -> None:
         data["text"] = alert.text
         echo_json(data)
         return
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=True)
+    console = Console(file=sys.stdout, highlight=False)
+    # a terminal wraps long lines at its width, between words; a pipe keeps them whole
+    console.soft_wrap = not console.is_terminal
     _print(console, alert, clean_data(data))
 
 
