@@ -280,3 +280,33 @@ def test_the_deadline_reads_its_clock_at_the_first_check_and_every_few_after() -
         for _ in range(EVERY):
             deadline.check()  # over: seen within the next EVERY checks
     assert Deadline(None, clock=clock).check() is None
+
+
+def test_the_deadline_reads_its_dear_clock_only_once_the_cheap_one_says_time_may_be_up() -> None:
+    import pytest
+
+    from monitor.errors import MatchTimeoutError
+    from monitor.match.deadline import EVERY, Deadline
+
+    cpu, wall = [0.0], [0.0]
+    reads: list[str] = []
+
+    def cpu_clock() -> float:
+        reads.append("cpu")
+        return cpu[0]
+
+    deadline = Deadline(1.0, clock=cpu_clock, wall=lambda: wall[0])
+    reads.clear()
+    wall[0] = 0.5
+    for _ in range(3 * EVERY):
+        deadline.check()
+    assert reads == []  # the wall clock says there is time left: no system call
+    wall[0] = 3.0  # a loaded machine: the wall clock is past, the CPU time is not
+    cpu[0] = 0.6
+    for _ in range(3 * EVERY):
+        deadline.check()
+    assert reads == ["cpu"] * 3  # read, and not over
+    cpu[0] = 1.5
+    with pytest.raises(MatchTimeoutError, match="longer than 1s"):
+        for _ in range(EVERY):
+            deadline.check()
