@@ -5,7 +5,7 @@
 
 The corpus folder holds ``labels.tsv`` (id, lang, ..., one 0/1 column per watchlist) and
 ``items/<id>.txt`` (line 1 the title, line 2 empty, then the main text). Each item is
-matched as an article whose language is detected from its text, as in the daemon. An item
+matched as a page whose language is told from its text, as in the daemon. An item
 counts as a hit for a watchlist when any match of that watchlist is found. Nothing from the
 corpus is written anywhere.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from monitor.config.settings import load
+from monitor.extract.language import with_language
 from monitor.match.watchlists import compile_watchlists, find_matches
 from monitor.model import Article, TextSource
 
@@ -30,7 +31,8 @@ TARGETS = {"precision": 0.98, "recall": 0.95}
 def read_item(path: Path) -> Article:
     raw = path.read_text(encoding="utf-8")
     title, _, text = raw.partition("\n")
-    return Article(url=None, title=title.strip(), text=text.strip(), text_source=TextSource.PAGE)
+    page = Article(url=None, title=title.strip(), text=text.strip(), text_source=TextSource.PAGE)
+    return with_language(page)
 
 
 def main() -> int:

@@ -9,6 +9,7 @@ from pathlib import Path
 from monitor.config.settings import Settings
 from monitor.errors import ConfigError, FetchError
 from monitor.extract.article import extract_page
+from monitor.extract.language import with_language
 from monitor.fetch.client import PAGE_ACCEPT, fetch, make_client
 from monitor.model import Article, TextSource
 
@@ -20,7 +21,7 @@ _HTML = re.compile(rb"^\s*(?:<!doctype\s+html|<html|<head|<body|<p[\s>]|<div|<ar
 def read_article_source(settings: Settings, source: str, title: str | None) -> tuple[Article, str]:
     """(the article, where it came from) for a URL, a file path or ``-``."""
     body, content_type, where = _read_source(settings, source)
-    return _article(body, content_type, where, title), where
+    return with_language(_article(body, content_type, where, title)), where
 
 
 def _read_source(settings: Settings, source: str) -> tuple[bytes, str, str]:

@@ -19,10 +19,13 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import lru_cache, partial
 from typing import Any
 
-__all__ = ["detect_language"]
+from monitor.model import Article
+
+__all__ = ["detect_language", "with_language"]
 
 MIN_CHARS = 40
 MIN_CONFIDENCE = 0.5
@@ -108,6 +111,20 @@ def detect_language(text: str, declared: str | None = None) -> str | None:
     if float(confidence) < MIN_CONFIDENCE:
         return hint
     return str(language)
+
+
+def with_language(article: Article) -> Article:
+    """The article with its language: its text's, else the one its page or feed declares.
+
+    Done once, where the article is read, for every stage that asks (matching's stemmers,
+    stories, the search filter, what an alert shows). A declared tag whose language the
+    text confirms is kept as declared ("de-AT"); a wrong one ("en" on a Russian page) is
+    replaced with what the text says."""
+    declared = article.language
+    found = detect_language(f"{article.title}\n{article.text}", declared)
+    if found is None or (declared and declared.split("-")[0].lower()[:2] == found):
+        return article
+    return replace(article, language=found)
 
 
 def _letters(text: str) -> int:

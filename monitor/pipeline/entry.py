@@ -3,7 +3,8 @@
 process_entry:  same URL (or canonical link) already stored, entry not edited?
                   record the entry, alert nothing (unless corrections re-read it)
                 -> read the article (the page through trafilatura in a worker, else
-                   the entry's summary)
+                   the entry's summary) -> a page's language (extract/language.py;
+                   a summary's is detected only if a match depends on it)
                 -> match watchlists -> fingerprint the text (stories/copies.py)
                    and weigh its terms (stories/events.py)
                 -> its words for the search index (match/fulltext.py)
@@ -22,6 +23,7 @@ from datetime import timedelta
 from monitor import metrics
 from monitor.errors import MatchTimeoutError, NewsmonError
 from monitor.extract.article import html_to_text
+from monitor.extract.language import with_language
 from monitor.fetch.client import PAGE_ACCEPT
 from monitor.match.fulltext import index_text
 from monitor.match.watchlists import find_matches
@@ -75,6 +77,8 @@ def process_entry(
     )
     if known is not None and article.text_source.value != known.text_source:
         article = _as_known(article, known)  # a failed re-read is not an edit
+    if article.text_source is TextSource.PAGE:
+        article = with_language(article)  # once, for matching, stories and search
     try:
         matches = find_matches(ctx.watchlists, article, budget=ctx.settings.scale.match_timeout)
     except MatchTimeoutError as exc:
