@@ -80,6 +80,8 @@ class Lexicon:
     _automaton: Any = None
     _accepted: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     _stemmed: dict[tuple[str, str], str] = field(default_factory=dict)
+    # stemmers -> (anchor, word) -> what the word starts there, kept across texts
+    _decided: dict[frozenset[str], dict[tuple[int, str], _Decision]] = field(default_factory=dict)
 
     def add(self, form: Form) -> None:
         if form.is_cjk:
@@ -94,6 +96,7 @@ class Lexicon:
         if form not in forms:
             forms.append(form)
         self._automaton = None
+        self._decided.clear()
 
     def anchor(self, word: str) -> str:
         """Where an inflected word is looked for: every form of ``word`` that matching
@@ -142,37 +145,101 @@ class Lexicon:
         langs = _Languages(languages)
         hits: list[FormHit] = []
         automaton, entries, has_cjk = self._built()
-        size = len(text)
+        is_known = langs.known
+        decided: dict[tuple[int, str], _Decision] | None = None
         for index, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
             before = text[start - 1] if start else " "
             is_edge = not (before.isalnum() or before == "_")
-            if not is_edge and not has_cjk[index]:
+            if has_cjk[index] or not is_known:
+                if is_edge or has_cjk[index]:
+                    self._check(text, start, end, entries[index], is_edge, langs, hits)
                 continue
-            after = text[end] if end < size else " "
-            is_whole = not (after.isalnum() or after == "_")
-            token = ""
-            for form, kind in entries[index]:
-                if kind == _CJK:
-                    hits.append(FormHit(form, start, end))
-                elif not is_edge:
-                    continue
-                elif kind == _WHOLE:
-                    if is_whole:
-                        hits.append(FormHit(form, start, end))
-                elif kind == _ONE:
-                    token = token or _word_at(text, start)
-                    if self._accepts(form.slots[0], token, langs):
-                        hits.append(FormHit(form, start, start + len(token)))
-                else:
-                    stop = self._verify(text, start, form, langs)
-                    if stop is not None:
-                        hits.append(FormHit(form, start - len(form.lead), stop + len(form.trail)))
+            if not is_edge:
+                continue
+            if decided is None:
+                decided = self._decisions(langs.get())
+            # the stemmers are known: what the word at the anchor is decides, once per
+            # word; the rest of a longer form is then checked here
+            token = _word_at(text, start)
+            found = decided.get((index, token))
+            if found is None:
+                found = decided[(index, token)] = self._decide(entries[index], token, langs)
+            if found is _NOTHING:
+                continue
+            words, longer = found
+            if words:
+                stop = start + len(token)
+                hits += [FormHit(form, start, stop) for form in words]
+            for form in longer:
+                stop = self._verify(text, start, form, langs, first=token)
+                if stop is not None:
+                    hits.append(FormHit(form, start - len(form.lead), stop + len(form.trail)))
         return hits
 
-    def _verify(self, text: str, start: int, form: Form, languages: _Languages) -> int | None:
-        """The end of the form's last word when the form starts at ``start``."""
-        pos = start
+    def _check(
+        self,
+        text: str,
+        start: int,
+        end: int,
+        entry: _Entry,
+        is_edge: bool,
+        langs: _Languages,
+        hits: list[FormHit],
+    ) -> None:
+        """The forms under one anchor found at ``start``, checked one by one."""
+        after = text[end] if end < len(text) else " "
+        is_whole = not (after.isalnum() or after == "_")
+        token = ""
+        for form, kind in entry:
+            if kind == _CJK:
+                hits.append(FormHit(form, start, end))
+            elif not is_edge:
+                continue
+            elif kind == _WHOLE:
+                if is_whole:
+                    hits.append(FormHit(form, start, end))
+            elif kind == _ONE:
+                token = token or _word_at(text, start)
+                if self._accepts(form.slots[0], token, langs):
+                    hits.append(FormHit(form, start, start + len(token)))
+            else:
+                stop = self._verify(text, start, form, langs)
+                if stop is not None:
+                    hits.append(FormHit(form, start - len(form.lead), stop + len(form.trail)))
+
+    def _decisions(self, languages: frozenset[str]) -> dict[tuple[int, str], _Decision]:
+        """The decisions kept for these stemmers: (anchor, word) -> what it starts."""
+        decided = self._decided.get(languages)
+        if decided is None:
+            if len(self._decided) >= 8:
+                self._decided.clear()
+            decided = self._decided[languages] = {}
+        elif len(decided) >= _CACHE_MAX:
+            decided.clear()
+        return decided
+
+    def _decide(self, entry: _Entry, token: str, languages: _Languages) -> _Decision:
+        """(the one-word forms that ``token`` is, the longer forms it may start): the
+        word found where an anchor is, for every form filed under that anchor."""
+        words: list[Form] = []
+        longer: list[Form] = []
+        for form, kind in entry:
+            if kind == _WHOLE:
+                if token == form.slots[0][1]:
+                    words.append(form)
+            elif self._accepts(form.slots[0], token, languages):
+                (words if kind == _ONE else longer).append(form)
+        return (tuple(words), tuple(longer)) if words or longer else _NOTHING
+
+    def _verify(
+        self, text: str, start: int, form: Form, languages: _Languages, first: str = ""
+    ) -> int | None:
+        """The end of the form's last word when the form starts at ``start``; ``first``:
+        the word there, when it is known to be the form's first."""
+        pos = start + len(first)
         for j, slot in enumerate(form.slots):
+            if j == 0 and first:
+                continue
             if j:
                 gap = _NON_WORD.match(text, pos)
                 assert gap is not None
@@ -236,6 +303,8 @@ Languages = Iterable[str] | Callable[[], Iterable[str]]
 # (Chinese or Japanese script, written without spaces), one word, or word by word
 _WHOLE, _CJK, _ONE, _WORDS = 0, 1, 2, 3
 _Entry = tuple[tuple[Form, int], ...]
+_Decision = tuple[tuple[Form, ...], tuple[Form, ...]]
+_NOTHING: _Decision = ((), ())
 _CACHE_MAX = 20_000  # entries per cache: a few MB at most
 
 
@@ -270,7 +339,8 @@ class _Languages:
 
     @property
     def known(self) -> bool:
-        return self._langs is not None
+        """Told, or asked for already: nothing left to detect."""
+        return self._langs is not None or not callable(self._given)
 
     def get(self) -> frozenset[str]:
         if self._langs is None:

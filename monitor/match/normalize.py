@@ -38,6 +38,7 @@ _CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SNIPPET_MAX = 240
 _CONTEXT = 90
 _MARK = re.compile("[.!?…\n]")
+_LAST_MARK = re.compile("(?s).*[.!?…\n]")  # up to the last mark: greedy, in one call
 _CLOSERS = ".!?…\"'»”’)]"
 _ABBREVIATION = re.compile(
     r"(?:^|[\s(])(?:\w|mr|mrs|ms|dr|prof|st|gen|lt|col|sgt|jr|sr|vs|no|nr|inc|ltd|co|corp|"
@@ -147,12 +148,14 @@ def _boundary_end(text: str, at: int) -> int | None:
 
 def _sentence_start(text: str, start: int) -> int:
     low = max(0, start - _SNIPPET_MAX)
-    found = low
-    for mark in reversed(list(_MARK.finditer(text, low, start))):
-        end = _boundary_end(text, mark.start())
+    found, stop = low, start
+    while (mark := _LAST_MARK.match(text, low, stop)) is not None:  # nearest first
+        at = mark.end() - 1
+        end = _boundary_end(text, at)
         if end is not None and end <= start:
             found = end
             break
+        stop = at
     while found < start and text[found].isspace():
         found += 1
     return found

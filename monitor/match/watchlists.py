@@ -15,6 +15,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
+from operator import itemgetter
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from monitor.config.settings import QuerySettings, Settings, TermSettings, WatchlistSettings
@@ -30,6 +33,7 @@ from monitor.model import Article, Match
 from monitor.query.regex import UserRegex
 from monitor.query.syntax import (
     Node,
+    Or,
     Regex,
     Term,
     compile_regex,
@@ -54,7 +58,9 @@ __all__ = [
 
 _HITS_PER_FIELD = 3
 _HITS_PER_LEAF = 200
-_FIELD_ORDER = {"title": 0, "text": 1, "source": 2}
+_PLAIN_CAP = 2 * _HITS_PER_FIELD  # hits per form and field of a query without NEAR
+_FIELDS = ("title", "text", "source")
+_FIELD_ORDER = {field: n for n, field in enumerate(_FIELDS)}
 
 
 @dataclass(frozen=True)
@@ -101,12 +107,23 @@ class Watchlist:
     queries: tuple[Query, ...]
 
 
+class PlainUse(NamedTuple):
+    """A term of a query that any one of its terms satisfies (no AND, NOT, NEAR or
+    regex): a hit of the term's form is a hit of the watchlist, nothing to evaluate."""
+
+    watchlist: int
+    query: int
+    term: str
+    fields: tuple[str, ...]
+
+
 class Watchlists(tuple[Watchlist, ...]):
     """Compiled watchlists with one combined index; what ``find_matches`` wants."""
 
     lexicon: Lexicon
     has_inflection: bool
-    by_form: dict[Form, set[tuple[int, int]]]  # form -> (watchlist, query) that use it
+    by_form: dict[Form, set[tuple[int, int]]]  # form -> (watchlist, query) to evaluate
+    plain: dict[Form, list[PlainUse]]  # form -> the plain queries' terms that use it
     with_regex: set[tuple[int, int]]  # queries with a /regex/, always evaluated
 
     def __new__(cls, items: Iterable[Watchlist]) -> Watchlists:
@@ -114,12 +131,14 @@ class Watchlists(tuple[Watchlist, ...]):
         self.lexicon = Lexicon()
         self.has_inflection = False
         self.by_form = {}
+        self.plain = {}
         self.with_regex = set()
         # one object for equal forms: the lookups per hit then find them by identity
         canonical: dict[Form, Form] = {}
         for w, wl in enumerate(self):
             for q, query in enumerate(wl.queries):
                 self.has_inflection |= query.options.inflect
+                is_plain = _is_plain(query.node)
                 mine: dict[Form, list[Leaf]] = {}
                 for leaf in query.leaves:
                     if leaf.regex is not None:
@@ -128,12 +147,26 @@ class Watchlists(tuple[Watchlist, ...]):
                         form = canonical.setdefault(form, form)
                         mine.setdefault(form, []).append(leaf)
                         self.lexicon.add(form)
-                        self.by_form.setdefault(form, set()).add((w, q))
+                        if is_plain:
+                            use = PlainUse(w, q, leaf.node.source, leaf.fields)
+                            self.plain.setdefault(form, []).append(use)
+                        else:
+                            self.by_form.setdefault(form, set()).add((w, q))
                 object.__setattr__(query, "_by_form", mine)
         return self
 
 
+def _is_plain(node: Node) -> bool:
+    """A term, or terms under one OR: any hit of any of them is a match."""
+    children = node.children if isinstance(node, Or) else (node,)
+    return all(isinstance(child, Term) for child in children)
+
+
 _Spots = dict[str, list[tuple[int, int]]]  # field -> (start, end), in the text's order
+# a hit of a query that matched: (field's order, start, -end, query's number, term, how),
+# which sorts as reported: document order, the longest first, then the query's order
+_Chosen = tuple[int, int, int, int, str, str]
+_ORDER = itemgetter(0, 1, 2, 3)  # stable beyond these: the order the hits were found
 
 
 def compile_watchlists(settings: Settings) -> Watchlists:
@@ -201,29 +234,54 @@ def find_matches(
     # CPU time of this thread, from here: a loaded machine, and the one-time loading of
     # the language model or the index, do not count against the article
     compiled.lexicon.prepare()
-    deadline = Deadline(budget, clock=time.thread_time)
+    deadline = Deadline(budget, clock=time.thread_time, wall=time.perf_counter)
     by_form: dict[Form, _Spots] = {}
     for field, norm in texts.items():
         if not norm:
             continue
         deadline.check()
         folded = fold(norm)
-        for hit in compiled.lexicon.find(folded.text, languages.get):
+        for hit in compiled.lexicon.find(folded.text, languages.known or languages.get):
             start, end = folded.to_normalised(hit.start), folded.to_normalised(hit.end)
             if _case_ok(hit.form, norm[start:end]):
                 by_form.setdefault(hit.form, {}).setdefault(field, []).append((start, end))
+    if not by_form and not compiled.with_regex:
+        return []
+    chosen = _plain_hits(compiled, by_form)
     touched: dict[tuple[int, int], list[Form]] = {key: [] for key in compiled.with_regex}
     for form in by_form:
-        for key in compiled.by_form[form]:
+        for key in compiled.by_form.get(form, ()):
             touched.setdefault(key, []).append(form)
-    found: list[tuple[str, Hit]] = []
-    by_watchlist: dict[int, list[tuple[Query, list[Form]]]] = {}
+    by_watchlist: dict[int, list[tuple[int, Query, list[Form]]]] = {w: [] for w in chosen}
     for (w, q), forms in sorted(touched.items(), key=lambda item: item[0]):
-        by_watchlist.setdefault(w, []).append((compiled[w].queries[q], forms))
-    for w, queries in by_watchlist.items():
+        by_watchlist.setdefault(w, []).append((q, compiled[w].queries[q], forms))
+    found: list[tuple[str, Hit]] = []
+    for w in sorted(by_watchlist):
         deadline.where = f"watchlist {compiled[w].name}"
-        found += _watchlist_matches(compiled[w].name, queries, by_form, texts, deadline)
+        deadline.check()
+        hits = chosen.get(w, [])
+        hits += _evaluated(by_watchlist[w], by_form, texts, deadline)
+        found += _kept(compiled[w].name, hits)
     return _as_written(found, originals, texts)
+
+
+def _plain_hits(compiled: Watchlists, by_form: dict[Form, _Spots]) -> dict[int, list[_Chosen]]:
+    """Watchlist -> the hits of its plain queries (see PlainUse), a few per form and field
+    (only the first few per field are reported)."""
+    chosen: dict[int, list[_Chosen]] = {}
+    for form, spots in by_form.items():
+        uses = compiled.plain.get(form)
+        if not uses:
+            continue
+        how = form.how
+        for field, places in spots.items():
+            order = _FIELD_ORDER[field]
+            head = places[:_PLAIN_CAP]
+            for use in uses:
+                if field in use.fields:
+                    mine = chosen.setdefault(use.watchlist, [])
+                    mine += [(order, start, -end, use.query, use.term, how) for start, end in head]
+    return chosen
 
 
 def _as_written(
@@ -251,22 +309,44 @@ def _as_written(
 
 
 class _LazyLanguages:
-    """The stemmers for an article's language, detected only when a match depends on it."""
+    """The stemmers for an article's language. An article read by the pipeline comes
+    with it (monitor.extract.language.with_language); for one without, the language is
+    detected only when a match depends on it."""
 
     def __init__(self, article: Article, detect: bool) -> None:
         self._article, self._detect = article, detect
         self._found: frozenset[str] | None = None
 
+    @property
+    def known(self) -> frozenset[str] | None:
+        """The stemmers, when no detection is needed to tell them."""
+        if self._found is None and (self._article.language or not self._detect):
+            self._found = _stemmers(self._article.language)
+        return self._found
+
     def get(self) -> frozenset[str]:
         if self._found is None:
             article = self._article
             language = article_language(article) if self._detect else article.language
-            self._found = fallback_languages(language)
+            self._found = fallback_languages(_code(language))
         return self._found
 
 
+@lru_cache(maxsize=256)
+def _stemmers(language: str | None) -> frozenset[str]:
+    return fallback_languages(_code(language))
+
+
+def _code(language: str | None) -> str | None:
+    """ "de" for "de-AT"."""
+    return language.split("-")[0].lower()[:2] if language else None
+
+
 def article_language(article: Article) -> str | None:
-    return detect_language(f"{article.title}\n{article.text}", article.language)
+    """The article's language: as given, else detected from its text."""
+    if article.language:
+        return _code(article.language)
+    return detect_language(f"{article.title}\n{article.text}")
 
 
 def _source(article: Article) -> str:
@@ -306,7 +386,7 @@ def _query_hits(
                     Hit(field, start, end, leaf.node.source, "regex")
                 )
     # without NEAR, the first few hits per field are all that can be reported
-    cap = _HITS_PER_LEAF if query.has_near else 2 * _HITS_PER_FIELD
+    cap = _HITS_PER_LEAF if query.has_near else _PLAIN_CAP
     mine = query.by_form
     for form in forms:
         spots = by_form[form]
@@ -319,41 +399,40 @@ def _query_hits(
     return hits
 
 
-def _watchlist_matches(
-    name: str,
-    queries: list[tuple[Query, list[Form]]],
+def _evaluated(
+    queries: list[tuple[int, Query, list[Form]]],
     by_form: dict[Form, _Spots],
     texts: dict[str, str],
     deadline: Deadline,
-) -> list[tuple[str, Hit]]:
-    """The hits this watchlist reports, each with its name (as Match wants them)."""
-    chosen: list[Hit] = []
-    for query, forms in queries:
+) -> list[_Chosen]:
+    """The hits of the queries that match, each with its query's number."""
+    chosen: list[_Chosen] = []
+    for q, query, forms in queries:
         deadline.check()
         hits = _query_hits(query, forms, by_form, texts, deadline)
         if not any(hits.values()):
             continue
         is_match, found = evaluate(query.node, hits, texts)
         if is_match:
-            chosen += found
+            chosen += [(_FIELD_ORDER[h.field], h.start, -h.end, q, h.term, h.how) for h in found]
+    return chosen
+
+
+def _kept(name: str, chosen: list[_Chosen]) -> list[tuple[str, Hit]]:
+    """The hits this watchlist reports, each with its name (as Match wants them)."""
     if len(chosen) > 1:
         # the longest hit wins where hits overlap; then document order, a few per field
-        chosen.sort(key=_hit_order)
+        chosen.sort(key=_ORDER)
     kept: list[tuple[str, Hit]] = []
-    last: Hit | None = None
-    per_field: dict[str, int] = {}
-    for hit in chosen:
-        if last is not None and last.field == hit.field and hit.start < last.end:
+    last_field, last_end, count = -1, 0, 0
+    for field, start, end, _, term, how in chosen:
+        if field == last_field and start < last_end:
             continue
-        last = hit
-        count = per_field[hit.field] = per_field.get(hit.field, 0) + 1
+        count = count + 1 if field == last_field else 1
+        last_field, last_end = field, -end
         if count <= _HITS_PER_FIELD:
-            kept.append((name, hit))
+            kept.append((name, Hit(_FIELDS[field], start, -end, term, how)))
     return kept
-
-
-def _hit_order(hit: Hit) -> tuple[int, int, int]:
-    return _FIELD_ORDER[hit.field], hit.start, -hit.end
 
 
 def snippet(text: str, start: int, end: int) -> str:
