@@ -17,6 +17,7 @@ numpy is imported when a language is first detected, not at start-up.
 from __future__ import annotations
 
 import re
+from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -94,6 +95,12 @@ def _identifier() -> Any:
     import numpy as np  # here, not at the top: a poll that detects no language skips it
 
     identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
+    # memory, for a daemon that holds the model for good: the table of all 97 languages
+    # is only needed to choose others (27 MB), and per-state lists of Python ints cost
+    # ten times the arrays that hold the same numbers
+    identifier._full_model = None
+    identifier._rowbase = array("L", identifier._rowbase)
+    identifier.tk_output = array("l", identifier.tk_output)
     features = _walker(identifier)
     langid.visit_counts = _fast_visits(features, identifier.tk_nextmove, langid.visit_counts)
     original = partial(LanguageIdentifier._raw_score, identifier)
