@@ -127,6 +127,8 @@ class Article:
     title: str
     text: str
     text_source: TextSource
+    # a page's: told from its text where it was read (monitor.extract.language), else
+    # as declared; a summary's: as declared, if at all
     language: str | None = None
     sitename: str | None = None
     published: datetime | None = None
