@@ -4,6 +4,8 @@ page declares. Matching stems in it, and it is stored with the article."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -81,3 +83,32 @@ def test_a_page_that_declares_the_wrong_language_is_matched_and_stored_in_its_ow
         close_context(ctx)
     assert stored == ["ru"]
     assert {m.found for m in alert.matches} == {"Рябкова"}
+
+
+def test_threads_that_detect_first_at_once_load_the_model_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from monitor.extract import language
+
+    loads: list[object] = []
+
+    def load() -> object:
+        loads.append(object())
+        time.sleep(0.05)  # the other threads arrive meanwhile
+        return loads[-1]
+
+    monkeypatch.setattr(language, "_model", None)
+    monkeypatch.setattr(language, "_load", load)
+    start = threading.Barrier(8)
+    got: list[object] = []
+
+    def detect() -> None:
+        start.wait()
+        got.append(language._identifier())
+
+    threads = [threading.Thread(target=detect) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1 and got == loads * 8

@@ -17,11 +17,12 @@ numpy is imported when a language is first detected, not at start-up.
 from __future__ import annotations
 
 import re
+import threading
 from array import array
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any
 
 from monitor.model import Article
@@ -74,8 +75,22 @@ _KNOWN = [
 ]
 
 
-@lru_cache(maxsize=1)
+_LOADING = threading.Lock()
+_model: Any = None
+
+
 def _identifier() -> Any:
+    """The model, loaded once per process: polls detect in several threads at once, and
+    each load would otherwise keep a copy of its own (66 MB each)."""
+    global _model
+    if _model is None:
+        with _LOADING:
+            if _model is None:
+                _model = _load()
+    return _model
+
+
+def _load() -> Any:
     from py3langid import langid
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
