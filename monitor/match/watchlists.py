@@ -338,7 +338,7 @@ def _stemmers(language: str | None) -> frozenset[str]:
 
 
 def _code(language: str | None) -> str | None:
-    """ "de" for "de-AT"."""
+    """The language of a tag: "de" for "de-AT"."""
     return language.split("-")[0].lower()[:2] if language else None
 
 
