@@ -87,7 +87,9 @@ def load_text(corpus: Path | None, megabytes: float, rng: random.Random) -> list
     if corpus is not None:
         docs = [p.read_text(encoding="utf-8") for p in sorted((corpus / "items").glob("*.txt"))]
         if not any(docs):
-            raise SystemExit(f"no text in {corpus / 'items'}/*.txt: give the matching corpus' folder")
+            raise SystemExit(
+                f"no text in {corpus / 'items'}/*.txt: give the matching corpus' folder"
+            )
     else:
         words = ["".join(rng.choices(TEXT_SYLLABLES, k=rng.randint(1, 3))) for _ in range(20000)]
         words += [w.capitalize() for w in words[:200]]
