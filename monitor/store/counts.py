@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal, cast
 
 from sqlalchemy import (
@@ -93,6 +94,7 @@ def count_alert(
         s.connection().execute(_upsert(s.get_bind().dialect.name), rows)
 
 
+@lru_cache(maxsize=2)
 def _upsert(dialect: str) -> Any:
     # imported here: the dialects' modules cost a command that only reads a noticeable
     # part of its start-up

@@ -49,6 +49,10 @@ _KEYS = cast(Table, StoryKey.__table__)
 _STORIES = cast(Table, Story.__table__)
 _CLAIMS = cast(Table, StoryClaim.__table__)
 _INSERT_STORY = insert(_STORIES).returning(_STORIES.c.id)
+_TAKEN = select(_CLAIMS.c.watchlist).where(
+    _CLAIMS.c.story_id == bindparam("story_id"),
+    _CLAIMS.c.watchlist.in_(bindparam("watchlists", expanding=True)),
+)
 _INSERT_KEYS = insert(_KEYS)
 # an article whose page named this URL as canonical ...
 _NAMED_CANONICAL = (
@@ -169,13 +173,8 @@ def claim(
     s: Session, story_id: int, watchlists: Sequence[str], alert_id: int, now: datetime
 ) -> list[str]:
     """Claim the story for each watchlist not yet claimed; returns those claimed now."""
-    taken = set(
-        s.scalars(
-            select(StoryClaim.watchlist).where(
-                StoryClaim.story_id == story_id, StoryClaim.watchlist.in_(list(watchlists))
-            )
-        )
-    )
+    asked = {"story_id": story_id, "watchlists": list(watchlists)}
+    taken = set(s.connection().execute(_TAKEN, asked).scalars())
     won = []
     insert_claim = _insert_claim(s.get_bind().dialect.name)
     for watchlist in dict.fromkeys(watchlists):
