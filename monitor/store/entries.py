@@ -192,11 +192,11 @@ def record_entry(
         if article is None:
             _link_entry(s, feed_id, outcome, known.id if known else None, now)
             return []
-        is_joining = False
+        is_joining, event_id = False, None
         if known is None:
             newest = s.connection().execute(_NEWEST_ARTICLE).scalar()
             now = now if newest is None or newest <= now else newest
-            article_id, story_id, is_joining = _new_article(s, outcome, article, now)
+            article_id, story_id, is_joining, event_id = _new_article(s, outcome, article, now)
         else:
             edited = _apply_edit(s, outcome, known, article, now)
             if edited is None:
@@ -205,7 +205,7 @@ def record_entry(
         _link_entry(s, feed_id, outcome, article_id, now)
         is_correcting = outcome.is_correcting and outcome.diff and known is not None
         alerted = alerting.alerted_by(s, article_id, story_id) if is_correcting else []
-        event_id = events.event_of(s, story_id) or story_id
+        event_id = event_id or events.event_of(s, story_id) or story_id
         where = alerting.Where(
             feed_id, article_id, story_id, outcome.routes, now, event_id, outcome.copies_only
         )
@@ -255,13 +255,13 @@ def _link_entry(
 
 def _new_article(
     s: Session, outcome: Outcome, article: Article, now: datetime
-) -> tuple[int, int, bool]:
+) -> tuple[int, int, bool, int | None]:
     """Place the article in a story (an existing one, or a new one) and the story in an
-    event, then insert it. Returns the article, its story, and whether it joined an
-    event reported before."""
+    event, then insert it. Returns the article, its story, whether it joined an event
+    reported before, and the story's event (None: not looked up)."""
     found = s.connection().execute(_ARTICLE_BY_KEY, {"url_key": outcome.url_key}).first()
     if found is not None and found.story_id is not None:
-        return found.id, found.story_id, False  # stored meanwhile, through another feed
+        return found.id, found.story_id, False, None  # stored meanwhile, through another feed
     identity = outcome.identity
     story_id = stories.find_story(s, outcome.url_key, identity) if identity else None
     placed = events.place(s, outcome.event) if outcome.event else None
@@ -301,7 +301,7 @@ def _new_article(
         stories.add_keys(s, article_id, identity.keys)
     if outcome.event is not None and placed is not None:
         events.add_profile(s, article_id, event_id, outcome.event, placed)
-    return article_id, story_id, is_joining
+    return article_id, story_id, is_joining, event_id
 
 
 def _apply_edit(
