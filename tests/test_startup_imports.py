@@ -2,8 +2,8 @@
 for (apprise when nothing is to be sent, numpy when no text is fingerprinted or no
 language detected, rich and pygments that httpx would bring along, trafilatura when no
 page is extracted, feedparser when no feed changed, APScheduler and alembic), nor the
-stage that stores new entries (monitor.pipeline.entry and what it needs) when no feed
-changed: each costs every run its import time."""
+stage that stores new entries (monitor.pipeline.entry and what it needs) nor lxml when
+no feed changed: each costs every run its import time."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ try:
 except SystemExit as exc:
     code = exc.code
 heavy = ("apprise", "numpy", "rich", "pygments", "trafilatura", "apscheduler", "alembic",
-         "py3langid", "feedparser", "monitor.pipeline.entry", "monitor.store.entries")
+         "py3langid", "feedparser", "lxml", "monitor.pipeline.entry", "monitor.store.entries")
 print(json.dumps({"code": code, "heavy": [m for m in heavy if m in sys.modules]}))
 """
 
