@@ -5,6 +5,8 @@ over which a message failed, is not used again, and leaving the pass closes them
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from helpers.servers import MAIL_USER, MailServer
@@ -74,3 +76,23 @@ def test_a_connection_over_which_a_message_failed_is_not_kept() -> None:
     assert len(busy.subjects()) == 2
     assert busy.quits == 2  # the failed one's at once, the next one's at the end
     assert busy.sessions() == 1  # the two accepted messages: one fresh connection
+
+
+def test_a_connection_carries_at_most_keep_messages(
+    smtp_plain: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notify, "KEEP_MESSAGES", 2)
+    with notify.kept_connections():
+        assert _send(smtp_plain.url(), 5) == [True] * 5
+    assert smtp_plain.sessions() == 3  # 2 + 2 + 1
+    assert smtp_plain.quits == 3
+
+
+@pytest.fixture
+def smtp_plain() -> Iterator[MailServer]:
+    server = MailServer("none", None)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
