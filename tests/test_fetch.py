@@ -111,6 +111,22 @@ def test_request_headers() -> None:
     assert "If-None-Match" not in second and "If-Modified-Since" not in second
 
 
+def test_a_cookie_a_response_sets_goes_back_with_the_next_requests() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/consent":  # as a site's consent redirect would
+            return httpx.Response(302, headers={"Location": "/feed", "Set-Cookie": "ok=1"})
+        return httpx.Response(200, content=b"<rss/>", headers={"ETag": '"e"'})
+
+    with make_client(HttpSettings(user_agent=UA), transport=httpx.MockTransport(handler)) as c:
+        fetch(c, "http://feeds.example/feed", max_bytes=10_000)  # no cookie yet
+        fetch(c, "http://feeds.example/consent", max_bytes=10_000)
+        fetch(c, "http://feeds.example/feed", max_bytes=10_000)
+    assert [r.headers.get("Cookie") for r in seen] == [None, None, "ok=1", "ok=1"]
+
+
 @pytest.mark.parametrize(
     ("status", "start"),
     [

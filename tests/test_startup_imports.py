@@ -1,8 +1,9 @@
 """What a `poll --once` with nothing new imports: none of the libraries it has no use
 for (apprise when nothing is to be sent, numpy when no text is fingerprinted or no
 language detected, rich and pygments that httpx would bring along, trafilatura when no
-page is extracted, feedparser when no feed changed, APScheduler and alembic): each
-costs every run its import time."""
+page is extracted, feedparser when no feed changed, APScheduler and alembic), nor the
+stage that stores new entries (monitor.pipeline.entry and what it needs) nor lxml when
+no feed changed: each costs every run its import time."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ try:
 except SystemExit as exc:
     code = exc.code
 heavy = ("apprise", "numpy", "rich", "pygments", "trafilatura", "apscheduler", "alembic",
-         "py3langid", "feedparser")
+         "py3langid", "feedparser", "lxml", "monitor.pipeline.entry", "monitor.store.entries")
 print(json.dumps({"code": code, "heavy": [m for m in heavy if m in sys.modules]}))
 """
 

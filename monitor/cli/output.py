@@ -103,10 +103,10 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def echo_json(value: Any, *, is_one_line: bool = False) -> None:
-    """``value`` as JSON on stdout, its text cleaned (``monitor.display.clean_data``):
-    indented, or on one line (for NDJSON)."""
-    data = clean_data(value)
+def echo_json(value: Any, *, is_one_line: bool = False, is_clean: bool = False) -> None:
+    """``value`` as JSON on stdout, its text cleaned (``monitor.display.clean_data``)
+    unless ``is_clean`` says it was: indented, or on one line (for NDJSON)."""
+    data = value if is_clean else clean_data(value)
     click.echo(json.dumps(data, ensure_ascii=False, indent=None if is_one_line else 2))
 
 
@@ -138,10 +138,10 @@ def emit(
     if fmt in ("json", "ndjson"):
         chosen = [{k: row.get(k) for k in fields} for row in rows] if fields else rows
         if fmt == "json":
-            echo_json(chosen)
+            echo_json(chosen, is_clean=True)
         else:
             for row in chosen:
-                echo_json(row, is_one_line=True)
+                echo_json(row, is_one_line=True, is_clean=True)
         return
     shown = list(fields or columns)
     if fmt == "csv":

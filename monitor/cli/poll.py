@@ -51,7 +51,7 @@ def poll(obj: Obj, once: bool, feeds: tuple[str, ...], fmt: str, fields: list[st
     settings = obj.settings
     ctx = open_context(settings, is_parsing_inline=True)  # workers only for a backlog
     try:
-        enabled = {f.name for f in catalog(ctx.db) if f.is_enabled}
+        enabled = {f.name for f in catalog(ctx.db) if f.is_enabled} if feeds else set()
         for name in feeds:
             if name not in enabled:
                 settings.feed_by_name(name)  # names the config's feeds in its error

@@ -6,6 +6,8 @@ quiet hours, the rate limit), render, send to the targets, record.
   out side by side (``SENDERS`` at once); a rate-limited or digest channel's go one after
   the other, in the order they were due.
 
+- Mail to one target goes over a few SMTP connections kept through the pass (at most
+  one per sending thread; notify.kept_connections), not over one per message.
 - A delivery is sent only when every target of its channel accepted the message. A
   retry goes only to the targets that have not accepted it yet.
 - A failed delivery is retried with exponential backoff and jitter until
@@ -27,7 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import suppress
+from contextlib import AbstractContextManager, ExitStack, suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -77,6 +79,7 @@ def drain(
 
     with (
         Recorder(db, settings.delivery.lease, owner, clock) as recorder,
+        ExitStack() as kept,  # SMTP connections kept through the pass; closed after the senders
         ThreadPoolExecutor(SENDERS, thread_name_prefix="newsmon-send") as senders,
     ):
         p = Pass(db, settings, now, owner, recorder, clock, is_stopping)
@@ -96,11 +99,20 @@ def drain(
                 break
             claimed += len(claims)
             recorder.hold(c.id for c in claims)
+            if not claimed - len(claims):  # the first batch
+                kept.enter_context(_kept_connections())
             _prepare(p, {c.channel for c in claims})
             for lane in [senders.submit(_run_lane, p, lane) for lane in _lanes(p, claims)]:
                 lane.result()
     c = p.counts
     return DrainResult(c["sent"], c["failed"], c["dead"], c["held"])
+
+
+def _kept_connections() -> AbstractContextManager[None]:
+    """Mail to a target goes over connections kept through the pass (see notify)."""
+    from monitor.deliver import notify  # apprise: imported once something is to be sent
+
+    return notify.kept_connections()
 
 
 def _prepare(p: Pass, names: set[str]) -> None:

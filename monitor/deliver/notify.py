@@ -21,6 +21,17 @@ JSON webhooks) ``_server`` imports that one plugin and does what those two funct
 with its class: ``parse_url``, then the class with the parsed arguments, a default
 asset and no tags, ``None`` when it fails or is disabled. Any other scheme, or a plugin
 not where ``_DIRECT`` says (another apprise layout), goes through the registry.
+
+A third, for a batch of mail: apprise's SMTP plugin opens a connection for every message
+(connect, greeting, EHLO, STARTTLS and login, then QUIT), a third of the time that 250
+messages to one server take. Within ``kept_connections()`` (a drain pass), apprise's SMTP
+module gets a view of ``smtplib`` whose ``SMTP``/``SMTP_SSL`` hand out a connection kept
+from an earlier message to the same target URL when there is one, and whose ``quit``
+keeps it for the next message. A kept connection is secured and logged in already, so
+its STARTTLS and login are skipped; before reuse it must answer NOOP (else it is closed
+and a fresh one made), and it goes after ``KEEP_MESSAGES`` messages, after any error
+(the connection is closed as before), and when the pass ends. Outside
+``kept_connections()``, and for any other caller, every message has its own connection.
 """
 
 from __future__ import annotations
@@ -29,9 +40,11 @@ import hashlib
 import importlib
 import logging
 import re
+import smtplib
 import ssl
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -44,8 +57,10 @@ from monitor.log import hidden
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "KEEP_MESSAGES",
     "TargetResult",
     "fingerprint",
+    "kept_connections",
     "mask",
     "prepare",
     "redact",
@@ -55,6 +70,7 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = 30.0  # seconds to connect to and hear back from a target
+KEEP_MESSAGES = 100  # messages over one kept SMTP connection before a fresh one
 # newsmon's severities, as apprise notification types
 _TYPES = {
     "info": apprise.NotifyType.INFO,
@@ -133,14 +149,144 @@ class _SslForSmtp:
         )
 
 
+_SMTP_ERRORS = (OSError, smtplib.SMTPException)
+_target = threading.local()  # .url: the target this thread is sending to now
+
+
+class _Kept:
+    """A connection as apprise's SMTP module uses it, from ``_Connections``: on a kept
+    one STARTTLS and login are skipped (done when it was made); ``quit`` hands it back."""
+
+    def __init__(self, real: smtplib.SMTP, url: str, sent: int, is_reused: bool) -> None:
+        self.real, self.url, self.sent, self.is_reused = real, url, sent, is_reused
+        self.is_broken = False
+
+    def _guard(self, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        try:
+            return call(*args, **kwargs)
+        except BaseException:
+            self.is_broken = True  # closed at quit, never kept
+            raise
+
+    def starttls(self, *args: Any, **kwargs: Any) -> Any:
+        if self.is_reused:
+            return (220, b"kept")
+        return self._guard(self.real.starttls, *args, **kwargs)
+
+    def login(self, *args: Any, **kwargs: Any) -> Any:
+        if self.is_reused:
+            return (235, b"kept")
+        return self._guard(self.real.login, *args, **kwargs)
+
+    def sendmail(self, *args: Any, **kwargs: Any) -> Any:
+        self.sent += 1
+        return self._guard(self.real.sendmail, *args, **kwargs)
+
+    def quit(self) -> Any:
+        _CONNECTIONS.give_back(self)
+        return (221, b"kept")
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+class _Connections:
+    """SMTP connections kept between messages, by target URL, while a pass keeps them."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.users = 0  # kept_connections() entered and not left
+        self.idle: dict[tuple[str, str], list[tuple[smtplib.SMTP, int]]] = {}
+
+    def open(self, make: Callable[..., smtplib.SMTP], args: Any, kwargs: Any) -> Any:
+        url = getattr(_target, "url", None)
+        with self.lock:
+            is_kept = url is not None and self.users > 0
+            idle = self.idle.setdefault((url, make.__name__), []) if url and is_kept else []
+        if url is None or not is_kept:
+            return make(*args, **kwargs)
+        while True:
+            with self.lock:
+                if not idle:
+                    break
+                real, sent = idle.pop()
+            try:
+                if real.noop()[0] == 250:
+                    return _Kept(real, url, sent, is_reused=True)
+            except _SMTP_ERRORS:
+                pass
+            _close(real)
+        return _Kept(make(*args, **kwargs), url, 0, is_reused=False)
+
+    def give_back(self, kept: _Kept) -> None:
+        with self.lock:
+            if self.users and not kept.is_broken and kept.sent < KEEP_MESSAGES:
+                key = (kept.url, type(kept.real).__name__)
+                self.idle.setdefault(key, []).append((kept.real, kept.sent))
+                return
+        _close(kept.real)
+
+    def enter(self) -> None:
+        with self.lock:
+            self.users += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.users -= 1
+            closing = [] if self.users else [c for kept in self.idle.values() for c, _ in kept]
+            if not self.users:
+                self.idle.clear()
+        for real in closing:
+            _close(real)
+
+
+def _close(real: smtplib.SMTP) -> None:
+    with suppress(*_SMTP_ERRORS):
+        real.quit()
+    with suppress(*_SMTP_ERRORS):
+        real.close()
+
+
+_CONNECTIONS = _Connections()
+
+
+class _SmtplibForSmtp:
+    """The ``smtplib`` module, but whose connections come from ``_CONNECTIONS``."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(smtplib, name)
+
+    @staticmethod
+    def SMTP(*args: Any, **kwargs: Any) -> Any:  # noqa: N802
+        return _CONNECTIONS.open(smtplib.SMTP, args, kwargs)
+
+    @staticmethod
+    def SMTP_SSL(*args: Any, **kwargs: Any) -> Any:  # noqa: N802
+        return _CONNECTIONS.open(smtplib.SMTP_SSL, args, kwargs)
+
+
+@contextmanager
+def kept_connections() -> Iterator[None]:
+    """Mail to one target reuses its SMTP connection from one message to the next (see
+    the module); leaving closes the connections kept."""
+    _CONNECTIONS.enter()
+    try:
+        yield
+    finally:
+        _CONNECTIONS.leave()
+
+
 def _share_smtp_tls() -> None:
-    """Give apprise's SMTP module the shared contexts; nothing if its layout differs."""
+    """Give apprise's SMTP module the shared contexts and the kept connections; nothing
+    if its layout differs."""
     try:
         from apprise.plugins.email import smtp
     except ImportError:
         return
     if getattr(smtp, "ssl", None) is ssl:
         smtp.ssl = _SslForSmtp()  # type: ignore[attr-defined,assignment]
+    if getattr(smtp, "smtplib", None) is smtplib:
+        smtp.smtplib = _SmtplibForSmtp()  # type: ignore[attr-defined,assignment]
 
 
 _share_smtp_tls()
@@ -299,6 +445,7 @@ def _send_one(url: str, message: Message, severity: str, timeout: float) -> Targ
         error = "apprise does not understand this URL; check its scheme"
         return TargetResult(key, shown, False, error)
     with apprise.LogCapture(level=logging.WARNING) as captured:
+        _target.url = url  # which kept connection may carry it
         try:
             is_ok = bool(
                 server.notify(
@@ -312,6 +459,8 @@ def _send_one(url: str, message: Message, severity: str, timeout: float) -> Targ
             is_ok, extra = False, f"{type(exc).__name__}: {exc}"
         else:
             extra = ""
+        finally:
+            _target.url = None
         log = captured.getvalue() if hasattr(captured, "getvalue") else ""
     if is_ok:
         return TargetResult(key, shown, True)

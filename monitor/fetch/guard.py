@@ -258,10 +258,12 @@ class GuardedTransport(httpx.HTTPTransport):
         resolver: Resolver = system_resolver,
     ) -> None:
         limits = limits or httpx.Limits()
-        super().__init__(limits=limits, trust_env=False)
+        # one context for both pools: each loads the CA store (tens of ms)
+        context = httpx.create_ssl_context(trust_env=False)
+        super().__init__(verify=context, limits=limits, trust_env=False)
         self.backend = GuardedBackend(allowed, resolver)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=context,
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,

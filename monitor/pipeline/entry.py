@@ -30,7 +30,6 @@ from monitor.match.watchlists import find_matches
 from monitor.model import Article, Entry, FeedState, TextSource
 from monitor.pipeline.context import Context, feed_settings, get
 from monitor.sources.telegram import first_link
-from monitor.store import alerts as alert_store
 from monitor.store import entries as entry_store
 from monitor.store.entries import IndexWords, KnownArticle, Outcome
 from monitor.store.events import EventQuery
@@ -104,9 +103,11 @@ def process_entry(
         copies_only=ctx.settings.copies_only(),
         growth=grower(ctx.settings.stories.growth) if ctx.settings.stories.growth else None,
     )
-    alerts = entry_store.record_entry(ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock())
-    if alerts:
-        metrics.alerted(alert_store.alerted_watchlists(ctx.db, alerts))
+    raised: list[str] = []  # the new alerts' watchlists, for the metrics
+    alerts = entry_store.record_entry(
+        ctx.db, feed_id=feed.id, outcome=outcome, now=ctx.clock(), raised=raised
+    )
+    metrics.alerted(raised)
     for alert in alerts:
         log.info(
             "alert alert=%d feed=%s matched=%s url=%s",

@@ -25,6 +25,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from monitor import metrics, schedule
 from monitor.errors import NewsmonError, ThrottledError
@@ -32,12 +33,11 @@ from monitor.fetch.client import FEED_ACCEPT
 from monitor.model import Entry, FeedState, Fetched
 from monitor.pipeline import polls
 from monitor.pipeline.context import Context, feed_settings, get
-from monitor.pipeline.entry import process_entry
-from monitor.pipeline.source import cap_new, read_source
 from monitor.schedule import Bounds
-from monitor.sources.feeds import ParsedFeed
-from monitor.store import entries as entry_store
 from monitor.store import feeds as feed_store
+
+if TYPE_CHECKING:
+    from monitor.sources.feeds import ParsedFeed
 
 __all__ = ["FeedResult", "refresh_feed"]
 
@@ -117,6 +117,10 @@ def _fetch(ctx: Context, feed: FeedState) -> Fetched:
 
 
 def _parse(ctx: Context, feed: FeedState, fetched: Fetched) -> ParsedFeed:
+    # parsing, and storing what it finds (below), imported once a feed has changed: a poll
+    # that finds every feed unchanged does without the parsers and the entry stage
+    from monitor.pipeline.source import read_source
+
     # a first poll takes every entry for backlog: none may be left out
     known = feed.item_digests if feed.is_backlog_absorbed else None
     parsed = read_source(ctx, feed, fetched, known=known)
@@ -135,6 +139,10 @@ def _take_entries(ctx: Context, feed: FeedState, parsed: ParsedFeed, now: dateti
     (monitor.pipeline.entry). Of a sitemap or page, at most [defaults] max_new_links new
     entries are processed, the rest recorded as backlog. A stop request ends the work
     between entries."""
+    from monitor.pipeline.entry import process_entry
+    from monitor.pipeline.source import cap_new
+    from monitor.store import entries as entry_store
+
     fresh, changed = entry_store.sort_entries(ctx.db, feed.id, parsed.entries)
     if not feed.is_backlog_absorbed:
         return _Done(len(fresh), backlog=entry_store.absorb_backlog(ctx.db, feed.id, fresh, now))

@@ -34,13 +34,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import IO, Any, ParamSpec, TypeVar, cast
+from typing import IO, TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from monitor.errors import WorkerError
-from monitor.extract import article
-from monitor.extract.article import PageText
 from monitor.model import Entry
-from monitor.sources import feeds, read
+
+if TYPE_CHECKING:
+    from monitor.extract.article import PageText
+    from monitor.sources.feeds import ParsedFeed
 
 __all__ = ["RECYCLE_AFTER", "Workers", "kill_all"]
 
@@ -167,6 +168,8 @@ class Workers:
         self, body: bytes, *, url: str, content_type: str = "", max_entries: int | None = None
     ) -> tuple[str, list[Entry]]:
         """monitor.sources.feeds.parse_feed, in a worker."""
+        from monitor.sources import feeds  # the parsers: imported once a document changed
+
         return self._parse(
             f"parsing {url}",
             feeds.parse_feed,
@@ -185,8 +188,10 @@ class Workers:
         content_type: str = "",
         max_entries: int | None = None,
         known: bytes | None = None,
-    ) -> feeds.ParsedFeed:
+    ) -> ParsedFeed:
         """monitor.sources.read.read_document (the reader of ``kind``), in a worker."""
+        from monitor.sources import read  # the parsers: imported once a document changed
+
         return self._parse(
             f"parsing {url}",
             read.read_document,
@@ -200,6 +205,8 @@ class Workers:
 
     def extract_page(self, page: bytes, *, url: str, content_type: str = "") -> PageText:
         """monitor.extract.article.extract_page, in a worker."""
+        from monitor.extract import article  # lxml and the extractor: once a page is read
+
         return self.run(
             f"extracting {url}", article.extract_page, page, url=url, content_type=content_type
         )

@@ -15,8 +15,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus, Match
@@ -28,6 +29,11 @@ __all__ = ["Growth", "Where", "alert", "alerted_by", "correction", "growth"]
 # (sources announced so far, the event's members, when the claim was made) ->
 # (sources now, what to say) or None
 Growth = Callable[[int, Sequence[stories.Member], datetime], tuple[int, str] | None]
+# Core statements, built once: they run for every alert
+_ALERTS = cast(Table, Alert.__table__)
+_INSERT_ALERT = insert(_ALERTS).returning(_ALERTS.c.id)
+_INSERT_MATCHES = insert(cast(Table, MatchRow.__table__))
+_INSERT_DELIVERIES = insert(cast(Table, Delivery.__table__))
 
 
 @dataclass(frozen=True)
@@ -49,29 +55,36 @@ class Where:
         return self.event_id
 
 
-def alert(s: Session, where: Where, matches: Sequence[Match]) -> int | None:
-    """An alert for the matched watchlists this story (or event) has not alerted yet."""
+def alert(
+    s: Session, where: Where, matches: Sequence[Match], raised: list[str] | None = None
+) -> int | None:
+    """An alert for the matched watchlists this story (or event) has not alerted yet;
+    its watchlists are added to ``raised``."""
     wanted = list(dict.fromkeys(m.watchlist for m in matches))
     if not wanted:
         return None
-    row = _new_alert(s, where)
+    alert_id = _new_alert(s, where, watchlists=",".join(wanted))  # as it will be, mostly
     by_claim: dict[int, list[str]] = defaultdict(list)
     for watchlist in wanted:
         by_claim[where.claimed(watchlist)].append(watchlist)
     won = [
         w
         for key, lists in by_claim.items()
-        for w in stories.claim(s, key, lists, row.id, where.now)
+        for w in stories.claim(s, key, lists, alert_id, where.now)
     ]
     if not won:
-        s.delete(row)
-        s.flush()
+        s.connection().execute(delete(_ALERTS).where(_ALERTS.c.id == alert_id))
         return None
-    row.watchlists = ",".join(won)
+    if won != wanted:
+        s.connection().execute(
+            update(_ALERTS).where(_ALERTS.c.id == alert_id).values(watchlists=",".join(won))
+        )
     kept = [m for m in matches if m.watchlist in won]
-    _outbox(s, where, row.id, kept, won)
+    _outbox(s, where, alert_id, kept, won)
     counts.count_alert(s, where.now, won, where.feed_id, ((m.watchlist, m.term) for m in kept))
-    return row.id
+    if raised is not None:
+        raised += won
+    return alert_id
 
 
 def alerted_by(s: Session, article_id: int, story_id: int) -> list[str]:
@@ -87,16 +100,25 @@ def alerted_by(s: Session, article_id: int, story_id: int) -> list[str]:
 
 
 def correction(
-    s: Session, where: Where, matches: Sequence[Match], alerted: Sequence[str], diff: str
+    s: Session,
+    where: Where,
+    matches: Sequence[Match],
+    alerted: Sequence[str],
+    diff: str,
+    raised: list[str] | None = None,
 ) -> int:
-    """A correction, with what changed, for the watchlists the article had alerted."""
-    row = _new_alert(s, where, kind="correction", diff=diff, watchlists=",".join(alerted))
-    _outbox(s, where, row.id, [m for m in matches if m.watchlist in alerted], alerted)
-    return row.id
+    """A correction, with what changed, for the watchlists the article had alerted
+    (added to ``raised``)."""
+    alert_id = _new_alert(s, where, kind="correction", diff=diff, watchlists=",".join(alerted))
+    _outbox(s, where, alert_id, [m for m in matches if m.watchlist in alerted], alerted)
+    if raised is not None:
+        raised += alerted
+    return alert_id
 
 
-def growth(s: Session, where: Where, due: Growth) -> list[int]:
-    """Growth alerts for the watchlists this event has alerted, once per threshold."""
+def growth(s: Session, where: Where, due: Growth, raised: list[str] | None = None) -> list[int]:
+    """Growth alerts for the watchlists this event has alerted, once per threshold
+    (their watchlists added to ``raised``)."""
     if where.event_id is None:
         return []
     claims = [
@@ -115,56 +137,62 @@ def growth(s: Session, where: Where, due: Growth) -> list[int]:
     made = []
     for (sources, summary), grown in announce.items():
         watchlists = [c.watchlist for c in grown]
-        row = _new_alert(s, where, kind="growth", diff=summary, watchlists=",".join(watchlists))
-        _outbox(s, where, row.id, [], watchlists)
+        listed = ",".join(watchlists)
+        alert_id = _new_alert(s, where, kind="growth", diff=summary, watchlists=listed)
+        _outbox(s, where, alert_id, [], watchlists)
         s.execute(
             update(StoryClaim)
             .where(StoryClaim.story_id == where.event_id, StoryClaim.watchlist.in_(watchlists))
             .values(grown_to=sources)
         )
-        made.append(row.id)
+        made.append(alert_id)
+        if raised is not None:
+            raised += watchlists
     return made
 
 
-def _new_alert(s: Session, where: Where, **extra: str) -> Alert:
-    row = Alert(
-        article_id=where.article_id,
-        story_id=where.story_id,
-        feed_id=where.feed_id,
-        created_at=where.now,
-        **extra,
-    )
-    s.add(row)
-    s.flush()
-    return row
+def _new_alert(s: Session, where: Where, kind: str = "new", **extra: str) -> int:
+    values = {
+        "article_id": where.article_id,
+        "story_id": where.story_id,
+        "feed_id": where.feed_id,
+        "created_at": where.now,
+        "kind": kind,
+        "diff": None,
+    }
+    return int(s.connection().execute(_INSERT_ALERT, values | extra).scalar_one())
 
 
 def _outbox(
     s: Session, where: Where, alert_id: int, matches: Iterable[Match], watchlists: Sequence[str]
 ) -> None:
-    s.add_all(_match_row(alert_id, m) for m in matches)
+    rows = [_match_row(alert_id, m) for m in matches]
+    if rows:
+        s.connection().execute(_INSERT_MATCHES, rows)
     channels = dict.fromkeys(ch for wl in watchlists for ch in where.routes.get(wl, ()))
-    s.add_all(
-        Delivery(
-            alert_id=alert_id,
-            channel=ch,
-            status=DeliveryStatus.PENDING.value,
-            attempts=0,
-            created_at=where.now,
-            next_attempt_at=where.now,
-        )
+    deliveries = [
+        {
+            "alert_id": alert_id,
+            "channel": ch,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": where.now,
+            "next_attempt_at": where.now,
+        }
         for ch in channels
-    )
+    ]
+    if deliveries:
+        s.connection().execute(_INSERT_DELIVERIES, deliveries)
 
 
-def _match_row(alert_id: int, m: Match) -> MatchRow:
-    return MatchRow(
-        alert_id=alert_id,
-        watchlist=m.watchlist,
-        term=m.term,
-        field=m.field,
-        start=m.start,
-        end=m.end,
-        snippet=m.snippet,
-        found=m.found,
-    )
+def _match_row(alert_id: int, m: Match) -> dict[str, object]:
+    return {
+        "alert_id": alert_id,
+        "watchlist": m.watchlist,
+        "term": m.term,
+        "field": m.field,
+        "start": m.start,
+        "end": m.end,
+        "snippet": m.snippet,
+        "found": m.found,
+    }

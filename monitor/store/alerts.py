@@ -22,7 +22,6 @@ __all__ = [
     "AlertView",
     "DeliveryView",
     "StoryView",
-    "alerted_watchlists",
     "alerts_by_id",
     "get_alert",
     "list_alerts",
@@ -167,15 +166,6 @@ def list_alerts(
     if until:
         query = query.where(_A.created_at < until)
     return _views(db, query)
-
-
-def alerted_watchlists(db: Database, alert_ids: Sequence[int]) -> list[str]:
-    """The watchlists these alerts are for, once per alert (no query for no alert)."""
-    if not alert_ids:
-        return []
-    with db.connection() as conn:
-        query = select(_A.watchlists).where(_A.id.in_(list(alert_ids)))
-        return [w for names in conn.scalars(query) for w in (names or "").split(",") if w]
 
 
 def get_alert(db: Database, alert_id: int) -> AlertView | None:

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any, Literal, cast
 
 from sqlalchemy import (
     BigInteger,
     Integer,
     Table,
+    bindparam,
     case,
     delete,
     distinct,
@@ -47,6 +49,7 @@ Dimension = Literal["watchlist", "feed", "term"]
 DIMENSIONS: tuple[Dimension, ...] = ("watchlist", "feed", "term")
 _COUNTS = cast(Table, AlertCount.__table__)
 _NAME_MAX = 600
+_FEED_NAME = select(Feed.name).where(Feed.id == bindparam("id"))
 
 
 @dataclass(frozen=True)
@@ -81,8 +84,9 @@ def count_alert(
     """Count one new alert (inside the transaction that stores it)."""
     hour = created_at.replace(minute=0, second=0, microsecond=0)
     keys = [("watchlist", w) for w in dict.fromkeys(watchlists)]
-    if feed_id is not None and (feed := s.get(Feed, feed_id)) is not None:
-        keys.append(("feed", feed.name))
+    if feed_id is not None:
+        name = s.connection().execute(_FEED_NAME, {"id": feed_id}).scalar()
+        keys += [("feed", name)] if name is not None else []
     keys += [("term", term_label(w, t)) for w, t in dict.fromkeys(terms)]
     # always in the same order: two writers never wait for each other's rows crosswise
     rows = [{"dimension": d, "hour": hour, "name": n, "count": 1} for d, n in sorted(keys)]
@@ -90,6 +94,7 @@ def count_alert(
         s.connection().execute(_upsert(s.get_bind().dialect.name), rows)
 
 
+@lru_cache(maxsize=2)
 def _upsert(dialect: str) -> Any:
     # imported here: the dialects' modules cost a command that only reads a noticeable
     # part of its start-up

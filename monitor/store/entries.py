@@ -45,6 +45,13 @@ _ARTICLE_BY_KEY = select(ArticleRow.id, ArticleRow.story_id).where(
     ArticleRow.url_key == bindparam("url_key")
 )
 _INSERT_ARTICLE = insert(_ARTICLES).returning(_ARTICLES.c.id)
+_BY_URL = _ARTICLES.c.url_key == bindparam("url_key")
+_FIND_ARTICLE = (
+    select(_ARTICLES)
+    .where(or_(_BY_URL, _ARTICLES.c.canonical_key == bindparam("url_key")))
+    .order_by(_BY_URL.desc(), _ARTICLES.c.id)
+    .limit(1)
+)
 _NEWEST_ARTICLE = select(func.max(ArticleRow.created_at))
 _INSERT_ENTRY = insert(_ENTRIES)
 
@@ -138,35 +145,38 @@ def entry_digest(entry: Entry) -> str:
 
 def find_article(db: Database, url_key: str) -> KnownArticle | None:
     """The stored article with this URL key, or whose page named it as canonical."""
-    query = (
-        select(ArticleRow)
-        .where(or_(ArticleRow.url_key == url_key, ArticleRow.canonical_key == url_key))
-        .order_by((ArticleRow.url_key == url_key).desc(), ArticleRow.id)
-        .limit(1)
+    with db.connection() as conn:
+        row = conn.execute(_FIND_ARTICLE, {"url_key": url_key}).first()
+    if row is None:
+        return None
+    return KnownArticle(
+        row.id,
+        row.url_key,
+        row.story_id,
+        row.revision,
+        row.title,
+        row.text,
+        row.text_source,
+        is_pruned=row.pruned_at is not None,
+        sitename=row.sitename,
+        url=row.url,
     )
-    with db.session() as s:
-        row = s.scalar(query)
-        if row is None:
-            return None
-        return KnownArticle(
-            row.id,
-            row.url_key,
-            row.story_id,
-            row.revision,
-            row.title,
-            row.text,
-            row.text_source,
-            is_pruned=row.pruned_at is not None,
-            sitename=row.sitename,
-            url=row.url,
-        )
 
 
-def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: datetime) -> list[int]:
+def record_entry(
+    db: Database,
+    /,
+    *,
+    feed_id: int,
+    outcome: Outcome,
+    now: datetime,
+    raised: list[str] | None = None,
+) -> list[int]:
     """Store the entry, its article and story and, for newly matched watchlists, an alert
     with its outbox rows (and a correction alert when asked). Returns the new alert ids:
     none when nothing matched, or the story had already alerted those watchlists (through
-    another feed, another copy or another instance).
+    another feed, another copy or another instance). ``raised`` gets the watchlists of
+    each new alert, once per alert (for the metrics).
 
     A new article is stored at ``now`` or, when an article already stored has a later
     time (a worker that read its clock earlier but took the lock later, another
@@ -182,11 +192,11 @@ def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: dateti
         if article is None:
             _link_entry(s, feed_id, outcome, known.id if known else None, now)
             return []
-        is_joining = False
+        is_joining, event_id = False, None
         if known is None:
             newest = s.connection().execute(_NEWEST_ARTICLE).scalar()
             now = now if newest is None or newest <= now else newest
-            article_id, story_id, is_joining = _new_article(s, outcome, article, now)
+            article_id, story_id, is_joining, event_id = _new_article(s, outcome, article, now)
         else:
             edited = _apply_edit(s, outcome, known, article, now)
             if edited is None:
@@ -195,15 +205,16 @@ def record_entry(db: Database, /, *, feed_id: int, outcome: Outcome, now: dateti
         _link_entry(s, feed_id, outcome, article_id, now)
         is_correcting = outcome.is_correcting and outcome.diff and known is not None
         alerted = alerting.alerted_by(s, article_id, story_id) if is_correcting else []
-        event_id = events.event_of(s, story_id) or story_id
+        event_id = event_id or events.event_of(s, story_id) or story_id
         where = alerting.Where(
             feed_id, article_id, story_id, outcome.routes, now, event_id, outcome.copies_only
         )
-        alerts = [alerting.alert(s, where, outcome.matches)]
+        alerts = [alerting.alert(s, where, outcome.matches, raised)]
         if alerted and outcome.diff:
-            alerts.append(alerting.correction(s, where, outcome.matches, alerted, outcome.diff))
+            fixed = alerting.correction(s, where, outcome.matches, alerted, outcome.diff, raised)
+            alerts.append(fixed)
         if is_joining and outcome.growth is not None:
-            alerts.extend(alerting.growth(s, where, outcome.growth))
+            alerts.extend(alerting.growth(s, where, outcome.growth, raised))
         return [a for a in alerts if a is not None]
 
 
@@ -244,13 +255,13 @@ def _link_entry(
 
 def _new_article(
     s: Session, outcome: Outcome, article: Article, now: datetime
-) -> tuple[int, int, bool]:
+) -> tuple[int, int, bool, int | None]:
     """Place the article in a story (an existing one, or a new one) and the story in an
-    event, then insert it. Returns the article, its story, and whether it joined an
-    event reported before."""
+    event, then insert it. Returns the article, its story, whether it joined an event
+    reported before, and the story's event (None: not looked up)."""
     found = s.connection().execute(_ARTICLE_BY_KEY, {"url_key": outcome.url_key}).first()
     if found is not None and found.story_id is not None:
-        return found.id, found.story_id, False  # stored meanwhile, through another feed
+        return found.id, found.story_id, False, None  # stored meanwhile, through another feed
     identity = outcome.identity
     story_id = stories.find_story(s, outcome.url_key, identity) if identity else None
     placed = events.place(s, outcome.event) if outcome.event else None
@@ -290,7 +301,7 @@ def _new_article(
         stories.add_keys(s, article_id, identity.keys)
     if outcome.event is not None and placed is not None:
         events.add_profile(s, article_id, event_id, outcome.event, placed)
-    return article_id, story_id, is_joining
+    return article_id, story_id, is_joining, event_id
 
 
 def _apply_edit(

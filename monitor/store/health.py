@@ -127,7 +127,8 @@ def _chunk(s: Session, ids: Sequence[int], sample: int) -> list[FeedFacts]:
         .where(Entry.feed_id.in_(ids))
         .group_by(Entry.feed_id)
     )
-    last_seen: dict[int, datetime] = {feed_id: at for feed_id, at in s.execute(latest)}
+    # Core, not the session: no ORM loading for rows of two columns
+    last_seen: dict[int, datetime] = dict(s.connection().execute(latest).all())
     return [
         FeedFacts(
             f.id,
@@ -170,7 +171,7 @@ def _newest(
         .where(ranked.c.n <= sample)
         .order_by(ranked.c.feed_id, ranked.c.n)
     )
-    for feed_id, at in s.execute(query):
+    for feed_id, at in s.connection().execute(query).all():  # Core, as in _chunk
         found.setdefault(feed_id, []).append(at)
     return found
 

@@ -15,10 +15,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Table, TextClause, bindparam, delete, insert, or_, select, text, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from monitor.store.members import Member, event_members, members, source_name
@@ -48,7 +47,12 @@ PER_KEY = 50  # newest postings read per key: a key as common as boilerplate cos
 _LOCK_KEY = 0x6E6577736D6F6E  # "newsmon"
 _KEYS = cast(Table, StoryKey.__table__)
 _STORIES = cast(Table, Story.__table__)
+_CLAIMS = cast(Table, StoryClaim.__table__)
 _INSERT_STORY = insert(_STORIES).returning(_STORIES.c.id)
+_TAKEN = select(_CLAIMS.c.watchlist).where(
+    _CLAIMS.c.story_id == bindparam("story_id"),
+    _CLAIMS.c.watchlist.in_(bindparam("watchlists", expanding=True)),
+)
 _INSERT_KEYS = insert(_KEYS)
 # an article whose page named this URL as canonical ...
 _NAMED_CANONICAL = (
@@ -169,26 +173,29 @@ def claim(
     s: Session, story_id: int, watchlists: Sequence[str], alert_id: int, now: datetime
 ) -> list[str]:
     """Claim the story for each watchlist not yet claimed; returns those claimed now."""
-    taken = set(
-        s.scalars(
-            select(StoryClaim.watchlist).where(
-                StoryClaim.story_id == story_id, StoryClaim.watchlist.in_(list(watchlists))
-            )
-        )
-    )
+    asked = {"story_id": story_id, "watchlists": list(watchlists)}
+    taken = set(s.connection().execute(_TAKEN, asked).scalars())
     won = []
+    insert_claim = _insert_claim(s.get_bind().dialect.name)
     for watchlist in dict.fromkeys(watchlists):
         if watchlist in taken:
             continue
-        try:
-            with s.begin_nested():
-                s.add(
-                    StoryClaim(
-                        story_id=story_id, watchlist=watchlist, alert_id=alert_id, created_at=now
-                    )
-                )
-                s.flush()
-        except IntegrityError:
-            continue  # another instance claimed it first
-        won.append(watchlist)
+        values = {"story_id": story_id, "watchlist": watchlist, "alert_id": alert_id}
+        done = s.connection().execute(insert_claim, values | {"created_at": now, "grown_to": 0})
+        if done.scalar() is not None:  # else another instance claimed it first
+            won.append(watchlist)
     return won
+
+
+@lru_cache(maxsize=2)
+def _insert_claim(dialect: str) -> Any:
+    """A claim, or nothing where the (story, watchlist) key is taken."""
+    # imported here, as monitor.store.counts does: a command that only reads skips them
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    made = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        made(_CLAIMS)
+        .on_conflict_do_nothing(index_elements=["story_id", "watchlist"])
+        .returning(_CLAIMS.c.watchlist)
+    )

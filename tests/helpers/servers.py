@@ -63,13 +63,26 @@ class MailServer:
         self.host, self.port = "127.0.0.1", free_port()
         self.messages: list[Message] = []
         self.logins: list[str] = []
+        self.peers: list[tuple[str, int]] = []  # each message's client address: its connection
+        self.quits = 0
         self.lock = threading.Lock()
         self._controller: Any = None
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.peers.append(session.peer)
         return "250 Message accepted for delivery"
+
+    async def handle_QUIT(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            self.quits += 1
+        return "221 Bye"
+
+    def sessions(self) -> int:
+        """Connections that carried a message."""
+        with self.lock:
+            return len(set(self.peers))
 
     def _authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
