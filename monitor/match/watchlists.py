@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from operator import itemgetter
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -105,6 +105,11 @@ class Watchlist:
     terms: tuple[str, ...]  # every query as written (a plain term is a query of its own)
     fields: tuple[str, ...]
     queries: tuple[Query, ...]
+
+    @cached_property
+    def where(self) -> str:
+        """Where matching is, for a time-out's message."""
+        return f"watchlist {self.name}"
 
 
 class PlainUse(NamedTuple):
@@ -257,11 +262,13 @@ def find_matches(
         by_watchlist.setdefault(w, []).append((q, compiled[w].queries[q], forms))
     found: list[tuple[str, Hit]] = []
     for w in sorted(by_watchlist):
-        deadline.where = f"watchlist {compiled[w].name}"
+        watchlist = compiled[w]
+        deadline.where = watchlist.where
         deadline.check()
         hits = chosen.get(w, [])
-        hits += _evaluated(by_watchlist[w], by_form, texts, deadline)
-        found += _kept(compiled[w].name, hits)
+        if by_watchlist[w]:
+            hits += _evaluated(by_watchlist[w], by_form, texts, deadline)
+        found += _kept(watchlist.name, hits)
     return _as_written(found, originals, texts)
 
 
