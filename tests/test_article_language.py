@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import text
 
 from helpers.config import ALLOW_LOCAL
+from helpers.feeds import serve_linked_page
 from helpers.paths import SAMPLE_SITE
 from monitor.config.settings import load
-from monitor.demo.server import Reply, Site
+from monitor.demo.server import Site
 from monitor.extract.language import with_language
 from monitor.model import Article, TextSource
 from monitor.pipeline.assembly import close_context, open_context, poll_once
@@ -54,16 +55,7 @@ def test_a_page_that_declares_the_wrong_language_is_matched_and_stored_in_its_ow
     assert '<html lang="ru">' in page and "Рябкова" in page
     page = re.sub(r"Рябков(?!\w)", "Министр", page.replace('<html lang="ru">', '<html lang="en">'))
     page = page.replace("{base}", site.base)
-    site.routes["/a.html"] = Reply(200, page.encode(), {"Content-Type": "text/html"})
-    site.routes["/feed.xml"] = Reply(
-        200,
-        (
-            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
-            f"<item><title>Заявление</title><link>{site.base}/a.html</link></item>"
-            "</channel></rss>"
-        ).encode(),
-        {"Content-Type": "application/rss+xml"},
-    )
+    serve_linked_page(site, page.encode(), "text/html", "/feed.xml")
     path = tmp_path / "n.toml"
     path.write_text(
         f'[database]\nurl = "{db_url}"\n[scale]\nworkers = 0\n'

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from helpers.paths import REPO
+from helpers.interpreter import cli_imports, last_json, run_python
 
 # prints the help of PATH as the lazy group gives it, the command modules that took, and
 # the help again once every command is loaded
@@ -45,14 +44,7 @@ print(json.dumps({"lazy": lazy, "loaded": loaded, "heavy": heavy, "full": help_t
 def test_help_lists_commands_without_importing_them(
     path: tuple[str, ...], modules: list[str]
 ) -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", HELP_BEFORE_AND_AFTER, *path],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    found = json.loads(done.stdout)
+    found = last_json(run_python(HELP_BEFORE_AND_AFTER, *path))
     assert found["loaded"] == modules
     assert found["lazy"] == found["full"]  # the summaries are the commands' own help
     if not path:
@@ -89,19 +81,21 @@ def test_an_unknown_command_far_from_any_gets_no_guess() -> None:
     assert "Did you mean" not in done.stderr
 
 
-# runs `alerts list` in-process, then prints which of the heavier libraries it imported
-LIST_AND_MODULES = """
-import json, sys
-from monitor.cli import cli
-try:
-    cli(["--config", sys.argv[1], "alerts", "list", "--format", "json"])
-except SystemExit as exc:
-    code = exc.code
-heavy = ("pydantic", "lark", "apscheduler", "alembic", "httpx", "apprise", "trafilatura",
-         "numpy", "sqlalchemy.dialects.postgresql", "sqlalchemy.orm", "rich",
-         "monitor.config.settings")
-print(json.dumps({"code": code, "heavy": [m for m in heavy if m in sys.modules]}))
-"""
+# what listing alerts has no use for when the database is current
+LIST_HEAVY = (
+    "pydantic",
+    "lark",
+    "apscheduler",
+    "alembic",
+    "httpx",
+    "apprise",
+    "trafilatura",
+    "numpy",
+    "sqlalchemy.dialects.postgresql",
+    "sqlalchemy.orm",
+    "rich",
+    "monitor.config.settings",
+)
 
 
 def test_alerts_list_reads_only_the_database_url(tmp_path: Path) -> None:
@@ -115,15 +109,11 @@ def test_alerts_list_reads_only_the_database_url(tmp_path: Path) -> None:
     subprocess.run(upgrade, check=True, capture_output=True)
     with config.open("a", encoding="utf-8") as out:
         out.write('[http]\ntimeout = "soon"\n')  # wrong, and not needed to list
-    done = subprocess.run(
-        [sys.executable, "-c", LIST_AND_MODULES, str(config)],
-        capture_output=True,
-        text=True,
-        check=True,
+    found, printed = cli_imports(
+        ["--config", str(config), "alerts", "list", "--format", "json"], LIST_HEAVY
     )
-    found = json.loads(done.stdout.splitlines()[-1])
     assert found == {"code": 0, "heavy": []}
-    assert done.stdout.splitlines()[0] == "[]"  # the empty list, as JSON
+    assert printed[0] == "[]"  # the empty list, as JSON
     check = subprocess.run(
         [sys.executable, "-m", "monitor", "--config", str(config), "config", "check"],
         capture_output=True,

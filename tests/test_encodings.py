@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from helpers.config import ALLOW_LOCAL
+from helpers.feeds import serve_linked_page
 from helpers.paths import SAMPLE_SITE
 from monitor.cli import cli
 from monitor.config.settings import load
@@ -223,16 +224,7 @@ def test_a_cyrillic_page_is_read_in_its_real_encoding(
 ) -> None:
     page = ARTICLE.replace('<meta charset="utf-8">', meta).replace("{base}", site.base)
     body = page.encode(codec, "xmlcharrefreplace")  # KOI8-R has no «»: &#171; as such sites do
-    site.routes["/a.html"] = Reply(200, body, {"Content-Type": header})
-    site.routes["/feeds/ru.xml"] = Reply(
-        200,
-        (
-            '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>t</title>'
-            f"<item><title>Заявление</title><link>{site.base}/a.html</link></item>"
-            "</channel></rss>"
-        ).encode(),
-        {"Content-Type": "application/rss+xml"},
-    )
+    serve_linked_page(site, body, header, "/feeds/ru.xml")
     db_url = f"sqlite:///{tmp_path / 'n.db'}"
     ctx = open_context(load(config(tmp_path, db_url, site, fetch_articles=True)))
     caplog.set_level(logging.DEBUG, logger="newsmon.pipeline")

@@ -4,14 +4,10 @@ through the registry."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from helpers.config import hook_url
-from helpers.paths import REPO
+from helpers.interpreter import last_json, run_python
 from helpers.servers import MailServer
 from monitor.demo.server import Receiver
 
@@ -31,15 +27,7 @@ print(json.dumps({"ok": [r.is_ok for r in results], "plugins": plugins}))
 
 
 def _send(*urls: str) -> dict[str, list[object]]:
-    done = subprocess.run(
-        [sys.executable, "-c", SEND, *urls],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
-    found: dict[str, list[object]] = json.loads(done.stdout.splitlines()[-1])
+    found: dict[str, list[object]] = last_json(run_python(SEND, *urls, timeout=120))
     return found
 
 

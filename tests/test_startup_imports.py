@@ -7,39 +7,30 @@ no feed changed: each costs every run its import time."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 from pathlib import Path
 
 from helpers.config import hook_url, write_config
-from helpers.paths import REPO
+from helpers.interpreter import cli_imports
 from monitor.demo.server import Receiver, Site
 
-# runs `poll --once` in-process, then prints which of the heavier libraries it imported
-POLL_AND_MODULES = """
-import json, sys
-from monitor.cli import cli
-try:
-    cli(["--config", sys.argv[1], "poll", "--once", "--format", "json"])
-except SystemExit as exc:
-    code = exc.code
-heavy = ("apprise", "numpy", "rich", "pygments", "trafilatura", "apscheduler", "alembic",
-         "py3langid", "feedparser", "lxml", "monitor.pipeline.entry", "monitor.store.entries")
-print(json.dumps({"code": code, "heavy": [m for m in heavy if m in sys.modules]}))
-"""
+HEAVY = (
+    "apprise",
+    "numpy",
+    "rich",
+    "pygments",
+    "trafilatura",
+    "apscheduler",
+    "alembic",
+    "py3langid",
+    "feedparser",
+    "lxml",
+    "monitor.pipeline.entry",
+    "monitor.store.entries",
+)
 
 
 def _poll(config: Path) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-c", POLL_AND_MODULES, str(config)],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=300,
-    )
-    found: dict[str, object] = json.loads(done.stdout.splitlines()[-1])
+    found, _ = cli_imports(["--config", str(config), "poll", "--once", "--format", "json"], HEAVY)
     return found
 
 
