@@ -27,7 +27,7 @@ from typing import Any
 
 from monitor.model import Article
 
-__all__ = ["detect_language", "with_language"]
+__all__ = ["detect_language", "language_code", "with_language"]
 
 MIN_CHARS = 40
 MIN_CONFIDENCE = 0.5
@@ -126,13 +126,18 @@ def _load() -> Any:
 def detect_language(text: str, declared: str | None = None) -> str | None:
     """An ISO 639-1 code, or None when neither the text nor ``declared`` tells."""
     sample = text[:_SAMPLE]
-    hint = declared.split("-")[0].lower()[:2] if declared else None
+    hint = language_code(declared)
     if _letters(sample[:_HEAD]) < MIN_CHARS and _letters(sample) < MIN_CHARS:
         return hint
     language, confidence = _identifier().classify(sample)
     if float(confidence) < MIN_CONFIDENCE:
         return hint
     return str(language)
+
+
+def language_code(tag: str | None) -> str | None:
+    """The two-letter code of a language tag: "de" for "de-AT"; None for none."""
+    return tag.split("-")[0].lower()[:2] or None if tag else None
 
 
 def with_language(article: Article) -> Article:
@@ -144,7 +149,7 @@ def with_language(article: Article) -> Article:
     replaced with what the text says."""
     declared = article.language
     found = detect_language(f"{article.title}\n{article.text}", declared)
-    if found is None or (declared and declared.split("-")[0].lower()[:2] == found):
+    if found is None or language_code(declared) == found:
         return article
     return replace(article, language=found)
 

@@ -21,7 +21,7 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from monitor.config.settings import QuerySettings, Settings, TermSettings, WatchlistSettings
-from monitor.extract.language import detect_language
+from monitor.extract.language import detect_language, language_code
 from monitor.match.automaton import Form, Lexicon
 from monitor.match.deadline import Deadline
 from monitor.match.evaluate import Hit, evaluate
@@ -332,27 +332,21 @@ class _LazyLanguages:
         return self._found
 
     def get(self) -> frozenset[str]:
-        if self._found is None:
-            article = self._article
-            language = article_language(article) if self._detect else article.language
-            self._found = fallback_languages(_code(language))
-        return self._found
+        found = self.known
+        if found is None:  # nothing told: detected, once
+            found = self._found = _stemmers(article_language(self._article))
+        return found
 
 
 @lru_cache(maxsize=256)
 def _stemmers(language: str | None) -> frozenset[str]:
-    return fallback_languages(_code(language))
-
-
-def _code(language: str | None) -> str | None:
-    """The language of a tag: "de" for "de-AT"."""
-    return language.split("-")[0].lower()[:2] if language else None
+    return fallback_languages(language_code(language))
 
 
 def article_language(article: Article) -> str | None:
     """The article's language: as given, else detected from its text."""
     if article.language:
-        return _code(article.language)
+        return language_code(article.language)
     return detect_language(f"{article.title}\n{article.text}")
 
 
