@@ -150,20 +150,23 @@ class Lexicon:
         for index, start, end in automaton.find_matches_as_indexes(text, overlapping=True):
             before = text[start - 1] if start else " "
             is_edge = not (before.isalnum() or before == "_")
-            if has_cjk[index] or not is_known:
-                if is_edge or has_cjk[index]:
-                    self._check(text, start, end, entries[index], is_edge, langs, hits)
+            if has_cjk[index]:
+                self._check(text, start, end, entries[index], is_edge, langs, hits)
                 continue
             if not is_edge:
                 continue
-            if decided is None:
-                decided = self._decisions(langs.get())
-            # the stemmers are known: what the word at the anchor is decides, once per
-            # word; the rest of a longer form is then checked here
+            # what the word at the anchor is decides, kept once the stemmers are known
+            # (else asked for only if a stemmer's answer matters); the rest of a longer
+            # form is then checked here
             token = _word_at(text, start)
-            found = decided.get((index, token))
-            if found is None:
-                found = decided[(index, token)] = self._decide(entries[index], token, langs)
+            if is_known:
+                if decided is None:
+                    decided = self._decisions(langs.get())
+                found = decided.get((index, token))
+                if found is None:
+                    found = decided[(index, token)] = self._decide(entries[index], token, langs)
+            else:
+                found = self._decide(entries[index], token, langs)
             if found is _NOTHING:
                 continue
             words, longer = found
@@ -186,7 +189,8 @@ class Lexicon:
         langs: _Languages,
         hits: list[FormHit],
     ) -> None:
-        """The forms under one anchor found at ``start``, checked one by one."""
+        """The forms under an anchor of Chinese or Japanese script (matched anywhere)
+        found at ``start``, checked one by one."""
         after = text[end] if end < len(text) else " "
         is_whole = not (after.isalnum() or after == "_")
         token = ""
