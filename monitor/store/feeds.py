@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, true, update
+from sqlalchemy import bindparam, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from monitor.model import FeedState
@@ -70,31 +71,52 @@ def sync_feeds(db: Database, feeds: Sequence[ConfiguredFeed], now: datetime) -> 
     """Make the feeds table agree with the config: add, update, disable the removed.
 
     Feeds added from the command line (``origin = 'cli'``) are kept, unless the config
-    now declares a feed of the same name: then the config's takes over."""
+    now declares a feed of the same name: then the config's takes over. Only the columns
+    the config sets are read, and only rows that change are written: a daemon of 20,000
+    sources starts without building 20,000 ORM objects (60 MB, much of it kept by the
+    allocator for good)."""
     wanted = {f.name: f for f in feeds}
     with db.session() as s:
         db.lock_setup(s)  # instances starting together: one at a time
-        rows = {row.name: row for row in s.scalars(select(Feed))}
+        rows = {row.name: row for row in s.execute(select(*_CONFIGURED))}
+        added = [_configured(cfg, now) for name, cfg in wanted.items() if name not in rows]
+        for start in range(0, len(added), _BATCH):
+            s.execute(insert(Feed), added[start : start + _BATCH])
         for name, cfg in wanted.items():
             row = rows.get(name)
-            if row is None:
-                row = _new_feed(
-                    name, cfg.url, now, cfg.interval, cfg.is_backlog_absorbed, cfg.is_enabled
-                )
-                row.kind = cfg.kind
-                s.add(row)
-                continue
-            if row.url != cfg.url or row.kind != cfg.kind:  # read anew: forget the old reading
-                row.kind = cfg.kind
-                row.body_hash = row.item_digests = None
-            if row.url != cfg.url:  # another document: forget what the old one taught
-                row.url, row.etag, row.last_modified, row.body_hash = cfg.url, None, None, None
-                row.item_digests = row.encoding = row.encoding_reason = None
-                row.change_gap = row.last_change_at = None
-            row.interval, row.is_enabled, row.origin = cfg.interval, cfg.is_enabled, "config"
-        for name, row in rows.items():
-            if name not in wanted and row.origin == "config":
-                row.is_enabled = False
+            changed = _changed(row, cfg) if row is not None else None
+            if row is not None and changed:
+                s.execute(update(Feed).where(Feed.id == row.id).values(changed))
+        gone = [
+            row.id
+            for name, row in rows.items()
+            if name not in wanted and row.origin == "config" and row.is_enabled
+        ]
+        for start in range(0, len(gone), _BATCH):
+            batch = gone[start : start + _BATCH]
+            s.execute(update(Feed).where(Feed.id.in_(batch)).values(is_enabled=False))
+
+
+def _configured(cfg: ConfiguredFeed, now: datetime) -> dict[str, Any]:
+    absorbed, enabled = cfg.is_backlog_absorbed, cfg.is_enabled
+    return _new_feed(cfg.name, cfg.url, now, cfg.interval, absorbed, enabled, cfg.kind)
+
+
+_CONFIGURED = (Feed.id, Feed.name, Feed.url, Feed.kind, Feed.interval, Feed.is_enabled, Feed.origin)
+_BATCH = 500  # rows per statement, under every SQLite's limit of bound parameters
+
+
+def _changed(row: Any, cfg: ConfiguredFeed) -> dict[str, Any]:
+    """The columns of a feed's row that its configuration changes."""
+    values: dict[str, Any] = {}
+    if row.url != cfg.url or row.kind != cfg.kind:  # read anew: forget the old reading
+        values.update(kind=cfg.kind, body_hash=None, item_digests=None)
+    if row.url != cfg.url:  # another document: forget what the old one taught
+        values.update(url=cfg.url, etag=None, last_modified=None, encoding=None)
+        values.update(encoding_reason=None, change_gap=None, last_change_at=None)
+    if (row.interval, row.is_enabled, row.origin) != (cfg.interval, cfg.is_enabled, "config"):
+        values.update(interval=cfg.interval, is_enabled=cfg.is_enabled, origin="config")
+    return values
 
 
 def add_feed(
@@ -102,26 +124,35 @@ def add_feed(
 ) -> int:
     """Add one enabled feed (checked every 10 minutes) and return its id."""
     with db.session() as s:
-        row = _new_feed(name, url, now, 600.0, is_backlog_absorbed, True)
+        row = Feed(**_new_feed(name, url, now, 600.0, is_backlog_absorbed, True))
         s.add(row)
         s.flush()
         return row.id
 
 
 def _new_feed(
-    name: str, url: str, now: datetime, interval: float, is_backlog_absorbed: bool, enabled: bool
-) -> Feed:
-    return Feed(
-        name=name,
-        url=url,
-        interval=interval,
-        is_enabled=enabled,
-        created_at=now,
-        next_check_at=now,
-        last_status="new",
-        error_count=0,
-        is_backlog_absorbed=is_backlog_absorbed,
-    )
+    name: str,
+    url: str,
+    now: datetime,
+    interval: float,
+    is_backlog_absorbed: bool,
+    enabled: bool,
+    kind: str | None = None,
+) -> dict[str, Any]:
+    """The columns of a new feed's row."""
+    return {
+        "name": name,
+        "url": url,
+        "kind": kind,
+        "interval": interval,
+        "is_enabled": enabled,
+        "created_at": now,
+        "next_check_at": now,
+        "last_status": "new",
+        "error_count": 0,
+        "is_backlog_absorbed": is_backlog_absorbed,
+        "origin": "config",
+    }
 
 
 def due_feeds(
