@@ -11,7 +11,9 @@ which costs more than matching the article. Its automaton has no state deeper th
 giving py3langid the same counts, in the same order (tests/test_match_fastpath.py). The
 identifier's scores are then taken from those counts with numpy too (``_fast_scores``),
 without a Python dict of counts: the same features, counts and order, so the same scores.
-numpy is imported when a language is first detected, not at start-up.
+numpy is imported when a language is first detected, not at start-up. The model is read
+once per process, small (monitor.extract.langmodel): 42 MB held, where py3langid's own
+loader holds 64 MB and peaks at 105.
 """
 
 from __future__ import annotations
@@ -92,7 +94,9 @@ def _identifier() -> Any:
 
 def _load() -> Any:
     from py3langid import langid
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    from monitor.extract.langmodel import read_model
 
     class Identifier(LanguageIdentifier):  # type: ignore[misc]
         """py3langid's, scoring with ``_fast_scores``."""
@@ -102,24 +106,36 @@ def _load() -> Any:
         def _raw_score(self, text: bytes) -> Any:
             return self.fast_scores(text)
 
-    identifier = Identifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(_KNOWN)
-    # the features' rows gathered from a row-major table, ten times faster than from
-    # the column-major one that choosing the languages leaves; in float32, which the
-    # product casts them to anyway (the same values: 14 MB instead of 7)
-    import numpy as np  # here, not at the top: a poll that detects no language skips it
-
-    identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
-    # memory, for a daemon that holds the model for good: the table of all 97 languages
-    # is only needed to choose others (27 MB), and per-state lists of Python ints cost
-    # ten times the arrays that hold the same numbers
-    identifier._full_model = None
+    model = read_model(MODEL_DIR / MODEL_FILE, _KNOWN)
+    if model is None:  # laid out otherwise: py3langid's own loader (a higher peak)
+        identifier = _as_loaded(Identifier.from_model_file(MODEL_FILE, norm_probs=True))
+    else:
+        ptc, pc, classes, moves, rows, output = model
+        identifier = Identifier(ptc, pc, classes, moves, output, norm_probs=True, tk_row=rows)
+        identifier._full_model = None  # the languages are chosen: the others are not read
+    # per-state lists of Python ints cost ten times the arrays that hold the same numbers
     identifier._rowbase = array("L", identifier._rowbase)
     identifier.tk_output = array("l", identifier.tk_output)
     features = _walker(identifier)
     langid.visit_counts = _fast_visits(features, identifier.tk_nextmove, langid.visit_counts)
     original = partial(LanguageIdentifier._raw_score, identifier)
     identifier.fast_scores = _fast_scores(identifier, features, original)
+    return identifier
+
+
+def _as_loaded(identifier: Any) -> Any:
+    """An identifier py3langid loaded, made what ``read_model`` reads: the languages
+    chosen, the features' rows row-major in float32 (ten times faster to gather; the
+    product casts them to float32 anyway), the other languages' table dropped (27 MB)
+    and the moves held small."""
+    import numpy as np
+
+    from monitor.extract.langmodel import Moves
+
+    identifier.set_languages(_KNOWN)
+    identifier.nb_ptc = np.ascontiguousarray(identifier.nb_ptc, dtype=np.float32)
+    identifier._full_model = None
+    identifier.tk_nextmove = Moves.of(identifier.tk_nextmove)
     return identifier
 
 
@@ -170,14 +186,14 @@ def _walker(identifier: Any) -> _Features:
     (for texts of at least ``4 * _DEPTH`` bytes)."""
     import numpy as np
 
-    table = identifier.tk_nextmove  # an array.array, viewed rather than copied
-    moves = np.frombuffer(table, dtype=np.dtype(table.typecode)).astype(np.uint32, copy=False)
+    table = identifier.tk_nextmove  # a langmodel.Moves
+    moves = table.take
     rows = np.asarray(identifier._rowbase, dtype=np.uint32)  # where each state's moves start
     outputs = np.asarray(identifier.tk_output, dtype=np.int32)
     byte = np.arange(256, dtype=np.uint32)
     # where the moves start of the state after any two bytes from the start, at
     # first * 256 + second
-    pairs = rows[moves[(rows[moves[rows[0] + byte]][:, None] + byte[None, :]).ravel()]]
+    pairs = rows[moves((rows[moves(rows[0] + byte)][:, None] + byte[None, :]).ravel())]
     rowbase, out = identifier._rowbase, identifier.tk_output
 
     def features(text: bytes) -> Any:
@@ -193,8 +209,8 @@ def _walker(identifier: Any) -> _Features:
         stop = len(data) - _DEPTH + 1
         base = pairs.take((data[:stop] << 8) | data[1 : stop + 1])
         for k in range(2, _DEPTH - 1):
-            base = rows.take(moves.take(base + data[k : stop + k]))
-        later = outputs.take(moves.take(base + data[_DEPTH - 1 : stop + _DEPTH - 1]))
+            base = rows.take(moves(base + data[k : stop + k]))
+        later = outputs.take(moves(base + data[_DEPTH - 1 : stop + _DEPTH - 1]))
         later = later[later >= 0]
         return np.concatenate((np.asarray(found, dtype=np.int32), later)) if found else later
 
