@@ -177,3 +177,45 @@ def test_an_address_in_use_is_a_clear_error() -> None:
             metrics.serve(f"127.0.0.1:{port}", lambda: metrics.Gauges({}, 0, 0, None))
     assert f"cannot listen on 127.0.0.1:{port}" in str(info.value)
     assert "[metrics] listen" in info.value.hint
+
+
+def test_per_feed_counters_count_across_threads_and_stay_small() -> None:
+    """The per-feed series are exact under concurrent polls, and cost well under the
+    1.2 KB a feed that a prometheus_client child per feed and label held."""
+    import tracemalloc
+
+    counts = metrics._PerFeed(
+        {"x_polls": ("Polls.", ("feed", "status")), "x_new": ("New.", ("feed",))}
+    )
+
+    def poll(thread: int) -> None:
+        for i in range(500):
+            counts.add("x_polls", f"feed-{i}", "ok" if (i + thread) % 3 else "error")
+            counts.add("x_new", f"feed-{i}", amount=2)
+
+    threads = [threading.Thread(target=poll, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    families = {f.name: f for f in counts.collect()}
+    polls = Counter(
+        {(s.labels["feed"], s.labels["status"]): s.value for s in families["x_polls"].samples}
+    )
+    assert sum(polls.values()) == 8 * 500
+    assert polls[("feed-0", "ok")] == sum(1 for n in range(8) if n % 3)
+    assert {s.labels["feed"]: s.value for s in families["x_new"].samples} == {
+        f"feed-{i}": 16 for i in range(500)
+    }
+    names = [f"feed-{i}" for i in range(20_000, 22_000)]  # kept by the caller, as feed names are
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for name in names:
+            counts.add("x_polls", name, "ok")
+            counts.add("x_polls", name, "not-modified")
+            counts.add("x_new", name, amount=3)
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown / len(names) < 400, f"{grown / len(names):.0f} bytes a feed"
