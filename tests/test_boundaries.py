@@ -19,9 +19,14 @@ BEHIND_ONE_MODULE: dict[str, str | tuple[str, ...]] = {
     "lark": "monitor/query/syntax.py",
     "lxml": "monitor/extract/markup.py",
     "matplotlib": "monitor/history/pngchart.py",
-    # and language detection: py3langid's model is numpy arrays, and its features are
-    # counted on them (monitor/extract/language.py)
-    "numpy": ("monitor/extract/language.py", "monitor/stories/minhash.py"),
+    # and language detection: py3langid's model is numpy arrays, read small
+    # (monitor/extract/langmodel.py), and its features are counted on them
+    # (monitor/extract/language.py)
+    "numpy": (
+        "monitor/extract/language.py",
+        "monitor/extract/langmodel.py",
+        "monitor/stories/minhash.py",
+    ),
     "prometheus_client": "monitor/metrics.py",
     "trafilatura": "monitor/extract/article.py",
     "w3lib": "monitor/stories/urlkeys.py",
