@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from monitor.pipeline.context import Context
 from monitor.store import health as health_store
 from monitor.store.health import FeedFacts, NoticeDraft, health_by_feed
 from monitor.store.outbox import list_deliveries
-from monitor.watch.health import check_feeds, judge, rhythm
+from monitor.watch.health import METHOD, SAMPLE, check_feeds, judge, rhythm
 
 T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -147,10 +148,41 @@ def test_silent_feed_raises_one_notice_and_one_recovery(
     assert "every 1h" in message and "3h without one" in message
 
 
+def test_a_rhythm_is_learned_again_only_when_what_it_was_learned_from_changed(
+    ctx: Context, site: Site
+) -> None:
+    for i in range(4):  # a new entry every hour: the rhythm is 1h
+        site.routes["/feeds/pulse.xml"] = _pulse(i + 1)
+        poll_once(_at(ctx, T0 + i * HOUR), ["pulse"])
+
+    def read() -> FeedFacts:
+        (feed,) = health_store.facts(ctx.db, ["pulse"], SAMPLE, METHOD)
+        return feed
+
+    kept = read()  # nothing new since the last check: the stored rhythm, nothing read
+    assert kept.is_rhythm_current and kept.rhythm == 3600
+    assert kept.arrivals == () and kept.published == ()
+    assert rhythm(kept) == 3600 and kept.last_seen == T0 + 3 * HOUR
+    assert read() == kept
+    # another way of learning it: learned again, from the entries
+    (other,) = health_store.facts(ctx.db, ["pulse"], SAMPLE, METHOD + "-next")
+    assert not other.is_rhythm_current and len(other.arrivals) == 4
+    assert rhythm(other) == 3600
+    # new entries with longer gaps: learned again and stored with the new basis
+    for hours in (6, 10, 15, 21):
+        site.routes["/feeds/pulse.xml"] = _pulse(int(hours))
+        poll_once(_at(ctx, T0 + hours * HOUR), ["pulse"])
+        after = read()
+        assert after.is_rhythm_current and after.basis != kept.basis
+        (fresh,) = health_store.facts(ctx.db, ["pulse"], SAMPLE, METHOD + "-next")
+        assert after.rhythm == rhythm(fresh)  # what learning it from the entries gives
+    assert health_by_feed(ctx.db)["pulse"].rhythm == 3 * 3600  # of 6h, 5h, 4h, 3h, 1h, 1h, 1h
+
+
 # ------------------------------------------------------------------ the judgement alone
 
 
-def _facts(**changes: object) -> FeedFacts:
+def _facts(**changes: Any) -> FeedFacts:
     base = FeedFacts(
         id=1,
         name="f",

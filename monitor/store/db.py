@@ -23,7 +23,7 @@ __all__ = ["Database", "connect", "migrations_dir", "set_foreign_keys"]
 _SETUP_LOCK_KEY = 0x6E65777373657475  # "newssetu": migrations and the feed sync
 # the newest migration (tests/test_schema.py checks it against alembic/versions): a
 # database already there is recognised without importing alembic
-SCHEMA_HEAD = "0017_event_prune"
+SCHEMA_HEAD = "0018_rhythm_basis"
 _BUSY_SECONDS = 30.0  # how long a SQLite writer waits for its turn (also busy_timeout)
 
 

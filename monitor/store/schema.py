@@ -161,6 +161,7 @@ feed_health = Table(
     _when("failing_since"),
     Column("rhythm", Float),
     _when("checked_at", nullable=False),
+    Column("rhythm_basis", String(64)),
 )
 
 feed_notices = Table(

@@ -102,6 +102,9 @@ class FeedHealth(Base):
     failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime())  # first failed poll
     rhythm: Mapped[float | None] = mapped_column(Float)  # usual seconds between new entries
     checked_at: Mapped[datetime] = mapped_column(UtcDateTime())  # when last written
+    # what the rhythm was learned from (monitor.store.health.basis): while it holds, the
+    # rhythm is this one, and the feed's entries are not read again to learn it
+    rhythm_basis: Mapped[str | None] = mapped_column(String(64))
 
 
 class FeedNotice(Base):

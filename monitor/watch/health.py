@@ -41,6 +41,9 @@ log = logging.getLogger("newsmon.health")
 
 SAMPLE = 200  # newest entries read to learn a feed's rhythm
 MIN_GAPS = 3
+# how a rhythm is learned: change it with ``rhythm`` or the constants above, and every
+# stored rhythm is learned again (monitor.store.health.basis)
+METHOD = f"median-gap/{MIN_GAPS}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ def _gaps(times: Sequence[datetime], shortest: float) -> list[float]:
 
 def rhythm(feed: FeedFacts) -> float | None:
     """The usual seconds between a feed's new entries, or None while unknown."""
+    if feed.is_rhythm_current:  # learned from what the feed holds now
+        return feed.rhythm
     gaps = _gaps(feed.arrivals, max(feed.interval / 2, 1.0))
     if len(gaps) < MIN_GAPS:
         gaps = _gaps(sorted(set(feed.published), reverse=True), 1.0)
@@ -141,13 +146,13 @@ def check_feeds(
 ) -> list[Change]:
     """Judge the enabled feeds (or the named ones); notify each change of state once."""
     changes = []
-    for feed in store.facts(db, names, SAMPLE):
+    for feed in store.facts(db, names, SAMPLE, METHOD):
         if feed.last_status == "new":
             continue  # never polled yet
         verdict = judge(feed, settings.health, now)
         draft = _draft(feed, verdict) if verdict.state != feed.state else None
         is_same = (verdict.failing_since, verdict.rhythm) == (feed.failing_since, feed.rhythm)
-        if draft is None and is_same and feed.is_stored:
+        if draft is None and is_same and feed.is_stored and feed.is_rhythm_current:
             continue  # nothing to write
         notice_id = store.record(
             db,
