@@ -71,6 +71,11 @@ def test_a_model_laid_out_otherwise_is_left_to_py3langid(tmp_path: Path) -> None
     assert read_model(_packed(tmp_path / "fortran.npz.xz", **flipped), ["de"]) is None
     wider = {**small, "ptc": np.zeros((4, 3), dtype=np.float16)}
     assert read_model(_packed(tmp_path / "wider.npz.xz", **wider), ["de"]) is None
+    rows = np.array([0, 0, 0, 1 << 33], dtype=np.int64)  # a row its array cannot hold
+    assert (
+        read_model(_packed(tmp_path / "rows.npz.xz", **{**small, "nextmove_row": rows}), ["de"])
+        is None
+    )
 
 
 def test_py3langids_own_loader_gives_the_same_scores(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -121,9 +121,22 @@ def _read(path: Path, languages: set[str]) -> Model:
             with npz.open("nextmove.npy") as member:
                 shape, dtype = _header(member)
                 moves = Moves(shape[0], (part for _, part in _slices(member, shape, dtype)))
-            rows = array("H", _whole(npz, "nextmove_row").astype(np.uint16).tobytes())
-            output = array("l", _whole(npz, "out_feat").astype(np.int64).tobytes())
+            rows = _array("I", _whole(npz, "nextmove_row"))
+            output = _array("l", _whole(npz, "out_feat"))
     return Model(ptc, pc, [classes[i] for i in kept], moves, rows, output)
+
+
+def _array(typecode: str, values: Any) -> array[int]:
+    """``values`` (a numpy array of ints) as an array of C type ``typecode``, refused
+    where that type cannot hold one of them."""
+    import numpy as np
+
+    kind = np.dtype(typecode)
+    if values.size and not (
+        np.iinfo(kind).min <= values.min() and values.max() <= np.iinfo(kind).max
+    ):
+        raise _Unknown
+    return array(typecode, values.astype(kind).tobytes())
 
 
 def _whole(npz: zipfile.ZipFile, name: str) -> Any:
