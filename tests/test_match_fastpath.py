@@ -10,7 +10,7 @@ import re
 import unicodedata
 from collections import Counter
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from monitor.extract.language import _identifier, detect_language
@@ -91,6 +91,7 @@ def test_offsets_agree_with_the_reference_on_varied_texts() -> None:
 
 
 @given(st.text(alphabet=st.sampled_from(TRICKY) | st.characters(), max_size=40))
+@example("\xa00\ua674")  # a mark NFKC leaves after a digit, in a text it changes elsewhere
 def test_offsets_agree_with_the_reference_on_any_text(text: str) -> None:
     _check_offsets(text)
 

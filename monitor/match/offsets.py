@@ -76,7 +76,7 @@ def original_offsets(text: str, norm: str | None = None) -> Offsets | None:
     for start, end in _suspect_chunks(text):
         chunk = text[start:end]
         part = normalise(chunk)
-        if part == chunk:
+        if part == chunk and not _has_marks(chunk):  # marks: their base's span takes them
             continue
         parts.append(text[done:start])
         norm_start = size + start - done
@@ -113,6 +113,12 @@ def original_span(offsets: Offsets | None, start: int, end: int) -> tuple[int, i
         at = offsets.start_of(start) if start < size else (offsets.end_of(size - 1) if size else 0)
         return at, at
     return offsets.start_of(start), offsets.end_of(end - 1)
+
+
+def _has_marks(chunk: str) -> bool:
+    """Whether ``chunk`` holds a combining mark that normalising left on its own (after
+    a digit, or one NFKC does not compose): the character before it spans it too."""
+    return any(unicodedata.combining(ch) for ch in chunk)
 
 
 def _suspect_chunks(text: str) -> list[tuple[int, int]]:
