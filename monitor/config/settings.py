@@ -47,7 +47,6 @@ from monitor.config.values import (
     parse_rate,
 )
 from monitor.errors import ConfigError
-from monitor.query.syntax import QueryError, parse_query
 from monitor.schedule import Bounds
 from monitor.scheduler import check_crontab, zone
 from monitor.tme import channel_of
@@ -356,6 +355,11 @@ class WatchlistSettings(_Table):
     @field_validator("queries")
     @classmethod
     def _queries_parse(cls, queries: list[str | QuerySettings]) -> list[str | QuerySettings]:
+        if not queries:
+            return queries
+        # the query language (lark) imported only for a watchlist that has queries
+        from monitor.query.syntax import QueryError, parse_query
+
         for i, entry in enumerate(queries):
             text = entry if isinstance(entry, str) else entry.query
             try:

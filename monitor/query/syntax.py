@@ -1,4 +1,4 @@
-"""The watchlist query language, parsed by lark into a small tree.
+"""The watchlist query language, parsed by lark (imported on first parse) into a small tree.
 
     Рябков                 a word, matched whole ("Рябков's", "anti-Рябков", not "Рябковский")
     "North Atlantic"       a phrase: these words in this order, separated by spaces
@@ -25,11 +25,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-
-from lark import Lark, Token, Transformer_NonRecursive
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING, Any
 
 from monitor.query.regex import RegexError, UserRegex, compile_user_regex
+
+if TYPE_CHECKING:  # lark is imported when a query is first parsed (see _builder)
+    from lark import Lark, Token
+    from lark.exceptions import UnexpectedInput
 
 __all__ = [
     "And",
@@ -155,57 +157,66 @@ class Near:
 Node = Term | Regex | Not | And | Or | Near
 
 
-class _Build(Transformer_NonRecursive[Token, Node]):
-    def __init__(self, query: str) -> None:
-        super().__init__()
-        self.query = query
+@lru_cache(maxsize=1)
+def _builder() -> Any:
+    """The transformer class that builds a Node tree from lark's parse tree. lark is
+    imported here and where a query is parsed, not with this module: matching, and a
+    config whose watchlists have terms only, never parse one (20 ms a poll)."""
+    from lark import Token, Transformer_NonRecursive
 
-    def word(self, items: list[Token]) -> Node:
-        tok = items[0]
-        return Term((str(tok),), str(tok))
+    class _Build(Transformer_NonRecursive[Token, Node]):
+        def __init__(self, query: str) -> None:
+            super().__init__()
+            self.query = query
 
-    def phrase(self, items: list[Token]) -> Node:
-        tok = items[0]
-        words = tuple(str(tok)[1:-1].split())
-        if not words:
-            raise QueryError(self.query, _pos(tok), "an empty phrase")
-        return Term(words, str(tok))
+        def word(self, items: list[Token]) -> Node:
+            tok = items[0]
+            return Term((str(tok),), str(tok))
 
-    def regex(self, items: list[Token]) -> Node:
-        tok = items[0]
-        pattern = str(tok)[1:-1].replace("\\/", "/")
-        try:
-            compile_regex(pattern)
-        except RegexError as exc:
-            at = _pos(tok) + exc.position  # the pattern starts after the "/"
-            raise QueryError(self.query, at, f"{exc.problem}: {exc.hint}") from None
-        return Regex(pattern, str(tok))
+        def phrase(self, items: list[Token]) -> Node:
+            tok = items[0]
+            words = tuple(str(tok)[1:-1].split())
+            if not words:
+                raise QueryError(self.query, _pos(tok), "an empty phrase")
+            return Term(words, str(tok))
 
-    def negation(self, items: list[Node | Token]) -> Node:
-        child = items[1]
-        assert not isinstance(child, Token)
-        return Not(child)
+        def regex(self, items: list[Token]) -> Node:
+            tok = items[0]
+            pattern = str(tok)[1:-1].replace("\\/", "/")
+            try:
+                compile_regex(pattern)
+            except RegexError as exc:
+                at = _pos(tok) + exc.position  # the pattern starts after the "/"
+                raise QueryError(self.query, at, f"{exc.problem}: {exc.hint}") from None
+            return Regex(pattern, str(tok))
 
-    def scoped(self, items: list[Node | Token]) -> Node:
-        field = str(items[0]).rstrip(":")
-        child = items[1]
-        assert not isinstance(child, Token)
-        return _scope(child, field)
+        def negation(self, items: list[Node | Token]) -> Node:
+            child = items[1]
+            assert not isinstance(child, Token)
+            return Not(child)
 
-    def and_expr(self, items: list[Node | Token]) -> Node:
-        return And(tuple(i for i in items if not isinstance(i, Token)))
+        def scoped(self, items: list[Node | Token]) -> Node:
+            field = str(items[0]).rstrip(":")
+            child = items[1]
+            assert not isinstance(child, Token)
+            return _scope(child, field)
 
-    def or_expr(self, items: list[Node | Token]) -> Node:
-        return Or(tuple(i for i in items if not isinstance(i, Token)))
+        def and_expr(self, items: list[Node | Token]) -> Node:
+            return And(tuple(i for i in items if not isinstance(i, Token)))
 
-    def near_expr(self, items: list[Node | Token]) -> Node:
-        node = items[0]
-        assert not isinstance(node, Token)
-        for op, right in zip(items[1::2], items[2::2], strict=True):
-            assert isinstance(op, Token) and not isinstance(right, Token)
-            distance = int(str(op)[5:]) if "/" in str(op) else DEFAULT_NEAR
-            node = Near(node, right, distance)
-        return node
+        def or_expr(self, items: list[Node | Token]) -> Node:
+            return Or(tuple(i for i in items if not isinstance(i, Token)))
+
+        def near_expr(self, items: list[Node | Token]) -> Node:
+            node = items[0]
+            assert not isinstance(node, Token)
+            for op, right in zip(items[1::2], items[2::2], strict=True):
+                assert isinstance(op, Token) and not isinstance(right, Token)
+                distance = int(str(op)[5:]) if "/" in str(op) else DEFAULT_NEAR
+                node = Near(node, right, distance)
+            return node
+
+    return _Build
 
 
 def _pos(tok: Token) -> int:
@@ -231,6 +242,8 @@ def _replace_fields(node: Term | Regex, fields: tuple[str, ...]) -> Term | Regex
 
 @lru_cache(maxsize=1)
 def _parser() -> Lark:
+    from lark import Lark
+
     return Lark(_GRAMMAR, parser="lalr", lexer="basic", maybe_placeholders=False)
 
 
@@ -239,12 +252,14 @@ def parse_query(query: str) -> Node:
     if not query.strip():
         raise QueryError(query, 1, "the query is empty")
     _check_size(query)
+    from lark.exceptions import UnexpectedInput
+
     try:
         tree = _parser().parse(query)
     except UnexpectedInput as exc:
         raise _explain(query, exc) from None
     try:
-        node: Node = _Build(query).transform(tree)
+        node: Node = _builder()(query).transform(tree)
     except Exception as exc:  # lark wraps errors raised in callbacks
         inner = getattr(exc, "orig_exc", exc)
         if isinstance(inner, QueryError):
@@ -283,6 +298,8 @@ def _check_size(query: str) -> None:
         raise QueryError(
             query, MAX_CHARS + 1, f"the query is longer than {MAX_CHARS} characters: split it"
         )
+    from lark.exceptions import UnexpectedInput
+
     depth = nears = prefixes = 0
     try:
         for tok in _parser().lex(query):
@@ -314,6 +331,8 @@ def term_node(term: str) -> Term:
 
 
 def _explain(query: str, exc: UnexpectedInput) -> QueryError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
     if isinstance(exc, UnexpectedCharacters):
         at = exc.pos_in_stream or 0
         return QueryError(query, at + 1, f"unexpected {query[at]!r}")

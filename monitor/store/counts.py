@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
-from monitor.store.db import Database
+from monitor.store.db import Database, insert_for
 from monitor.store.tables import Alert, AlertCount, Feed, MatchRow, StoryClaim
 
 __all__ = [
@@ -96,12 +96,7 @@ def count_alert(
 
 @lru_cache(maxsize=2)
 def _upsert(dialect: str) -> Any:
-    # imported here: the dialects' modules cost a command that only reads a noticeable
-    # part of its start-up
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(_COUNTS)
+    statement = insert_for(dialect)(_COUNTS)
     return statement.on_conflict_do_update(
         index_elements=["dimension", "hour", "name"],
         set_={"count": _COUNTS.c.count + statement.excluded.count},

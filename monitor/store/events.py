@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from importlib import import_module
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from monitor.store.db import insert_for
 from monitor.store.tables import EventProfile, EventTerm, Story, TermCount
 
 __all__ = [
@@ -157,12 +157,9 @@ def add_profile(
 
 @lru_cache(maxsize=2)
 def _count_up(is_postgresql: bool) -> Any:
-    """One more article with each term. The dialect's module is imported here, when an
-    article is first weighed: a poll without new entries does not pay for it."""
-    dialect = "postgresql" if is_postgresql else "sqlite"
-    upsert = import_module(f"sqlalchemy.dialects.{dialect}").insert
+    """One more article with each term."""
     return (
-        upsert(_COUNTS)
+        insert_for("postgresql" if is_postgresql else "sqlite")(_COUNTS)
         .values(term=bindparam("term"), documents=1)
         .on_conflict_do_update(
             index_elements=[_COUNTS.c.term], set_={"documents": _COUNTS.c.documents + 1}

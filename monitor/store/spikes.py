@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from importlib import import_module
 from typing import Any, cast
 
 from sqlalchemy import Table, case, func, select
 from sqlalchemy.orm import Session
 
 from monitor.model import DeliveryStatus
-from monitor.store.db import Database
+from monitor.store.db import Database, insert_for
 from monitor.store.tables import Delivery, Entry, Spike, StoryClaim
 
 __all__ = [
@@ -126,9 +125,7 @@ def record_readings(
 
 
 def _insert_or_skip(s: Session, reading: Reading, number: int, now: datetime) -> SpikeView | None:
-    # the dialect's module imported here: it costs a poll's start-up a tenth of a second
-    dialect = "postgresql" if s.get_bind().dialect.name == "postgresql" else "sqlite"
-    insert = import_module(f"sqlalchemy.dialects.{dialect}").insert
+    insert = insert_for(s.get_bind().dialect.name)
     values: dict[str, Any] = {
         "watchlist": reading.watchlist,
         "number": number,

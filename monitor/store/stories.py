@@ -20,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Table, TextClause, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
+from monitor.store.db import insert_for
 from monitor.store.members import Member, event_members, members, source_name
 from monitor.store.tables import Article, Story, StoryClaim, StoryKey, UtcDateTime
 
@@ -190,12 +191,8 @@ def claim(
 @lru_cache(maxsize=2)
 def _insert_claim(dialect: str) -> Any:
     """A claim, or nothing where the (story, watchlist) key is taken."""
-    # imported here, as monitor.store.counts does: a command that only reads skips them
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    made = postgresql.insert if dialect == "postgresql" else sqlite.insert
     return (
-        made(_CLAIMS)
+        insert_for(dialect)(_CLAIMS)
         .on_conflict_do_nothing(index_elements=["story_id", "watchlist"])
         .returning(_CLAIMS.c.watchlist)
     )
