@@ -74,31 +74,52 @@ def test_parsing_and_extraction_in_workers_equal_in_process(workers: Workers) ->
     assert "NATO" in text.text
 
 
+def _pile_up(pool: Workers, seconds: float) -> set[int]:
+    """Six parses at once that each hold the calling threads ``seconds`` (asleep, so
+    costing no CPU); the worker processes there were while they ran."""
+    threads = [
+        threading.Thread(target=pool._parse, args=("napping", time.sleep, seconds))
+        for _ in range(4 + 2)
+    ]
+    for t in threads:
+        t.start()
+    seen: set[int] = set()
+    while any(t.is_alive() for t in threads):
+        seen |= children()
+        time.sleep(0.05)
+    for t in threads:
+        t.join(60)
+    return seen | children()
+
+
 def test_a_one_shot_pool_parses_in_process_until_parses_pile_up() -> None:
     """poll --once: a few parses run in the calling threads and start no process; once
     ``inline_backlog`` of them wait there, the rest go to workers, started then."""
     feed = (SAMPLE_SITE / "feeds" / "world.xml").read_bytes().replace(b"{base}", BASE.encode())
     url, kind = f"{BASE}/feeds/world.xml", "application/xml; charset=utf-8"
-    pool = Workers(2, timeout=30, inline_backlog=4)
+    pool = Workers(2, timeout=30, inline_backlog=4, inline_seconds=0)
     try:
         found = [pool.parse_feed(feed, url=url, content_type=kind) for _ in range(3)]
         assert found == [Workers(0).parse_feed(feed, url=url, content_type=kind)] * 3
         assert children() == set()
-        # a parse that holds the calling threads: the fifth at once must go to a worker
-        threads = [
-            threading.Thread(target=pool._parse, args=("napping", time.sleep, 1.0))
-            for _ in range(4 + 2)
-        ]
-        for t in threads:
-            t.start()
-        deadline = time.monotonic() + 30
-        while not (started := children()) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        for t in threads:
-            t.join(60)
-        assert 1 <= len(started) <= 2
+        # parses that hold the calling threads: the fifth at once must go to a worker
+        assert 1 <= len(_pile_up(pool, 1.0)) <= 2
         pool.parse_feed(feed, url=url, content_type=kind)  # from now on in a worker
         assert children()
+    finally:
+        pool.close()
+
+
+def test_a_pile_up_starts_workers_only_once_parsing_inline_has_cost_enough() -> None:
+    """Parses that wait behind others, but have cost little CPU so far, stay inline: a
+    worker would cost more to start than they do."""
+    pool = Workers(2, timeout=30, inline_backlog=4, inline_seconds=0.05)
+    try:
+        assert _pile_up(pool, 0.3) == set()  # asleep: no CPU spent
+        # one parse that costs more CPU than the pool allows for inline parsing
+        assert pool._parse("summing", sum, range(20_000_000)) == sum(range(20_000_000))
+        assert children() == set()
+        assert 1 <= len(_pile_up(pool, 1.0)) <= 2
     finally:
         pool.close()
 

@@ -8,10 +8,13 @@ the workers import only the parsers, never the daemon's database or channels.
 
 ``Workers(n, inline_backlog=k)`` (``poll --once``: one pass, then exit) parses
 documents in the calling threads, one at a time, until ``k`` parses are waiting or
-running there: then parsing is what holds the poll up, and from then on every parse
-goes to the workers, started as needed. A poll where few feeds changed starts none
-(each costs its start-up and tens of MB); a long one spreads its parsing over the cores
-as before. Extraction (trafilatura, heavier) always goes to a worker.
+running there once parsing there has cost ``INLINE_SECONDS`` of CPU: then parsing is
+what holds the poll up, and from then on every parse goes to the workers, started as
+needed. A poll where few feeds changed starts none: a worker costs its start-up (about
+0.15 s of CPU, more than parsing 50 changed feeds) and tens of MB, and parses that only
+queue up behind storing and sending gain nothing from it. A long one spreads its
+parsing over the cores as before. Extraction (trafilatura, heavier) always goes to a
+worker.
 
 A worker that dies on a call (a crash in a C library, the kernel's out-of-memory killer)
 or takes longer than ``timeout`` (it is killed) costs only that call: a WorkerError that
@@ -51,6 +54,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 RECYCLE_AFTER = 2000  # calls before a worker is replaced
+INLINE_SECONDS = 0.5  # CPU spent parsing inline before a pile-up starts workers
 START_TIMEOUT = 120.0  # for a worker to import the parsers, on a busy machine
 
 
@@ -152,16 +156,25 @@ def _read(pipe: IO[bytes], size: int, deadline: float) -> bytes:
 class Workers:
     """Up to ``processes`` worker processes (0: run in the calling thread)."""
 
-    def __init__(self, processes: int, timeout: float = 60.0, *, inline_backlog: int = 0) -> None:
+    def __init__(
+        self,
+        processes: int,
+        timeout: float = 60.0,
+        *,
+        inline_backlog: int = 0,
+        inline_seconds: float = INLINE_SECONDS,
+    ) -> None:
         self.processes = processes
         self.timeout = timeout
         self.inline_backlog = inline_backlog  # 0: never parse in the calling threads
+        self.inline_seconds = inline_seconds
         self._lock = threading.Lock()
         self._free = threading.BoundedSemaphore(max(processes, 1))  # workers not in a call
         self._idle: list[_Worker] = []
         self._is_closed = False
         self._inline = threading.Lock()  # one parse at a time in the calling threads
         self._inline_backlog = 0  # parses waiting for it or running under it
+        self._inline_cost = 0.0  # CPU seconds of the parses run under it
         self._has_started = False  # a worker was started: no more parsing inline
 
     def parse_feed(
@@ -217,17 +230,27 @@ class Workers:
             is_inline = (
                 self.processes > 0  # else ``run`` parses in the calling thread anyway
                 and not (self._has_started or self._is_closed)
-                and self._inline_backlog < self.inline_backlog
+                and self.inline_backlog > 0
+                and (
+                    self._inline_backlog < self.inline_backlog
+                    or self._inline_cost < self.inline_seconds
+                )
             )
             self._inline_backlog += is_inline
         if not is_inline:
             return self.run(task, fn, *args, **kwargs)
+        cost = 0.0
         try:
             with self._inline:
-                return fn(*args, **kwargs)
+                began = time.thread_time()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    cost = time.thread_time() - began
         finally:
             with self._lock:
                 self._inline_backlog -= 1
+                self._inline_cost += cost
 
     def run(self, task: str, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(*args, **kwargs)`` in a worker; ``task`` says what it does, for errors.
