@@ -14,7 +14,15 @@ from hypothesis import HealthCheck, settings
 from helpers.db import BACKENDS, PG_URL, reset_postgres
 from helpers.hostile import polled  # noqa: F401  (a real poll with a hostile feed)
 from helpers.paths import SAMPLE_SITE
-from helpers.servers import Mailbox, free_port, mail, mqtt, synapse, tls_context  # noqa: F401  (delivery fixtures)
+from helpers.servers import (  # noqa: F401  (delivery fixtures)
+    Mailbox,
+    free_port,
+    mail,
+    mqtt,
+    smtp_controller,
+    synapse,
+    tls_context,
+)
 from monitor.demo.server import Receiver, Site
 
 # Property tests: quick by default and in CI; HYPOTHESIS_PROFILE=deep for a long local run.
@@ -55,11 +63,9 @@ def hook() -> Iterator[Receiver]:
 @pytest.fixture
 def smtp() -> Iterator[Mailbox]:
     """A real SMTP server (aiosmtpd) on 127.0.0.1."""
-    from aiosmtpd.controller import Controller
-
     box = Mailbox()
     box.port = free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller = smtp_controller(box, box.port)
     controller.start()
     try:
         yield box

@@ -27,7 +27,7 @@ from sqlalchemy import create_engine, event, text
 from helpers.config import hook_url, write_config
 from helpers.db import PG_URL, reset_postgres
 from helpers.paths import REPO, SAMPLE_SITE
-from helpers.servers import Mailbox, free_port
+from helpers.servers import Mailbox, free_port, smtp_controller
 from helpers.wait import wait_until
 from monitor.cli import cli
 from monitor.config.settings import load
@@ -326,11 +326,9 @@ class Refusing(Mailbox):
     ids=["4xx", "5xx", "server-down"],
 )
 def test_smtp_refusing_then_accepting(site: Site, tmp_path: Path, answer: str) -> None:
-    from aiosmtpd.controller import Controller
-
     box = Refusing()
     box.answer, box.port = answer, free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller = smtp_controller(box, box.port)
     if answer != "down":
         controller.start()
     mail = f"mailto://127.0.0.1:{box.port}?from=newsmon@example.org&to=desk@example.org"
