@@ -181,6 +181,21 @@ def test_the_demo_messages_name_a_command_that_runs(demo: tuple[Path, str]) -> N
     assert done.returncode == 0 and done.stdout.startswith(f"Alert {alert}: "), done
 
 
+def test_the_demo_quotes_a_message_within_the_terminal_width() -> None:
+    from monitor.cli.demo import quoted
+
+    link = "<http://127.0.0.1:8080/articles/a-very-long-address-that-no-line-can-hold.html>"
+    text = f"title: [newsmon] nato: NATO-Außenminister beraten\n**NATO**\n{link}\n\n" + (
+        "Matched: ukraine ← Україна \\(text\\); ukraine ← України \\(text\\); nato ← НАТО"
+    )
+    lines = quoted(text, 50)
+    assert all(line.startswith("  ") for line in lines)
+    assert [line for line in lines if len(line) > 50] == ["  " + link]  # kept whole
+    assert " ".join(" ".join(lines).split()) == " ".join(text.split())  # nothing lost
+    assert lines[lines.index("  " + link) + 1] == "  "  # the empty line stays
+    assert len(quoted(text, 10)) == len(quoted(text, 40))  # never narrower than 40
+
+
 def test_the_demo_names_the_newsmon_that_was_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,6 +6,7 @@ import json
 import shlex
 import shutil
 import sys
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +19,7 @@ from monitor.display import clean
 if TYPE_CHECKING:
     from monitor.demo.run import DemoRun
 
-__all__ = ["invocation", "register", "story_lines"]
+__all__ = ["invocation", "quoted", "register", "story_lines"]
 
 
 @click.command()
@@ -75,8 +76,9 @@ def demo(workdir: Path) -> None:
     click.echo(f"webhook received {len(done.received)} message(s); the first one:")
     if done.received:
         body = json.loads(done.received[0])
-        click.echo("  title: " + body.get("title", ""))
-        click.echo("  " + body.get("message", "").replace("\n", "\n  "))
+        text = f"title: {body.get('title', '')}\n{body.get('message', '')}"
+        for line in quoted(text, shutil.get_terminal_size().columns):
+            click.echo(line)
     click.secho(f"\ndemo finished in {done.seconds:.1f}s. Explore the result:", fg="cyan")
     command = f"{invocation()} --config {shlex.quote(str(done.config_path))}"
     first_id = done.alerts[-1].id if done.alerts else 1
@@ -85,7 +87,7 @@ def demo(workdir: Path) -> None:
         f"alerts show {first_id}",
         *(f"stories show {s.id}" for s in done.stories[:1]),
         "feeds list",
-        "alerts search 'NATO AND Ukraine'",
+        "alerts search NATO",  # short: each hint fits 80 columns after .venv/bin/newsmon
         "stats --since 7d",
         "status",
     ):
@@ -114,8 +116,21 @@ def story_lines(done: DemoRun) -> list[str]:
     return lines
 
 
+def quoted(text: str, width: int) -> list[str]:
+    """``text`` indented by two spaces, its lines wrapped to ``width`` columns (40 at
+    least) at spaces only, so that a link stays whole and can be copied."""
+    lines = []
+    for line in text.splitlines():
+        wrapped = textwrap.wrap(
+            line, max(40, width) - 2, break_long_words=False, break_on_hyphens=False
+        )
+        lines += ["  " + part for part in wrapped] or ["  "]
+    return lines
+
+
 def _serving(feeds: str, hook: str) -> None:
-    click.secho(f"demo: serving sample feeds at {feeds}, webhook at {hook}", fg="cyan")
+    click.secho(f"demo: serving sample feeds at {feeds}", fg="cyan")
+    click.secho(f"demo: webhook receiver at {hook}", fg="cyan")
 
 
 def invocation() -> str:
